@@ -1,0 +1,139 @@
+"""The ``tui-desk`` command: global options, one module per group of commands, one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import platformdirs
+
+from tui_desk import __version__
+from tui_desk.config import APP_NAME, Config, load_config
+from tui_desk.domain.clock import clock_from_env
+from tui_desk.domain.errors import DeskError
+
+
+class Context:
+    """What every command needs: the parsed options and, opened on first use, the store."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._store = None
+        self._config: Config | None = None
+        self.clock = clock_from_env()
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config()
+        return self._config
+
+    @property
+    def db_path(self) -> Path:
+        return store_path(self.args.db)
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.args.read_only) or os.environ.get("TUI_DESK_READ_ONLY", "") not in ("", "0")
+
+    def store(self, *, path: Path | None = None, create: bool = True):
+        from tui_desk.store import Store
+
+        if self._store is None:
+            self._store = Store(
+                path or self.db_path,
+                config=self.config,
+                clock=self.clock,
+                agent=self.args.agent,
+                read_only=self.read_only,
+                create=create,
+            )
+        return self._store
+
+    def emit(self, data, text: str | Callable[[], str]) -> None:
+        """Print ``data`` as JSON with ``--json``, else the human text."""
+        if getattr(self.args, "json", False):
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            print(text() if callable(text) else text)
+
+
+def store_path(option: str | None) -> Path:
+    """``--db``, else ``TUI_DESK_DB``, else ``desk.db`` in the platformdirs user data directory."""
+    chosen = option or os.environ.get("TUI_DESK_DB")
+    if chosen:
+        return Path(chosen).expanduser()
+    folder = Path(platformdirs.user_data_dir(APP_NAME))
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder / "desk.db"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tui_desk.cli import tickets
+
+    parser = argparse.ArgumentParser(
+        prog="tui-desk",
+        description="A terminal helpdesk console for refund cases and support tickets.",
+    )
+    parser.add_argument("--version", action="version", version=f"tui-desk {__version__}")
+    parser.add_argument("--db", metavar="PATH", help="the store file (default: $TUI_DESK_DB or the user data folder)")
+    parser.add_argument("--agent", metavar="NAME", help="who is acting (default: $TUI_DESK_AGENT or your login name)")
+    parser.add_argument(
+        "--read-only", action="store_true", help="open the store read-only (also TUI_DESK_READ_ONLY=1)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (tickets, *_optional_modules()):
+        module.register(commands)
+    return parser
+
+
+def _optional_modules() -> list:
+    """Command groups that other parts of tui-desk add; each has a ``register(commands)``."""
+    import importlib
+
+    found = []
+    for name in ("timers", "sheets", "reports", "evidence"):
+        try:
+            found.append(importlib.import_module(f"tui_desk.cli.{name}"))
+        except ModuleNotFoundError as err:
+            if err.name != f"tui_desk.cli.{name}":
+                raise
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = Context(args)
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            return open_console(ctx)
+        return handler(ctx) or 0
+    except DeskError as err:
+        print(f"tui-desk: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tui-desk: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def open_console(ctx: Context, **options) -> int:
+    """Open the Textual console on the store (the default when no command is given)."""
+    try:
+        from tui_desk.tui.app import run_console
+    except ModuleNotFoundError as err:
+        if err.name and err.name.startswith("tui_desk.tui"):
+            raise DeskError("the console is not built yet; see `tui-desk --help` for the commands") from None
+        raise
+    return run_console(ctx, **options)
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,337 @@
+"""Ticket commands: demo, new, log, status, assign, tag, refund, show, list."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tui_desk.domain.dates import format_when, parse_when
+from tui_desk.domain.errors import DeskError
+from tui_desk.domain.statuses import Status, parse_status, status_of
+from tui_desk.domain.text import clip, printable
+from tui_desk.domain.vocabulary import CHANNELS, DIRECTIONS, PRIORITIES, SENDERS
+from tui_desk.store.operations import TicketFilter, describe_entry
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("demo", help="build a realistic demo store and open the console on it")
+    p.add_argument("--tickets", type=int, default=2000, metavar="N", help="how many tickets (default 2000)")
+    p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    p.add_argument("--no-open", action="store_true", help="build the store, list a few tickets, do not open the console")
+    p.add_argument("--fresh", action="store_true", help="rebuild even if a demo store with these settings exists")
+    p.set_defaults(handler=cmd_demo)
+
+    p = commands.add_parser("new", help="open a ticket")
+    p.add_argument("--customer", required=True, help="customer name or username")
+    p.add_argument("--subject", required=True, help="the issue in a line")
+    p.add_argument("--kind", default="refund", help="refund or support (or a configured kind)")
+    p.add_argument("--email", help="customer contact email")
+    p.add_argument("--order", help="order id")
+    p.add_argument("--reason", help="reason or category, e.g. 'defective item'")
+    p.add_argument("--priority", default="normal", help=f"one of {', '.join(PRIORITIES)}")
+    p.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+    p.add_argument("--description", default="", help="the issue as the customer gave it; - reads stdin")
+    p.add_argument("--references", metavar="CASE", help="an earlier (closed) case this one follows")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_new)
+
+    p = commands.add_parser("log", help="log an interaction or a note on a ticket")
+    p.add_argument("case")
+    p.add_argument("--channel", required=True, help=f"one of {', '.join(CHANNELS)}")
+    p.add_argument("--summary", required=True, help="what happened, in a line")
+    p.add_argument("--direction", help=f"one of {', '.join(DIRECTIONS)} (default from --from)")
+    p.add_argument("--from", dest="sender", help=f"sender role: {', '.join(SENDERS)}")
+    p.add_argument("--name", default="", help="sender's name")
+    p.add_argument("--body", default="", help="the full content; - reads stdin")
+    p.add_argument("--attach", action="append", default=[], metavar="FILE", help="attach a file (repeatable)")
+    p.add_argument("--at", help="when the contact started (default now)")
+    p.add_argument("--until", help="when the contact ended")
+    p.add_argument("--follow-up", help="the follow-up date promised to the customer")
+    p.add_argument("--corrects", type=int, metavar="SEQ", help="this entry corrects entry number SEQ")
+    p.add_argument("--status", help="also move the ticket to this status")
+    p.add_argument("--note", help="resolution note or final summary for --status")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_log)
+
+    p = commands.add_parser("status", help="change a ticket's status")
+    p.add_argument("case")
+    p.add_argument("status", help='a label ("Waiting on Buyer") or slug (waiting-buyer)')
+    p.add_argument("--note", help="resolution note (Resolved) or final summary (Closed)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_status)
+
+    p = commands.add_parser("assign", help="assign a ticket to an agent ('-' unassigns)")
+    p.add_argument("case")
+    p.add_argument("assignee")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_assign)
+
+    p = commands.add_parser("tag", help="add tags to a ticket (or remove them)")
+    p.add_argument("case")
+    p.add_argument("tags", nargs="+")
+    p.add_argument("--remove", action="store_true", help="remove these tags instead")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_tag)
+
+    p = commands.add_parser("refund", help="record a refund amount and its milestones")
+    p.add_argument("case")
+    p.add_argument("--amount")
+    p.add_argument("--currency")
+    p.add_argument("--approved", metavar="WHEN")
+    p.add_argument("--initiated", metavar="WHEN")
+    p.add_argument("--refunded", metavar="WHEN")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_refund)
+
+    p = commands.add_parser("show", help="a ticket's fields, key dates, tags and whole log")
+    p.add_argument("case")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_show)
+
+    p = commands.add_parser("list", help="list tickets")
+    p.add_argument("--status", action="append", default=[], help="only this status (repeatable)")
+    p.add_argument("--assignee", help="only this agent's tickets ('-' for unassigned)")
+    p.add_argument("--tag", help="only tickets with this tag")
+    p.add_argument("--search", help="full-text search: case number, customer, email, order, subject, log")
+    p.add_argument("--kind", help="only this kind")
+    p.add_argument("--sort", default="case", help="case, opened, last_action, priority, status, due, …")
+    p.add_argument("--desc", action="store_true", help="newest / highest first")
+    p.add_argument("--limit", type=int, default=None, help="at most this many")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+
+
+def _text_arg(value: str) -> str:
+    """``-`` reads the text from standard input."""
+    return sys.stdin.read() if value == "-" else value
+
+
+def _when(ctx, value: str | None):
+    if value is None:
+        return None
+    return parse_when(value, ctx.clock.now(), ctx.config.tz)
+
+
+def cmd_new(ctx) -> int:
+    a = ctx.args
+    store = ctx.store()
+    ticket = store.create_ticket(
+        customer=a.customer,
+        subject=a.subject,
+        kind=a.kind,
+        email=a.email,
+        order_id=a.order,
+        reason=a.reason,
+        priority=a.priority,
+        tags=a.tag,
+        description=_text_arg(a.description),
+        references=a.references,
+    )
+    ctx.emit(store.describe(ticket, with_log=False), ticket.case_number)
+    return 0
+
+
+def cmd_log(ctx) -> int:
+    a = ctx.args
+    store = ctx.store()
+    status = parse_status(a.status) if a.status else None
+    entry = store.add_entry(
+        a.case,
+        channel=a.channel,
+        summary=a.summary,
+        direction=a.direction,
+        sender=a.sender,
+        sender_name=a.name,
+        body=_text_arg(a.body),
+        attachments=a.attach,
+        at=_when(ctx, a.at),
+        until=_when(ctx, a.until),
+        follow_up=_when(ctx, a.follow_up),
+        corrects=a.corrects,
+        status=status,
+        status_note=a.note,
+    )
+    ticket = store.get(a.case)
+    entry.attachment_list = list(entry.attachments)
+    ctx.emit(
+        {"case_number": ticket.case_number, "status": status_of(ticket.status).label, "entry": describe_entry(entry)},
+        f"{ticket.case_number} #{entry.seq} logged; status {status_of(ticket.status).label}",
+    )
+    return 0
+
+
+def cmd_status(ctx) -> int:
+    a = ctx.args
+    ticket = ctx.store().change_status(a.case, parse_status(a.status), a.note)
+    label = status_of(ticket.status).label
+    ctx.emit({"case_number": ticket.case_number, "status": label}, f"{ticket.case_number} is now {label}")
+    return 0
+
+
+def cmd_assign(ctx) -> int:
+    a = ctx.args
+    assignee = None if a.assignee.strip() in ("-", "") else a.assignee
+    ticket = ctx.store().assign(a.case, assignee)
+    ctx.emit(
+        {"case_number": ticket.case_number, "assignee": ticket.assignee},
+        f"{ticket.case_number} assigned to {ticket.assignee}" if ticket.assignee else f"{ticket.case_number} unassigned",
+    )
+    return 0
+
+
+def cmd_tag(ctx) -> int:
+    a = ctx.args
+    store = ctx.store()
+    if a.remove:
+        tags = store.tag(a.case, remove=a.tags)
+    else:
+        tags = store.tag(a.case, add=a.tags)
+    number = store.get(a.case).case_number
+    ctx.emit({"case_number": number, "tags": tags}, f"{number} tags: {' '.join(tags) or '(none)'}")
+    return 0
+
+
+def cmd_refund(ctx) -> int:
+    a = ctx.args
+    store = ctx.store()
+    ticket = store.set_refund(
+        a.case,
+        amount=a.amount,
+        currency=a.currency,
+        approved_at=_when(ctx, a.approved),
+        initiated_at=_when(ctx, a.initiated),
+        refunded_at=_when(ctx, a.refunded),
+    )
+    data = store.describe(ticket, with_log=False)
+    ctx.emit({"case_number": ticket.case_number, **data["refund"]}, f"{ticket.case_number} refund recorded")
+    return 0
+
+
+def cmd_show(ctx) -> int:
+    store = ctx.store()
+    ticket = store.get(ctx.args.case)
+    data = store.describe(ticket)
+    ctx.emit(data, lambda: render_ticket(data, ctx.config.tz))
+    return 0
+
+
+def _iso_to_when(value: str | None, tz) -> str:
+    if not value:
+        return "-"
+    from datetime import datetime
+
+    return format_when(datetime.fromisoformat(value.replace("Z", "+00:00")), tz)
+
+
+def render_ticket(data: dict, tz) -> str:
+    """A ticket as plain text for the terminal; customer text made printable."""
+    p = printable
+    lines = [
+        f"{data['case_number']}  [{data['status']}]  {data['kind']}, {data['priority']} priority",
+        f"Subject:    {p(data['subject'], one_line=True)}",
+        f"Customer:   {p(data['customer'])}" + (f" <{p(data['email'])}>" if data["email"] else ""),
+        f"Order:      {p(data['order_id']) or '-'}    Reason: {p(data['reason']) or '-'}",
+        f"Assignee:   {p(data['assignee']) or '(unassigned)'}    Tags: {' '.join(data['tags']) or '-'}",
+    ]
+    refund = data["refund"]
+    if refund["amount"] or refund["approved_at"]:
+        lines.append(
+            f"Refund:     {refund['amount'] or '-'} {refund['currency'] or ''}  approved {_iso_to_when(refund['approved_at'], tz)}"
+            f"  initiated {_iso_to_when(refund['initiated_at'], tz)}  refunded {_iso_to_when(refund['refunded_at'], tz)}"
+        )
+    for label, key in (
+        ("Opened", "opened_at"),
+        ("First reply", "first_response_at"),
+        ("Last action", "last_action_at"),
+        ("Follow-up", "follow_up_at"),
+        ("SLA due", "sla_resolution_due_at"),
+        ("Next timer", "timer_due_at"),
+        ("Resolved", "resolved_at"),
+        ("Closed", "closed_at"),
+    ):
+        if data.get(key):
+            lines.append(f"{label + ':':<12}{_iso_to_when(data[key], tz)}")
+    if data["description"]:
+        lines += ["", "Description:", *("  " + p(line) for line in data["description"].splitlines())]
+    lines += ["", f"Log ({len(data['log'])} entries):"]
+    for e in data["log"]:
+        who = e["sender"] + (f" {p(e['sender_name'])}" if e["sender_name"] else "")
+        span = f" - {_iso_to_when(e['until'], tz)}" if e["until"] else ""
+        lines.append(
+            f"#{e['seq']:<3} {_iso_to_when(e['at'], tz)}{span}  {e['channel']}/{e['direction']}  {who}  (by {p(e['agent'])})"
+        )
+        corr = f"[corrects #{e['corrects']}] " if e["corrects"] else ""
+        lines.append(f"     {corr}{p(e['summary'], one_line=True)}")
+        for line in e["body"].splitlines():
+            lines.append(f"       {p(line)}")
+        for att in e["attachments"]:
+            lines.append(f"     attachment: {p(att['name'])} ({att['size']} bytes, sha256 {att['sha256'][:16]}…)")
+        if e["follow_up_at"]:
+            lines.append(f"     follow-up promised: {_iso_to_when(e['follow_up_at'], tz)}")
+    return "\n".join(lines)
+
+
+def cmd_list(ctx) -> int:
+    a = ctx.args
+    store = ctx.store()
+    flt = TicketFilter(
+        statuses=[parse_status(s) for s in a.status],
+        assignee=None if a.assignee in (None, "-") else a.assignee,
+        unassigned=a.assignee == "-",
+        tag=a.tag,
+        search=a.search,
+        kind=a.kind,
+    )
+    if a.limit is not None and a.limit < 0:
+        raise DeskError("--limit must be zero or more")
+    tickets = store.list_tickets(flt, sort=a.sort, descending=a.desc, limit=a.limit)
+    tags = store.tags(t.id for t in tickets)
+    if getattr(a, "json", False):
+        rows = []
+        for t in tickets:
+            row = store.describe(t, with_log=False) if len(tickets) <= 1000 else None
+            if row is None:
+                row = {
+                    "case_number": t.case_number,
+                    "status": status_of(t.status).label,
+                    "priority": t.priority,
+                    "kind": t.kind,
+                    "customer": t.customer,
+                    "subject": t.subject,
+                    "assignee": t.assignee,
+                    "tags": tags[t.id],
+                }
+            rows.append(row)
+        ctx.emit(rows, "")
+        return 0
+    tz = ctx.config.tz
+    out = [f"{'CASE':<20} {'STATUS':<17} {'PRIO':<6} {'ASSIGNEE':<10} {'OPENED':<20} {'CUSTOMER':<18} SUBJECT"]
+    for t in tickets:
+        out.append(
+            f"{t.case_number:<20} {status_of(t.status).label:<17} {t.priority:<6} "
+            f"{clip(printable(t.assignee or '-', one_line=True), 10):<10} {format_when(t.opened_at, tz):<20} "
+            f"{clip(printable(t.customer, one_line=True), 18):<18} {clip(printable(t.subject, one_line=True), 60)}"
+        )
+    out.append(f"({len(tickets)} tickets)")
+    print("\n".join(out))
+    return 0
+
+
+def cmd_demo(ctx) -> int:
+    from tui_desk.demo import build_demo, demo_path
+
+    a = ctx.args
+    if a.tickets < 1:
+        raise DeskError("--tickets must be at least 1")
+    path = ctx.db_path if (ctx.args.db or __import__("os").environ.get("TUI_DESK_DB")) else demo_path()
+    build_demo(path, tickets=a.tickets, seed=a.seed, clock=ctx.clock, config=ctx.config, fresh=a.fresh)
+    if a.no_open:
+        store = ctx.store(path=path)
+        print(f"demo store: {path} ({store.count_tickets()} tickets)")
+        for t in store.list_tickets(TicketFilter(statuses=[s for s in Status if s.is_open]), sort="due", limit=10):
+            print(f"  {t.case_number}  {status_of(t.status).label:<17} {clip(printable(t.subject, one_line=True), 50)}")
+        return 0
+    from tui_desk.cli import open_console
+
+    ctx.args.db = str(path)
+    return open_console(ctx)

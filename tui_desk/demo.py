@@ -1,0 +1,355 @@
+"""A realistic demo store: every kind, status and channel, with histories, built fast by bulk inserts.
+
+The rows are written with the same hash chain, case-number format and timer schedule as the store's
+operations use, so the demo behaves exactly like a real store (the timers fire, ``verify`` passes).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import platformdirs
+
+from tui_desk.config import APP_NAME, Config
+from tui_desk.domain import timers
+from tui_desk.domain.case_numbers import format_case_number
+from tui_desk.domain.clock import Clock, SystemClock, to_utc
+from tui_desk.domain.evidence import entry_digest
+from tui_desk.domain.statuses import Status
+from tui_desk.store.models import Meta, UTCDateTimeField
+
+AGENTS = ("ana", "ben", "chloe", "dev", "emil", "farah")
+FIRST = ("Maria", "John", "Aiko", "Lucas", "Priya", "Omar", "Sofia", "Chen", "Fatima", "Jonas", "Elena", "Kwame",
+         "Noah", "Amara", "Mateo", "Yuki", "Leila", "Ivan", "Grace", "Tomás")
+LAST = ("Garcia", "Smith", "Tanaka", "Silva", "Patel", "Haddad", "Rossi", "Wei", "Okafor", "Berg", "Novak",
+        "Mensah", "Keller", "Dubois", "Kim", "Larsen", "Moreau", "Costa", "Nguyen", "Schmidt")
+REFUND_REASONS = {
+    "defective item": ("Defective item return", "Blender stopped working after two days", "Screen has dead pixels"),
+    "not delivered": ("Parcel never arrived", "Tracking stuck for 3 weeks", "Order marked delivered but not received"),
+    "wrong size": ("Shoes one size too small", "Jacket size does not match chart", "Wrong size sent"),
+    "damaged in transit": ("Box crushed on arrival", "Glass vase arrived broken", "Damaged shipment"),
+    "not as described": ("Colour differs from photos", "Material is not leather", "Item not as described"),
+    "duplicate charge": ("Charged twice for one order", "Double payment on card", "Duplicate charge"),
+}
+SUPPORT_TOPICS = {
+    "account": ("Cannot log in to my account", "Password reset mail never comes", "Change account email"),
+    "shipping": ("How long does shipping to Norway take?", "Change delivery address", "Customs fees question"),
+    "payment": ("Payment declined at checkout", "Invoice needed for my company", "Coupon code not accepted"),
+    "product question": ("Is this charger compatible with EU plugs?", "Warranty period for headphones",
+                         "Spare parts for coffee machine"),
+}
+TAGS = ("billing-dispute", "damaged-shipment", "refund-delayed", "vip", "repeat-customer", "escalated-social",
+        "rma-issued", "fraud-check")
+INBOUND = (
+    ("Customer provided video proof", "Here is the video showing the problem. Please check the attachment."),
+    ("Customer asked for an update", "Hi, any news on my case? It has been a while."),
+    ("Customer sent photos of the damage", "Photos attached: box and item."),
+    ("Customer disagrees with the offer", "A voucher does not help me, I want my money back."),
+    ("Customer confirmed the return shipment", "I dropped the parcel at the post office today."),
+)
+OUTBOUND = (
+    ("Asked customer for photos", "Could you send us photos of the item and the packaging?"),
+    ("Support approved RMA", "Your return is approved. The RMA label is attached."),
+    ("Explained refund timeline", "Refunds reach your card within 5-7 business days after approval."),
+    ("Offered replacement or refund", "We can send a replacement or refund you in full. Which do you prefer?"),
+    ("Confirmed receipt of return", "We received your return and started the refund."),
+)
+SELLER = (
+    ("Seller confirmed stock issue", "We shipped the wrong variant, sorry. Please refund."),
+    ("Seller disputes damage claim", "Our packaging was intact at handover to the carrier."),
+)
+NOTES = (
+    ("Checked carrier tracking", "Carrier shows the parcel held at the depot since last week."),
+    ("Escalation to product team", "Firmware issue suspected, asked L2 to look."),
+    ("Fraud screening passed", "Order history looks normal."),
+)
+CHANNELS_IN = ("email", "email", "chat", "phone", "social")
+STATUS_MIX = (
+    (Status.NEW, 5), (Status.TODO, 8), (Status.L1, 15), (Status.L2, 6), (Status.WAITING_SELLER, 7),
+    (Status.WAITING_BUYER, 12), (Status.WAITING_US, 8), (Status.RESOLVED, 10), (Status.CLOSED, 29),
+)
+
+
+def demo_path() -> Path:
+    folder = Path(platformdirs.user_data_dir(APP_NAME))
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder / "demo.db"
+
+
+_stamp = UTCDateTimeField().db_value
+
+
+def _remove_store(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    shutil.rmtree(str(path) + ".files", ignore_errors=True)
+
+
+def build_demo(
+    path: Path,
+    *,
+    tickets: int = 2000,
+    seed: int = 7,
+    clock: Clock | None = None,
+    config: Config | None = None,
+    fresh: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Build (or reuse, if one with the same settings exists) a demo store at ``path``."""
+    from tui_desk.store import Store
+
+    config = config or Config()
+    clock = clock or SystemClock()
+    marker = f"{tickets}:{seed}"
+    if path.exists() and not fresh:
+        try:
+            store = Store(path, config=config, clock=clock, agent="demo")
+            with store.reading():
+                row = Meta.get_or_none(Meta.key == "demo")
+            store.close()
+            if row is not None and row.value == marker:
+                return path
+        except Exception:  # noqa: BLE001 - any doubt about an old demo store: rebuild it
+            pass
+    _remove_store(path)
+    store = Store(path, config=config, clock=clock, agent="demo")
+    _fill(store, tickets, random.Random(seed), marker, progress)
+    store.close()
+    return path
+
+
+def _fill(store, count: int, rng: random.Random, marker: str, progress: bool) -> None:
+    now = to_utc(store.clock.now())
+    config = store.config
+    policy = config.timers
+    statuses = [s for s, _ in STATUS_MIX]
+    weights = [w for _, w in STATUS_MIX]
+    sequences: dict[tuple[str, int], int] = {}
+    ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows = [], [], [], [], []
+    entry_id = 0
+    conn = store.db.connection()
+    # Demo data can be rebuilt: trade durability for speed while building it.
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -262144")
+
+    def flush() -> None:
+        conn.executemany(_TICKET_SQL, ticket_rows)
+        conn.executemany(_ENTRY_SQL, entry_rows)
+        conn.executemany("INSERT INTO ticket_tag(ticket_id, name) VALUES (?, ?)", tag_rows)
+        conn.executemany(_CHANGE_SQL, change_rows)
+        conn.executemany(_OUTBOX_SQL, outbox_rows)
+        for rows in (ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows):
+            rows.clear()
+
+    bar = _progress(progress, count)
+    with store.writing():
+        for tid in range(1, count + 1):
+            kind = "refund" if rng.random() < 0.6 else "support"
+            opened = now - timedelta(minutes=rng.randint(30, 120 * 24 * 60))
+            code = config.kinds.get(kind, next(iter(config.kinds.values())))
+            key = (code, opened.year)
+            sequences[key] = sequences.get(key, 0) + 1
+            number = format_case_number(config.prefix, code, opened.year, sequences[key])
+            customer = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            email = customer.lower().replace(" ", ".").replace("á", "a") + "@example.com"
+            if kind == "refund":
+                reason = rng.choice(list(REFUND_REASONS))
+                subject = rng.choice(REFUND_REASONS[reason])
+            else:
+                reason = rng.choice(list(SUPPORT_TOPICS))
+                subject = rng.choice(SUPPORT_TOPICS[reason])
+            description = f"{subject}. Order placed {opened:%Y-%m-%d}; please help."
+            final = rng.choices(statuses, weights)[0]
+            priority = rng.choices(("low", "normal", "high", "urgent"), (2, 6, 2, 0.6))[0]
+            assignee = None if final in (Status.NEW, Status.TODO) and rng.random() < 0.7 else rng.choice(AGENTS)
+            t = {
+                "first_response_at": None, "follow_up_at": None, "resolved_at": None, "closed_at": None,
+                "period_started_at": None, "reminders_done": 0, "timer_due_at": None,
+                "refund_amount": None, "currency": None, "refund_approved_at": None,
+                "refund_initiated_at": None, "refunded_at": None,
+            }
+            log: list[dict] = []
+            head = ""
+
+            def add(at, kind_, channel, direction, sender, summary, body="", agent=None, name="", follow=None):
+                nonlocal entry_id, head
+                entry_id += 1
+                fields = dict(
+                    seq=len(log) + 1, kind=kind_, at=at, until=None, logged_at=at, channel=channel,
+                    direction=direction, sender=sender, sender_name=name, agent=agent or "system",
+                    summary=summary, body=body, follow_up_at=follow, corrects_seq=None, due_at=None,
+                )
+                head = entry_digest(head, fields, [])
+                log.append(fields)
+                entry_rows.append((
+                    entry_id, tid, fields["seq"], kind_, _stamp(at), None, _stamp(at), channel, direction, sender,
+                    name, fields["agent"], summary, body, _stamp(follow), None, None, head,
+                ))
+                return entry_id
+
+            ack_id = add(opened, "acknowledgement", "system", "out", "system",
+                         f"Automatic acknowledgement sent to {customer}",
+                         f"Case number: {number}\nSubject: {subject}\n\n{description}", agent="intake")
+            change_rows.append((tid, ack_id, _stamp(opened), None, Status.NEW.slug, "intake", ""))
+            outbox_rows.append((tid, "buyer", email, number, f"[{number}] {subject}", log[0]["body"],
+                                _stamp(opened), _stamp(opened)))
+            span = (now - opened).total_seconds()
+            steps = rng.randint(0, 6) if final is not Status.NEW else 0
+            t_at = opened
+            current = Status.NEW
+            who = assignee or rng.choice(AGENTS)
+
+            def move(to: Status, at: datetime, note: str = "") -> None:
+                nonlocal current
+                eid = add(at, "status", "system", "internal", "system",
+                          f"Status: {current.label} → {to.label}", note, agent=who)
+                change_rows.append((tid, eid, _stamp(at), current.slug, to.slug, who, note))
+                current = to
+
+            # The timeline before the final status: messages both ways, notes, a status change or two.
+            for i in range(steps):
+                t_at = t_at + timedelta(seconds=rng.uniform(0.02, 0.12) * span)
+                if t_at >= now - timedelta(minutes=5):
+                    break
+                roll = rng.random()
+                if roll < 0.4:
+                    summary, body = rng.choice(OUTBOUND)
+                    add(t_at, "message", rng.choice(("email", "chat")), "out", "agent", summary, body, agent=who)
+                    if t["first_response_at"] is None:
+                        t["first_response_at"] = t_at
+                elif roll < 0.75:
+                    summary, body = rng.choice(INBOUND)
+                    add(t_at, "message", rng.choice(CHANNELS_IN), "in", "buyer", summary, body, agent=who,
+                        name=customer)
+                elif roll < 0.87:
+                    summary, body = rng.choice(SELLER)
+                    add(t_at, "message", "email", "in", "seller", summary, body, agent=who, name="Shop support")
+                else:
+                    summary, body = rng.choice(NOTES)
+                    add(t_at, "note", "note", "internal", "agent", summary, body, agent=who)
+                if i == 0 and final not in (Status.NEW,) and current is Status.NEW:
+                    move(Status.TODO if final is Status.TODO else Status.L1, t_at + timedelta(minutes=1))
+            # Enter the final status, recently enough for the timers to make sense.
+            if final is not current and final is not Status.NEW:
+                if final.is_waiting_on_party:
+                    ago = timedelta(hours=rng.uniform(1, 24 * (3.3 if rng.random() < 0.85 else 8.5)))
+                elif final is Status.RESOLVED:
+                    ago = timedelta(hours=rng.uniform(1, 24 * 7.2))
+                else:
+                    ago = timedelta(hours=rng.uniform(0.2, 72))
+                enter = max(t_at + timedelta(minutes=2), min(now - ago, now - timedelta(minutes=1)))
+                if enter >= now:
+                    enter = now - timedelta(seconds=30)
+                note = ""
+                if final is Status.RESOLVED:
+                    note = "Refund approved and sent; customer informed." if kind == "refund" else "Answered."
+                elif final is Status.CLOSED:
+                    note = "Final summary: resolved to the customer's satisfaction; no further action."
+                if final in (Status.WAITING_BUYER, Status.WAITING_SELLER):
+                    party = "buyer" if final is Status.WAITING_BUYER else "seller"
+                    add(enter - timedelta(seconds=20), "message", "email", "out", "agent",
+                        f"Asked the {party} for more information", "Could you tell us more?", agent=who)
+                move(final, enter, note)
+                t_at = enter
+                if final is Status.RESOLVED:
+                    t["resolved_at"] = enter
+                if final is Status.CLOSED:
+                    t["resolved_at"] = enter - timedelta(days=7)
+                    t["closed_at"] = enter
+                if final.is_waiting_on_party or final is Status.RESOLVED:
+                    t["period_started_at"] = enter
+                    due = timers.next_due(final, enter, 0, policy)
+                    t["timer_due_at"] = due
+            if final.is_open and rng.random() < 0.25:
+                t["follow_up_at"] = now + timedelta(hours=rng.uniform(-48, 96))
+                log[-1]["follow_up_at"] = t["follow_up_at"]
+            if kind == "refund" and final in (Status.RESOLVED, Status.CLOSED, Status.L2, Status.WAITING_US):
+                t["refund_amount"] = f"{rng.uniform(5, 400):.2f}"
+                t["currency"] = rng.choice(("EUR", "USD", "GBP"))
+                t["refund_approved_at"] = opened + timedelta(hours=rng.uniform(1, 72))
+                if final in (Status.RESOLVED, Status.CLOSED):
+                    t["refund_initiated_at"] = t["refund_approved_at"] + timedelta(hours=rng.uniform(1, 96))
+                    t["refunded_at"] = t["refund_initiated_at"] + timedelta(hours=rng.uniform(24, 200))
+            if t["follow_up_at"] is not None:
+                # The follow-up promise lives on the last entry: re-chain that entry with it.
+                last_row = list(entry_rows[-1])
+                prev = entry_rows[-2][-1] if len(log) > 1 else ""
+                head = entry_digest(prev, log[-1], [])
+                last_row[14] = _stamp(t["follow_up_at"])
+                last_row[-1] = head
+                entry_rows[-1] = tuple(last_row)
+            last_action = max(e["at"] for e in log)
+            for tag in rng.sample(TAGS, k=rng.choices((0, 1, 2), (5, 3, 1))[0]):
+                tag_rows.append((tid, tag))
+            ticket_rows.append((
+                tid, number, kind, customer, email, f"ORD-{rng.randint(100000, 999999)}", subject, description,
+                reason, priority, current.slug, assignee, "intake", None, _stamp(opened),
+                _stamp(t["first_response_at"]), _stamp(last_action), _stamp(t_at if current is not Status.NEW else opened),
+                _stamp(t["follow_up_at"]), None, None, _stamp(t["resolved_at"]), _stamp(t["closed_at"]),
+                t["refund_amount"], t["currency"], _stamp(t["refund_approved_at"]),
+                _stamp(t["refund_initiated_at"]), _stamp(t["refunded_at"]), _stamp(t["period_started_at"]),
+                t["reminders_done"], _stamp(t["timer_due_at"]), len(log), head, len(log) + 1,
+            ))
+            if len(ticket_rows) >= 2000:
+                flush()
+                bar(len_done=tid)
+        flush()
+        bar(len_done=count)
+        for (code, year), last in sequences.items():
+            conn.execute(
+                "INSERT INTO case_sequence(prefix, kind_code, year, last) VALUES (?, ?, ?, ?)",
+                (config.prefix, code, year, last),
+            )
+        Meta.replace(key="demo", value=marker).execute()
+        Meta.replace(key="demo_info", value=json.dumps({"tickets": count})).execute()
+    bar(close=True)
+
+
+def _progress(enabled: bool, total: int):
+    """A Rich progress bar on stderr (nothing when not a terminal or not wanted)."""
+    import sys
+
+    if not enabled or not sys.stderr.isatty():
+        return lambda **_: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    prog = Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    )
+    prog.start()
+    task = prog.add_task("Building demo store", total=total)
+
+    def update(len_done: int | None = None, close: bool = False) -> None:
+        if len_done is not None:
+            prog.update(task, completed=len_done)
+        if close:
+            prog.stop()
+
+    return update
+
+
+_TICKET_SQL = (
+    "INSERT INTO ticket(id, case_number, kind, customer, email, order_id, subject, description, reason, priority, "
+    "status, assignee, created_by, \"references\", opened_at, first_response_at, last_action_at, status_changed_at, "
+    "follow_up_at, sla_response_due_at, sla_resolution_due_at, resolved_at, closed_at, refund_amount, currency, "
+    "refund_approved_at, refund_initiated_at, refunded_at, period_started_at, reminders_done, timer_due_at, "
+    "log_count, log_head, version) VALUES (" + ", ".join(["?"] * 34) + ")"
+)
+_ENTRY_SQL = (
+    "INSERT INTO log_entry(id, ticket_id, seq, kind, at, until, logged_at, channel, direction, sender, sender_name, "
+    "agent, summary, body, follow_up_at, corrects_id, due_at, digest) VALUES (" + ", ".join(["?"] * 18) + ")"
+)
+_CHANGE_SQL = (
+    "INSERT INTO status_change(ticket_id, entry_id, at, from_status, to_status, agent, note) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_OUTBOX_SQL = (
+    "INSERT INTO outbox_message(ticket_id, recipient, address, case_number, subject, body, created_at, sent_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)

@@ -1,0 +1,1 @@
+"""Pure helpdesk rules: statuses, transitions, case numbers, dates, timers. No Textual, no Peewee."""

@@ -1,0 +1,31 @@
+"""Case numbers: ``{PREFIX}-{KIND}-{YEAR}-{SEQ}``, e.g. ``GTB-REF-2026-00042``."""
+
+from __future__ import annotations
+
+import re
+
+from tui_desk.domain.errors import DeskError
+
+SEQ_WIDTH = 5
+_CASE_RE = re.compile(r"^(?P<prefix>[A-Z0-9]+)-(?P<kind>[A-Z0-9]+)-(?P<year>\d{4})-(?P<seq>\d+)$")
+
+
+def format_case_number(prefix: str, kind_code: str, year: int, seq: int) -> str:
+    if seq < 1:
+        raise ValueError("case sequence starts at 1")
+    return f"{prefix}-{kind_code}-{year:04d}-{seq:0{SEQ_WIDTH}d}"
+
+
+def parse_case_number(text: str) -> tuple[str, str, int, int]:
+    """Split a case number into (prefix, kind code, year, sequence); refuse anything else."""
+    match = _CASE_RE.match(text.strip().upper())
+    if not match:
+        raise DeskError(f"{text.strip()!r} is not a case number like GTB-REF-2026-00042")
+    return match["prefix"], match["kind"], int(match["year"]), int(match["seq"])
+
+
+def validate_code(code: str, what: str) -> str:
+    """A prefix or kind code: letters and digits only, so case numbers stay parseable."""
+    if not re.fullmatch(r"[A-Z0-9]{1,10}", code):
+        raise DeskError(f"{what} {code!r} must be 1-10 capital letters or digits")
+    return code

@@ -1,0 +1,54 @@
+"""The one clock everything asks for the time: real by default, fixed or movable in tests."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time as an aware UTC datetime."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that only moves when told to; thread-safe so workers can read it."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = to_utc(at)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._at
+
+    def set(self, at: datetime) -> None:
+        with self._lock:
+            self._at = to_utc(at)
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self._at += delta
+
+
+def to_utc(dt: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken to be UTC already."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def clock_from_env() -> Clock:
+    """``TUI_DESK_NOW`` (ISO 8601) freezes time for demos, scripts and end-to-end tests."""
+    frozen = os.environ.get("TUI_DESK_NOW")
+    if frozen:
+        return FixedClock(datetime.fromisoformat(frozen.replace("Z", "+00:00")))
+    return SystemClock()

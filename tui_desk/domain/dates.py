@@ -1,0 +1,110 @@
+"""Reading dates people type (``14:30``, ``tomorrow 9:00``, ``+3d``) and showing them with their zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from tui_desk.domain.clock import to_utc
+from tui_desk.domain.errors import DeskError
+
+_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_RELATIVE_RE = re.compile(r"^([+-])\s*(\d+)\s*(min|m|h|d|w)$")
+_TIME_RE = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
+_DAY_WORDS = {"today": 0, "tomorrow": 1, "yesterday": -1}
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y")
+HELP = "use e.g. 2026-11-15 14:30, 14:30, tomorrow 9:00, yesterday, +3d or -2h"
+
+
+def _time_of_day(text: str) -> time | None:
+    match = _TIME_RE.match(text)
+    if not match:
+        return None
+    hour, minute = int(match[1]), int(match[2] or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def parse_when(text: str, now: datetime, tz: tzinfo = UTC) -> datetime:
+    """An aware UTC datetime from what a person typed, relative to ``now``; wall times are in ``tz``."""
+    raw = text.strip()
+    lowered = raw.lower()
+    if not raw:
+        raise DeskError(f"empty date: {HELP}")
+    if lowered == "now":
+        return to_utc(now)
+    match = _RELATIVE_RE.match(lowered)
+    if match:
+        amount = int(match[2]) * (1 if match[1] == "+" else -1)
+        return to_utc(now) + timedelta(**{_UNITS[match[3]]: amount})
+    local_now = to_utc(now).astimezone(tz)
+    words = lowered.split()
+    day: date | None = None
+    clock_part: str | None = None
+    if words and words[0] in _DAY_WORDS:
+        day = local_now.date() + timedelta(days=_DAY_WORDS[words[0]])
+        clock_part = " ".join(words[1:]) or None
+    elif len(words) == 1 and _time_of_day(words[0]):
+        day, clock_part = local_now.date(), words[0]
+    else:
+        return _absolute(raw, tz)
+    at = time(0, 0) if clock_part is None else _time_of_day(clock_part)
+    if at is None:
+        raise DeskError(f"cannot read the time {clock_part!r} in {raw!r}: {HELP}")
+    if clock_part is None and words[0] == "today":
+        return to_utc(now)
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def _absolute(raw: str, tz: tzinfo) -> datetime:
+    text = raw.replace("T", " ").strip()
+    if text.upper().endswith(" UTC"):
+        text, tz = text[:-4].strip(), UTC
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+        date_part, _, time_part = text.partition(" ")
+        for fmt in _DATE_FORMATS:
+            try:
+                day = datetime.strptime(date_part, fmt).date()
+            except ValueError:
+                continue
+            at = _time_of_day(time_part) if time_part else time(0, 0)
+            if at is not None:
+                parsed = datetime.combine(day, at)
+            break
+        if parsed is None:
+            raise DeskError(f"cannot read the date {raw!r}: {HELP}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def format_when(dt: datetime | None, tz: tzinfo = UTC) -> str:
+    """``2026-11-15 14:30 UTC``: minutes, with the zone's name; an empty string for no date."""
+    if dt is None:
+        return ""
+    local = to_utc(dt).astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def iso(dt: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z`` for machine output."""
+    if dt is None:
+        return None
+    return to_utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_span(delta: timedelta) -> str:
+    """A short human span: ``3 d 4 h``, ``5 h 10 min``, ``12 min``; negative spans read the same."""
+    seconds = abs(int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"

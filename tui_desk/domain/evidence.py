@@ -1,0 +1,53 @@
+"""The hash chain over a case's log: each entry's digest covers its content, its attachments and the previous digest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from tui_desk.domain.clock import to_utc
+
+GENESIS = ""
+
+# The entry fields the digest covers, in a fixed order.
+CHAINED_FIELDS = (
+    "seq",
+    "kind",
+    "at",
+    "until",
+    "logged_at",
+    "channel",
+    "direction",
+    "sender",
+    "sender_name",
+    "agent",
+    "summary",
+    "body",
+    "follow_up_at",
+    "corrects_seq",
+    "due_at",
+)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return iso_micro(value)
+    return value
+
+
+def iso_micro(dt: datetime) -> str:
+    """ISO 8601 UTC to the microsecond, as the store keeps it."""
+    return to_utc(dt).isoformat(timespec="microseconds")
+
+
+def entry_digest(previous: str, fields: Mapping[str, object], attachments: Iterable[tuple[str, str, int]]) -> str:
+    """SHA-256 hex of the previous digest, the chained fields and the (sha256, name, size) of each attachment."""
+    document = [
+        previous,
+        [_plain(fields.get(name)) for name in CHAINED_FIELDS],
+        sorted([sha, name, size] for sha, name, size in attachments),
+    ]
+    canonical = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,212 @@
+"""Peewee models: tickets, the append-only log and what hangs off it, timers, outbox, drafts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import peewee as pw
+
+from tui_desk.domain.clock import to_utc
+
+database = pw.DatabaseProxy()
+
+
+
+class UTCDateTimeField(pw.Field):
+    """A UTC instant stored as fixed-width text (``2026-11-15 14:30:00.000000``) so text order is time order."""
+
+    field_type = "TEXT"
+
+    def db_value(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        return to_utc(value).isoformat(sep=" ", timespec="microseconds")[:26]
+
+    def python_value(self, value: str | None) -> datetime | None:
+        if value is None:
+            return None
+        return to_utc(datetime.fromisoformat(value))
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Meta(BaseModel):
+    """Store-wide facts, such as the schema version."""
+
+    key = pw.TextField(primary_key=True)
+    value = pw.TextField()
+
+
+class CaseSequence(BaseModel):
+    """The last sequence number handed out per prefix, kind code and year."""
+
+    prefix = pw.TextField()
+    kind_code = pw.TextField()
+    year = pw.IntegerField()
+    last = pw.IntegerField()
+
+    class Meta:
+        primary_key = pw.CompositeKey("prefix", "kind_code", "year")
+
+
+class Ticket(BaseModel):
+    case_number = pw.TextField(unique=True)
+    kind = pw.TextField()
+    customer = pw.TextField()
+    email = pw.TextField(null=True)
+    order_id = pw.TextField(null=True)
+    subject = pw.TextField()
+    description = pw.TextField(default="")
+    reason = pw.TextField(null=True)
+    priority = pw.TextField(default="normal")
+    status = pw.TextField(index=True)  # Status slug
+    assignee = pw.TextField(null=True, index=True)
+    created_by = pw.TextField()
+    references = pw.TextField(null=True)  # an earlier case number this one follows up
+    opened_at = UTCDateTimeField(index=True)
+    first_response_at = UTCDateTimeField(null=True)
+    last_action_at = UTCDateTimeField(index=True)
+    status_changed_at = UTCDateTimeField()
+    follow_up_at = UTCDateTimeField(null=True, index=True)
+    sla_response_due_at = UTCDateTimeField(null=True)
+    sla_resolution_due_at = UTCDateTimeField(null=True)
+    resolved_at = UTCDateTimeField(null=True)
+    closed_at = UTCDateTimeField(null=True)
+    # Refund milestones (seed 002: the delay between approval and processing).
+    refund_amount = pw.DecimalField(null=True, max_digits=14, decimal_places=2, auto_round=True)
+    currency = pw.TextField(null=True)
+    refund_approved_at = UTCDateTimeField(null=True)
+    refund_initiated_at = UTCDateTimeField(null=True)
+    refunded_at = UTCDateTimeField(null=True)
+    # Timers: when the current waiting/resolved period began, how many reminder slots are
+    # used up, and when the next timer action falls due (the sweep's index).
+    period_started_at = UTCDateTimeField(null=True)
+    reminders_done = pw.IntegerField(default=0)
+    timer_due_at = UTCDateTimeField(null=True, index=True)
+    # Evidence: the number of log entries and the digest of the last one (hash chain head).
+    log_count = pw.IntegerField(default=0)
+    log_head = pw.TextField(default="")
+    # Bumped on every change, so a console can tell the ticket changed underneath it.
+    version = pw.IntegerField(default=1)
+
+
+class TicketTag(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, backref="tag_rows", on_delete="RESTRICT")
+    name = pw.TextField(index=True)
+
+    class Meta:
+        indexes = ((("ticket", "name"), True),)
+
+
+class Blob(BaseModel):
+    """An attachment's content, stored once by its SHA-256 in the folder beside the store."""
+
+    sha256 = pw.TextField(primary_key=True)
+    size = pw.IntegerField()
+    stored_at = UTCDateTimeField()
+
+
+class LogEntry(BaseModel):
+    """One line of a case's communication log. Append-only: the database refuses UPDATE and DELETE."""
+
+    ticket = pw.ForeignKeyField(Ticket, backref="entries", on_delete="RESTRICT", index=False)  # (ticket, seq) indexes it
+    seq = pw.IntegerField()  # 1, 2, 3 … within the ticket
+    kind = pw.TextField()  # message, note, acknowledgement, status, assignment, tags, correction, reminder, …
+    at = UTCDateTimeField()  # when the contact happened (start)
+    until = UTCDateTimeField(null=True)  # when it ended, for calls and chats
+    logged_at = UTCDateTimeField()  # when it was written here
+    channel = pw.TextField()  # email, chat, phone, social, note, system
+    direction = pw.TextField()  # in, out, internal
+    sender = pw.TextField()  # buyer, seller, partner, agent, system
+    sender_name = pw.TextField(default="")
+    agent = pw.TextField()  # who logged it
+    summary = pw.TextField()
+    body = pw.TextField(default="")
+    follow_up_at = UTCDateTimeField(null=True)
+    corrects = pw.ForeignKeyField("self", null=True, backref="corrections", on_delete="RESTRICT")
+    due_at = UTCDateTimeField(null=True)  # for timer actions: when it was due
+    digest = pw.TextField()  # hash chain: covers this entry, its attachments and the previous digest
+
+    class Meta:
+        indexes = ((("ticket", "seq"), True),)
+
+
+class Attachment(BaseModel):
+    entry = pw.ForeignKeyField(LogEntry, backref="attachments", on_delete="RESTRICT")
+    blob = pw.ForeignKeyField(Blob, column_name="sha256", object_id_name="sha256", on_delete="RESTRICT")
+    name = pw.TextField()
+    size = pw.IntegerField()
+
+
+class StatusChange(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, backref="status_changes", on_delete="RESTRICT")
+    entry = pw.ForeignKeyField(LogEntry, on_delete="RESTRICT")
+    at = UTCDateTimeField()
+    from_status = pw.TextField(null=True)
+    to_status = pw.TextField()
+    agent = pw.TextField()
+    note = pw.TextField(default="")
+
+
+class TimerEvent(BaseModel):
+    """One timer action applied (or skipped) for one period; the unique key makes a second attempt a no-op."""
+
+    ticket = pw.ForeignKeyField(Ticket, backref="timer_events", on_delete="RESTRICT")
+    action = pw.TextField()  # reminder, auto_close, resolved_close
+    period_started_at = UTCDateTimeField()
+    slot = pw.IntegerField()  # reminder number 1..N; 0 for closes
+    due_at = UTCDateTimeField()
+    applied_at = UTCDateTimeField()
+    outcome = pw.TextField()  # sent, skipped, closed
+    entry = pw.ForeignKeyField(LogEntry, null=True, on_delete="RESTRICT")
+
+    class Meta:
+        indexes = ((("ticket", "action", "period_started_at", "slot"), True),)
+
+
+class OutboxMessage(BaseModel):
+    """A message to the customer or seller waiting for a mail script to deliver it."""
+
+    ticket = pw.ForeignKeyField(Ticket, backref="outbox", on_delete="RESTRICT")
+    timer_event = pw.ForeignKeyField(TimerEvent, null=True, on_delete="RESTRICT")
+    recipient = pw.TextField()  # buyer, seller
+    address = pw.TextField(null=True)
+    case_number = pw.TextField()
+    subject = pw.TextField()
+    body = pw.TextField()
+    created_at = UTCDateTimeField()
+    sent_at = UTCDateTimeField(null=True, index=True)
+
+
+class Draft(BaseModel):
+    """A half-typed log entry, saved as it is typed; not evidence, so it may change and go."""
+
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE")
+    agent = pw.TextField()
+    data = pw.TextField()  # JSON of the form's fields
+    base_version = pw.IntegerField()  # the ticket version the draft was started on
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("ticket", "agent"), True),)
+
+
+ALL_MODELS = [
+    Meta,
+    CaseSequence,
+    Ticket,
+    TicketTag,
+    Blob,
+    LogEntry,
+    Attachment,
+    StatusChange,
+    TimerEvent,
+    OutboxMessage,
+    Draft,
+]

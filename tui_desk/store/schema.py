@@ -1,0 +1,53 @@
+"""Schema versions: create a new store, migrate an older one on open, refuse a newer one untouched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import peewee as pw
+
+from tui_desk.domain.errors import DeskError
+from tui_desk.store import sqlite
+from tui_desk.store.models import ALL_MODELS, Meta
+
+SCHEMA_VERSION = 1
+
+# MIGRATIONS[n] upgrades a store from version n to n + 1, inside the same write transaction.
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {}
+
+
+def stored_version(db: pw.Database) -> int | None:
+    """The store's schema version, or None for an empty file."""
+    if "meta" not in db.get_tables():
+        if db.get_tables():
+            raise DeskError("the file is an SQLite database but not a tui-desk store")
+        return None
+    row = Meta.get_or_none(Meta.key == "schema_version")
+    return int(row.value) if row else None
+
+
+def check_not_newer(version: int | None, path: Path) -> None:
+    if version is not None and version > SCHEMA_VERSION:
+        raise DeskError(
+            f"the store {path} is from a newer tui-desk (schema {version}; this version knows up to "
+            f"{SCHEMA_VERSION}); upgrade tui-desk to open it"
+        )
+
+
+def ensure_schema(db: pw.Database, path: Path) -> None:
+    """Create or migrate the schema. Refuses a newer store before writing anything."""
+    check_not_newer(stored_version(db), path)
+    with sqlite.write_transaction(db):
+        version = stored_version(db)  # again, under the write lock: another process may have won
+        check_not_newer(version, path)
+        if version is None:
+            db.create_tables(ALL_MODELS)
+            sqlite.install_guards(db)
+            sqlite.install_search(db)
+            Meta.replace(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+            return
+        while version < SCHEMA_VERSION:
+            MIGRATIONS[version](db)
+            version += 1
+            Meta.replace(key="schema_version", value=str(version)).execute()

@@ -1,0 +1,149 @@
+"""Everything SQLite-specific in one place: opening, pragmas, the write lock, append-only triggers, FTS5.
+
+A PostgreSQL backend would supply the same four things (open, write_transaction, install_guards,
+search) in a sibling module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from pathlib import Path
+
+import peewee as pw
+
+from tui_desk.domain.errors import DeskError
+
+BUSY_TIMEOUT_S = 10
+PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "normal",  # with WAL: durable at checkpoints, never corrupt
+    "cache_size": -16000,
+    "busy_timeout": BUSY_TIMEOUT_S * 1000,
+}
+
+# Evidence tables: the database itself refuses to rewrite or remove their rows.
+APPEND_ONLY_TABLES = ("log_entry", "attachment", "status_change", "timer_event", "blob")
+
+
+def open_database(path: Path, *, read_only: bool = False, create: bool = True) -> pw.SqliteDatabase:
+    """A Peewee database on ``path``: WAL, foreign keys, busy timeout; read-only opens with ``mode=ro``."""
+    path = Path(path)
+    if read_only or not create:
+        if not path.exists():
+            raise DeskError(f"no store at {path}")
+    else:
+        if not path.parent.is_dir():
+            raise DeskError(f"the folder {path.parent} does not exist")
+        if not path.exists():
+            # Created readable and writable by its owner only: case logs hold customer data.
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass
+            except OSError as err:
+                raise DeskError(f"cannot create the store {path}: {err.strerror}") from None
+    if read_only:
+        uri = f"file:{path.resolve()}?mode=ro"
+        pragmas = {k: v for k, v in PRAGMAS.items() if k not in ("journal_mode",)}
+        pragmas["query_only"] = 1
+        return pw.SqliteDatabase(uri, pragmas=pragmas, timeout=BUSY_TIMEOUT_S, uri=True, autoconnect=True)
+    return pw.SqliteDatabase(str(path), pragmas=PRAGMAS, timeout=BUSY_TIMEOUT_S, autoconnect=True)
+
+
+def write_transaction(db: pw.Database):
+    """A transaction that takes the write lock up front, so the busy timeout applies to it."""
+    return db.atomic("IMMEDIATE")
+
+
+def install_guards(db: pw.Database) -> None:
+    """Triggers that make the evidence tables append-only, and tickets undeletable."""
+    for table in APPEND_ONLY_TABLES:
+        for action in ("UPDATE", "DELETE"):
+            db.execute_sql(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only evidence'); END"
+            )
+    db.execute_sql(
+        "CREATE TRIGGER IF NOT EXISTS ticket_no_delete BEFORE DELETE ON ticket "
+        "BEGIN SELECT RAISE(ABORT, 'tickets are never deleted'); END"
+    )
+
+
+def install_search(db: pw.Database) -> None:
+    """FTS5 indexes over ticket fields and log text, reading their text from the tables themselves."""
+    db.execute_sql(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS ticket_search USING fts5(case_number, customer, email, order_id, "
+        "subject, content='ticket', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+    )
+    db.execute_sql(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS entry_search USING fts5(summary, sender_name, body, "
+        "content='log_entry', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+    )
+    columns = "case_number, customer, email, order_id, subject"
+    new_values = "new.case_number, new.customer, new.email, new.order_id, new.subject"
+    old_values = "old.case_number, old.customer, old.email, old.order_id, old.subject"
+    db.execute_sql(
+        "CREATE TRIGGER IF NOT EXISTS ticket_search_insert AFTER INSERT ON ticket BEGIN "
+        f"INSERT INTO ticket_search(rowid, {columns}) VALUES (new.id, {new_values}); END"
+    )
+    db.execute_sql(
+        "CREATE TRIGGER IF NOT EXISTS ticket_search_update "
+        "AFTER UPDATE OF case_number, customer, email, order_id, subject ON ticket BEGIN "
+        f"INSERT INTO ticket_search(ticket_search, rowid, {columns}) VALUES ('delete', old.id, {old_values}); "
+        f"INSERT INTO ticket_search(rowid, {columns}) VALUES (new.id, {new_values}); END"
+    )
+    db.execute_sql(
+        "CREATE TRIGGER IF NOT EXISTS log_entry_search_insert AFTER INSERT ON log_entry BEGIN "
+        "INSERT INTO entry_search(rowid, summary, sender_name, body) "
+        "VALUES (new.id, new.summary, new.sender_name, new.body); END"
+    )
+
+
+_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def search_match(query: str) -> str | None:
+    """An FTS5 MATCH expression for what a person typed: every word must match, the last as a prefix.
+
+    Words are split into tokens the way the index splits them (``GTB-REF-2026-00042`` becomes a
+    phrase of four tokens), and quoted, so no user text is read as FTS syntax.
+    """
+    terms = []
+    for word in query.split():
+        tokens = _TOKEN_RE.findall(word)
+        if tokens:
+            terms.append('"' + " ".join(tokens) + '"*')
+    return " AND ".join(terms) if terms else None
+
+
+def search_ticket_ids_sql() -> str:
+    """A parenthesised SQL set of matching ticket ids, with two ``?`` for the MATCH expression."""
+    return (
+        "(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ? UNION "
+        "SELECT ticket_id FROM log_entry WHERE id IN (SELECT rowid FROM entry_search WHERE entry_search MATCH ?))"
+    )
+
+
+def data_version(db: pw.Database) -> int:
+    """SQLite's counter that changes when another connection commits: cheap change detection."""
+    return db.execute_sql("PRAGMA data_version").fetchone()[0]
+
+
+def explain_error(err: Exception, path: Path) -> str:
+    """A one-line message for a low-level database failure."""
+    text = str(err)
+    if isinstance(err, (pw.OperationalError, sqlite3.OperationalError)):
+        if "readonly" in text or "read-only" in text or "attempt to write" in text:
+            return f"the store {path} is read-only"
+        if "locked" in text or "busy" in text:
+            return f"the store {path} is busy (locked by another process); try again"
+        if "disk" in text and "full" in text:
+            return f"the disk holding {path} is full; nothing was written"
+        if "unable to open" in text:
+            return f"cannot open the store {path}"
+    if isinstance(err, (pw.DatabaseError, sqlite3.DatabaseError)) and "not a database" in text:
+        return f"{path} is not a tui-desk store (file is not a database, or it is corrupted)"
+    return f"store error on {path}: {text}"

@@ -1,0 +1,110 @@
+"""Shared fixtures: a fixed clock, a real store in tmp_path, and the real ``tui-desk`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tui_desk.domain.clock import FixedClock
+from tui_desk.store import Store
+
+NOW = datetime(2026, 11, 15, 14, 30, tzinfo=UTC)
+TUI_DESK = str(Path(sys.executable).with_name("tui-desk"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="also run long soaks and big-store tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory, monkeypatch):
+    """No test reads or writes the real user's config or data folders."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("TUI_DESK_CONFIG", str(home / "config.toml"))
+    for name in ("TUI_DESK_DB", "TUI_DESK_AGENT", "TUI_DESK_NOW", "TUI_DESK_READ_ONLY"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "desk.db"
+
+
+@pytest.fixture
+def store(db_path, clock) -> Store:
+    s = Store(db_path, clock=clock, agent="ana")
+    yield s
+    s.close()
+
+
+class CLI:
+    """Runs the installed ``tui-desk`` script against one store, with a frozen clock."""
+
+    def __init__(self, db: Path, now: datetime = NOW) -> None:
+        self.db = db
+        self.now = now
+        self.agent = "ana"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env["TUI_DESK_NOW"] = self.now.isoformat()
+        env["TUI_DESK_AGENT"] = self.agent
+        env.update(extra)
+        return env
+
+    def run(self, *args: str, input: str | None = None, db: Path | None = None, **env: str):
+        return subprocess.run(
+            [TUI_DESK, "--db", str(db or self.db), *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=self.env(**env),
+            timeout=120,
+        )
+
+    def ok(self, *args: str, **kw) -> subprocess.CompletedProcess:
+        result = self.run(*args, **kw)
+        assert result.returncode == 0, f"tui-desk {' '.join(args)} failed: {result.stderr}"
+        return result
+
+    def json(self, *args: str, **kw):
+        return json.loads(self.ok(*args, "--json", **kw).stdout)
+
+    def fails(self, *args: str, **kw) -> str:
+        """Run a command that must be refused: exit 1, one line on stderr, no traceback."""
+        result = self.run(*args, **kw)
+        assert result.returncode != 0, f"tui-desk {' '.join(args)} should have failed: {result.stdout}"
+        err = result.stderr.strip()
+        assert "Traceback" not in err, err
+        assert len(err.splitlines()) == 1, err
+        return err
+
+
+@pytest.fixture
+def cli(db_path) -> CLI:
+    return CLI(db_path)

@@ -58,7 +58,7 @@ def parse_when(text: str, now: datetime, tz: tzinfo = UTC) -> datetime:
 
 
 def _absolute(raw: str, tz: tzinfo) -> datetime:
-    text = raw.replace("T", " ").strip()
+    text = re.sub(r"(\d)[Tt](\d)", r"\1 \2", raw).strip()
     if text.upper().endswith(" UTC"):
         text, tz = text[:-4].strip(), UTC
     try:

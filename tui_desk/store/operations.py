@@ -97,6 +97,24 @@ SORT_COLUMNS = {
 }
 
 
+_DATABASES: dict[tuple[str, bool], pw.SqliteDatabase] = {}
+
+
+def _shared_database(path: Path, *, read_only: bool, create: bool) -> pw.SqliteDatabase:
+    """One Peewee database per file and mode in a process, shared by every Store on it.
+
+    Peewee keeps one connection per thread per database object, so two Stores on one file
+    (two agents in a test, the console and its workers) must share the object, or their
+    transactions would lock each other out.
+    """
+    key = (str(path.resolve()), read_only)
+    db = _DATABASES.get(key)
+    if db is None or not (path.exists() or not create):
+        db = sqlite.open_database(path, read_only=read_only, create=create)
+        _DATABASES[key] = db
+    return db
+
+
 def default_agent() -> str:
     """The acting agent when none is named: ``TUI_DESK_AGENT``, else the OS login name."""
     name = os.environ.get("TUI_DESK_AGENT")
@@ -127,7 +145,7 @@ class Store:
         self.agent = (agent or default_agent()).strip() or "agent"
         self.read_only = read_only
         self.blobs = BlobFolder(self.path.with_name(self.path.name + ".files"))
-        db = sqlite.open_database(self.path, read_only=read_only, create=create)
+        db = _shared_database(self.path, read_only=read_only, create=create)
         database.initialize(db)
         self.db = db
         with self._errors():
@@ -149,9 +167,15 @@ class Store:
         except (pw.DatabaseError, sqlite3.DatabaseError, pw.InterfaceError) as err:
             raise DeskError(sqlite.explain_error(err, self.path)) from None
 
+    def _activate(self) -> None:
+        # The models are bound to one database proxy; point it at this store's database.
+        if database.obj is not self.db:
+            database.initialize(self.db)
+
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
         """A connection for this thread for the duration of a read."""
+        self._activate()
         with self._errors(), self.db.connection_context():
             yield
 
@@ -160,6 +184,7 @@ class Store:
         """A write transaction that holds the write lock from its first statement."""
         if self.read_only:
             raise DeskError(f"the store {self.path} is open read-only; nothing was changed")
+        self._activate()
         with self._errors(), self.db.connection_context(), sqlite.write_transaction(self.db):
             yield
 

@@ -13,6 +13,7 @@ import platformdirs
 
 from tui_desk.domain.case_numbers import validate_code
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.sla import AroundTheClock, SlaPolicy, SlaTarget, make_calendar, parse_span
 from tui_desk.domain.timers import TimerPolicy
 
 APP_NAME = "tui-desk"
@@ -41,6 +42,7 @@ class Config:
     timers: TimerPolicy = field(default_factory=TimerPolicy)
     sweep_interval_s: float = 60.0
     templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -112,5 +114,62 @@ def load_config(path: Path | None = None) -> Config:
             raise DeskError(f"config: templates.{key} is not a known template ({', '.join(templates)})")
         templates[key] = text
     return Config(
-        prefix=prefix, kinds=kinds, timezone=timezone, timers=policy, sweep_interval_s=sweep, templates=templates
+        prefix=prefix,
+        kinds=kinds,
+        timezone=timezone,
+        timers=policy,
+        sweep_interval_s=sweep,
+        templates=templates,
+        sla=_sla_policy(data.get("sla", {}), timezone),
     )
+
+
+def _sla_policy(s, timezone: str) -> SlaPolicy:
+    """``[sla]``: at_risk, no_action_days, closing_soon_days, ``[sla.targets.PRIORITY]`` and ``[sla.calendar]``."""
+    if not isinstance(s, dict):
+        raise DeskError("config: sla must be a table")
+    base = SlaPolicy()
+    at_risk = s.get("at_risk", base.at_risk)
+    if isinstance(at_risk, bool) or not isinstance(at_risk, (int, float)) or not 0 < at_risk < 1:
+        raise DeskError(f"config: sla.at_risk must be a fraction between 0 and 1 (e.g. 0.75), not {at_risk!r}")
+    counts = {}
+    for key in ("no_action_days", "closing_soon_days"):
+        value = s.get(key, getattr(base, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise DeskError(f"config: sla.{key} must be a whole number >= 1, not {value!r}")
+        counts[key] = value
+    targets = dict(base.targets)
+    given = s.get("targets", {})
+    if not isinstance(given, dict):
+        raise DeskError("config: sla.targets must be a table of priorities")
+    for priority, spec in given.items():
+        if priority not in targets or not isinstance(spec, dict):
+            raise DeskError(f"config: sla.targets.{priority} is not a priority ({', '.join(targets)})")
+        unknown = set(spec) - {"response", "resolution"}
+        if unknown:
+            raise DeskError(f"config: sla.targets.{priority}.{sorted(unknown)[0]} is not response or resolution")
+        where = f"config: sla.targets.{priority}."
+        targets[priority] = SlaTarget(
+            response=parse_span(spec.get("response", ""), where + "response")
+            if "response" in spec
+            else targets[priority].response,
+            resolution=parse_span(spec["resolution"], where + "resolution")
+            if "resolution" in spec
+            else targets[priority].resolution,
+        )
+    cal = s.get("calendar")
+    if cal is None:
+        calendar = AroundTheClock()
+    elif not isinstance(cal, dict):
+        raise DeskError("config: sla.calendar must be a table")
+    else:
+        unknown = set(cal) - {"days", "hours", "timezone", "holidays"}
+        if unknown:
+            raise DeskError(f"config: sla.calendar.{sorted(unknown)[0]} is not a calendar key")
+        calendar = make_calendar(
+            days=cal.get("days"),
+            hours=cal.get("hours", "09:00-17:00"),
+            tz=cal.get("timezone", timezone),
+            holidays=cal.get("holidays", []),
+        )
+    return SlaPolicy(targets=targets, calendar=calendar, at_risk=float(at_risk), **counts)

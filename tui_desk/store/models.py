@@ -75,7 +75,15 @@ class Ticket(BaseModel):
     status_changed_at = UTCDateTimeField()
     follow_up_at = UTCDateTimeField(null=True, index=True)
     sla_response_due_at = UTCDateTimeField(null=True)
-    sla_resolution_due_at = UTCDateTimeField(null=True)
+    sla_resolution_due_at = UTCDateTimeField(null=True)  # None while the clock is paused or stopped
+    # SLA bookkeeping (domain/sla.py): when each clock turns "at risk" (indexed: the overdue panel's
+    # first cut), breach times kept for reports, and the working time spent paused while waiting.
+    sla_response_risk_at = UTCDateTimeField(null=True, index=True)
+    sla_resolution_risk_at = UTCDateTimeField(null=True, index=True)
+    sla_response_breached_at = UTCDateTimeField(null=True)
+    sla_resolution_breached_at = UTCDateTimeField(null=True)
+    sla_paused_seconds = pw.IntegerField(default=0)
+    sla_paused_since = UTCDateTimeField(null=True)
     resolved_at = UTCDateTimeField(null=True)
     closed_at = UTCDateTimeField(null=True)
     # Refund milestones (seed 002: the delay between approval and processing).

@@ -19,7 +19,7 @@ from pathlib import Path
 import peewee as pw
 
 from tui_desk.config import Config
-from tui_desk.domain import statuses, timers, vocabulary
+from tui_desk.domain import sla, statuses, timers, vocabulary
 from tui_desk.domain.case_numbers import format_case_number, parse_case_number
 from tui_desk.domain.clock import Clock, SystemClock, to_utc
 from tui_desk.domain.dates import format_when, iso
@@ -371,6 +371,7 @@ class Store:
                 last_action_at=now,
                 status_changed_at=now,
             )
+            sla.write_clocks(ticket, sla.opened(now, priority, self.config.sla))
             for name in tag_names:
                 TicketTag.create(ticket=ticket, name=name)
             body = f"Case number: {number}\nSubject: {subject}\n\n{description or ''}".rstrip()
@@ -547,6 +548,7 @@ class Store:
             if direction == "out" and kind == "message":
                 if ticket.first_response_at is None:
                     ticket.first_response_at = entry.at
+                    sla.write_clocks(ticket, sla.responded(sla.read_clocks(ticket), entry.at))
                 ticket.follow_up_at = None  # we got back to them: the promise is kept
             if follow_up is not None:
                 ticket.follow_up_at = to_utc(follow_up)
@@ -597,6 +599,17 @@ class Store:
         ticket.period_started_at = now if (target.is_waiting_on_party or target is Status.RESOLVED) else None
         ticket.reminders_done = 0
         ticket.timer_due_at = timers.next_due(target, ticket.period_started_at, 0, self.config.timers)
+        clocks = sla.status_changed(
+            sla.read_clocks(ticket),
+            old=status_of(old),
+            new=target,
+            now=now,
+            opened_at=ticket.opened_at,
+            priority=ticket.priority,
+            responded_at=ticket.first_response_at,
+            policy=self.config.sla,
+        )
+        sla.write_clocks(ticket, clocks)
         ticket.save()
         return entry
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -105,9 +106,23 @@ def _optional_modules() -> list:
     return found
 
 
+_RELATIVE_PAST = re.compile(r"^-\d+\s*(min|m|h|d|w)$")
+
+
+def _glue_relative_dates(argv: list[str]) -> list[str]:
+    """Let ``--at -2h`` through: argparse would take ``-2h`` for an option, so pass it as ``--at=-2h``."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and _RELATIVE_PAST.match(arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_glue_relative_dates(sys.argv[1:] if argv is None else argv))
     ctx = Context(args)
     handler = getattr(args, "handler", None)
     try:

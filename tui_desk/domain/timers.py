@@ -16,7 +16,9 @@ class TimerPolicy:
     resolved_close_after: timedelta = timedelta(days=7)
 
 
-def next_due(status: Status, period_started_at: datetime | None, reminders_done: int, policy: TimerPolicy) -> datetime | None:
+def next_due(
+    status: Status, period_started_at: datetime | None, reminders_done: int, policy: TimerPolicy
+) -> datetime | None:
     """When the next timer action of the current period falls due, or None if no timer runs."""
     if period_started_at is None:
         return None
@@ -29,3 +31,67 @@ def next_due(status: Status, period_started_at: datetime | None, reminders_done:
     if status is Status.RESOLVED:
         return period_started_at + policy.resolved_close_after
     return None
+
+
+@dataclass(frozen=True)
+class TimerAction:
+    """One timer slot of a period: a reminder to send or skip, or the close."""
+
+    action: str  # reminder, reminder_skipped, auto_close, resolved_close
+    slot: int  # reminder number 1..N; 0 for closes
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class TimerPlan:
+    """What a sweep at ``now`` does to one ticket, and the ticket's timer state afterwards."""
+
+    actions: tuple[TimerAction, ...]
+    reminders_done: int
+    closes: bool
+
+    @property
+    def sent(self) -> TimerAction | None:
+        for a in self.actions:
+            if a.action != "reminder_skipped":
+                return a
+        return None
+
+
+def reminder_due(period_started_at: datetime, slot: int, policy: TimerPolicy) -> datetime:
+    return period_started_at + policy.reminder_interval * slot
+
+
+def plan_timers(
+    status: Status, period_started_at: datetime | None, reminders_done: int, now: datetime, policy: TimerPolicy
+) -> TimerPlan:
+    """The catch-up rules: a due close wins (the unsent reminders are recorded as skipped, none is sent);
+    otherwise only the latest due reminder is sent and the earlier due ones are recorded as skipped."""
+    if period_started_at is None:
+        return TimerPlan((), reminders_done, False)
+    if status is Status.RESOLVED:
+        close_at = period_started_at + policy.resolved_close_after
+        if now >= close_at:
+            return TimerPlan((TimerAction("resolved_close", 0, close_at),), reminders_done, True)
+        return TimerPlan((), reminders_done, False)
+    if not status.is_waiting_on_party:
+        return TimerPlan((), reminders_done, False)
+    close_at = period_started_at + policy.waiting_close_after
+    # Reminder slots that still lie before the close; a reminder due at or after it is never sent.
+    slots = [
+        slot
+        for slot in range(reminders_done + 1, policy.max_reminders + 1)
+        if reminder_due(period_started_at, slot, policy) < close_at
+    ]
+    if now >= close_at:
+        skipped = [TimerAction("reminder_skipped", s, reminder_due(period_started_at, s, policy)) for s in slots]
+        return TimerPlan(
+            (*skipped, TimerAction("auto_close", 0, close_at)), max([reminders_done, *slots]), True
+        )
+    due = [s for s in slots if reminder_due(period_started_at, s, policy) <= now]
+    if not due:
+        return TimerPlan((), reminders_done, False)
+    latest = due[-1]
+    actions = [TimerAction("reminder_skipped", s, reminder_due(period_started_at, s, policy)) for s in due[:-1]]
+    actions.append(TimerAction("reminder", latest, reminder_due(period_started_at, latest, policy)))
+    return TimerPlan(tuple(actions), latest, False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import string
 import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,14 +25,20 @@ DEFAULT_TEMPLATES = {
         "answer to move forward. Without an answer the case will be closed in {days_left} days."
     ),
     "auto_close": (
-        "Case {case_number} ({subject}) is now closed: we waited 30 days for an answer without one. "
+        "Case {case_number} ({subject}) is now closed: we waited {days} days for an answer without one. "
         "If you still need help, open a new case and mention {case_number}."
     ),
     "resolved_close": (
-        "Case {case_number} ({subject}) is now closed for good: the 7 days to disagree with the "
+        "Case {case_number} ({subject}) is now closed for good: the {days} days to disagree with the "
         "resolution have passed."
     ),
 }
+
+
+# The placeholders a template may use ({days}: the waiting or resolved period in days).
+TEMPLATE_FIELDS = ("case_number", "subject", "days_left", "days", "party")
+TIMER_KEYS = ("reminder_days", "max_reminders", "close_after_days", "resolved_close_days", "sweep_interval_seconds")
+MAX_TIMER_DAYS = 3650
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,23 @@ def _positive(data: dict, key: str, where: str, default: float) -> float:
     return value
 
 
+def _check_template(key: str, text: str) -> str:
+    """Refuse a template the sweep could not fill, now rather than when a reminder falls due."""
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as err:
+        raise DeskError(f"config: templates.{key} is not a valid template ({err}; write {{{{ for a brace)") from None
+    for name in names:
+        if name not in TEMPLATE_FIELDS:
+            allowed = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
+            raise DeskError(f"config: templates.{key} uses {{{name}}}, which is not one of {allowed}")
+    try:
+        text.format(case_number="TD-REF-2026-00001", subject="s", days_left=1, days=30, party="buyer")
+    except (ValueError, KeyError, IndexError, AttributeError) as err:
+        raise DeskError(f"config: templates.{key} cannot be filled in ({err})") from None
+    return text
+
+
 def load_config(path: Path | None = None) -> Config:
     """Read the TOML file if it exists; an invalid value is refused with a message naming its key."""
     path = path or config_path()
@@ -95,6 +119,11 @@ def load_config(path: Path | None = None) -> Config:
     t = data.get("timers", {})
     if not isinstance(t, dict):
         raise DeskError("config: timers must be a table")
+    for key, value in t.items():
+        if key not in TIMER_KEYS:
+            raise DeskError(f"config: timers.{key} is not a timer setting ({', '.join(TIMER_KEYS)})")
+        if key.endswith("_days") and isinstance(value, (int, float)) and value > MAX_TIMER_DAYS:
+            raise DeskError(f"config: timers.{key} must be at most {MAX_TIMER_DAYS} days, not {value!r}")
     d = base.timers
     max_reminders = t.get("max_reminders", d.max_reminders)
     if isinstance(max_reminders, bool) or not isinstance(max_reminders, int) or max_reminders < 0:
@@ -109,10 +138,15 @@ def load_config(path: Path | None = None) -> Config:
     )
     sweep = _positive(t, "sweep_interval_seconds", "timers.", base.sweep_interval_s)
     templates = dict(base.templates)
-    for key, text in data.get("templates", {}).items():
-        if key not in templates or not isinstance(text, str):
+    given = data.get("templates", {})
+    if not isinstance(given, dict):
+        raise DeskError("config: templates must be a table")
+    for key, text in given.items():
+        if key not in templates:
             raise DeskError(f"config: templates.{key} is not a known template ({', '.join(templates)})")
-        templates[key] = text
+        if not isinstance(text, str) or not text.strip():
+            raise DeskError(f"config: templates.{key} must be a non-empty text")
+        templates[key] = _check_template(key, text)
     return Config(
         prefix=prefix,
         kinds=kinds,

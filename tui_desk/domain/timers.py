@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -62,6 +63,12 @@ def reminder_due(period_started_at: datetime, slot: int, policy: TimerPolicy) ->
     return period_started_at + policy.reminder_interval * slot
 
 
+def last_reminder_slot(policy: TimerPolicy) -> int:
+    """The last reminder actually sent in a period: at most ``max_reminders``, and only those due before the close."""
+    before_close = math.ceil(policy.waiting_close_after / policy.reminder_interval) - 1
+    return max(0, min(policy.max_reminders, before_close))
+
+
 def plan_timers(
     status: Status, period_started_at: datetime | None, reminders_done: int, now: datetime, policy: TimerPolicy
 ) -> TimerPlan:
@@ -78,11 +85,8 @@ def plan_timers(
         return TimerPlan((), reminders_done, False)
     close_at = period_started_at + policy.waiting_close_after
     # Reminder slots that still lie before the close; a reminder due at or after it is never sent.
-    slots = [
-        slot
-        for slot in range(reminders_done + 1, policy.max_reminders + 1)
-        if reminder_due(period_started_at, slot, policy) < close_at
-    ]
+    last = last_reminder_slot(policy)
+    slots = list(range(reminders_done + 1, last + 1))
     if now >= close_at:
         skipped = [TimerAction("reminder_skipped", s, reminder_due(period_started_at, s, policy)) for s in slots]
         return TimerPlan(

@@ -243,7 +243,7 @@ def test_the_unique_key_makes_a_replayed_action_a_no_op(store, clock):
     # Forge the stale state a racing process would have seen.
     store.db.execute_sql(
         "UPDATE ticket SET reminders_done = 0, timer_due_at = ? WHERE case_number = ?",
-        (Ticket.timer_due_at.db_value(clock.now()), number),  # slot 1 due again,
+        (Ticket.timer_due_at.db_value(clock.now()), number),  # slot 1 due again
     )
     result = sweep_timers(store)
     assert (result.reminders, result.duplicates, result.touched) == (0, 1, [])

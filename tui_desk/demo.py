@@ -15,11 +15,12 @@ from pathlib import Path
 import platformdirs
 
 from tui_desk.config import APP_NAME, Config
-from tui_desk.domain import timers
+from tui_desk.domain import sla, timers
 from tui_desk.domain.case_numbers import format_case_number
 from tui_desk.domain.clock import Clock, SystemClock, to_utc
 from tui_desk.domain.evidence import entry_digest
 from tui_desk.domain.statuses import Status
+from tui_desk.store import sqlite
 from tui_desk.store.models import Meta, UTCDateTimeField
 
 AGENTS = ("ana", "ben", "chloe", "dev", "emil", "farah")
@@ -83,6 +84,10 @@ def demo_path() -> Path:
 _stamp = UTCDateTimeField().db_value
 
 
+def _value(value):
+    return _stamp(value) if isinstance(value, datetime) else value
+
+
 def _remove_store(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
@@ -137,7 +142,11 @@ def _fill(store, count: int, rng: random.Random, marker: str, progress: bool) ->
     conn.execute("PRAGMA cache_size = -262144")
 
     def flush() -> None:
-        conn.executemany(_TICKET_SQL, ticket_rows)
+        if ticket_rows:
+            columns = list(ticket_rows[0])
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            sql = f"INSERT INTO ticket({quoted}) VALUES ({', '.join('?' * len(columns))})"
+            conn.executemany(sql, [[_value(r[c]) for c in columns] for r in ticket_rows])
         conn.executemany(_ENTRY_SQL, entry_rows)
         conn.executemany("INSERT INTO ticket_tag(ticket_id, name) VALUES (?, ?)", tag_rows)
         conn.executemany(_CHANGE_SQL, change_rows)
@@ -146,7 +155,7 @@ def _fill(store, count: int, rng: random.Random, marker: str, progress: bool) ->
             rows.clear()
 
     bar = _progress(progress, count)
-    with store.writing():
+    with store.writing(), sqlite.bulk_load(store.db):
         for tid in range(1, count + 1):
             kind = "refund" if rng.random() < 0.6 else "support"
             opened = now - timedelta(minutes=rng.randint(30, 120 * 24 * 60))
@@ -178,19 +187,22 @@ def _fill(store, count: int, rng: random.Random, marker: str, progress: bool) ->
             def add(at, kind_, channel, direction, sender, summary, body="", agent=None, name="", follow=None):
                 nonlocal entry_id, head
                 entry_id += 1
+                at_s = _stamp(at)
                 fields = dict(
-                    seq=len(log) + 1, kind=kind_, at=at, until=None, logged_at=at, channel=channel,
+                    seq=len(log) + 1, kind=kind_, at=at_s, until=None, logged_at=at_s, channel=channel,
                     direction=direction, sender=sender, sender_name=name, agent=agent or "system",
-                    summary=summary, body=body, follow_up_at=follow, corrects_seq=None, due_at=None,
+                    summary=summary, body=body, follow_up_at=_stamp(follow), corrects_seq=None, due_at=None,
                 )
                 head = entry_digest(head, fields, [])
+                fields["when"] = at
                 log.append(fields)
                 entry_rows.append((
-                    entry_id, tid, fields["seq"], kind_, _stamp(at), None, _stamp(at), channel, direction, sender,
-                    name, fields["agent"], summary, body, _stamp(follow), None, None, head,
+                    entry_id, tid, fields["seq"], kind_, at_s, None, at_s, channel, direction, sender,
+                    name, fields["agent"], summary, body, fields["follow_up_at"], None, None, head,
                 ))
                 return entry_id
 
+            clocks = sla.opened(opened, priority, config.sla)
             ack_id = add(opened, "acknowledgement", "system", "out", "system",
                          f"Automatic acknowledgement sent to {customer}",
                          f"Case number: {number}\nSubject: {subject}\n\n{description}", agent="intake")
@@ -204,7 +216,11 @@ def _fill(store, count: int, rng: random.Random, marker: str, progress: bool) ->
             who = assignee or rng.choice(AGENTS)
 
             def move(to: Status, at: datetime, note: str = "") -> None:
-                nonlocal current
+                nonlocal current, clocks
+                clocks = sla.status_changed(
+                    clocks, old=current, new=to, now=at, opened_at=opened, priority=priority,
+                    responded_at=t["first_response_at"], policy=config.sla,
+                )
                 eid = add(at, "status", "system", "internal", "system",
                           f"Status: {current.label} → {to.label}", note, agent=who)
                 change_rows.append((tid, eid, _stamp(at), current.slug, to.slug, who, note))
@@ -221,6 +237,7 @@ def _fill(store, count: int, rng: random.Random, marker: str, progress: bool) ->
                     add(t_at, "message", rng.choice(("email", "chat")), "out", "agent", summary, body, agent=who)
                     if t["first_response_at"] is None:
                         t["first_response_at"] = t_at
+                        clocks = sla.responded(clocks, t_at)
                 elif roll < 0.75:
                     summary, body = rng.choice(INBOUND)
                     add(t_at, "message", rng.choice(CHANNELS_IN), "in", "buyer", summary, body, agent=who,
@@ -251,8 +268,12 @@ def _fill(store, count: int, rng: random.Random, marker: str, progress: bool) ->
                     note = "Final summary: resolved to the customer's satisfaction; no further action."
                 if final in (Status.WAITING_BUYER, Status.WAITING_SELLER):
                     party = "buyer" if final is Status.WAITING_BUYER else "seller"
-                    add(enter - timedelta(seconds=20), "message", "email", "out", "agent",
+                    asked = enter - timedelta(seconds=20)
+                    add(asked, "message", "email", "out", "agent",
                         f"Asked the {party} for more information", "Could you tell us more?", agent=who)
+                    if t["first_response_at"] is None:
+                        t["first_response_at"] = asked
+                        clocks = sla.responded(clocks, asked)
                 move(final, enter, note)
                 t_at = enter
                 if final is Status.RESOLVED:
@@ -266,7 +287,7 @@ def _fill(store, count: int, rng: random.Random, marker: str, progress: bool) ->
                     t["timer_due_at"] = due
             if final.is_open and rng.random() < 0.25:
                 t["follow_up_at"] = now + timedelta(hours=rng.uniform(-48, 96))
-                log[-1]["follow_up_at"] = t["follow_up_at"]
+                log[-1]["follow_up_at"] = _stamp(t["follow_up_at"])
             if kind == "refund" and final in (Status.RESOLVED, Status.CLOSED, Status.L2, Status.WAITING_US):
                 t["refund_amount"] = f"{rng.uniform(5, 400):.2f}"
                 t["currency"] = rng.choice(("EUR", "USD", "GBP"))
@@ -282,18 +303,20 @@ def _fill(store, count: int, rng: random.Random, marker: str, progress: bool) ->
                 last_row[14] = _stamp(t["follow_up_at"])
                 last_row[-1] = head
                 entry_rows[-1] = tuple(last_row)
-            last_action = max(e["at"] for e in log)
+            last_action = max(e["when"] for e in log)
             for tag in rng.sample(TAGS, k=rng.choices((0, 1, 2), (5, 3, 1))[0]):
                 tag_rows.append((tid, tag))
-            ticket_rows.append((
-                tid, number, kind, customer, email, f"ORD-{rng.randint(100000, 999999)}", subject, description,
-                reason, priority, current.slug, assignee, "intake", None, _stamp(opened),
-                _stamp(t["first_response_at"]), _stamp(last_action), _stamp(t_at if current is not Status.NEW else opened),
-                _stamp(t["follow_up_at"]), None, None, _stamp(t["resolved_at"]), _stamp(t["closed_at"]),
-                t["refund_amount"], t["currency"], _stamp(t["refund_approved_at"]),
-                _stamp(t["refund_initiated_at"]), _stamp(t["refunded_at"]), _stamp(t["period_started_at"]),
-                t["reminders_done"], _stamp(t["timer_due_at"]), len(log), head, len(log) + 1,
-            ))
+            row = {
+                "id": tid, "case_number": number, "kind": kind, "customer": customer, "email": email,
+                "order_id": f"ORD-{rng.randint(100000, 999999)}", "subject": subject, "description": description,
+                "reason": reason, "priority": priority, "status": current.slug, "assignee": assignee,
+                "created_by": "intake", "opened_at": opened, "last_action_at": last_action,
+                "status_changed_at": t_at if current is not Status.NEW else opened,
+                "log_count": len(log), "log_head": head, "version": len(log) + 1, **t,
+            }
+            for name in sla.FIELDS:
+                row[f"sla_{name}"] = getattr(clocks, name)
+            ticket_rows.append(row)
             if len(ticket_rows) >= 2000:
                 flush()
                 bar(len_done=tid)
@@ -334,13 +357,6 @@ def _progress(enabled: bool, total: int):
     return update
 
 
-_TICKET_SQL = (
-    "INSERT INTO ticket(id, case_number, kind, customer, email, order_id, subject, description, reason, priority, "
-    "status, assignee, created_by, \"references\", opened_at, first_response_at, last_action_at, status_changed_at, "
-    "follow_up_at, sla_response_due_at, sla_resolution_due_at, resolved_at, closed_at, refund_amount, currency, "
-    "refund_approved_at, refund_initiated_at, refunded_at, period_started_at, reminders_done, timer_due_at, "
-    "log_count, log_head, version) VALUES (" + ", ".join(["?"] * 34) + ")"
-)
 _ENTRY_SQL = (
     "INSERT INTO log_entry(id, ticket_id, seq, kind, at, until, logged_at, channel, direction, sender, sender_name, "
     "agent, summary, body, follow_up_at, corrects_id, due_at, digest) VALUES (" + ", ".join(["?"] * 18) + ")"

@@ -38,8 +38,8 @@ def _plain(value: object) -> object:
 
 
 def iso_micro(dt: datetime) -> str:
-    """ISO 8601 UTC to the microsecond, as the store keeps it."""
-    return to_utc(dt).isoformat(timespec="microseconds")
+    """A UTC instant exactly as the store keeps it: ``2026-11-15 14:30:00.000000``."""
+    return to_utc(dt).isoformat(sep=" ", timespec="microseconds")[:26]
 
 
 def entry_digest(previous: str, fields: Mapping[str, object], attachments: Iterable[tuple[str, str, int]]) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime
 import peewee as pw
 
 from tui_desk.domain.clock import to_utc
+from tui_desk.domain.evidence import iso_micro
 
 database = pw.DatabaseProxy()
 
@@ -22,7 +23,7 @@ class UTCDateTimeField(pw.Field):
             return None
         if isinstance(value, str):
             return value
-        return to_utc(value).isoformat(sep=" ", timespec="microseconds")[:26]
+        return iso_micro(value)
 
     def python_value(self, value: str | None) -> datetime | None:
         if value is None:

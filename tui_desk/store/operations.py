@@ -252,11 +252,11 @@ class Store:
             tagged = TicketTag.select(TicketTag.ticket).where(TicketTag.name == vocabulary.check_tag(flt.tag))
             query = query.where(Ticket.id.in_(tagged))
         if flt.search and flt.search.strip():
-            match = sqlite.search_match(flt.search)
-            if match is None:
+            terms = sqlite.search_terms(flt.search)
+            if not terms:
                 query = query.where(pw.SQL("0"))
-            else:
-                query = query.where(Ticket.id.in_(pw.SQL(sqlite.search_ticket_ids_sql(), (match, match))))
+            for term in terms:
+                query = query.where(Ticket.id.in_(pw.SQL(sqlite.search_ticket_ids_sql(), (term, term))))
         if flt.overdue_at is not None:
             now = flt.overdue_at
             query = query.where(

@@ -1,0 +1,210 @@
+"""What a supervisor watches: the overdue panel's sections and the workload per agent, read from the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import peewee as pw
+
+from tui_desk.domain import sla
+from tui_desk.domain.clock import to_utc
+from tui_desk.domain.dates import format_span, iso
+from tui_desk.domain.statuses import Status, status_of
+from tui_desk.store.models import Ticket
+
+OPEN_SLUGS = [s.slug for s in Status if s.is_open]
+WAITING_SLUGS = [Status.WAITING_BUYER.slug, Status.WAITING_SELLER.slug]
+ROW_LIMIT = 500  # per section: the count still says how many there are
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    ticket_id: int
+    case_number: str
+    customer: str
+    status: str  # label
+    assignee: str | None
+    priority: str
+    due_at: datetime
+    late: timedelta  # positive: late by; negative: due in
+    what: str  # what is due
+
+    @property
+    def how_late(self) -> str:
+        if self.late > timedelta():
+            return format_span(self.late) + " late"
+        return "in " + format_span(self.late)
+
+    def as_dict(self) -> dict:
+        return {
+            "case_number": self.case_number,
+            "customer": self.customer,
+            "status": self.status,
+            "assignee": self.assignee,
+            "priority": self.priority,
+            "due_at": iso(self.due_at),
+            "late_seconds": int(self.late.total_seconds()),
+            "how_late": self.how_late,
+            "what": self.what,
+        }
+
+
+@dataclass
+class OverdueSection:
+    key: str
+    title: str
+    rows: list[OverdueRow] = field(default_factory=list)
+    count: int = 0
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "title": self.title, "count": self.count, "rows": [r.as_dict() for r in self.rows]}
+
+
+SECTION_TITLES = {
+    "breached": "SLA breached",
+    "at_risk": "SLA at risk",
+    "follow_up": "Promised follow-ups missed",
+    "closing": "Waiting, auto-closing soon",
+    "idle": "No action",
+}
+
+
+def _row(t: Ticket, due_at: datetime, what: str, now: datetime) -> OverdueRow:
+    return OverdueRow(
+        ticket_id=t.id,
+        case_number=t.case_number,
+        customer=t.customer,
+        status=status_of(t.status).label,
+        assignee=t.assignee,
+        priority=t.priority,
+        due_at=due_at,
+        late=now - due_at,
+        what=what,
+    )
+
+
+def _sla_due(t: Ticket, now: datetime, *, risk: bool) -> tuple[datetime, str] | None:
+    """The most pressing SLA clock of an open ticket that is past its due (or risk) time."""
+    found = []
+    response_mark = t.sla_response_risk_at if risk else t.sla_response_due_at
+    if t.first_response_at is None and response_mark is not None and response_mark <= now:
+        found.append((t.sla_response_due_at, "first response"))
+    resolution_mark = t.sla_resolution_risk_at if risk else t.sla_resolution_due_at
+    if resolution_mark is not None and resolution_mark <= now:
+        found.append((t.sla_resolution_due_at, "resolution"))
+    return min(found) if found else None
+
+
+def overdue(store, now: datetime | None = None, *, limit: int | None = ROW_LIMIT) -> list[OverdueSection]:
+    """The overdue panel: five sections, most late first, each with its full count (rows cut at ``limit``)."""
+    now = to_utc(now or store.now())
+    policy: sla.SlaPolicy = store.config.sla
+    close_after = store.config.timers.waiting_close_after
+    sections = {key: OverdueSection(key, title) for key, title in SECTION_TITLES.items()}
+    sections["idle"].title = f"No action for {policy.no_action_days} days"
+    sections["closing"].title = f"Waiting, auto-closing within {policy.closing_soon_days} days"
+    is_open = Ticket.status.in_(OPEN_SLUGS)
+    with store.reading():
+        # Risk times come before due times, so "risk passed" selects breached and at-risk tickets at once.
+        pressing = Ticket.select().where(
+            is_open
+            & (
+                (Ticket.first_response_at.is_null() & (Ticket.sla_response_risk_at <= now))
+                | (Ticket.sla_resolution_risk_at <= now)
+            )
+        )
+        for t in pressing:
+            breached = _sla_due(t, now, risk=False)
+            if breached:
+                sections["breached"].rows.append(_row(t, *breached, now))
+            else:
+                at_risk = _sla_due(t, now, risk=True)
+                if at_risk:
+                    sections["at_risk"].rows.append(_row(t, *at_risk, now))
+        missed = Ticket.select().where((Ticket.status != Status.CLOSED.slug) & (Ticket.follow_up_at < now))
+        for t in missed:
+            sections["follow_up"].rows.append(_row(t, t.follow_up_at, "promised follow-up", now))
+        horizon = now + timedelta(days=policy.closing_soon_days) - close_after
+        closing = Ticket.select().where(Ticket.status.in_(WAITING_SLUGS) & (Ticket.period_started_at <= horizon))
+        for t in closing:
+            party = "buyer" if t.status == Status.WAITING_BUYER.slug else "seller"
+            sections["closing"].rows.append(
+                _row(t, t.period_started_at + close_after, f"auto-close, no {party} answer", now)
+            )
+        idle_for = timedelta(days=policy.no_action_days)
+        idle = Ticket.select().where(is_open & (Ticket.last_action_at < now - idle_for))
+        for t in idle:
+            sections["idle"].rows.append(_row(t, t.last_action_at + idle_for, "any action", now))
+    for section in sections.values():
+        section.rows.sort(key=lambda r: (-r.late, r.case_number))
+        section.count = len(section.rows)
+        if limit is not None:
+            del section.rows[limit:]
+    return list(sections.values())
+
+
+@dataclass
+class AgentLoad:
+    agent: str | None  # None: unassigned
+    open: int = 0
+    overdue: int = 0
+    waiting: int = 0
+    resolved_this_week: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "agent": self.agent,
+            "open": self.open,
+            "overdue": self.overdue,
+            "waiting": self.waiting,
+            "resolved_this_week": self.resolved_this_week,
+        }
+
+
+def week_start(at: datetime, tz) -> datetime:
+    """Monday 00:00 of the week holding ``at``, in ``tz``, as UTC."""
+    local = to_utc(at).astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    return datetime.combine(monday, datetime.min.time(), tzinfo=tz).astimezone(to_utc(at).tzinfo)
+
+
+def workload(store, now: datetime | None = None, sections: list[OverdueSection] | None = None) -> list[AgentLoad]:
+    """Per agent: open tickets, overdue ones (SLA breached or a follow-up missed), waiting, resolved this week."""
+    now = to_utc(now or store.now())
+    if sections is None or any(s.count > len(s.rows) for s in sections):
+        sections = overdue(store, now, limit=None)
+    late_ids: dict[str | None, set[int]] = {}
+    loads: dict[str | None, AgentLoad] = {}
+
+    def load(agent):
+        return loads.setdefault(agent, AgentLoad(agent))
+
+    is_open = Ticket.status.in_(OPEN_SLUGS)
+    with store.reading():
+        for section in sections:
+            if section.key not in ("breached", "follow_up"):
+                continue
+            for row in section.rows:
+                if row.status not in (Status.RESOLVED.label, Status.CLOSED.label):
+                    late_ids.setdefault(row.assignee, set()).add(row.ticket_id)
+        counts = (
+            Ticket.select(
+                Ticket.assignee,
+                pw.fn.sum(pw.Case(None, [(is_open, 1)], 0)).alias("open"),
+                pw.fn.sum(pw.Case(None, [(Ticket.status.in_(WAITING_SLUGS), 1)], 0)).alias("waiting"),
+                pw.fn.sum(pw.Case(None, [(Ticket.resolved_at >= week_start(now, store.config.tz), 1)], 0)).alias(
+                    "resolved"
+                ),
+            )
+            .group_by(Ticket.assignee)
+            .tuples()
+        )
+        for agent, open_, waiting, resolved in counts:
+            if not (open_ or resolved):
+                continue
+            entry = load(agent)
+            entry.open, entry.waiting, entry.resolved_this_week = open_ or 0, waiting or 0, resolved or 0
+    for agent, ids in late_ids.items():
+        load(agent).overdue = len(ids)
+    return sorted(loads.values(), key=lambda a: (a.agent is None, (a.agent or "").lower()))

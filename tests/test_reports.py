@@ -45,7 +45,9 @@ def desk(store, clock):
     store.assign(a, "ana")
     reply(a, at(2, 12))
     status(a, at(3, 10), Status.RESOLVED)
-    store.set_refund(a, amount="20", currency="EUR", approved_at=at(3, 10), initiated_at=at(4, 10), refunded_at=at(6, 10))
+    store.set_refund(
+        a, amount="20", currency="EUR", approved_at=at(3, 10), initiated_at=at(4, 10), refunded_at=at(6, 10)
+    )
     # B: refund, urgent, ben. Reply after 4 h (response breach Nov 3 10:00), resolved after 144 h
     # (resolution breach Nov 3 17:00, resolved in week 2); refund 12 h + 12 h.
     b = opened(at(3, 9), kind="refund", priority="urgent", reason="not delivered")
@@ -133,7 +135,13 @@ def test_report_command_json_csv_and_text(desk, cli):
     out = cli.ok("report", "--since", "2026-11-02", "--until", "2026-11-16", "--csv").stdout
     rows = list(csv.DictReader(io.StringIO(out)))
     assert {"section": "resolution", "group": "all", "key": "all", "metric": "p90_hours", "value": "144.0"} in rows
-    assert {"section": "weeks", "group": "week", "key": "2026-11-09", "metric": "response_breaches", "value": "2"} in rows
+    assert {
+        "section": "weeks",
+        "group": "week",
+        "key": "2026-11-09",
+        "metric": "response_breaches",
+        "value": "2",
+    } in rows
     text = cli.ok("report", "--since", "2026-11-02", "--until", "2026-11-16").stdout
     assert "First response time" in text and "defective item" in text
     assert max(len(line) for line in text.splitlines()) <= 80

@@ -35,8 +35,14 @@ def office() -> sla.BusinessCalendar:
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("8h", timedelta(hours=8)), ("90m", timedelta(minutes=90)), ("3d", timedelta(days=3)),
-     ("1d 4h", timedelta(days=1, hours=4)), (2, timedelta(hours=2)), ("1.5h", timedelta(minutes=90))],
+    [
+        ("8h", timedelta(hours=8)),
+        ("90m", timedelta(minutes=90)),
+        ("3d", timedelta(days=3)),
+        ("1d 4h", timedelta(days=1, hours=4)),
+        (2, timedelta(hours=2)),
+        ("1.5h", timedelta(minutes=90)),
+    ],
 )
 def test_spans(text, expected):
     assert sla.parse_span(text) == expected
@@ -115,8 +121,14 @@ def test_calendar_config_is_checked():
 
 def move(clocks, old, new, now, *, opened, priority="normal", responded_at=None, policy=None):
     return sla.status_changed(
-        clocks, old=old, new=new, now=now, opened_at=opened, priority=priority,
-        responded_at=responded_at, policy=policy or sla.SlaPolicy(),
+        clocks,
+        old=old,
+        new=new,
+        now=now,
+        opened_at=opened,
+        priority=priority,
+        responded_at=responded_at,
+        policy=policy or sla.SlaPolicy(),
     )
 
 
@@ -145,8 +157,9 @@ def test_pause_in_business_hours_counts_working_time_only(office):
     assert clocks.resolution_due_at == berlin(2026, 12, 23, 17, 0)  # 24 h: Mon, Tue, Wed
     # Waiting on the seller from Tuesday 13:00 to Monday 28th 11:00: Tue 4 h + Wed 8 + Thu 8 + Mon 2 = 22 h.
     clocks = move(clocks, Status.L1, Status.WAITING_SELLER, berlin(2026, 12, 22, 13, 0), opened=opened, policy=policy)
-    clocks = move(clocks, Status.WAITING_SELLER, Status.WAITING_US, berlin(2026, 12, 28, 11, 0), opened=opened,
-                  policy=policy)
+    clocks = move(
+        clocks, Status.WAITING_SELLER, Status.WAITING_US, berlin(2026, 12, 28, 11, 0), opened=opened, policy=policy
+    )
     assert clocks.paused_seconds == 22 * 3600
     # 12 h of the 24 were used before the pause: 12 h left from Monday 11:00 -> Mon 6 h, Tue 6 h -> Tue 15:00.
     assert clocks.resolution_due_at == berlin(2026, 12, 29, 15, 0)
@@ -158,8 +171,15 @@ def test_breach_times_are_kept_through_resolve_and_close():
     clocks = sla.responded(clocks, utc(2026, 11, 15, 16, 0))  # 30 min late
     assert clocks.response_breached_at == utc(2026, 11, 15, 15, 30)
     late = utc(2026, 11, 16, 9, 0)
-    clocks = move(clocks, Status.L1, Status.RESOLVED, late, opened=opened, priority="urgent",
-                  responded_at=utc(2026, 11, 15, 16, 0))
+    clocks = move(
+        clocks,
+        Status.L1,
+        Status.RESOLVED,
+        late,
+        opened=opened,
+        priority="urgent",
+        responded_at=utc(2026, 11, 15, 16, 0),
+    )
     assert clocks.resolution_breached_at == utc(2026, 11, 15, 22, 30)
     clocks = move(clocks, Status.RESOLVED, Status.CLOSED, late + timedelta(days=7), opened=opened, priority="urgent")
     assert clocks.resolution_breached_at == utc(2026, 11, 15, 22, 30)
@@ -233,7 +253,7 @@ def test_store_uses_the_configured_calendar(tmp_path):
         ('[sla.targets.whenever]\nresponse = "1h"', "sla.targets.whenever"),
         ('[sla.targets.low]\nresponse = "soon"', "sla.targets.low.response"),
         ('[sla.calendar]\ndays = "mon"', "sla.calendar.days"),
-        ('[sla.calendar]\nweekends = true', "sla.calendar.weekends"),
+        ("[sla.calendar]\nweekends = true", "sla.calendar.weekends"),
     ],
 )
 def test_bad_sla_config_is_refused_by_key(tmp_path, toml, message):

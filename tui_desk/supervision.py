@@ -89,7 +89,7 @@ def _sla_due(t: Ticket, now: datetime, *, risk: bool) -> tuple[datetime, str] | 
     found = []
     response_mark = t.sla_response_risk_at if risk else t.sla_response_due_at
     if t.first_response_at is None and response_mark is not None and response_mark <= now:
-        found.append((t.sla_response_due_at, "first response"))
+        found.append((t.sla_response_due_at, "response"))
     resolution_mark = t.sla_resolution_risk_at if risk else t.sla_resolution_due_at
     if resolution_mark is not None and resolution_mark <= now:
         found.append((t.sla_resolution_due_at, "resolution"))
@@ -124,14 +124,11 @@ def overdue(store, now: datetime | None = None, *, limit: int | None = ROW_LIMIT
                     sections["at_risk"].rows.append(_row(t, *at_risk, now))
         missed = Ticket.select().where((Ticket.status != Status.CLOSED.slug) & (Ticket.follow_up_at < now))
         for t in missed:
-            sections["follow_up"].rows.append(_row(t, t.follow_up_at, "promised follow-up", now))
+            sections["follow_up"].rows.append(_row(t, t.follow_up_at, "follow-up", now))
         horizon = now + timedelta(days=policy.closing_soon_days) - close_after
         closing = Ticket.select().where(Ticket.status.in_(WAITING_SLUGS) & (Ticket.period_started_at <= horizon))
         for t in closing:
-            party = "buyer" if t.status == Status.WAITING_BUYER.slug else "seller"
-            sections["closing"].rows.append(
-                _row(t, t.period_started_at + close_after, f"auto-close, no {party} answer", now)
-            )
+            sections["closing"].rows.append(_row(t, t.period_started_at + close_after, "auto-close", now))
         idle_for = timedelta(days=policy.no_action_days)
         idle = Ticket.select().where(is_open & (Ticket.last_action_at < now - idle_for))
         for t in idle:

@@ -1,0 +1,190 @@
+"""Sheet commands: ``import FILE`` (CSV, XLSX or our JSON) and ``export`` (CSV or JSON, per ticket or per entry)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tui_desk.domain.dates import parse_when
+from tui_desk.domain.errors import DeskError
+from tui_desk.domain.statuses import parse_status
+from tui_desk.domain.text import clip, printable
+
+PROGRESS_MIN_ROWS = 2000
+PREVIEW_ROWS = 20
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("import", help="import a case-log sheet (CSV, XLSX, or a JSON export)")
+    p.add_argument("file", help="the sheet: .csv (any delimiter), .xlsx, or .json from `export --format json`")
+    p.add_argument("--map", action="append", default=[], metavar='"COLUMN=FIELD"',
+                   help='read this column as this field ("Ref No=case_number"; FIELD - ignores it)')
+    p.add_argument("--status-map", action="append", default=[], metavar='"WORD=STATUS"',
+                   help='read this sheet status word as this status ("Parked=waiting-us")')
+    order = p.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", action="store_true", help="read 03/04/2023 as 3 April")
+    order.add_argument("--monthfirst", action="store_true", help="read 03/04/2023 as March 4")
+    p.add_argument("--kind", default="refund", help="kind for rows that do not say (default refund)")
+    p.add_argument("--dry-run", action="store_true", help="check everything and show what would be created")
+    p.add_argument("--skip-bad", action="store_true", help="skip bad rows instead of stopping (needs --report)")
+    p.add_argument("--report", metavar="FILE", help="write the skipped rows here (CSV: line, reason)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_import)
+
+    p = commands.add_parser("export", help="export tickets for a spreadsheet (CSV) or a script (JSON)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--status", action="append", default=[], help="only this status (repeatable)")
+    p.add_argument("--since", metavar="WHEN", help="only tickets with an action at or after WHEN")
+    p.add_argument("--log", action="store_true", help="one row per log entry (every entry) instead of per ticket")
+    p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    p.set_defaults(handler=cmd_export)
+
+
+def _read_records(ctx, path: Path, options):
+    from tui_desk.sheets.columns import map_columns, parse_map_option
+    from tui_desk.sheets.reader import read_sheet
+    from tui_desk.sheets.rows import records_from_json, records_from_sheet
+
+    if path.suffix.lower() == ".json":
+        if ctx.args.map:
+            raise DeskError("--map is for sheets; a JSON export names its fields")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            raise DeskError(f"no file {str(path)!r}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise DeskError(f"{path.name} is not valid JSON: {err}") from None
+        return records_from_json(data, options)
+    sheet = read_sheet(path)
+    mapping = map_columns(sheet.headers, parse_map_option(ctx.args.map))
+    return records_from_sheet(sheet, mapping, options)
+
+
+def _progress(total: int):
+    """A rich progress bar on stderr when it is a terminal and the file is big; else nothing."""
+    if total < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=True)
+    task = bar.add_task("import", total=total)
+    return bar, lambda n: bar.advance(task, n)
+
+
+def cmd_import(ctx) -> int:
+    from tui_desk.sheets.dates import DateOrder
+    from tui_desk.sheets.rows import ReadOptions
+    from tui_desk.store.imports import import_tickets
+
+    a = ctx.args
+    if a.skip_bad and not a.report:
+        raise DeskError("--skip-bad needs --report FILE to list the skipped rows")
+    status_map = {}
+    for item in a.status_map:
+        word, sep, target = item.rpartition("=")
+        if not sep or not word.strip():
+            raise DeskError(f"--status-map {item!r} must look like \"WORD=STATUS\"")
+        status_map[" ".join(word.lower().split())] = parse_status(target)
+    path = Path(a.file)
+    config = ctx.config
+    options = ReadOptions(
+        source=path.name,
+        order=DateOrder.DAY_FIRST if a.dayfirst else DateOrder.MONTH_FIRST if a.monthfirst else DateOrder.AUTO,
+        tz=config.tz,
+        status_map=status_map,
+        kinds=dict(config.kinds),
+        default_kind=a.kind.strip().lower(),
+    )
+    config.kind_code(options.default_kind)
+    records = _read_records(ctx, path, options)
+    store = ctx.store()
+    bar, advance = _progress(len(records))
+    try:
+        if bar:
+            bar.start()
+        outcome = import_tickets(store, records, skip_bad=a.skip_bad, dry_run=a.dry_run, progress=advance)
+    finally:
+        if bar:
+            bar.stop()
+    if a.report:
+        _write_report(Path(a.report), outcome.bad)
+    data = {
+        "file": str(path),
+        "dry_run": outcome.dry_run,
+        "created": len(outcome.created),
+        "entries": outcome.entries,
+        "already_imported": len(outcome.existing),
+        "skipped_bad": len(outcome.bad),
+        "cases": [number for _, number in outcome.created],
+        "bad_rows": [{"line": b.line, "reason": b.reason} for b in outcome.bad],
+    }
+    ctx.emit(data, lambda: _import_text(outcome, path, records))
+    return 0
+
+
+def _write_report(path: Path, bad) -> None:
+    import csv
+
+    try:
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(["line", "reason"])
+            for row in bad:
+                writer.writerow([row.line, row.reason])
+    except OSError as err:
+        raise DeskError(f"cannot write the report {str(path)!r}: {err.strerror}") from None
+
+
+def _import_text(outcome, path: Path, records) -> str:
+    verb = "would create" if outcome.dry_run else "created"
+    lines = [
+        f"{path.name}: {verb} {len(outcome.created)} tickets with {outcome.entries} log entries; "
+        f"{len(outcome.existing)} already imported; {len(outcome.bad)} bad rows skipped"
+    ]
+    if outcome.dry_run:
+        by_line = {getattr(r, "line", None): r for r in records if hasattr(r, "subject")}
+        for line, number in outcome.created[:PREVIEW_ROWS]:
+            r = by_line.get(line)
+            lines.append(
+                f"  line {line:<6} {number:<20} {r.status.label:<17} {clip(printable(r.customer, one_line=True), 24):<24} "
+                f"{clip(printable(r.subject, one_line=True), 40)}"
+            )
+        if len(outcome.created) > PREVIEW_ROWS:
+            lines.append(f"  … and {len(outcome.created) - PREVIEW_ROWS} more")
+    for bad in outcome.bad[:PREVIEW_ROWS]:
+        lines.append(f"  skipped line {bad.line}: {printable(bad.reason, one_line=True)}")
+    return "\n".join(lines)
+
+
+def cmd_export(ctx) -> int:
+    from tui_desk.sheets.exporter import ExportFilter, iter_export, write_csv, write_json
+
+    a = ctx.args
+    flt = ExportFilter(
+        statuses=tuple(parse_status(s) for s in a.status),
+        since=parse_when(a.since, ctx.clock.now(), ctx.config.tz) if a.since else None,
+    )
+    store = ctx.store()
+    write = write_json if a.format == "json" else write_csv
+    rows = iter_export(store, flt, log=a.log)
+    if not a.out:
+        write(sys.stdout, rows, log=a.log)
+        return 0
+    out_path = Path(a.out)
+    # A BOM tells Excel the CSV is UTF-8; our import reads it either way.
+    encoding = "utf-8-sig" if a.format == "csv" else "utf-8"
+    tmp = out_path.with_name(out_path.name + ".part")
+    try:
+        with tmp.open("w", encoding=encoding, newline="") as out:
+            count = write(out, rows, log=a.log)
+        tmp.replace(out_path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise DeskError(f"cannot write {str(out_path)!r}: {err.strerror}") from None
+    what = "log entries" if a.log and a.format == "csv" else "tickets"
+    print(f"exported {count} {what} to {out_path}", file=sys.stderr)
+    return 0

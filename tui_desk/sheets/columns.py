@@ -1,0 +1,182 @@
+"""Which sheet column holds which ticket field: the seeds' names and common variants, or ``--map``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tui_desk.domain.errors import DeskError
+
+# Field -> the column names that mean it (compared case-insensitively, spaces and _ alike, "(UTC)" dropped).
+# The first name is the one export writes.
+TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
+    "case_number": ("Case Number", "Case ID", "Case No", "Case #", "Case", "Ticket Number", "Ticket ID",
+                    "Ticket No", "Ticket #", "Ticket", "Reference", "Case Reference", "Ref"),
+    "customer": ("Customer", "Customer Name", "Customer Name & Order ID", "Customer Name and Order ID", "Name",
+                 "Buyer", "Client", "Username", "Customer Username"),
+    "email": ("Email", "E-mail", "Customer Email", "Customer E-mail", "Contact", "Contact Email", "Email Address"),
+    "order_id": ("Order ID", "Order", "Order Number", "Order No", "Order #", "Order Ref"),
+    "opened_at": ("Open Date", "Case Open Date", "Opened", "Opened At", "Date Opened", "Date Request Received",
+                  "Request Date", "Date Received", "Received", "Submission Date", "Date Submitted", "Submitted",
+                  "Created", "Created At", "Date Created", "Date"),
+    "subject": ("Issue Summary", "Subject", "Issue", "Summary", "Title", "Problem"),
+    "reason": ("Reason", "Reason for Refund", "Refund Reason", "Category", "Reason / Category"),
+    "log": ("Communication Log (Latest)", "Communication Log", "Communication Log Latest", "Notes & Communications",
+            "Notes and Communications", "Notes", "Log", "Communications", "Comments", "History", "Updates"),
+    "status": ("Status", "State", "Case Status", "Ticket Status"),
+    "last_action_at": ("Date of Last Action", "Last Action", "Last Action Date", "Last Updated", "Last Update",
+                       "Updated", "Updated At"),
+    "resolved_at": ("Resolution Date", "Resolved", "Resolved At", "Date Resolved", "Resolved Date"),
+    "follow_up_at": ("Follow-up", "Follow up", "Follow-up Date", "Follow up Date", "Next Follow-up",
+                     "Follow-up Due", "Followup"),
+    "kind": ("Kind", "Type", "Case Type", "Ticket Type"),
+    "priority": ("Priority",),
+    "assignee": ("Assignee", "Assigned To", "Agent", "Owner", "Handler"),
+    "tags": ("Tags", "Labels", "Tag"),
+    "description": ("Description", "Details", "Issue Details"),
+    "references": ("References", "Follows Case", "Related Case"),
+    "closed_at": ("Closed", "Closed At", "Date Closed", "Closed Date"),
+    "status_changed_at": ("Status Date", "Status Changed", "Status Changed At"),
+    "first_response_at": ("First Response", "First Response At", "First Reply"),
+    "sla_response_due_at": ("SLA Response Due",),
+    "sla_resolution_due_at": ("SLA Resolution Due", "SLA Due"),
+    "refund_amount": ("Refund Amount", "Amount"),
+    "currency": ("Currency",),
+    "refund_approved_at": ("Refund Approved", "Approved", "Approved At", "Date Approved"),
+    "refund_initiated_at": ("Refund Initiated", "Refund Initiated At"),
+    "refunded_at": ("Refunded", "Refunded At", "Date Refunded"),
+    "created_by": ("Created By",),
+}
+
+# Columns of a log sheet (``export --log``): one row per entry.
+ENTRY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "entry_seq": ("Entry #", "Entry No", "Entry Seq"),
+    "entry_at": ("Entry At", "Entry Date"),
+    "entry_until": ("Entry Until",),
+    "entry_kind": ("Entry Kind",),
+    "entry_channel": ("Channel",),
+    "entry_direction": ("Direction",),
+    "entry_sender": ("Sender",),
+    "entry_sender_name": ("Sender Name",),
+    "entry_agent": ("Logged By",),
+    "entry_summary": ("Entry Summary",),
+    "entry_body": ("Entry Body",),
+    "entry_follow_up_at": ("Entry Follow-up",),
+    "entry_corrects": ("Corrects #",),
+    "entry_due_at": ("Due At",),
+}
+
+# Written by export for people to read; recognised so they are not reported as unknown, never imported.
+INFORMATIONAL = {"logged_at": ("Logged At",), "digest": ("Digest",), "log_count": ("Log Entries",)}
+
+ALL_COLUMNS = {**TICKET_COLUMNS, **ENTRY_COLUMNS, **INFORMATIONAL}
+DATE_FIELDS = frozenset(
+    {"opened_at", "last_action_at", "resolved_at", "follow_up_at", "closed_at", "status_changed_at",
+     "first_response_at", "sla_response_due_at", "sla_resolution_due_at", "refund_approved_at",
+     "refund_initiated_at", "refunded_at", "entry_at", "entry_until", "entry_follow_up_at", "entry_due_at"}
+)
+REQUIRED = ("customer", "opened_at")
+IGNORE = "-"
+
+
+def normal(header: str) -> str:
+    """A column name as compared: lower case, ``_`` as space, spaces collapsed, a trailing ``(UTC)`` dropped."""
+    text = header.replace("\ufeff", "").replace("_", " ").strip().lower()
+    text = re.sub(r"\(\s*utc\s*\)\s*$", "", text)
+    return " ".join(text.split())
+
+
+def says_utc(header: str) -> bool:
+    return bool(re.search(r"\(\s*utc\s*\)\s*$", header.strip(), re.IGNORECASE))
+
+
+_BY_NAME = {}
+for _field, _names in ALL_COLUMNS.items():
+    for _name in (*_names, _field):
+        _BY_NAME.setdefault(normal(_name), _field)
+
+
+@dataclass
+class ColumnMap:
+    """The field each column index holds; columns not in ``fields`` are extra and kept only verbatim."""
+
+    headers: list[str]
+    fields: dict[int, str] = field(default_factory=dict)
+    utc_columns: set[int] = field(default_factory=set)
+
+    def index_of(self, name: str) -> int | None:
+        for index, f in self.fields.items():
+            if f == name:
+                return index
+        return None
+
+    def has(self, name: str) -> bool:
+        return self.index_of(name) is not None
+
+    @property
+    def is_log_sheet(self) -> bool:
+        return self.has("entry_at") or self.has("entry_seq")
+
+    @property
+    def extra(self) -> list[str]:
+        return [h for i, h in enumerate(self.headers) if i not in self.fields and h.strip()]
+
+
+def known_count(headers: list[str]) -> int:
+    """How many of these cells are column names we know (to find the header row below a title)."""
+    return sum(1 for h in headers if isinstance(h, str) and normal(h) in _BY_NAME)
+
+
+def parse_map_option(values: list[str]) -> dict[str, str]:
+    """``--map "Col Name=field"`` options as {normal column name: field}; ``field`` may be ``-`` to ignore it."""
+    chosen: dict[str, str] = {}
+    for value in values:
+        column, sep, target = value.rpartition("=")
+        column, target = column.strip(), target.strip().lower().replace(" ", "_").replace("-", "_")
+        if target == "_":
+            target = IGNORE
+        if not sep or not column:
+            raise DeskError(f"--map {value!r} must look like \"Column Name=field\"")
+        if target != IGNORE and target not in ALL_COLUMNS:
+            raise DeskError(f"--map {value!r}: unknown field {target!r} (one of: {', '.join(TICKET_COLUMNS)}, -)")
+        chosen[normal(column)] = target
+    return chosen
+
+
+def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> ColumnMap:
+    """Recognise each column; refuse a field named twice or a required field missing, in one line."""
+    overrides = dict(overrides or {})
+    mapping = ColumnMap(headers=[str(h) if h is not None else "" for h in headers])
+    seen: dict[str, str] = {}
+    for index, header in enumerate(mapping.headers):
+        key = normal(header)
+        if not key:
+            continue
+        target = overrides.pop(key, None) or _BY_NAME.get(key)
+        if target is None or target == IGNORE:
+            continue
+        if target in seen:
+            raise DeskError(
+                f"columns {seen[target]!r} and {header!r} both look like {target}; "
+                f"use --map \"{header}=-\" or --map \"{header}=FIELD\""
+            )
+        seen[target] = header
+        mapping.fields[index] = target
+        if says_utc(header):
+            mapping.utc_columns.add(index)
+    if overrides:
+        missing = ", ".join(repr(k) for k in overrides)
+        raise DeskError(f"--map names no column of this sheet: {missing} (columns: {', '.join(mapping.headers)})")
+    if not mapping.has("subject") and mapping.has("reason"):
+        pass  # the reason stands in for the summary (seed 002 has no Issue Summary column)
+    needed = [f for f in REQUIRED if not mapping.has(f)]
+    if not mapping.has("subject") and not mapping.has("reason"):
+        needed.append("subject")
+    if mapping.is_log_sheet and not mapping.has("case_number"):
+        needed.append("case_number")
+    if needed:
+        found = ", ".join(h for h in mapping.headers if h.strip()) or "none"
+        raise DeskError(
+            f"no column for {', '.join(needed)} (columns found: {found}); name it with --map \"Column=FIELD\""
+        )
+    return mapping

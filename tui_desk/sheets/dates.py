@@ -1,0 +1,140 @@
+"""Reading the dates people keep in sheets (2023-10-26, 2023/10/26, 26.10.2023, 10/26/2023, 26 Oct 2023).
+
+A date is read or refused, never guessed: ``03/04/2023`` could be March or April, so it is read only
+with an explicit day-first or month-first order; a date whose parts are out of range is refused.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import UTC, date, datetime, time, tzinfo
+
+from tui_desk.domain.clock import to_utc
+
+
+class DateOrder(enum.Enum):
+    """How to read ``NN/NN/YYYY``: only when unambiguous (AUTO), or day first, or month first."""
+
+    AUTO = "auto"
+    DAY_FIRST = "dayfirst"
+    MONTH_FIRST = "monthfirst"
+
+
+class UnreadableDate(ValueError):
+    """A cell that should hold a date but cannot be read without guessing; the message says why."""
+
+
+_TIME = r"(?:[ T](?P<hh>\d{1,2}):(?P<mi>\d{2})(?::(?P<ss>\d{2})(?:\.(?P<us>\d{1,6}))?)?)?"
+_ZONE = r"\s*(?P<zone>Z|UTC|[+-]\d{2}:?\d{2})?"
+_YMD = re.compile(r"^(?P<y>\d{4})[-/.](?P<a>\d{1,2})[-/.](?P<b>\d{1,2})" + _TIME + _ZONE + "$", re.IGNORECASE)
+_XXY = re.compile(r"^(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})" + _TIME + _ZONE + "$", re.IGNORECASE)
+_MONTHS = {
+    name: i + 1
+    for i, names in enumerate(
+        [
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+            ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"),
+            ("nov", "november"), ("dec", "december"),
+        ]
+    )
+    for name in names
+}
+_DMONY = re.compile(r"^(?P<d>\d{1,2})[ -](?P<mon>[a-z]+)\.?[ -,]*(?P<y>\d{4})" + _TIME + _ZONE + "$", re.IGNORECASE)
+_MONDY = re.compile(r"^(?P<mon>[a-z]+)\.?\s+(?P<d>\d{1,2}),?\s+(?P<y>\d{4})" + _TIME + _ZONE + "$", re.IGNORECASE)
+
+# A date at the start of a communication-log line, in any of the shapes above (used to split cells).
+DATE_TOKEN = (
+    r"(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}"
+    r"|\d{1,2}[ -][A-Za-z]{3,9}\.?[ -,]*\d{4}|[A-Za-z]{3,9}\.? \d{1,2},? \d{4})"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?(?: ?(?:UTC|Z))?"
+)
+
+
+def read_date(value: object, *, order: DateOrder = DateOrder.AUTO, tz: tzinfo = UTC) -> datetime | None:
+    """An aware UTC datetime from a sheet cell, None for an empty cell; UnreadableDate otherwise.
+
+    Wall times without a zone are read in ``tz``. Spreadsheet cells that already hold a date
+    (XLSX) are taken as they are.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return to_utc(value if value.tzinfo else value.replace(tzinfo=tz))
+    if isinstance(value, date):
+        return datetime.combine(value, time(0, 0), tzinfo=tz).astimezone(UTC)
+    text = " ".join(str(value).split())
+    if not text:
+        return None
+    for pattern, reader in ((_YMD, _ymd), (_XXY, _xxy), (_DMONY, _named), (_MONDY, _named)):
+        match = pattern.match(text)
+        if match:
+            day = reader(match, text, order)
+            return _combine(day, match, text, tz)
+    raise UnreadableDate(f"cannot read the date {text!r} (use e.g. 2023-10-26, 2023/10/26 or 26.10.2023)")
+
+
+def _make(y: int, m: int, d: int, text: str) -> date:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        raise UnreadableDate(f"{text!r} is not a real date") from None
+
+
+def _ymd(match: re.Match, text: str, order: DateOrder) -> date:
+    return _make(int(match["y"]), int(match["a"]), int(match["b"]), text)
+
+
+def _xxy(match: re.Match, text: str, order: DateOrder) -> date:
+    a, b, y = int(match["a"]), int(match["b"]), int(match["y"])
+    if match["sep"] == ".":
+        return _make(y, b, a, text)  # dotted dates are day first everywhere they are used
+    if order is DateOrder.DAY_FIRST:
+        return _make(y, b, a, text)
+    if order is DateOrder.MONTH_FIRST:
+        return _make(y, a, b, text)
+    if a > 12 >= b:
+        return _make(y, b, a, text)
+    if b > 12 >= a:
+        return _make(y, a, b, text)
+    if a == b:
+        return _make(y, a, b, text)
+    raise UnreadableDate(f"{text!r} could be day/month or month/day: use --dayfirst or --monthfirst")
+
+
+def _named(match: re.Match, text: str, order: DateOrder) -> date:
+    month = _MONTHS.get(match["mon"].lower())
+    if month is None:
+        raise UnreadableDate(f"cannot read the month in {text!r}")
+    return _make(int(match["y"]), month, int(match["d"]), text)
+
+
+def _combine(day: date, match: re.Match, text: str, tz: tzinfo) -> datetime:
+    hour = int(match["hh"] or 0)
+    minute = int(match["mi"] or 0)
+    second = int(match["ss"] or 0)
+    micro = int((match["us"] or "0").ljust(6, "0"))
+    if hour > 23 or minute > 59 or second > 59:
+        raise UnreadableDate(f"{text!r} has no such time of day")
+    zone = (match["zone"] or "").upper()
+    if zone in ("Z", "UTC"):
+        tz = UTC
+    elif zone:
+        return datetime.fromisoformat(f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}{_offset(zone)}").replace(
+            microsecond=micro
+        ).astimezone(UTC)
+    return datetime.combine(day, time(hour, minute, second, micro), tzinfo=tz).astimezone(UTC)
+
+
+def _offset(zone: str) -> str:
+    digits = zone.replace(":", "")
+    return f"{digits[:3]}:{digits[3:]}"
+
+
+def write_date(dt: datetime | None) -> str:
+    """A UTC instant for a sheet cell: ``2023-10-26 14:30:00`` (microseconds only when there are any)."""
+    if dt is None:
+        return ""
+    value = to_utc(dt)
+    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{text}.{value.microsecond:06d}" if value.microsecond else text

@@ -1,0 +1,320 @@
+"""Turning sheet rows into tickets to import: one row per ticket (the seeds' layout) or one row per entry.
+
+A row in the seeds' layout becomes a ticket whose log starts with one ``import`` entry (at the open
+date, from ``system``) holding the whole row verbatim, then one ``import`` entry per dated line of its
+communication-log cell. They are kind ``import``, not ``message``: a sheet line does not say who spoke
+or by which channel, so we do not invent a direction or a party. A log sheet (``export --log``, or our
+JSON) carries every entry's own kind, channel, direction and sender, and those are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+
+from tui_desk.domain.errors import DeskError
+from tui_desk.domain.statuses import Status
+from tui_desk.sheets.columns import DATE_FIELDS, ColumnMap
+from tui_desk.sheets.dates import DateOrder, UnreadableDate, read_date
+from tui_desk.sheets.logcells import split_log_cell
+from tui_desk.sheets.reader import Sheet
+from tui_desk.sheets.statuses import sheet_status
+from tui_desk.store.imports import BadRow, EntryRecord, TicketRecord
+
+_PRIORITY_WORDS = {"medium": "normal", "med": "normal", "critical": "urgent", "highest": "urgent", "lowest": "low"}
+_LABELS = {  # how the import entry names a field
+    "opened_at": "open date", "last_action_at": "date of last action", "resolved_at": "resolution date",
+    "follow_up_at": "follow-up date", "closed_at": "closed date",
+}
+
+
+@dataclass
+class ReadOptions:
+    source: str = "sheet"
+    order: DateOrder = DateOrder.AUTO
+    tz: tzinfo = UTC
+    status_map: dict[str, Status] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=lambda: {"refund": "REF", "support": "SUP"})
+    default_kind: str = "refund"
+
+
+class Row:
+    """One row's cells by field, with its line number; dates read on demand with the column's zone."""
+
+    def __init__(self, line: int, values: dict[str, object], options: ReadOptions, utc: set[str] = frozenset()):
+        self.line = line
+        self.values = values
+        self.options = options
+        self.utc = utc
+
+    def raw(self, name: str) -> str:
+        value = self.values.get(name)
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return value.isoformat(sep=" ")
+        return str(value)
+
+    def text(self, name: str) -> str:
+        return self.raw(name).strip()
+
+    def date(self, name: str) -> datetime | None:
+        tz = UTC if name in self.utc else self.options.tz
+        try:
+            return read_date(self.values.get(name), order=self.options.order, tz=tz)
+        except UnreadableDate as err:
+            raise BadRow(self.line, f"{_LABELS.get(name, name.replace('_', ' '))}: {err}") from None
+
+
+def rows_of(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -> list[Row]:
+    utc = {f for i, f in mapping.fields.items() if i in mapping.utc_columns}
+    return [
+        Row(line, {f: cells[i] for i, f in mapping.fields.items()}, options, utc) for line, cells in sheet.rows
+    ]
+
+
+def records_from_sheet(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -> list[TicketRecord | BadRow]:
+    """Every row as a ticket to import, or as a BadRow saying what is wrong with it."""
+    rows = rows_of(sheet, mapping, options)
+    if mapping.is_log_sheet:
+        return records_from_log_rows(rows)
+    identities: dict[str, int] = {}
+    out: list[TicketRecord | BadRow] = []
+    for row, (_, cells) in zip(rows, sheet.rows, strict=True):
+        try:
+            out.append(_seed_record(row, cells, sheet.headers, identities))
+        except BadRow as bad:
+            out.append(bad)
+        except DeskError as err:
+            out.append(BadRow(row.line, str(err)))
+    return out
+
+
+def _ticket_fields(row: Row) -> TicketRecord:
+    """The ticket part of a row (both layouts)."""
+    customer = row.text("customer")
+    email = row.text("email") or None
+    if not customer and email:
+        customer = email
+    if not customer:
+        raise BadRow(row.line, "no customer")
+    if email is None and re.fullmatch(r"[^@\s]+@[^@\s]+", customer):
+        email = customer
+    opened = row.date("opened_at")
+    if opened is None:
+        raise BadRow(row.line, "no open date")
+    subject = row.raw("subject") if row.text("subject") else row.raw("reason")
+    if not subject.strip():
+        raise BadRow(row.line, "no issue summary (nor reason)")
+    dates = {name: row.date(name) for name in DATE_FIELDS if not name.startswith("entry_")}
+    number = row.text("case_number").upper() or None
+    try:
+        status = sheet_status(row.text("status"), has_resolution_date=dates["resolved_at"] is not None,
+                              extra=row.options.status_map)
+    except DeskError as err:
+        raise BadRow(row.line, str(err)) from None
+    kind = row.text("kind").lower() or _kind_from_number(number, row.options)
+    priority = row.text("priority").lower() or "normal"
+    priority = _PRIORITY_WORDS.get(priority, priority)
+    amount = None
+    if row.text("refund_amount"):
+        try:
+            amount = Decimal(row.text("refund_amount"))
+        except InvalidOperation:
+            raise BadRow(row.line, f"refund amount {row.text('refund_amount')!r} is not a number") from None
+    record = TicketRecord(
+        line=row.line,
+        customer=customer,
+        subject=subject,
+        opened_at=opened,
+        status=status,
+        case_number=number,
+        kind=kind,
+        email=email,
+        order_id=row.text("order_id") or None,
+        description=row.raw("description"),
+        reason=row.text("reason") or None,
+        priority=priority,
+        assignee=row.text("assignee") or None,
+        tags=[t for t in re.split(r"[,;\s]+", row.text("tags")) if t],
+        references=row.text("references").upper() or None,
+        created_by=row.text("created_by") or None,
+        refund_amount=amount,
+        currency=row.text("currency").upper() or None,
+        **{name: value for name, value in dates.items() if name != "opened_at"},
+    )
+    if status is Status.RESOLVED and record.resolved_at is None:
+        record.resolved_at = record.last_action_at or opened
+    if status is Status.CLOSED and record.closed_at is None:
+        record.closed_at = record.resolved_at or record.last_action_at or opened
+    if status.is_open:
+        record.closed_at = None
+    return record
+
+
+def _kind_from_number(number: str | None, options: ReadOptions) -> str:
+    if number:
+        parts = number.split("-")
+        by_code = {code: kind for kind, code in options.kinds.items()}
+        for part in parts[1:2]:
+            if part in by_code:
+                return by_code[part]
+    return options.default_kind
+
+
+def _fingerprint(record: TicketRecord, identities: dict[str, int]) -> str:
+    identity = "\x1f".join(
+        [record.customer, record.email or "", record.order_id or "", record.opened_at.isoformat(), record.subject.strip()]
+    )
+    occurrence = identities.get(identity, 0) + 1
+    identities[identity] = occurrence
+    return hashlib.sha256(f"{identity}\x1f{occurrence}".encode()).hexdigest()[:32]
+
+
+def _seed_record(row: Row, cells: list[object], headers: list[str], identities: dict[str, int]) -> TicketRecord:
+    record = _ticket_fields(row)
+    if record.case_number is None:
+        record.fingerprint = _fingerprint(record, identities)
+    try:
+        _lead, lines = split_log_cell(row.raw("log"), order=row.options.order, tz=row.options.tz)
+    except UnreadableDate as err:
+        raise BadRow(row.line, f"communication log: {err}") from None
+    word = row.text("status")
+    summary = f"Imported from {row.options.source} line {row.line}"
+    if word:
+        summary += f" (sheet status “{word}”)"
+    body = "\n".join(f"{h}: {_cell_text(c)}" for h, c in zip(headers, cells, strict=False) if _cell_text(c).strip())
+    record.entries.append(
+        EntryRecord(kind="import", channel="system", direction="internal", sender="system", summary=summary,
+                    body=body, at=record.opened_at, line=row.line)
+    )
+    for line in lines:
+        first = " ".join(line.text.split()) or line.original
+        record.entries.append(
+            EntryRecord(kind="import", channel="note", direction="internal", sender="agent", summary=first,
+                        body=line.original, at=line.at, line=row.line)
+        )
+    if record.last_action_at is None:
+        known = [e.at for e in record.entries] + [d for d in (record.resolved_at, record.closed_at) if d]
+        record.last_action_at = max(known)
+    return record
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def records_from_log_rows(rows: Iterable[Row]) -> list[TicketRecord | BadRow]:
+    """Rows of a log sheet (one per entry) grouped by case number into tickets with their entries."""
+    groups: dict[str, list[Row]] = {}
+    out: list[TicketRecord | BadRow] = []
+    for row in rows:
+        number = row.text("case_number").upper()
+        if not number:
+            out.append(BadRow(row.line, "no case number (a log sheet needs one on every row)"))
+            continue
+        groups.setdefault(number, []).append(row)
+    for group in groups.values():
+        try:
+            record = _ticket_fields(group[0])
+            entries = [(_seq(row), row.line, _entry(row)) for row in group]
+            entries.sort(key=lambda e: (e[0], e[1]))
+            record.entries = [e for _, _, e in entries]
+            out.append(record)
+        except BadRow as bad:
+            out.append(bad)
+        except DeskError as err:
+            out.append(BadRow(group[0].line, str(err)))
+    out.sort(key=lambda r: r.line)
+    return out
+
+
+def _seq(row: Row) -> int:
+    text = row.text("entry_seq")
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise BadRow(row.line, f"entry number {text!r} is not a number")
+    return int(text)
+
+
+def _entry(row: Row) -> EntryRecord:
+    at = row.date("entry_at")
+    if at is None:
+        raise BadRow(row.line, "no entry date")
+    corrects = row.text("entry_corrects")
+    if corrects and not corrects.isdigit():
+        raise BadRow(row.line, f"corrects {corrects!r} is not an entry number")
+    summary = row.raw("entry_summary")
+    if not summary.strip():
+        raise BadRow(row.line, "no entry summary")
+    return EntryRecord(
+        kind=row.text("entry_kind").lower() or "import",
+        channel=row.text("entry_channel").lower() or "note",
+        direction=row.text("entry_direction").lower() or "internal",
+        sender=row.text("entry_sender").lower() or "agent",
+        summary=summary,
+        body=row.raw("entry_body"),
+        at=at,
+        until=row.date("entry_until"),
+        sender_name=row.raw("entry_sender_name"),
+        agent=row.text("entry_agent") or None,
+        follow_up_at=row.date("entry_follow_up_at"),
+        corrects=int(corrects) if corrects else None,
+        due_at=row.date("entry_due_at"),
+        line=row.line,
+    )
+
+
+_ENTRY_KEYS = {
+    "seq": "entry_seq", "at": "entry_at", "until": "entry_until", "kind": "entry_kind", "channel": "entry_channel",
+    "direction": "entry_direction", "sender": "entry_sender", "sender_name": "entry_sender_name",
+    "agent": "entry_agent", "summary": "entry_summary", "body": "entry_body", "follow_up_at": "entry_follow_up_at",
+    "corrects": "entry_corrects", "due_at": "entry_due_at",
+}
+
+
+def records_from_json(data: object, options: ReadOptions) -> list[TicketRecord | BadRow]:
+    """Tickets from our JSON export (a list of tickets, each with ``log`` or ``latest_entry``); the
+    line number of a bad ticket is its position in the list."""
+    if not isinstance(data, list):
+        raise DeskError("the JSON file must hold a list of tickets (as `tui-desk export --format json` writes)")
+    rows: list[Row] = []
+    bad: list[BadRow] = []
+    for number, ticket in enumerate(data, start=1):
+        if not isinstance(ticket, dict):
+            bad.append(BadRow(number, "not a ticket object"))
+            continue
+        base = {k: _json_cell(v) for k, v in ticket.items() if k not in ("log", "latest_entry", "refund")}
+        refund = ticket.get("refund") or {}
+        if isinstance(refund, dict):  # the shape `show --json` uses
+            base.update({f"refund_{k}" if k in ("amount",) else k: _json_cell(v) for k, v in refund.items()})
+            if "approved_at" in refund:
+                base["refund_approved_at"] = _json_cell(refund["approved_at"])
+            if "initiated_at" in refund:
+                base["refund_initiated_at"] = _json_cell(refund["initiated_at"])
+        entries = ticket.get("log")
+        if entries is None:
+            entries = [ticket["latest_entry"]] if ticket.get("latest_entry") else []
+        if not entries:
+            bad.append(BadRow(number, "a ticket needs at least one log entry"))
+            continue
+        for entry in entries:
+            values = dict(base)
+            values.update({_ENTRY_KEYS[k]: _json_cell(v) for k, v in entry.items() if k in _ENTRY_KEYS})
+            rows.append(Row(number, values, options, utc=set(DATE_FIELDS)))
+    return sorted([*bad, *records_from_log_rows(rows)], key=lambda r: r.line)
+
+
+def _json_cell(value: object) -> object:
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return value

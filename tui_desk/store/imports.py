@@ -1,0 +1,348 @@
+"""The import operation: many tickets with their past dates, past log entries and final status, in ONE transaction.
+
+Imported tickets keep their case numbers (later allocations go past them), their dates and their log
+entries; the final status is set directly, without replaying transitions (a sheet knows where a case
+ended, not how it got there). One StatusChange row records the status as imported.
+
+Re-running an import creates no duplicates: a row whose case number is in the store is skipped; a row
+without a case number is keyed by a fingerprint of its identity (customer, email, order, open date,
+subject, and which occurrence of that identity in the file it is), kept in ``Meta`` as
+``import:row:<fingerprint>`` -> case number.
+
+Rows are written by bulk inserts with ids handed out under the write lock, so 100,000 rows take
+seconds, not minutes; every entry is hash-chained exactly as ``Store._append`` chains it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from tui_desk.domain import timers, vocabulary
+from tui_desk.domain.case_numbers import parse_case_number
+from tui_desk.domain.clock import to_utc
+from tui_desk.domain.errors import DeskError
+from tui_desk.domain.evidence import entry_digest
+from tui_desk.domain.statuses import Status
+from tui_desk.store.models import LogEntry, Meta, StatusChange, Ticket, TicketTag
+
+FINGERPRINT_KEY = "import:row:"
+BATCH = 400  # rows per INSERT: well under SQLite's 32,766 bound variables for the widest table
+ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
+ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)
+
+
+class BadRow(DeskError):
+    """A row that cannot be imported: where it is and why."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        self.line = line
+        self.reason = reason
+        super().__init__(f"line {line}: {reason}")
+
+
+@dataclass
+class EntryRecord:
+    """One past log entry to import; ``agent`` None means the importing agent."""
+
+    kind: str
+    channel: str
+    direction: str
+    sender: str
+    summary: str
+    at: datetime
+    body: str = ""
+    until: datetime | None = None
+    sender_name: str = ""
+    agent: str | None = None
+    follow_up_at: datetime | None = None
+    corrects: int | None = None  # seq of the entry it corrects, in the same ticket
+    due_at: datetime | None = None
+    line: int = 0
+
+
+@dataclass
+class TicketRecord:
+    """One ticket to import, as read from a sheet row (or a group of log-sheet rows)."""
+
+    line: int
+    customer: str
+    subject: str
+    opened_at: datetime
+    status: Status
+    case_number: str | None = None
+    fingerprint: str | None = None
+    kind: str = "refund"
+    email: str | None = None
+    order_id: str | None = None
+    description: str = ""
+    reason: str | None = None
+    priority: str = "normal"
+    assignee: str | None = None
+    tags: list[str] = field(default_factory=list)
+    references: str | None = None
+    created_by: str | None = None
+    last_action_at: datetime | None = None
+    status_changed_at: datetime | None = None
+    first_response_at: datetime | None = None
+    follow_up_at: datetime | None = None
+    sla_response_due_at: datetime | None = None
+    sla_resolution_due_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    refund_amount: Decimal | None = None
+    currency: str | None = None
+    refund_approved_at: datetime | None = None
+    refund_initiated_at: datetime | None = None
+    refunded_at: datetime | None = None
+    entries: list[EntryRecord] = field(default_factory=list)
+
+
+@dataclass
+class ImportOutcome:
+    created: list[tuple[int, str]] = field(default_factory=list)  # (line, case number)
+    existing: list[tuple[int, str]] = field(default_factory=list)  # already in the store: skipped
+    bad: list[BadRow] = field(default_factory=list)  # skipped with --skip-bad
+    entries: int = 0
+    dry_run: bool = False
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run so the transaction rolls back."""
+
+
+def _check(record: TicketRecord, config) -> None:
+    """The rules a ticket must meet before it is written (the same create_ticket applies)."""
+    vocabulary.require_text(record.customer, "customer")
+    vocabulary.require_text(record.subject, "subject")
+    for what, value in (("description", record.description), ("order id", record.order_id or ""),
+                        ("email", record.email or "")):
+        if "\x00" in value:
+            raise DeskError(f"{what} contains a NUL character")
+    config.kind_code(record.kind)
+    vocabulary.check_priority(record.priority)
+    record.tags = sorted({vocabulary.check_tag(t) for t in record.tags})
+    if record.email and "@" not in record.email:
+        raise DeskError(f"email {record.email!r} has no @")
+    if record.case_number is not None:
+        number = record.case_number
+        if not number or len(number) > 64 or any(c.isspace() or not c.isprintable() for c in number):
+            raise DeskError(f"case number {number!r} must be one printable word of at most 64 characters")
+    if record.currency and not (record.currency.isalpha() and len(record.currency) == 3):
+        raise DeskError(f"currency {record.currency!r} must be a three-letter code such as EUR")
+    for entry in record.entries:
+        if entry.channel not in ENTRY_CHANNELS:
+            raise DeskError(f"unknown channel {entry.channel!r} (one of: {', '.join(ENTRY_CHANNELS)})")
+        if entry.direction not in vocabulary.DIRECTIONS:
+            raise DeskError(f"unknown direction {entry.direction!r} (one of: {', '.join(vocabulary.DIRECTIONS)})")
+        if entry.sender not in ENTRY_SENDERS:
+            raise DeskError(f"unknown sender {entry.sender!r} (one of: {', '.join(ENTRY_SENDERS)})")
+        if not entry.kind or not entry.summary or "\x00" in entry.summary + entry.body + entry.sender_name:
+            raise DeskError("a log entry needs a kind and a summary, without NUL characters")
+        if entry.until and entry.until < entry.at:
+            raise DeskError("a log entry ends before it starts")
+    for seq, entry in enumerate(record.entries, start=1):
+        if entry.corrects is not None and not 1 <= entry.corrects < seq:
+            raise DeskError(f"entry {seq} corrects entry {entry.corrects}, which is not before it")
+    if not record.entries:
+        raise DeskError("a ticket needs at least one log entry")
+
+
+def import_tickets(
+    store,
+    records: Sequence[TicketRecord | BadRow],
+    *,
+    skip_bad: bool = False,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportOutcome:
+    """Import ``records`` (BadRow items stand for rows the reader refused) all or nothing.
+
+    Without ``skip_bad`` the first bad row stops the import and nothing is written; with it, bad
+    rows are skipped and returned in the outcome. ``progress(n)`` is told each time n more rows are done.
+    """
+    outcome = ImportOutcome(dry_run=dry_run)
+    good: list[TicketRecord] = []
+    for record in records:
+        if isinstance(record, TicketRecord):
+            try:
+                _check(record, store.config)
+            except BadRow:
+                raise
+            except DeskError as err:
+                record = BadRow(record.line, str(err))
+        if isinstance(record, BadRow):
+            if not skip_bad:
+                raise record
+            outcome.bad.append(record)
+            continue
+        good.append(record)
+    try:
+        with store.writing():
+            _write(store, good, outcome, skip_bad, progress)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return outcome
+
+
+def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad: bool, progress) -> None:
+    db = store.db
+    now = store.now()
+    existing = {row[0] for row in db.execute_sql("SELECT case_number FROM ticket")}
+    known_prints = {
+        key[len(FINGERPRINT_KEY):]: value
+        for key, value in Meta.select(Meta.key, Meta.value).where(Meta.key.startswith(FINGERPRINT_KEY)).tuples()
+    }
+    # Keep every case number the file brings before allocating any new one, so none can collide.
+    first_line: dict[str, int] = {}
+    todo: list[TicketRecord] = []
+    highest: dict[tuple[str, str, int], tuple[int, str]] = {}
+    for record in records:
+        number = record.case_number
+        if number is None:
+            if record.fingerprint and record.fingerprint in known_prints:
+                outcome.existing.append((record.line, known_prints[record.fingerprint]))
+                continue
+            todo.append(record)
+            continue
+        if number in first_line:
+            bad = BadRow(record.line, f"case number {number} appears again (first on line {first_line[number]})")
+            if not skip_bad:
+                raise bad
+            outcome.bad.append(bad)
+            continue
+        first_line[number] = record.line
+        if number in existing:
+            outcome.existing.append((record.line, number))
+            continue
+        try:
+            prefix, code, year, seq = parse_case_number(number)
+        except DeskError:
+            pass  # a foreign format (GTB-REF-1101) can never collide with ours
+        else:
+            if seq > highest.get((prefix, code, year), (0, ""))[0]:
+                highest[(prefix, code, year)] = (seq, number)
+        todo.append(record)
+    for _, number in highest.values():
+        store.reserve_case_number(number)
+
+    next_ticket = (db.execute_sql("SELECT max(id) FROM ticket").fetchone()[0] or 0) + 1
+    next_entry = (db.execute_sql("SELECT max(id) FROM log_entry").fetchone()[0] or 0) + 1
+    tickets, entries, changes, tags, prints = [], [], [], [], []
+    done = 0
+    for record in todo:
+        if record.case_number is None:
+            number = store._allocate_case_number(store.config.kind_code(record.kind), record.opened_at.year)
+            if record.fingerprint:
+                prints.append((FINGERPRINT_KEY + record.fingerprint, number))
+                known_prints[record.fingerprint] = number
+        else:
+            number = record.case_number
+        ticket_id = next_ticket
+        next_ticket += 1
+        head, count, status_entry, first_entry, entry_ids = "", 0, None, None, {}
+        for entry in record.entries:
+            count += 1
+            fields = dict(
+                seq=count,
+                kind=entry.kind,
+                at=to_utc(entry.at),
+                until=to_utc(entry.until) if entry.until else None,
+                logged_at=now,
+                channel=entry.channel,
+                direction=entry.direction,
+                sender=entry.sender,
+                sender_name=entry.sender_name,
+                agent=entry.agent or store.agent,
+                summary=entry.summary,
+                body=entry.body,
+                follow_up_at=to_utc(entry.follow_up_at) if entry.follow_up_at else None,
+                corrects_seq=entry.corrects,
+                due_at=to_utc(entry.due_at) if entry.due_at else None,
+            )
+            head = entry_digest(head, fields, [])
+            fields["corrects"] = entry_ids.get(entry.corrects) if entry.corrects is not None else None
+            del fields["corrects_seq"]
+            entries.append({"id": next_entry, "ticket": ticket_id, "digest": head, **fields})
+            entry_ids[count] = next_entry
+            first_entry = first_entry or next_entry
+            if entry.kind == "status":
+                status_entry = next_entry
+            next_entry += 1
+        status_at = to_utc(record.status_changed_at or record.resolved_at or record.last_action_at or record.opened_at)
+        last_action = record.last_action_at or max([record.opened_at, *(e.at for e in record.entries)])
+        period = status_at if (record.status.is_waiting_on_party or record.status is Status.RESOLVED) else None
+        tickets.append(
+            dict(
+                id=ticket_id,
+                case_number=number,
+                kind=record.kind,
+                customer=record.customer.strip(),
+                email=(record.email or "").strip() or None,
+                order_id=(record.order_id or "").strip() or None,
+                subject=record.subject,
+                description=record.description or "",
+                reason=(record.reason or "").strip() or None,
+                priority=record.priority,
+                status=record.status.slug,
+                assignee=(record.assignee or "").strip() or None,
+                created_by=record.created_by or store.agent,
+                references=record.references,
+                opened_at=to_utc(record.opened_at),
+                first_response_at=record.first_response_at,
+                last_action_at=to_utc(last_action),
+                status_changed_at=status_at,
+                follow_up_at=record.follow_up_at,
+                sla_response_due_at=record.sla_response_due_at,
+                sla_resolution_due_at=record.sla_resolution_due_at,
+                resolved_at=record.resolved_at,
+                closed_at=record.closed_at,
+                refund_amount=record.refund_amount,
+                currency=record.currency,
+                refund_approved_at=record.refund_approved_at,
+                refund_initiated_at=record.refund_initiated_at,
+                refunded_at=record.refunded_at,
+                period_started_at=period,
+                reminders_done=0,
+                timer_due_at=timers.next_due(record.status, period, 0, store.config.timers),
+                log_count=count,
+                log_head=head,
+                version=1,
+            )
+        )
+        changes.append(
+            dict(ticket=ticket_id, entry=status_entry or first_entry, at=status_at, from_status=None,
+                 to_status=record.status.slug, agent=store.agent, note="imported")
+        )
+        tags.extend(dict(ticket=ticket_id, name=name) for name in record.tags)
+        outcome.created.append((record.line, number))
+        outcome.entries += count
+        done += 1
+        if len(tickets) >= BATCH:
+            _flush(tickets, entries, changes, tags)
+            if progress:
+                progress(done)
+                done = 0
+    _flush(tickets, entries, changes, tags)
+    if prints:
+        for i in range(0, len(prints), BATCH):
+            Meta.insert_many(prints[i : i + BATCH], fields=[Meta.key, Meta.value]).execute()
+    if progress:
+        progress(done + len(outcome.existing) + len(outcome.bad))
+
+
+def _flush(tickets: list, entries: list, changes: list, tags: list) -> None:
+    """Write what is buffered, parents first; the lists are emptied."""
+    for model, rows in ((Ticket, tickets), (LogEntry, entries), (StatusChange, changes), (TicketTag, tags)):
+        if not rows:
+            continue
+        columns = list(rows[0].keys())
+        fields = [model._meta.fields[c] for c in columns]
+        for i in range(0, len(rows), BATCH):
+            model.insert_many([tuple(r[c] for c in columns) for r in rows[i : i + BATCH]], fields=fields).execute()
+        rows.clear()
+

@@ -6,9 +6,11 @@ operations use, so the demo behaves exactly like a real store (the timers fire, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -122,206 +124,56 @@ def build_demo(
             pass
     _remove_store(path)
     store = Store(path, config=config, clock=clock, agent="demo")
-    _fill(store, tickets, random.Random(seed), marker, progress)
+    _fill(store, tickets, seed, marker, progress)
     store.close()
     return path
 
 
-def _fill(store, count: int, rng: random.Random, marker: str, progress: bool) -> None:
+BATCH = 2000
+
+
+def _fill(store, count: int, seed: int, marker: str, progress: bool) -> None:
     now = to_utc(store.clock.now())
     config = store.config
-    policy = config.timers
-    statuses = [s for s, _ in STATUS_MIX]
-    weights = [w for _, w in STATUS_MIX]
+    rng = random.Random(seed)
+    # Plan every ticket's kind, open time and case number up front (sequences run across batches),
+    # then generate the histories in batches on other cores while this process inserts.
     sequences: dict[tuple[str, int], int] = {}
-    ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows = [], [], [], [], []
-    entry_id = 0
+    plan = []
+    for tid in range(1, count + 1):
+        kind = "refund" if rng.random() < 0.6 else "support"
+        opened = now - timedelta(minutes=rng.randint(30, 120 * 24 * 60))
+        code = config.kinds.get(kind, next(iter(config.kinds.values())))
+        key = (code, opened.year)
+        sequences[key] = sequences.get(key, 0) + 1
+        plan.append((tid, kind, opened, format_case_number(config.prefix, code, opened.year, sequences[key])))
+    batches = [(plan[i : i + BATCH], f"{seed}:{i}", now, config) for i in range(0, count, BATCH)]
     conn = store.db.connection()
     # Demo data can be rebuilt: trade durability for speed while building it.
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -262144")
-
-    def flush() -> None:
-        if ticket_rows:
-            columns = list(ticket_rows[0])
-            quoted = ", ".join(f'"{c}"' for c in columns)
-            sql = f"INSERT INTO ticket({quoted}) VALUES ({', '.join('?' * len(columns))})"
-            conn.executemany(sql, [[_value(r[c]) for c in columns] for r in ticket_rows])
-        conn.executemany(_ENTRY_SQL, entry_rows)
-        conn.executemany("INSERT INTO ticket_tag(ticket_id, name) VALUES (?, ?)", tag_rows)
-        conn.executemany(_CHANGE_SQL, change_rows)
-        conn.executemany(_OUTBOX_SQL, outbox_rows)
-        for rows in (ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows):
-            rows.clear()
-
     bar = _progress(progress, count)
+    done = 0
+    entry_offset = 0
     with store.writing(), sqlite.bulk_load(store.db):
-        for tid in range(1, count + 1):
-            kind = "refund" if rng.random() < 0.6 else "support"
-            opened = now - timedelta(minutes=rng.randint(30, 120 * 24 * 60))
-            code = config.kinds.get(kind, next(iter(config.kinds.values())))
-            key = (code, opened.year)
-            sequences[key] = sequences.get(key, 0) + 1
-            number = format_case_number(config.prefix, code, opened.year, sequences[key])
-            customer = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-            email = customer.lower().replace(" ", ".").replace("á", "a") + "@example.com"
-            if kind == "refund":
-                reason = rng.choice(list(REFUND_REASONS))
-                subject = rng.choice(REFUND_REASONS[reason])
+        with contextlib.ExitStack() as stack:
+            if len(batches) > 1:
+                pool = stack.enter_context(ProcessPoolExecutor(max_workers=2))
+                results = pool.map(_generate, batches)
             else:
-                reason = rng.choice(list(SUPPORT_TOPICS))
-                subject = rng.choice(SUPPORT_TOPICS[reason])
-            description = f"{subject}. Order placed {opened:%Y-%m-%d}; please help."
-            final = rng.choices(statuses, weights)[0]
-            priority = rng.choices(("low", "normal", "high", "urgent"), (2, 6, 2, 0.6))[0]
-            assignee = None if final in (Status.NEW, Status.TODO) and rng.random() < 0.7 else rng.choice(AGENTS)
-            t = {
-                "first_response_at": None, "follow_up_at": None, "resolved_at": None, "closed_at": None,
-                "period_started_at": None, "reminders_done": 0, "timer_due_at": None,
-                "refund_amount": None, "currency": None, "refund_approved_at": None,
-                "refund_initiated_at": None, "refunded_at": None,
-            }
-            log: list[dict] = []
-            head = ""
-
-            def add(at, kind_, channel, direction, sender, summary, body="", agent=None, name="", follow=None):
-                nonlocal entry_id, head
-                entry_id += 1
-                at_s = _stamp(at)
-                fields = dict(
-                    seq=len(log) + 1, kind=kind_, at=at_s, until=None, logged_at=at_s, channel=channel,
-                    direction=direction, sender=sender, sender_name=name, agent=agent or "system",
-                    summary=summary, body=body, follow_up_at=_stamp(follow), corrects_seq=None, due_at=None,
-                )
-                head = entry_digest(head, fields, [])
-                fields["when"] = at
-                log.append(fields)
-                entry_rows.append((
-                    entry_id, tid, fields["seq"], kind_, at_s, None, at_s, channel, direction, sender,
-                    name, fields["agent"], summary, body, fields["follow_up_at"], None, None, head,
-                ))
-                return entry_id
-
-            clocks = sla.opened(opened, priority, config.sla)
-            ack_id = add(opened, "acknowledgement", "system", "out", "system",
-                         f"Automatic acknowledgement sent to {customer}",
-                         f"Case number: {number}\nSubject: {subject}\n\n{description}", agent="intake")
-            change_rows.append((tid, ack_id, _stamp(opened), None, Status.NEW.slug, "intake", ""))
-            outbox_rows.append((tid, "buyer", email, number, f"[{number}] {subject}", log[0]["body"],
-                                _stamp(opened), _stamp(opened)))
-            span = (now - opened).total_seconds()
-            steps = rng.randint(0, 6) if final is not Status.NEW else 0
-            t_at = opened
-            current = Status.NEW
-            who = assignee or rng.choice(AGENTS)
-
-            def move(to: Status, at: datetime, note: str = "") -> None:
-                nonlocal current, clocks
-                clocks = sla.status_changed(
-                    clocks, old=current, new=to, now=at, opened_at=opened, priority=priority,
-                    responded_at=t["first_response_at"], policy=config.sla,
-                )
-                eid = add(at, "status", "system", "internal", "system",
-                          f"Status: {current.label} → {to.label}", note, agent=who)
-                change_rows.append((tid, eid, _stamp(at), current.slug, to.slug, who, note))
-                current = to
-
-            # The timeline before the final status: messages both ways, notes, a status change or two.
-            for i in range(steps):
-                t_at = t_at + timedelta(seconds=rng.uniform(0.02, 0.12) * span)
-                if t_at >= now - timedelta(minutes=5):
-                    break
-                roll = rng.random()
-                if roll < 0.4:
-                    summary, body = rng.choice(OUTBOUND)
-                    add(t_at, "message", rng.choice(("email", "chat")), "out", "agent", summary, body, agent=who)
-                    if t["first_response_at"] is None:
-                        t["first_response_at"] = t_at
-                        clocks = sla.responded(clocks, t_at)
-                elif roll < 0.75:
-                    summary, body = rng.choice(INBOUND)
-                    add(t_at, "message", rng.choice(CHANNELS_IN), "in", "buyer", summary, body, agent=who,
-                        name=customer)
-                elif roll < 0.87:
-                    summary, body = rng.choice(SELLER)
-                    add(t_at, "message", "email", "in", "seller", summary, body, agent=who, name="Shop support")
-                else:
-                    summary, body = rng.choice(NOTES)
-                    add(t_at, "note", "note", "internal", "agent", summary, body, agent=who)
-                if i == 0 and final not in (Status.NEW,) and current is Status.NEW:
-                    move(Status.TODO if final is Status.TODO else Status.L1, t_at + timedelta(minutes=1))
-            # Enter the final status, recently enough for the timers to make sense.
-            if final is not current and final is not Status.NEW:
-                if final.is_waiting_on_party:
-                    ago = timedelta(hours=rng.uniform(1, 24 * (3.3 if rng.random() < 0.85 else 8.5)))
-                elif final is Status.RESOLVED:
-                    ago = timedelta(hours=rng.uniform(1, 24 * 7.2))
-                else:
-                    ago = timedelta(hours=rng.uniform(0.2, 72))
-                enter = max(t_at + timedelta(minutes=2), min(now - ago, now - timedelta(minutes=1)))
-                if enter >= now:
-                    enter = now - timedelta(seconds=30)
-                note = ""
-                if final is Status.RESOLVED:
-                    note = "Refund approved and sent; customer informed." if kind == "refund" else "Answered."
-                elif final is Status.CLOSED:
-                    note = "Final summary: resolved to the customer's satisfaction; no further action."
-                if final in (Status.WAITING_BUYER, Status.WAITING_SELLER):
-                    party = "buyer" if final is Status.WAITING_BUYER else "seller"
-                    asked = enter - timedelta(seconds=20)
-                    add(asked, "message", "email", "out", "agent",
-                        f"Asked the {party} for more information", "Could you tell us more?", agent=who)
-                    if t["first_response_at"] is None:
-                        t["first_response_at"] = asked
-                        clocks = sla.responded(clocks, asked)
-                move(final, enter, note)
-                t_at = enter
-                if final is Status.RESOLVED:
-                    t["resolved_at"] = enter
-                if final is Status.CLOSED:
-                    t["resolved_at"] = enter - timedelta(days=7)
-                    t["closed_at"] = enter
-                if final.is_waiting_on_party or final is Status.RESOLVED:
-                    t["period_started_at"] = enter
-                    due = timers.next_due(final, enter, 0, policy)
-                    t["timer_due_at"] = due
-            if final.is_open and rng.random() < 0.25:
-                t["follow_up_at"] = now + timedelta(hours=rng.uniform(-48, 96))
-                log[-1]["follow_up_at"] = _stamp(t["follow_up_at"])
-            if kind == "refund" and final in (Status.RESOLVED, Status.CLOSED, Status.L2, Status.WAITING_US):
-                t["refund_amount"] = f"{rng.uniform(5, 400):.2f}"
-                t["currency"] = rng.choice(("EUR", "USD", "GBP"))
-                t["refund_approved_at"] = opened + timedelta(hours=rng.uniform(1, 72))
-                if final in (Status.RESOLVED, Status.CLOSED):
-                    t["refund_initiated_at"] = t["refund_approved_at"] + timedelta(hours=rng.uniform(1, 96))
-                    t["refunded_at"] = t["refund_initiated_at"] + timedelta(hours=rng.uniform(24, 200))
-            if t["follow_up_at"] is not None:
-                # The follow-up promise lives on the last entry: re-chain that entry with it.
-                last_row = list(entry_rows[-1])
-                prev = entry_rows[-2][-1] if len(log) > 1 else ""
-                head = entry_digest(prev, log[-1], [])
-                last_row[14] = _stamp(t["follow_up_at"])
-                last_row[-1] = head
-                entry_rows[-1] = tuple(last_row)
-            last_action = max(e["when"] for e in log)
-            for tag in rng.sample(TAGS, k=rng.choices((0, 1, 2), (5, 3, 1))[0]):
-                tag_rows.append((tid, tag))
-            row = {
-                "id": tid, "case_number": number, "kind": kind, "customer": customer, "email": email,
-                "order_id": f"ORD-{rng.randint(100000, 999999)}", "subject": subject, "description": description,
-                "reason": reason, "priority": priority, "status": current.slug, "assignee": assignee,
-                "created_by": "intake", "opened_at": opened, "last_action_at": last_action,
-                "status_changed_at": t_at if current is not Status.NEW else opened,
-                "log_count": len(log), "log_head": head, "version": len(log) + 1, **t,
-            }
-            for name in sla.FIELDS:
-                row[f"sla_{name}"] = getattr(clocks, name)
-            ticket_rows.append(row)
-            if len(ticket_rows) >= 2000:
-                flush()
-                bar(len_done=tid)
-        flush()
-        bar(len_done=count)
+                results = map(_generate, batches)
+            for ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows in results:
+                columns = list(ticket_rows[0])
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                sql = f"INSERT INTO ticket({quoted}) VALUES ({', '.join('?' * len(columns))})"
+                conn.executemany(sql, [[_value(r[c]) for c in columns] for r in ticket_rows])
+                conn.executemany(_ENTRY_SQL, [(r[0] + entry_offset, *r[1:]) for r in entry_rows])
+                conn.executemany("INSERT INTO ticket_tag(ticket_id, name) VALUES (?, ?)", tag_rows)
+                conn.executemany(_CHANGE_SQL, [(r[0], r[1] + entry_offset, *r[2:]) for r in change_rows])
+                conn.executemany(_OUTBOX_SQL, outbox_rows)
+                entry_offset += len(entry_rows)
+                done += len(ticket_rows)
+                bar(len_done=done)
         for (code, year), last in sequences.items():
             conn.execute(
                 "INSERT INTO case_sequence(prefix, kind_code, year, last) VALUES (?, ?, ?, ?)",
@@ -330,6 +182,173 @@ def _fill(store, count: int, rng: random.Random, marker: str, progress: bool) ->
         Meta.replace(key="demo", value=marker).execute()
         Meta.replace(key="demo_info", value=json.dumps({"tickets": count})).execute()
     bar(close=True)
+
+
+def _generate(batch):
+    """The rows of one batch of tickets: their fields, histories, tags, status changes and outbox."""
+    plan, seed, now, config = batch
+    rng = random.Random(seed)
+    policy = config.timers
+    statuses = [s for s, _ in STATUS_MIX]
+    weights = [w for _, w in STATUS_MIX]
+    ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows = [], [], [], [], []
+    entry_id = 0
+    for tid, kind, opened, number in plan:
+        customer = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        email = customer.lower().replace(" ", ".").replace("á", "a") + "@example.com"
+        if kind == "refund":
+            reason = rng.choice(list(REFUND_REASONS))
+            subject = rng.choice(REFUND_REASONS[reason])
+        else:
+            reason = rng.choice(list(SUPPORT_TOPICS))
+            subject = rng.choice(SUPPORT_TOPICS[reason])
+        description = f"{subject}. Order placed {opened:%Y-%m-%d}; please help."
+        final = rng.choices(statuses, weights)[0]
+        priority = rng.choices(("low", "normal", "high", "urgent"), (2, 6, 2, 0.6))[0]
+        assignee = None if final in (Status.NEW, Status.TODO) and rng.random() < 0.7 else rng.choice(AGENTS)
+        t = {
+            "first_response_at": None, "follow_up_at": None, "resolved_at": None, "closed_at": None,
+            "period_started_at": None, "reminders_done": 0, "timer_due_at": None,
+            "refund_amount": None, "currency": None, "refund_approved_at": None,
+            "refund_initiated_at": None, "refunded_at": None,
+        }
+        log: list[dict] = []
+        head = ""
+
+        def add(at, kind_, channel, direction, sender, summary, body="", agent=None, name="", follow=None):
+            nonlocal entry_id, head
+            entry_id += 1
+            at_s = _stamp(at)
+            fields = dict(
+                seq=len(log) + 1, kind=kind_, at=at_s, until=None, logged_at=at_s, channel=channel,
+                direction=direction, sender=sender, sender_name=name, agent=agent or "system",
+                summary=summary, body=body, follow_up_at=_stamp(follow), corrects_seq=None, due_at=None,
+            )
+            head = entry_digest(head, fields, [])
+            fields["when"] = at
+            log.append(fields)
+            entry_rows.append((
+                entry_id, tid, fields["seq"], kind_, at_s, None, at_s, channel, direction, sender,
+                name, fields["agent"], summary, body, fields["follow_up_at"], None, None, head,
+            ))
+            return entry_id
+
+        clocks = sla.opened(opened, priority, config.sla)
+        ack_id = add(opened, "acknowledgement", "system", "out", "system",
+                     f"Automatic acknowledgement sent to {customer}",
+                     f"Case number: {number}\nSubject: {subject}\n\n{description}", agent="intake")
+        change_rows.append((tid, ack_id, _stamp(opened), None, Status.NEW.slug, "intake", ""))
+        outbox_rows.append((tid, "buyer", email, number, f"[{number}] {subject}", log[0]["body"],
+                            _stamp(opened), _stamp(opened)))
+        span = (now - opened).total_seconds()
+        steps = rng.randint(0, 6) if final is not Status.NEW else 0
+        t_at = opened
+        current = Status.NEW
+        who = assignee or rng.choice(AGENTS)
+
+        def move(to: Status, at: datetime, note: str = "") -> None:
+            nonlocal current, clocks
+            clocks = sla.status_changed(
+                clocks, old=current, new=to, now=at, opened_at=opened, priority=priority,
+                responded_at=t["first_response_at"], policy=config.sla,
+            )
+            eid = add(at, "status", "system", "internal", "system",
+                      f"Status: {current.label} → {to.label}", note, agent=who)
+            change_rows.append((tid, eid, _stamp(at), current.slug, to.slug, who, note))
+            current = to
+
+        # The timeline before the final status: messages both ways, notes, a status change or two.
+        for i in range(steps):
+            t_at = t_at + timedelta(seconds=rng.uniform(0.02, 0.12) * span)
+            if t_at >= now - timedelta(minutes=5):
+                break
+            roll = rng.random()
+            if roll < 0.4:
+                summary, body = rng.choice(OUTBOUND)
+                add(t_at, "message", rng.choice(("email", "chat")), "out", "agent", summary, body, agent=who)
+                if t["first_response_at"] is None:
+                    t["first_response_at"] = t_at
+                    clocks = sla.responded(clocks, t_at)
+            elif roll < 0.75:
+                summary, body = rng.choice(INBOUND)
+                add(t_at, "message", rng.choice(CHANNELS_IN), "in", "buyer", summary, body, agent=who,
+                    name=customer)
+            elif roll < 0.87:
+                summary, body = rng.choice(SELLER)
+                add(t_at, "message", "email", "in", "seller", summary, body, agent=who, name="Shop support")
+            else:
+                summary, body = rng.choice(NOTES)
+                add(t_at, "note", "note", "internal", "agent", summary, body, agent=who)
+            if i == 0 and final not in (Status.NEW,) and current is Status.NEW:
+                move(Status.TODO if final is Status.TODO else Status.L1, t_at + timedelta(minutes=1))
+        # Enter the final status, recently enough for the timers to make sense.
+        if final is not current and final is not Status.NEW:
+            if final.is_waiting_on_party:
+                ago = timedelta(hours=rng.uniform(1, 24 * (3.3 if rng.random() < 0.85 else 8.5)))
+            elif final is Status.RESOLVED:
+                ago = timedelta(hours=rng.uniform(1, 24 * 7.2))
+            else:
+                ago = timedelta(hours=rng.uniform(0.2, 72))
+            enter = max(t_at + timedelta(minutes=2), min(now - ago, now - timedelta(minutes=1)))
+            if enter >= now:
+                enter = now - timedelta(seconds=30)
+            note = ""
+            if final is Status.RESOLVED:
+                note = "Refund approved and sent; customer informed." if kind == "refund" else "Answered."
+            elif final is Status.CLOSED:
+                note = "Final summary: resolved to the customer's satisfaction; no further action."
+            if final in (Status.WAITING_BUYER, Status.WAITING_SELLER):
+                party = "buyer" if final is Status.WAITING_BUYER else "seller"
+                asked = enter - timedelta(seconds=20)
+                add(asked, "message", "email", "out", "agent",
+                    f"Asked the {party} for more information", "Could you tell us more?", agent=who)
+                if t["first_response_at"] is None:
+                    t["first_response_at"] = asked
+                    clocks = sla.responded(clocks, asked)
+            move(final, enter, note)
+            t_at = enter
+            if final is Status.RESOLVED:
+                t["resolved_at"] = enter
+            if final is Status.CLOSED:
+                t["resolved_at"] = enter - timedelta(days=7)
+                t["closed_at"] = enter
+            if final.is_waiting_on_party or final is Status.RESOLVED:
+                t["period_started_at"] = enter
+                due = timers.next_due(final, enter, 0, policy)
+                t["timer_due_at"] = due
+        if final.is_open and rng.random() < 0.25:
+            t["follow_up_at"] = now + timedelta(hours=rng.uniform(-48, 96))
+            log[-1]["follow_up_at"] = _stamp(t["follow_up_at"])
+        if kind == "refund" and final in (Status.RESOLVED, Status.CLOSED, Status.L2, Status.WAITING_US):
+            t["refund_amount"] = f"{rng.uniform(5, 400):.2f}"
+            t["currency"] = rng.choice(("EUR", "USD", "GBP"))
+            t["refund_approved_at"] = opened + timedelta(hours=rng.uniform(1, 72))
+            if final in (Status.RESOLVED, Status.CLOSED):
+                t["refund_initiated_at"] = t["refund_approved_at"] + timedelta(hours=rng.uniform(1, 96))
+                t["refunded_at"] = t["refund_initiated_at"] + timedelta(hours=rng.uniform(24, 200))
+        if t["follow_up_at"] is not None:
+            # The follow-up promise lives on the last entry: re-chain that entry with it.
+            last_row = list(entry_rows[-1])
+            prev = entry_rows[-2][-1] if len(log) > 1 else ""
+            head = entry_digest(prev, log[-1], [])
+            last_row[14] = _stamp(t["follow_up_at"])
+            last_row[-1] = head
+            entry_rows[-1] = tuple(last_row)
+        last_action = max(e["when"] for e in log)
+        for tag in rng.sample(TAGS, k=rng.choices((0, 1, 2), (5, 3, 1))[0]):
+            tag_rows.append((tid, tag))
+        row = {
+            "id": tid, "case_number": number, "kind": kind, "customer": customer, "email": email,
+            "order_id": f"ORD-{rng.randint(100000, 999999)}", "subject": subject, "description": description,
+            "reason": reason, "priority": priority, "status": current.slug, "assignee": assignee,
+            "created_by": "intake", "opened_at": opened, "last_action_at": last_action,
+            "status_changed_at": t_at if current is not Status.NEW else opened,
+            "log_count": len(log), "log_head": head, "version": len(log) + 1, **t,
+        }
+        for name in sla.FIELDS:
+            row[f"sla_{name}"] = getattr(clocks, name)
+        ticket_rows.append(row)
+    return ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows
 
 
 def _progress(enabled: bool, total: int):

@@ -1,0 +1,355 @@
+"""The console app: screens, database work off the UI thread, live refresh, timers, the command palette.
+
+Extending it (for other parts of tui-desk):
+
+- A new top-level screen is one line, at import time of the module that defines it::
+
+      from tui_desk.tui.app import register_screen
+      register_screen("supervisor", SupervisorScreen, "Supervisor: overdue panel", key="f2")
+
+  The factory is called with no arguments when the screen is opened (``app.open_screen(name)``,
+  its palette command "Open: <title>", its optional key, or ``DeskApp(store, start_screen=name)``).
+  Every module in ``tui_desk/tui/screens/`` is imported when the app starts, so a module there
+  registers itself just by calling ``register_screen`` at import time; one that fails to import
+  is reported in a warning, not a crash.
+- A palette command available everywhere: ``register_command("Title", "help text", callback)``;
+  the callback receives the app. A screen's own actions reach the palette by themselves: every
+  binding with a description that ``check_action`` allows is offered (so the palette never lies).
+- Database work: ``app.run_db(fn, *args, on_done=..., on_error=...)`` runs ``fn`` in a thread worker
+  (Peewee connections are per thread; the Store opens and closes one around each operation) and
+  calls ``on_done(result)`` back on the UI thread. A ``DeskError`` or database failure becomes a
+  warning notification (or ``on_error(err)``); it never crashes or freezes the console.
+- Live refresh: when anyone commits to the store, every screen in the stack receives a
+  ``StoreChanged`` message; a screen shows fresh data in ``on_store_changed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import pkgutil
+import signal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker, get_current_worker
+
+from tui_desk.domain.clock import Clock, to_utc
+from tui_desk.domain.errors import DeskError
+from tui_desk.store import Store
+from tui_desk.tui.commands import GoToCase
+from tui_desk.tui.live import ChangeWatch
+from tui_desk.tui.state import load_state, save_state
+
+POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second
+
+
+@dataclass(frozen=True)
+class ScreenEntry:
+    name: str
+    factory: Callable[[], Screen]
+    title: str
+    key: str | None = None
+
+
+SCREENS: dict[str, ScreenEntry] = {}
+COMMANDS: list[SystemCommand] = []
+
+
+def register_screen(name: str, factory: Callable[[], Screen], title: str, *, key: str | None = None) -> None:
+    """Make a top-level screen reachable by name, from the palette, and optionally by a key."""
+    SCREENS[name] = ScreenEntry(name, factory, title, key)
+
+
+def register_command(title: str, help: str, callback: Callable[[DeskApp], Any]) -> None:
+    """Add a command to the palette on every screen; ``callback(app)`` runs when it is chosen."""
+    COMMANDS.append(SystemCommand(title, help, callback))
+
+
+def _import_screen_modules() -> list[str]:
+    """Import every screen module (they register themselves); return one line per module that failed."""
+    import tui_desk.tui.screens as package
+
+    failures = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        try:
+            importlib.import_module(f"{package.__name__}.{info.name}")
+        except Exception as err:  # noqa: BLE001 - one broken screen must not take the console down
+            failures.append(f"screen module {info.name}: {type(err).__name__}: {err}")
+    return failures
+
+
+class StoreChanged(Message):
+    """Someone (this console, another one, the CLI, the timer sweep) committed to the store."""
+
+
+class DeskApp(App[int]):
+    """The tui-desk console on one store."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-desk"
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {GoToCase}
+    BINDINGS = [
+        Binding("ctrl+p", "command_palette", "Palette", id="app.palette"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        start_screen: str = "queue",
+        timers: bool = True,
+        live: bool = True,
+        poll_interval: float = POLL_INTERVAL_S,
+    ) -> None:
+        super().__init__()
+        self._import_failures = _import_screen_modules()
+        self.store = store
+        self.clock = clock or store.clock
+        self.start_screen = start_screen
+        self.timers_enabled = timers and not store.read_only
+        self.live = live
+        self.poll_interval = poll_interval
+        self._watch = ChangeWatch(store.path)
+        self._state = load_state()
+        saved_theme = self._state.get("theme")
+        if isinstance(saved_theme, str) and saved_theme in self.available_themes:
+            self.theme = saved_theme
+
+    # -- time and identity ----------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return to_utc(self.clock.now())
+
+    @property
+    def agent(self) -> str:
+        return self.store.agent
+
+    @property
+    def tz(self):
+        return self.store.config.tz
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.watch(self, "theme", self._remember_theme, init=False)
+        for failure in self._import_failures:
+            self.warn(failure)
+        for entry in SCREENS.values():
+            if entry.key:
+                self.bind(entry.key, f"open_screen('{entry.name}')", description=entry.title)
+        self.open_screen(self.start_screen)
+        if self.live:
+            self._poll()
+        if self.timers_enabled:
+            self._sweep()
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not on the main thread (tests) or no SIGHUP on this platform
+
+    def _hang_up(self) -> None:
+        """The terminal went away: keep every half-typed entry, then leave."""
+        for screen in self.screen_stack:
+            flush = getattr(screen, "flush_draft", None)
+            if flush is not None:
+                try:
+                    flush()
+                except Exception:  # noqa: BLE001 - leaving anyway; the last autosave is in the store
+                    pass
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        self._watch.close()
+
+    def _remember_theme(self, theme: str) -> None:
+        save_state({"theme": theme})
+
+    def action_open_screen(self, name: str) -> None:
+        self.open_screen(name)
+
+    def open_screen(self, name: str) -> None:
+        entry = SCREENS.get(name)
+        if entry is None:
+            raise DeskError(f"no console screen {name!r} (one of: {', '.join(SCREENS)})")
+        self.push_screen(entry.factory())
+
+    def open_ticket(self, case_number: str) -> None:
+        from tui_desk.tui.screens.detail import DetailScreen
+
+        self.push_screen(DetailScreen(case_number))
+
+    def open_log_entry(self, case_number: str) -> None:
+        from tui_desk.tui.screens.log_entry import LogEntryScreen
+
+        self.push_screen(LogEntryScreen(case_number))
+
+    # -- database work off the UI thread --------------------------------------------------
+
+    def run_db(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_done: Callable[[Any], Any] | None = None,
+        on_error: Callable[[Exception], Any] | None = None,
+        group: str = "db",
+        exclusive: bool = False,
+        quiet: bool = False,
+    ) -> Worker:
+        """Run ``fn(*args)`` in a thread; ``on_done(result)`` or ``on_error(err)`` run on the UI thread.
+
+        Without ``on_error`` a failure is shown as a warning (unless ``quiet``). ``exclusive`` cancels
+        the group's earlier workers' callbacks, so a stale search result never replaces a newer one.
+        """
+
+        def body() -> None:
+            try:
+                result = fn(*args)
+            except Exception as err:  # noqa: BLE001 - shown to the user, never crashes the console
+                self._call_back(self._failed, err, on_error, quiet)
+                return
+            if get_current_worker().is_cancelled:
+                return
+            if on_done is not None:
+                self._call_back(on_done, result)
+
+        return self.run_worker(body, group=group, exclusive=exclusive, thread=True, exit_on_error=False)
+
+    def _call_back(self, callback: Callable, *args: Any) -> None:
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass  # the app is closing
+
+    def _failed(self, err: Exception, on_error: Callable | None, quiet: bool) -> None:
+        if on_error is not None:
+            on_error(err)
+        elif not quiet:
+            self.warn(err)
+
+    def warn(self, err: Exception | str) -> None:
+        message = str(err) if isinstance(err, DeskError | str) else f"{type(err).__name__}: {err}"
+        self.notify(message, severity="warning", markup=False, timeout=6)
+
+    def announce_change(self) -> None:
+        """Tell every screen in the stack that the store changed (after our own writes, the poll, the sweep)."""
+        for screen in self.screen_stack:
+            screen.post_message(StoreChanged())
+
+    # -- live refresh ---------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        def done(changed: bool) -> None:
+            if changed:
+                self.announce_change()
+            self._rearm_poll()
+
+        self.run_db(self._watch.changed, on_done=done, on_error=lambda _err: self._rearm_poll(), group="poll")
+
+    def _rearm_poll(self) -> None:
+        # Armed only after the previous poll finished, so polls never pile up on a slow store.
+        if self.is_running:
+            self.set_timer(self.poll_interval, self._poll)
+
+    # -- timers ---------------------------------------------------------------------------
+
+    def _sweep(self) -> None:
+        self.run_db(self._sweep_body, on_done=self._after_sweep, on_error=self._sweep_failed, group="timers")
+
+    def _sweep_body(self) -> tuple[str | None, float]:
+        """Apply what fell due; return what happened and how long until the next look."""
+        ceiling = float(self.store.config.sweep_interval_s)
+        try:
+            from tui_desk.worker import seconds_until_next_sweep, sweep_timers
+        except ImportError:
+            return None, ceiling
+        result = sweep_timers(self.store)
+        summary = result.summary() if _acted(result) else None
+        return summary, max(seconds_until_next_sweep(self.store, ceiling), 1.0)
+
+    def _after_sweep(self, outcome: tuple[str | None, float]) -> None:
+        summary, interval = outcome
+        if summary:
+            self.notify(summary, title="Timers", markup=False)
+            self.announce_change()
+        if self.is_running:
+            self.set_timer(interval, self._sweep)
+
+    def _sweep_failed(self, err: Exception) -> None:
+        self.warn(f"timer sweep: {err}")
+        if self.is_running:
+            self.set_timer(float(self.store.config.sweep_interval_s), self._sweep)
+
+    # -- help and the palette -------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tui_desk.tui.screens.dialogs import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from screen_commands(screen)
+        for entry in SCREENS.values():
+            yield SystemCommand(f"Open: {entry.title}", f"Go to the {entry.title} screen", _opener(self, entry))
+        for command in COMMANDS:
+            yield SystemCommand(command.title, command.help, _bound(self, command.callback), command.discover)
+        yield from super().get_system_commands(screen)
+
+
+def _opener(app: DeskApp, entry: ScreenEntry) -> Callable[[], None]:
+    return lambda: app.open_screen(entry.name)
+
+
+def _bound(app: DeskApp, callback: Callable[[DeskApp], Any]) -> Callable[[], Any]:
+    return lambda: callback(app)
+
+
+def screen_commands(screen: Screen) -> Iterable[SystemCommand]:
+    """Every described binding of the screen (and its focused widget) that is allowed right now."""
+    seen: set[str] = set()
+    extra = getattr(screen, "palette_commands", None)
+    if extra is not None:
+        yield from extra()
+    nodes = [screen]
+    if screen.focused is not None and screen.focused is not screen:
+        nodes.insert(0, screen.focused)
+    for node in nodes:
+        for binding in node._bindings.key_to_bindings.values():
+            for b in binding:
+                if not b.description or b.action in seen or not b.show and not b.id:
+                    continue
+                action_name = b.action.split("(", 1)[0]
+                if node.check_action(action_name, ()) is False:
+                    continue
+                seen.add(b.action)
+                yield SystemCommand(b.description, f"key: {b.key_display or b.key}", _runner(node, b.action))
+
+
+def _runner(node, action: str) -> Callable[[], Any]:
+    return lambda: node.run_action(action)
+
+
+def _acted(result: Any) -> bool:
+    for name in ("acted", "actions", "count", "total"):
+        value = getattr(result, name, None)
+        if value is not None and not callable(value):
+            return bool(value)
+    return bool(getattr(result, "touched", None))
+
+
+def run_console(ctx, **options) -> int:
+    """Open the console on ``ctx.store()`` until the agent quits; the CLI calls this."""
+    store = ctx.store()
+    app = DeskApp(store, clock=ctx.clock, **options)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,139 @@
+"""How tickets and log entries read on screen: due-next text, timer text, the queue's views. No Textual here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from tui_desk.config import Config
+from tui_desk.domain.dates import format_span
+from tui_desk.domain.statuses import Status, status_of
+from tui_desk.domain.text import printable
+from tui_desk.store.models import Ticket
+from tui_desk.store.operations import TicketFilter
+
+# Status colours for the queue and the detail header; the label is always shown too (never colour alone).
+STATUS_STYLE = {
+    Status.NEW: "bold #5fafff",
+    Status.TODO: "#87afff",
+    Status.L1: "#5fd7af",
+    Status.L2: "bold #d7af5f",
+    Status.WAITING_SELLER: "#d787d7",
+    Status.WAITING_BUYER: "#d787d7",
+    Status.WAITING_US: "bold #ffaf5f",
+    Status.RESOLVED: "#87d787",
+    Status.CLOSED: "#808080",
+}
+PRIORITY_STYLE = {"urgent": "bold #ff5f5f", "high": "#ffaf5f", "normal": "", "low": "#808080"}
+
+OPEN_STATUSES = tuple(s for s in Status if s is not Status.CLOSED)
+WAITING_STATUSES = (Status.WAITING_SELLER, Status.WAITING_BUYER, Status.WAITING_US)
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """A quick view of the queue: a name, a key to reach it and the filter it applies."""
+
+    key: str
+    title: str
+
+    def filter(self, agent: str, now: datetime, search: str | None = None) -> TicketFilter:
+        flt = {
+            "mine": TicketFilter(statuses=OPEN_STATUSES, assignee=agent),
+            "unassigned": TicketFilter(statuses=OPEN_STATUSES, unassigned=True),
+            "waiting": TicketFilter(statuses=WAITING_STATUSES),
+            "overdue": TicketFilter(overdue_at=now),
+            "open": TicketFilter(statuses=OPEN_STATUSES),
+            "closed": TicketFilter(statuses=(Status.CLOSED,)),
+        }[self.key]
+        flt.search = search or None
+        return flt
+
+
+# "All open" is every status but Closed: a Resolved ticket can still be reopened for 7 days.
+VIEWS = (
+    QueueView("mine", "My tickets"),
+    QueueView("unassigned", "Unassigned"),
+    QueueView("waiting", "Waiting"),
+    QueueView("overdue", "Overdue"),
+    QueueView("open", "All open"),
+    QueueView("closed", "Closed"),
+)
+VIEW_BY_KEY = {v.key: v for v in VIEWS}
+
+
+@dataclass(frozen=True)
+class Due:
+    """What falls due next on a ticket."""
+
+    what: str  # "follow-up", "SLA", "reminder 2", "auto-close", "close"
+    at: datetime
+
+    def text(self, now: datetime) -> str:
+        span = format_span(self.at - now)
+        return f"{self.what} {span} ago" if self.at < now else f"{self.what} in {span}"
+
+    def short(self, now: datetime) -> str:
+        span = format_span(self.at - now).replace(" ", "")
+        # "2d4h" reads fine in a narrow column; overdue spans get a minus sign.
+        return f"{self.what} -{span}" if self.at < now else f"{self.what} {span}"
+
+
+def timer_due(ticket: Ticket, config: Config) -> Due | None:
+    """The next timer action of the current waiting/resolved period, named ("reminder 2", "auto-close")."""
+    if ticket.timer_due_at is None or ticket.period_started_at is None:
+        return None
+    status = status_of(ticket.status)
+    if status is Status.RESOLVED:
+        return Due("close", ticket.timer_due_at)
+    if status.is_waiting_on_party:
+        close_at = ticket.period_started_at + config.timers.waiting_close_after
+        if ticket.timer_due_at < close_at:
+            return Due(f"reminder {ticket.reminders_done + 1}", ticket.timer_due_at)
+        return Due("auto-close", ticket.timer_due_at)
+    return None
+
+
+def next_due(ticket: Ticket, config: Config) -> Due | None:
+    """The earliest of the promised follow-up, the SLA and the timer; None for a Closed ticket."""
+    if ticket.status == Status.CLOSED.slug:
+        return None
+    candidates = []
+    if ticket.follow_up_at is not None:
+        candidates.append(Due("follow-up", ticket.follow_up_at))
+    if ticket.sla_resolution_due_at is not None and ticket.status != Status.RESOLVED.slug:
+        candidates.append(Due("SLA", ticket.sla_resolution_due_at))
+    timer = timer_due(ticket, config)
+    if timer is not None:
+        candidates.append(timer)
+    return min(candidates, key=lambda d: d.at) if candidates else None
+
+
+def timer_text(ticket: Ticket, config: Config, now: datetime) -> str:
+    """``reminder 2 in 1 d 4 h`` / ``closes in 3 d`` / ``no timer running``."""
+    due = timer_due(ticket, config)
+    if due is None:
+        return "no timer running"
+    if due.what in ("close", "auto-close"):
+        span = format_span(due.at - now)
+        return f"closes {span} ago (due)" if due.at < now else f"closes in {span}"
+    return due.text(now)
+
+
+def ago(at: datetime | None, now: datetime) -> str:
+    """``3h ago`` for the queue's last-action column."""
+    if at is None:
+        return ""
+    delta = now - at
+    if delta < timedelta(minutes=1):
+        return "now"
+    return format_span(delta).replace(" ", "") + (" ago" if delta > timedelta(0) else " ahead")
+
+
+def short_date(at: datetime | None, tz: tzinfo) -> str:
+    return "" if at is None else f"{at.astimezone(tz):%Y-%m-%d}"
+
+
+def one_line(text: str | None) -> str:
+    """Customer text for a table cell: controls escaped, whitespace folded."""
+    return printable(text, one_line=True)

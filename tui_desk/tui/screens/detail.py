@@ -1,0 +1,268 @@
+"""One ticket: its fields, key dates, next timer and whole timeline, with the actions an agent takes on it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tui_desk.domain.dates import format_when
+from tui_desk.domain.errors import DeskError
+from tui_desk.domain.statuses import Status, status_of
+from tui_desk.domain.text import printable
+from tui_desk.store.models import Ticket
+from tui_desk.tui.app import StoreChanged
+from tui_desk.tui.presenting import PRIORITY_STYLE, STATUS_STYLE, next_due, timer_text
+from tui_desk.tui.widgets.timeline import Timeline, TimelineEntry, human_size
+
+
+@dataclass
+class TicketView:
+    """Everything the screen shows, read in one worker run."""
+
+    ticket: Ticket
+    tags: list[str]
+    entries: list[TimelineEntry]
+    draft: bool
+
+
+class DetailScreen(Screen):
+    CSS_PATH = "detail.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="detail.back"),
+        Binding("l", "log", "Log entry", id="detail.log"),
+        Binding("s", "status", "Status", id="detail.status"),
+        Binding("a", "assign_me", "Take", id="detail.assign_me"),
+        Binding("A", "assign", "Assign", id="detail.assign"),
+        Binding("t", "tags", "Tags", id="detail.tags"),
+        Binding("e", "escalate", "Escalate L2", id="detail.escalate"),
+        Binding("f", "attachments", "Files", id="detail.attachments"),
+        Binding("q", "quit", "Quit", show=False, id="detail.quit"),
+    ]
+
+    def __init__(self, case_number: str) -> None:
+        super().__init__()
+        self.case_number = case_number.strip().upper()
+        self.view: TicketView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.assemble((self.case_number, "bold"), "  loading…"), id="head")
+        with Horizontal(id="facts"):
+            yield Static(id="fields")
+            yield Static(id="dates")
+        yield Timeline(id="timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Timeline).focus()
+        self.load()
+
+    @property
+    def ticket(self) -> Ticket | None:
+        return self.view.ticket if self.view else None
+
+    @property
+    def closed(self) -> bool:
+        return self.ticket is not None and self.ticket.status == Status.CLOSED.slug
+
+    def load(self, *, to_end: bool = True) -> None:
+        store, tz = self.app.store, self.app.tz
+        case = self.case_number
+
+        def fetch() -> TicketView:
+            ticket = store.get(case)
+            entries = TimelineEntry.build(store.entries(ticket), tz)
+            tags = store.tags([ticket.id])[ticket.id]
+            draft = store.load_draft(case) is not None if not store.read_only else False
+            return TicketView(ticket, tags, entries, draft)
+
+        def failed(err: Exception) -> None:
+            self.app.warn(err)
+            if self.view is None:
+                self.query_one(Timeline).placeholder = str(err)
+                self.query_one(Timeline).refresh()
+
+        def show(view: TicketView) -> None:
+            first = self.view is None
+            grew = self.view is not None and len(view.entries) != len(self.view.entries)
+            self.view = view
+            self._show_header()
+            self.query_one(Timeline).set_entries(view.entries, to_end=first or grew)
+            self.refresh_bindings()
+
+        self.app.run_db(fetch, on_done=show, on_error=failed, group=f"detail-{case}", exclusive=True)
+
+    def on_store_changed(self, _: StoreChanged) -> None:
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.view is not None:
+            self.load()
+
+    def _show_header(self) -> None:
+        t, now, tz, config = self.ticket, self.app.now(), self.app.tz, self.app.store.config
+        status = status_of(t.status)
+        head = Content.assemble(
+            (t.case_number, "bold"),
+            f"  {t.kind}  ",
+            (f" {status.label} ", STATUS_STYLE[status] + " reverse"),
+            "  ",
+            (t.priority, PRIORITY_STYLE.get(t.priority, "") or "bold"),
+            "  ",
+            printable(t.subject, one_line=True),
+        )
+        if self.closed:
+            head = head + Content.styled("  (read-only: Closed is final)", "italic $text-muted")
+        if self.view.draft:
+            head = head + Content.styled("  · draft waiting (l)", "bold $warning")
+        self.query_one("#head", Static).update(head)
+
+        def row(label: str, value: str | None) -> Content:
+            return Content.assemble((f"{label:<9}", "$text-muted"), printable(value or "—", one_line=True))
+
+        customer = t.customer + (f" <{t.email}>" if t.email else "")
+        refund = ""
+        if t.refund_amount is not None:
+            refund = f"{t.refund_amount:.2f} {t.currency or ''}".strip()
+        milestones = [
+            f"{label} {format_when(at, tz)}"
+            for label, at in (("approved", t.refund_approved_at), ("initiated", t.refund_initiated_at),
+                              ("refunded", t.refunded_at))
+            if at
+        ]
+        fields = [
+            row("Customer", customer),
+            row("Order", t.order_id),
+            row("Reason", t.reason),
+            row("Agent", t.assignee or "unassigned"),
+            row("Tags", " ".join(self.view.tags)),
+        ]
+        if refund or milestones:
+            fields.append(row("Refund", " · ".join([refund, *milestones] if refund else milestones)))
+        if t.references:
+            fields.append(row("Follows", t.references))
+        self.query_one("#fields", Static).update(Content("\n").join(fields))
+
+        due = next_due(t, config)
+        dates = [
+            row("Opened", format_when(t.opened_at, tz)),
+            row("1st resp", format_when(t.first_response_at, tz)),
+            row("Last act", format_when(t.last_action_at, tz)),
+            row("Follow-up", format_when(t.follow_up_at, tz)),
+            row("SLA due", format_when(t.sla_resolution_due_at, tz)),
+        ]
+        if t.resolved_at:
+            dates.append(row("Resolved", format_when(t.resolved_at, tz)))
+        if t.closed_at:
+            dates.append(row("Closed", format_when(t.closed_at, tz)))
+        timer = Content.assemble(("Timer    ", "$text-muted"), timer_text(t, config, now))
+        if due is not None and due.at < now:
+            timer = timer + Content.styled(f"  overdue: {due.text(now)}", "bold $error")
+        dates.append(timer)
+        self.query_one("#dates", Static).update(Content("\n").join(dates))
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in ("log", "status", "assign_me", "assign", "tags", "escalate"):
+            if self.ticket is None or self.app.store.read_only:
+                return False
+            if self.closed:
+                return False
+            if action == "escalate" and self.ticket.status == Status.L2.slug:
+                return False
+        if action == "attachments" and not (self.view and any(e.attachments for e in self.view.entries)):
+            return False
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_log(self) -> None:
+        self.app.open_log_entry(self.case_number)
+
+    def _run(self, operation, done: str) -> None:
+        def finished(_) -> None:
+            self.app.notify(f"{self.case_number}: {done}", markup=False)
+            self.app.announce_change()
+
+        self.app.run_db(operation, on_done=finished, group="detail-action")
+
+    def action_status(self) -> None:
+        from tui_desk.tui.screens.dialogs import StatusDialog
+
+        def chosen(result) -> None:
+            if result is not None:
+                status, note = result
+                self._run(lambda: self.app.store.change_status(self.case_number, status, note or None),
+                          f"now {status.label}")
+
+        self.app.push_screen(StatusDialog([self.case_number], status_of(self.ticket.status)), chosen)
+
+    def action_escalate(self) -> None:
+        self._run(lambda: self.app.store.change_status(self.case_number, Status.L2, "Escalated to L2"),
+                  "escalated to L2")
+
+    def action_assign_me(self) -> None:
+        self._run(lambda: self.app.store.assign(self.case_number, self.app.agent), f"assigned to {self.app.agent}")
+
+    def action_assign(self) -> None:
+        from tui_desk.tui.screens.dialogs import PromptDialog
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                who = name.strip() or None
+                self._run(lambda: self.app.store.assign(self.case_number, who), f"assigned to {who or 'nobody'}")
+
+        self.app.push_screen(PromptDialog(f"Assign {self.case_number} to", "agent name (blank: unassign)",
+                                          self.ticket.assignee or ""), chosen)
+
+    def action_tags(self) -> None:
+        from tui_desk.tui.screens.dialogs import PromptDialog, parse_tag_changes
+
+        def chosen(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                add, remove = parse_tag_changes(text)
+            except DeskError as err:
+                self.app.warn(err)
+                return
+            self._run(lambda: self.app.store.tag(self.case_number, add, remove), "tags changed")
+
+        current = " ".join(self.view.tags)
+        self.app.push_screen(PromptDialog(f"Tags for {self.case_number} (now: {current or 'none'})",
+                                          "+tag to add, -tag to remove"), chosen)
+
+    def action_attachments(self) -> None:
+        from tui_desk.tui.screens.dialogs import ChoiceDialog
+
+        files = [(e.seq, name, size, sha) for e in self.view.entries for name, size, sha in e.attachments]
+        choices = [(str(i), f"#{seq} {name} ({human_size(size)})") for i, (seq, name, size, _) in enumerate(files)]
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                _seq, name, _size, sha = files[int(value)]
+                self.open_file(name, self.app.store.blobs.path_of(sha))
+
+        self.app.push_screen(ChoiceDialog(f"Attachments of {self.case_number}", [], choices), chosen)
+
+    def open_file(self, name: str, path) -> None:
+        """Hand the stored copy to the system opener if there is one; always say where it is."""
+        opener = shutil.which("xdg-open") or shutil.which("open")
+        if opener and path.exists():
+            try:
+                subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
+                self.app.notify(f"Opening {name}: {path}", markup=False)
+                return
+            except OSError:
+                pass
+        self.app.notify(f"{name} is stored at {path}", markup=False, timeout=15)

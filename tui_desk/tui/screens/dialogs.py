@@ -1,0 +1,192 @@
+"""Small modal dialogs: help, status change (with its note), a one-line prompt, a choice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_desk.domain.errors import DeskError
+from tui_desk.domain.statuses import NOTE_REQUIRED, TRANSITIONS, Status
+from tui_desk.domain.vocabulary import check_tag
+
+DIALOG_CSS = """
+{name} {{ align: center middle; background: $background 60%; }}
+{name} > Vertical {{
+    width: 64; max-width: 100%; height: auto; max-height: 100%;
+    border: round $accent; background: $surface; padding: 0 1;
+}}
+{name} .dialog-title {{ text-style: bold; height: auto; }}
+{name} .hint {{ color: $text-muted; height: auto; }}
+{name} .field-error {{ color: $error; height: auto; }}
+"""
+
+
+def parse_tag_changes(text: str) -> tuple[list[str], list[str]]:
+    """``+vip -fraud-check urgent`` -> (["vip", "urgent"], ["fraud-check"])."""
+    add, remove = [], []
+    for word in text.split():
+        if word.startswith("-"):
+            remove.append(check_tag(word[1:]))
+        else:
+            add.append(check_tag(word.lstrip("+")))
+    return add, remove
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the screen underneath (and the app's), with what it does."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="HelpScreen") + "HelpScreen > Vertical { width: 70; }"
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, under: Screen) -> None:
+        super().__init__()
+        self.under = under
+
+    def compose(self) -> ComposeResult:
+        lines = [Content.styled(f"Keys — {type(self.under).__name__.removesuffix('Screen')}", "bold"), Content("")]
+        seen = set()
+        nodes = [self.under.focused, self.under, *self.under.query("TicketTable, Timeline"), self.app]
+        for node in nodes:
+            if node is None:
+                continue
+            for bindings in node._bindings.key_to_bindings.values():
+                for b in bindings:
+                    if not b.description or (b.key, b.action) in seen:
+                        continue
+                    seen.add((b.key, b.action))
+                    key = self.app.get_key_display(b)
+                    lines.append(Content.assemble((f"{key:>12}  ", "bold $accent"), b.description))
+        lines += [Content(""), Content("Ctrl+P opens the command palette: every action, views, themes, go to case.")]
+        with Vertical():
+            with VerticalScroll():
+                yield Static(Content("\n").join(lines))
+            yield Static("Escape closes", classes="hint")
+
+
+class StatusDialog(ModalScreen[tuple[Status, str] | None]):
+    """Pick the new status; Resolved and Closed ask for their note here."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="StatusDialog") + "StatusDialog OptionList { height: auto; max-height: 11; }"
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="status.cancel")]
+
+    def __init__(self, cases: Sequence[str], current: Status | None) -> None:
+        super().__init__()
+        self.cases = list(cases)
+        self.current = current
+        self.targets = sorted(TRANSITIONS[current], key=list(Status).index) if current else [
+            s for s in Status if s is not Status.NEW
+        ]
+        self.chosen: Status | None = None
+
+    def compose(self) -> ComposeResult:
+        who = self.cases[0] if len(self.cases) == 1 else f"{len(self.cases)} tickets"
+        now = f" (now {self.current.label})" if self.current else ""
+        with Vertical():
+            yield Static(Content(f"Change the status of {who}{now}"), classes="dialog-title")
+            yield OptionList(*[Option(s.label, id=s.slug) for s in self.targets], id="targets")
+            yield Input(placeholder="note (Resolved needs a resolution note, Closed a final summary)", id="note")
+            yield Static("", classes="field-error", id="error")
+            yield Static("Enter picks · Tab to the note · Escape cancels", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.chosen = self.targets[event.option_index]
+        self._submit()
+
+    def on_input_submitted(self, _: Input.Submitted) -> None:
+        if self.chosen is None:
+            highlighted = self.query_one(OptionList).highlighted
+            self.chosen = self.targets[highlighted] if highlighted is not None else None
+        self._submit()
+
+    def _submit(self) -> None:
+        if self.chosen is None:
+            return
+        note = self.query_one("#note", Input).value
+        if self.chosen in NOTE_REQUIRED and not note.strip():
+            self.query_one("#error", Static).update(
+                Content(f"{self.chosen.label} needs {NOTE_REQUIRED[self.chosen]}: type it, then Enter")
+            )
+            self.query_one("#note", Input).focus()
+            return
+        self.dismiss((self.chosen, note.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PromptDialog(ModalScreen[str | None]):
+    """One line of input; Enter answers, Escape cancels."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="PromptDialog")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+
+    def __init__(self, title: str, placeholder: str = "", value: str = "", suggestions: Sequence[str] = ()) -> None:
+        super().__init__()
+        self.title_text = title
+        self.placeholder = placeholder
+        self.value = value
+        self.suggestions = list(suggestions)
+
+    def compose(self) -> ComposeResult:
+        suggester = SuggestFromList(self.suggestions, case_sensitive=False) if self.suggestions else None
+        with Vertical():
+            yield Static(Content(self.title_text), classes="dialog-title")
+            yield Input(self.value, placeholder=self.placeholder, suggester=suggester)
+            yield Static("", classes="field-error", id="error")
+            yield Static("Enter confirms · Escape cancels", classes="hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """A message and a few choices, each with a key; Escape answers None."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ChoiceDialog") + "ChoiceDialog OptionList { height: auto; max-height: 8; }"
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
+
+    def __init__(self, title: str, lines: Sequence[str], choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.lines = list(lines)
+        self.choices = list(choices)  # (value, label)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content(self.title_text), classes="dialog-title")
+            if self.lines:
+                yield Static(Content("\n").join(Content(f"• {line}") for line in self.lines))
+            yield OptionList(*[Option(label, id=value) for value, label in self.choices])
+            yield Static("Enter picks · Escape cancels", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def check_tags_text(text: str) -> str | None:
+    """The error message for a tags line, or None if it reads."""
+    try:
+        parse_tag_changes(text)
+    except DeskError as err:
+        return str(err)
+    return None

@@ -1,0 +1,423 @@
+"""Logging an interaction from the keyboard: every field, Ctrl+S to save, drafts kept in the store as you type."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from datetime import datetime
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.suggester import Suggester
+from textual.widgets import Footer, Input, Label, Select, Static, TextArea
+
+from tui_desk.domain import vocabulary
+from tui_desk.domain.dates import format_when, parse_when
+from tui_desk.domain.errors import DeskError
+from tui_desk.domain.statuses import NOTE_REQUIRED, Status, parse_status, status_of
+from tui_desk.domain.text import printable
+from tui_desk.store.operations import TicketChanged, TicketSnapshot
+
+DRAFT_DELAY_S = 0.4  # save the draft this long after the last keystroke
+TEXT_FIELDS = ("sender_name", "start", "end", "summary", "attachments", "follow_up", "status_note")
+SELECT_FIELDS = ("channel", "direction", "sender", "status")
+
+
+class PathSuggester(Suggester):
+    """Completes the last path typed in the attachments field from the file system."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value or value.endswith(" "):
+            return None
+        try:
+            words = shlex.split(value)
+        except ValueError:
+            return None
+        if not words:
+            return None
+        last = words[-1]
+        expanded = os.path.expanduser(last)
+        folder, prefix = os.path.split(expanded)
+        try:
+            names = sorted(n for n in os.listdir(folder or ".") if n.startswith(prefix) and not n.startswith("."))
+        except OSError:
+            return None
+        if not names:
+            return None
+        full = os.path.join(folder, names[0]) if folder else names[0]
+        if os.path.isdir(full):
+            full += "/"
+        if last.startswith("~"):
+            full = "~" + full[len(os.path.expanduser("~")):]
+        completed = value[: len(value) - len(last)] + full if value.endswith(last) else None
+        return completed
+
+
+def _row(label: str, widget, name: str) -> ComposeResult:
+    with Horizontal(classes="row", id=f"row-{name}"):
+        yield Label(label, classes="label")
+        yield widget
+    yield Static("", classes="field-error", id=f"error-{name}")
+
+
+class LogEntryScreen(Screen):
+    """The form; ``expected`` is the ticket as it was when typing began, to tell what changed underneath."""
+
+    CSS_PATH = "log_entry.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True, id="log.save"),
+        Binding("escape", "cancel", "Cancel", id="log.cancel"),
+    ]
+
+    def __init__(self, case_number: str) -> None:
+        super().__init__()
+        self.case_number = case_number.strip().upper()
+        self.snapshot: TicketSnapshot | None = None
+        self.dirty = False
+        self.ready = False  # True once the ticket (and any draft) is loaded
+        self.saving = False
+        self.finished = False
+        self._draft_timer = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.assemble(("Log entry ", "bold"), (self.case_number, "bold"), "  loading…"), id="head")
+        with VerticalScroll(id="form"):
+            yield from _row("Channel", Select([(c, c) for c in vocabulary.CHANNELS], value="email", allow_blank=False,
+                                              compact=True, id="channel"), "channel")
+            yield from _row("Direction", Select([(d, d) for d in vocabulary.DIRECTIONS], prompt="auto",
+                                                compact=True, id="direction"), "direction")
+            yield from _row("From", Select([(s, s) for s in vocabulary.SENDERS], prompt="auto", compact=True,
+                                           id="sender"), "sender")
+            yield from _row("Name", Input(placeholder="sender's name (optional)", compact=True, id="sender_name"),
+                            "sender_name")
+            yield from _row("Start", Input(placeholder="now  (14:30, yesterday 9:00, -2h)", compact=True,
+                                           id="start"), "start")
+            yield from _row("End", Input(placeholder="(optional) end of the call or chat", compact=True, id="end"),
+                            "end")
+            yield from _row("Summary", Input(placeholder="one line: what happened (required)", compact=True,
+                                             id="summary"), "summary")
+            yield from _row("Content", TextArea(compact=True, id="body", soft_wrap=True), "body")
+            yield from _row("Files", Input(placeholder="paths, space-separated (Tab/→ completes)", compact=True,
+                                           suggester=PathSuggester(), id="attachments"), "attachments")
+            yield from _row("Follow-up", Input(placeholder="promised by (+2d, tomorrow 9:00)", compact=True,
+                                               id="follow_up"), "follow_up")
+            yield from _row("Status", Select([(s.label, s.slug) for s in Status if s is not Status.NEW],
+                                             prompt="no change", compact=True, id="status"), "status")
+            yield from _row("Note", Input(placeholder="status note (Resolved/Closed need one)", compact=True,
+                                          id="status_note"), "status_note")
+        yield Static("", id="form-error", classes="field-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#summary", Input).focus()
+        store, case = self.app.store, self.case_number
+
+        def fetch():
+            ticket = store.get(case)
+            draft = store.load_draft(case) if not store.read_only else None
+            return ticket, draft
+
+        self.app.run_db(fetch, on_done=self._loaded, on_error=self._load_failed, group="log-open")
+
+    def _load_failed(self, err: Exception) -> None:
+        self.app.warn(err)
+        self.finished = True
+        self.dismiss()
+
+    def _loaded(self, result) -> None:
+        ticket, draft = result
+        if ticket.status == Status.CLOSED.slug:
+            self.app.warn(f"{ticket.case_number} is Closed, which is final; nothing can be logged on it")
+            self.finished = True
+            self.dismiss()
+            return
+        self.snapshot = TicketSnapshot.of(ticket)
+        self.query_one("#head", Static).update(
+            Content.assemble(
+                ("Log entry ", "bold"),
+                (ticket.case_number, "bold"),
+                f"  {status_of(ticket.status).label}  ",
+                printable(ticket.customer, one_line=True),
+                " · ",
+                printable(ticket.subject, one_line=True),
+            )
+        )
+        if draft is None:
+            self.ready = True
+            return
+        data, _base_version = draft
+        from tui_desk.tui.screens.dialogs import ChoiceDialog
+
+        saved = data.get("_saved_at", "")
+        summary = printable(data.get("summary", ""), one_line=True) or "(no summary yet)"
+
+        def chosen(answer: str | None) -> None:
+            if answer == "discard":
+                self.app.run_db(self.app.store.discard_draft, self.case_number, group="draft")
+            else:
+                self.restore(data)
+            self.ready = True
+
+        self.app.push_screen(
+            ChoiceDialog(
+                "You have an unsaved draft for this ticket",
+                [f"started {saved}" if saved else "saved earlier", f"summary: {summary}"],
+                [("restore", "Restore the draft"), ("discard", "Discard it and start fresh")],
+            ),
+            chosen,
+        )
+
+    # -- the form's values ------------------------------------------------------------------
+
+    def values(self) -> dict:
+        data: dict = {name: self.query_one(f"#{name}", Input).value for name in TEXT_FIELDS}
+        for name in SELECT_FIELDS:
+            select = self.query_one(f"#{name}", Select)
+            data[name] = None if select.is_blank() else select.value
+        data["body"] = self.query_one("#body", TextArea).text
+        return data
+
+    def restore(self, data: dict) -> None:
+        with self.prevent(Input.Changed, Select.Changed, TextArea.Changed):
+            for name in TEXT_FIELDS:
+                if isinstance(data.get(name), str):
+                    self.query_one(f"#{name}", Input).value = data[name]
+            for name in SELECT_FIELDS:
+                value = data.get(name)
+                select = self.query_one(f"#{name}", Select)
+                if value is None:
+                    if name != "channel":
+                        select.clear()
+                elif value in {v for _, v in select._options}:
+                    select.value = value
+            self.query_one("#body", TextArea).text = data.get("body", "") or ""
+        base = data.get("_base")
+        if isinstance(base, dict):
+            try:
+                self.snapshot = TicketSnapshot(**base)
+            except TypeError:
+                pass
+        self.dirty = True
+        self.notify("Draft restored", markup=False)
+
+    def _changed(self) -> None:
+        if not self.ready or self.finished:
+            return
+        self.dirty = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DELAY_S, self._save_draft)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._clear_error(event.input.id)
+        self._changed()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._clear_error(event.select.id)
+        self._changed()
+
+    def on_text_area_changed(self, _: TextArea.Changed) -> None:
+        self._changed()
+
+    def _draft_data(self) -> dict:
+        data = self.values()
+        data["_saved_at"] = format_when(self.app.now(), self.app.tz)
+        if self.snapshot is not None:
+            s = self.snapshot
+            data["_base"] = {"version": s.version, "log_count": s.log_count, "status": s.status,
+                             "assignee": s.assignee}
+        return data
+
+    def _save_draft(self) -> None:
+        if self.finished or self.snapshot is None or self.app.store.read_only:
+            return
+        self.app.run_db(self.app.store.save_draft, self.case_number, self._draft_data(), self.snapshot,
+                        group="draft", quiet=True)
+
+    def flush_draft(self) -> None:
+        """Save the draft right now, on this thread (the terminal is going away)."""
+        if self.dirty and not self.finished and self.snapshot is not None and not self.app.store.read_only:
+            self.app.store.save_draft(self.case_number, self._draft_data(), self.snapshot)
+
+    # -- checking ---------------------------------------------------------------------------
+
+    def _clear_error(self, name: str | None) -> None:
+        if name:
+            for error in self.query(f"#error-{name}"):
+                error.update("")
+                error.remove_class("shown")
+            for row in self.query(f"#row-{name}"):
+                row.remove_class("invalid")
+
+    def _show_error(self, name: str, message: str) -> None:
+        error = self.query_one(f"#error-{name}", Static)
+        error.update(Content(message))
+        error.add_class("shown")
+        self.query_one(f"#row-{name}").add_class("invalid")
+
+    def check(self) -> dict | None:
+        """The store's arguments from the form, or None after showing each problem at its field."""
+        v = self.values()
+        now, tz = self.app.now(), self.app.tz
+        errors: dict[str, str] = {}
+        args: dict = {"channel": v["channel"] or "email", "sender_name": v["sender_name"], "body": v["body"]}
+        try:
+            args["direction"], args["sender"] = vocabulary.resolve_party(args["channel"], v["direction"], v["sender"])
+        except DeskError as err:
+            errors["direction" if "direction" in str(err) or "note" in str(err) else "sender"] = str(err)
+
+        def when(name: str) -> datetime | None:
+            if not v[name].strip():
+                return None
+            try:
+                return parse_when(v[name], now, tz)
+            except DeskError as err:
+                errors[name] = str(err)
+                return None
+
+        args["at"], args["until"], args["follow_up"] = when("start"), when("end"), when("follow_up")
+        if args["at"] and args["until"] and args["until"] < args["at"]:
+            errors["end"] = "the contact ends before it starts"
+        if args["until"] and not args["at"] and args["until"] < now:
+            pass  # start defaults to now; an end in the past with no start is read as a start given later
+        if not v["summary"].strip():
+            errors["summary"] = "the summary is required: one line on what happened"
+        try:
+            paths = shlex.split(v["attachments"])
+        except ValueError as err:
+            errors["attachments"] = f"cannot read the paths: {err}"
+            paths = []
+        files = []
+        for p in paths:
+            path = Path(os.path.expanduser(p))
+            if not path.is_file():
+                errors["attachments"] = f"{p}: no such file" if not path.exists() else f"{p}: not a file"
+            files.append(path)
+        args["attachments"] = files
+        status = None
+        if v["status"]:
+            status = parse_status(v["status"])
+            if status in NOTE_REQUIRED and not v["status_note"].strip():
+                errors["status_note"] = f"{status.label} needs {NOTE_REQUIRED[status]}"
+        args["status"], args["status_note"] = status, v["status_note"].strip() or None
+        args["summary"] = v["summary"]
+        for name in (*TEXT_FIELDS, *SELECT_FIELDS, "body"):
+            self._clear_error(name)
+        for name, message in errors.items():
+            self._show_error(name, message)
+        if errors:
+            first = next(iter(errors))
+            widget = self.query_one(f"#{first}")
+            widget.focus()
+            self.query_one("#form-error", Static).update(Content(f"{len(errors)} field(s) need a look; nothing saved"))
+            return None
+        self.query_one("#form-error", Static).update("")
+        return args
+
+    # -- saving -----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.saving or not self.ready or self.snapshot is None:
+            return
+        args = self.check()
+        if args is None:
+            return
+        self._commit(args, self.snapshot)
+
+    def _commit(self, args: dict, expected: TicketSnapshot | None) -> None:
+        self.saving = True
+        store, case = self.app.store, self.case_number
+
+        def save():
+            entry = store.add_entry(case, expected=expected, **args)
+            store.discard_draft(case)
+            return entry.seq
+
+        self.app.run_db(save, on_done=self._saved, on_error=lambda err: self._save_failed(err, args),
+                        group="log-save")
+
+    def _saved(self, seq: int) -> None:
+        self.saving = False
+        self.finished = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self.app.notify(f"{self.case_number}: entry #{seq} logged", markup=False)
+        self.app.announce_change()
+        self.dismiss()
+
+    def _save_failed(self, err: Exception, args: dict) -> None:
+        self.saving = False
+        if isinstance(err, TicketChanged):
+            self._changed_underneath(err, args)
+            return
+        message = str(err)
+        field = _field_for(message)
+        if field:
+            self._show_error(field, message)
+        self.query_one("#form-error", Static).update(Content(f"Not saved: {message}"))
+
+    def _changed_underneath(self, err: TicketChanged, args: dict) -> None:
+        from tui_desk.tui.screens.dialogs import ChoiceDialog
+
+        def chosen(answer: str | None) -> None:
+            self.snapshot = err.current  # the agent has now seen what changed
+            if answer == "save":
+                self._commit(args, err.current)
+            elif answer == "review":
+                self.app.open_ticket(self.case_number)
+            self._changed()
+
+        self.app.push_screen(
+            ChoiceDialog(
+                f"{self.case_number} changed while you were typing",
+                err.changes,
+                [("review", "Review the ticket first (Escape there comes back here)"),
+                 ("save", "Save my entry anyway"), ("edit", "Keep editing")],
+            ),
+            chosen,
+        )
+
+    # -- leaving ----------------------------------------------------------------------------
+
+    def action_cancel(self) -> None:
+        if not self.dirty:
+            self.finished = True
+            self.dismiss()
+            return
+        from tui_desk.tui.screens.dialogs import ChoiceDialog
+
+        def chosen(answer: str | None) -> None:
+            if answer == "keep":
+                self._save_draft()
+                self.finished = True
+                self.dismiss()
+            elif answer == "discard":
+                self.finished = True
+                self.app.run_db(self.app.store.discard_draft, self.case_number, group="draft")
+                self.dismiss()
+
+        self.app.push_screen(
+            ChoiceDialog("Leave this entry?", ["What you typed is not logged yet."],
+                         [("edit", "Keep editing"), ("keep", "Leave; keep it as a draft"),
+                          ("discard", "Leave and discard it")]),
+            chosen,
+        )
+
+
+def _field_for(message: str) -> str | None:
+    """Which field a store refusal is about, to show it there."""
+    lowered = message.lower()
+    for needle, field in (("attachment", "attachments"), ("summary", "summary"), ("ends before", "end"),
+                          ("needs", "status_note"), ("cannot move", "status"), ("already", "status"),
+                          ("inbound", "sender"), ("outbound", "sender"), ("note is internal", "direction"),
+                          ("channel", "channel")):
+        if needle in lowered:
+            return field
+    return None

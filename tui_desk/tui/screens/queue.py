@@ -1,0 +1,350 @@
+"""The queue: quick views with counts, live search, sorting, single-key actions on one or many tickets."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from tui_desk.domain.errors import DeskError
+from tui_desk.domain.statuses import Status
+from tui_desk.domain.text import printable
+from tui_desk.store.operations import SORT_COLUMNS, TicketFilter
+from tui_desk.tui.app import StoreChanged, register_screen
+from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS
+from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, TicketTable
+
+SORTABLE = [c.key for c in COLUMNS if c.sortable and c.key in SORT_COLUMNS]
+SEARCH_DELAY_S = 0.12  # fold a burst of keystrokes into one query
+
+
+class QueueScreen(Screen):
+    """Triage: a ticket table on a quick view, filtered live by the search box."""
+
+    CSS_PATH = "queue.tcss"
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="queue.open"),
+        Binding("n", "new", "New", id="queue.new"),
+        Binding("l", "log", "Log", id="queue.log"),
+        Binding("s", "status", "Status", id="queue.status"),
+        Binding("a", "assign_me", "Take", id="queue.assign_me"),
+        Binding("A", "assign", "Assign", id="queue.assign"),
+        Binding("t", "tags", "Tags", id="queue.tags"),
+        Binding("slash", "search", "Search", id="queue.search"),
+        Binding("o", "sort", "Sort", id="queue.sort"),
+        Binding("O", "reverse", "Reverse sort", show=False, id="queue.reverse"),
+        Binding("escape", "back", "Clear", show=False, id="queue.back"),
+        Binding("q", "quit", "Quit", id="queue.quit"),
+        *[
+            Binding(str(i), f"view('{v.key}')", v.title, show=False, id=f"queue.view_{v.key}")
+            for i, v in enumerate(VIEWS, start=1)
+        ],
+    ]
+
+    def __init__(self, view: str = "open") -> None:
+        super().__init__()
+        self.view = VIEW_BY_KEY[view]
+        self.search = ""
+        self.counts: dict[str, int | None] = {v.key: None for v in VIEWS}
+        self.total: int | None = None
+        self._search_timer = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        yield Static(id="views")
+        with Horizontal(id="search-bar"):
+            yield Static("/", id="search-label")
+            yield Input(placeholder="search case, customer, email, order, subject, log text", id="search",
+                        compact=True)
+        yield TicketTable(id="tickets")
+        yield Static(id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.table.sort_key = "due"
+        self.query_one("#title", Static).update(
+            Content.assemble(("tui-desk", "bold"), "  queue  ·  agent ", (printable(self.app.agent), "bold"),
+                             "  ·  ", printable(str(self.app.store.path), one_line=True))
+        )
+        self.table.focus()
+        self.reload()
+
+    @property
+    def table(self) -> TicketTable:
+        return self.query_one(TicketTable)
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def current_filter(self) -> TicketFilter:
+        return self.view.filter(self.app.agent, self.app.now(), self.search)
+
+    def reload(self, *, keep_position: bool = False) -> None:
+        """Count and fetch the first visible page in a worker; the table fetches further pages itself."""
+        flt = self.current_filter()
+        sort, descending = self.table.sort_key, self.table.descending
+        store, now, config, tz = self.app.store, self.app.now(), self.app.store.config, self.app.tz
+        first = (int(self.table.scroll_y) // PAGE_SIZE) * PAGE_SIZE if keep_position else 0
+
+        def rows(offset: int, limit: int) -> list[QueueRow]:
+            tickets = store.list_tickets(flt, sort=sort, descending=descending, offset=offset, limit=limit)
+            tags = store.tags(t.id for t in tickets)
+            return [QueueRow.of(t, tags[t.id], now, config, tz) for t in tickets]
+
+        def fetch() -> tuple[int, list[QueueRow]]:
+            page = rows(first, PAGE_SIZE)
+            total = first + len(page) if len(page) < PAGE_SIZE else store.count_tickets(flt)
+            return total, page
+
+        def show(result: tuple[int, list[QueueRow]]) -> None:
+            total, page = result
+            self.total = total
+            self.table.loading_message = "No tickets here." if not self.search else "No ticket matches."
+            if keep_position:
+                self.table.reset(rows, total, keep_position=True)
+                self.table._pages[first // PAGE_SIZE] = page
+                self.table.refresh()
+            else:
+                self.table.reset(rows, total, page if first == 0 else None)
+            self._show_status()
+
+        self.app.run_db(fetch, on_done=show, group="queue", exclusive=True)
+        self._count_views()
+
+    def _count_views(self) -> None:
+        store, agent, now = self.app.store, self.app.agent, self.app.now()
+
+        def count() -> dict[str, int]:
+            return {v.key: store.count_tickets(v.filter(agent, now)) for v in VIEWS}
+
+        def show(counts: dict[str, int]) -> None:
+            self.counts.update(counts)
+            self._show_views()
+
+        self.app.run_db(count, on_done=show, group="queue-counts", exclusive=True, quiet=True)
+        self._show_views()
+
+    def _show_views(self) -> None:
+        parts: list = []
+        for i, v in enumerate(VIEWS, start=1):
+            n = self.counts.get(v.key)
+            label = f" {i} {v.title} {'…' if n is None else f'{n:,}'} "
+            style = "reverse bold" if v is self.view else ("bold $error" if v.key == "overdue" and n else "")
+            parts.append((label, style) if style else label)
+            parts.append("│" if i < len(VIEWS) else "")
+        self.query_one("#views", Static).update(Content.assemble(*parts))
+
+    def _show_status(self) -> None:
+        table = self.table
+        shown = "…" if self.total is None else f"{self.total:,} tickets"
+        order = "descending" if table.descending else "ascending"
+        parts = [f"{self.view.title}: {shown}", f"sorted by {table.sort_key.replace('_', ' ')} ({order})"]
+        if self.search:
+            parts.append(f"search “{printable(self.search, one_line=True)}”")
+        if table.marked:
+            parts.append(f"{len(table.marked)} marked (s/a/A/t apply to them)")
+        self.query_one("#status-line", Static).update(Content("  ·  ".join(parts)))
+
+    def on_store_changed(self, _: StoreChanged) -> None:
+        self.reload(keep_position=True)
+
+    def on_screen_resume(self) -> None:
+        self.reload(keep_position=True)
+
+    # -- search -----------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "search":
+            return
+        self.search = event.value.strip()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DELAY_S, self.reload)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.table.focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#search", Input)
+        if box.has_focus and box.value:
+            box.value = ""
+        elif box.has_focus:
+            self.table.focus()
+        elif self.table.marked:
+            self.table.clear_marks()
+        elif self.search:
+            box.value = ""
+
+    # -- views and sorting ------------------------------------------------------------------
+
+    def action_view(self, key: str) -> None:
+        self.view = VIEW_BY_KEY[key]
+        self.table.clear_marks()
+        self._show_views()
+        self.reload()
+
+    def action_sort(self) -> None:
+        keys = SORTABLE
+        current = self.table.sort_key
+        self._sort_by(keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0])
+
+    def action_reverse(self) -> None:
+        self.table.descending = not self.table.descending
+        self.reload()
+
+    def _sort_by(self, key: str) -> None:
+        if self.table.sort_key == key:
+            self.table.descending = not self.table.descending
+        else:
+            self.table.sort_key, self.table.descending = key, False
+        self.reload()
+
+    def on_ticket_table_sort_requested(self, event: TicketTable.SortRequested) -> None:
+        self._sort_by(event.key)
+
+    def on_ticket_table_marks_changed(self, _: TicketTable.MarksChanged) -> None:
+        self._show_status()
+
+    def palette_commands(self):
+        for v in VIEWS:
+            yield SystemCommand(f"View: {v.title}", "Switch the queue to this view", _call(self.action_view, v.key))
+        for key in SORTABLE:
+            label = next(c.title for c in COLUMNS if c.key == key)
+            yield SystemCommand(f"Sort by {label}", "Sort the queue (again: reverse)", _call(self._sort_by, key))
+
+    # -- actions on tickets -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in ("open", "log") and self.table.current is None:
+            return False
+        if action in ("status", "assign_me", "assign", "tags", "log", "new") and self.app.store.read_only:
+            return False
+        return True
+
+    def _targets(self) -> list[str]:
+        """The marked tickets, else the one under the cursor."""
+        if self.table.marked:
+            return list(self.table.marked.values())
+        row = self.table.current
+        return [row.case_number] if row else []
+
+    def action_open(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.app.open_ticket(row.case_number)
+
+    def on_ticket_table_opened(self, event: TicketTable.Opened) -> None:
+        self.app.open_ticket(event.row.case_number)
+
+    def action_new(self) -> None:
+        from tui_desk.tui.screens.new_ticket import NewTicketScreen
+
+        self.app.push_screen(NewTicketScreen())
+
+    def action_log(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.app.open_log_entry(row.case_number)
+
+    def action_status(self) -> None:
+        from tui_desk.tui.screens.dialogs import StatusDialog
+
+        cases = self._targets()
+        if not cases:
+            return
+        current = self.table.current.status if len(cases) == 1 and self.table.current else None
+
+        def chosen(result: tuple[Status, str] | None) -> None:
+            if result is not None:
+                status, note = result
+                self._apply(cases, lambda c: self.app.store.change_status(c, status, note or None),
+                            f"to {status.label}")
+
+        self.app.push_screen(StatusDialog(cases, current), chosen)
+
+    def action_assign_me(self) -> None:
+        cases = self._targets()
+        if cases:
+            self._apply(cases, lambda c: self.app.store.assign(c, self.app.agent), f"assigned to {self.app.agent}")
+
+    def action_assign(self) -> None:
+        from tui_desk.tui.screens.dialogs import PromptDialog
+
+        cases = self._targets()
+        if not cases:
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                who = name.strip() or None
+                self._apply(cases, lambda c: self.app.store.assign(c, who), f"assigned to {who or 'nobody'}")
+
+        self.app.push_screen(
+            PromptDialog(f"Assign {_count(cases)} to", "agent name (blank: unassign)", suggestions=_agents(self)),
+            chosen,
+        )
+
+    def action_tags(self) -> None:
+        from tui_desk.tui.screens.dialogs import PromptDialog, parse_tag_changes
+
+        cases = self._targets()
+        if not cases:
+            return
+
+        def chosen(text: str | None) -> None:
+            if text:
+                try:
+                    add, remove = parse_tag_changes(text)
+                except DeskError as err:
+                    self.app.warn(err)
+                    return
+                self._apply(cases, lambda c: self.app.store.tag(c, add, remove), "tags changed")
+
+        self.app.push_screen(PromptDialog(f"Tags for {_count(cases)}", "+tag to add, -tag to remove"), chosen)
+
+    def _apply(self, cases: list[str], operation, what: str) -> None:
+        """Apply one store operation to each ticket in a worker; report what worked and what was refused."""
+
+        def run() -> tuple[list[str], list[str]]:
+            done, refused = [], []
+            for case in cases:
+                try:
+                    operation(case)
+                    done.append(case)
+                except Exception as err:  # noqa: BLE001 - each refusal is reported, the rest still applies
+                    refused.append(f"{case}: {err}")
+            return done, refused
+
+        def report(result: tuple[list[str], list[str]]) -> None:
+            done, refused = result
+            if done:
+                self.app.notify(f"{_count(done)} {what}", markup=False)
+            if refused:
+                more = f" (+{len(refused) - 3} more)" if len(refused) > 3 else ""
+                self.app.notify("\n".join(refused[:3]) + more, severity="warning", markup=False, timeout=8)
+            if len(cases) > 1:
+                self.table.clear_marks()
+            self.app.announce_change()
+
+        self.app.run_db(run, on_done=report, group="queue-apply")
+
+
+def _count(cases: list[str]) -> str:
+    return cases[0] if len(cases) == 1 else f"{len(cases)} tickets"
+
+
+def _agents(screen: QueueScreen) -> list[str]:
+    return [screen.app.agent]
+
+
+def _call(fn, *args):
+    return lambda: fn(*args)
+
+
+register_screen("queue", QueueScreen, "Queue", key=None)

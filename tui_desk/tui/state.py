@@ -1,0 +1,38 @@
+"""What the console remembers between runs (the theme): a small JSON file in the user state directory."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import platformdirs
+
+from tui_desk.config import APP_NAME
+
+
+def state_path() -> Path:
+    return Path(platformdirs.user_state_dir(APP_NAME)) / "console.json"
+
+
+def load_state(path: Path | None = None) -> dict:
+    """The saved state, or an empty one if the file is missing or unreadable (it is only a preference)."""
+    try:
+        data = json.loads((path or state_path()).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_state(changes: dict, path: Path | None = None) -> None:
+    """Merge ``changes`` into the state file, replacing it atomically; failures are ignored (a preference)."""
+    path = path or state_path()
+    data = load_state(path)
+    data.update(changes)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(".tmp")
+        temp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        os.replace(temp, path)
+    except OSError:
+        pass

@@ -1,0 +1,209 @@
+"""A ticket's timeline as a line-API scroll view: entries are laid out as plain lines, only visible ones painted.
+
+Wrapping is done with ``textwrap`` on already-escaped text, which is fast enough to lay out thousands
+of entries at once; no widget per entry, so a 1,000-entry history opens as fast as a short one.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.events import Resize
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui_desk.domain.dates import format_when
+from tui_desk.domain.text import printable
+from tui_desk.store.models import LogEntry
+
+ARROWS = {"in": "← in", "out": "→ out", "internal": "· internal"}
+INDENT = 6
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """What the timeline shows of one log entry; built in a worker from the store's rows."""
+
+    seq: int
+    kind: str
+    at: str
+    until: str
+    channel: str
+    direction: str
+    sender: str
+    agent: str
+    summary: str
+    body: str
+    attachments: tuple[tuple[str, int, str], ...]  # name, size, sha256
+    corrects: int | None
+    corrected_by: tuple[int, ...]
+    follow_up: str
+
+    @classmethod
+    def build(cls, entries: list[LogEntry], tz: tzinfo) -> list[TimelineEntry]:
+        seq_of = {e.id: e.seq for e in entries}
+        corrected_by: dict[int, list[int]] = {}
+        for e in entries:
+            if e.corrects_id:
+                corrected_by.setdefault(seq_of.get(e.corrects_id, 0), []).append(e.seq)
+        out = []
+        for e in entries:
+            sender = e.sender if not e.sender_name else f"{e.sender} {e.sender_name}"
+            out.append(
+                cls(
+                    seq=e.seq,
+                    kind=e.kind,
+                    at=format_when(e.at, tz),
+                    until=format_when(e.until, tz) if e.until else "",
+                    channel=e.channel,
+                    direction=e.direction,
+                    sender=printable(sender, one_line=True),
+                    agent=printable(e.agent, one_line=True),
+                    summary=printable(e.summary, one_line=True),
+                    body=printable(e.body),
+                    attachments=tuple(
+                        (printable(a.name, one_line=True), a.size, a.sha256)
+                        for a in getattr(e, "attachment_list", [])
+                    ),
+                    corrects=seq_of.get(e.corrects_id) if e.corrects_id else None,
+                    corrected_by=tuple(corrected_by.get(e.seq, ())),
+                    follow_up=format_when(e.follow_up_at, tz) if e.follow_up_at else "",
+                )
+            )
+        return out
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+Line = list[tuple[str, str]]  # (text, style name)
+
+
+class Timeline(ScrollView, can_focus=True):
+    """Every entry in time order: header line, summary, content, attachments, correction links."""
+
+    COMPONENT_CLASSES = {
+        "timeline--head",
+        "timeline--system",
+        "timeline--summary",
+        "timeline--muted",
+        "timeline--link",
+        "timeline--inbound",
+        "timeline--outbound",
+    }
+    DEFAULT_CSS = """
+    Timeline { background: $surface; }
+    Timeline > .timeline--head { color: $text-muted; }
+    Timeline > .timeline--system { color: $text-muted; text-style: italic; }
+    Timeline > .timeline--summary { text-style: bold; }
+    Timeline > .timeline--muted { color: $text-muted; }
+    Timeline > .timeline--link { color: $warning; }
+    Timeline > .timeline--inbound { color: $success; text-style: bold; }
+    Timeline > .timeline--outbound { color: $primary; text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("up,k", "scroll_up", "Up", show=False, id="timeline.up"),
+        Binding("down,j", "scroll_down", "Down", show=False, id="timeline.down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="timeline.page_up"),
+        Binding("pagedown,space", "page_down", "Page down", show=False, id="timeline.page_down"),
+        Binding("home,g", "scroll_home", "Oldest", show=False, id="timeline.home"),
+        Binding("end,G", "scroll_end", "Newest", show=False, id="timeline.end"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.entries: list[TimelineEntry] = []
+        self._lines: list[Line] = []
+        self._laid_out_width = 0
+        self.placeholder = "Loading…"
+
+    def set_entries(self, entries: list[TimelineEntry], *, to_end: bool = True) -> None:
+        self.entries = entries
+        self._layout(self.scrollable_content_region.width)
+        if to_end:
+            self.scroll_end(animate=False, immediate=True)
+
+    def on_resize(self, _: Resize) -> None:
+        width = self.scrollable_content_region.width
+        if width != self._laid_out_width:
+            self._layout(width)
+
+    def _layout(self, width: int) -> None:
+        width = max(width, 20)
+        self._laid_out_width = width
+        lines: list[Line] = []
+        wrap = width - INDENT
+        pad = " " * INDENT
+        for e in self.entries:
+            system = e.channel == "system"
+            when = e.at + (f" – {e.until}" if e.until else "")
+            if system:
+                head: Line = [(f"#{e.seq:<4} ", "muted"), (when, "head"), (f"  system · {e.agent}", "system")]
+            else:
+                arrow_style = {"in": "inbound", "out": "outbound"}.get(e.direction, "muted")
+                head = [
+                    (f"#{e.seq:<4} ", "muted"),
+                    (when, "head"),
+                    (f"  {e.channel} ", "head"),
+                    (ARROWS.get(e.direction, e.direction), arrow_style),
+                    (f"  {e.sender}", ""),
+                    (f"  logged by {e.agent}", "muted"),
+                ]
+            lines.append(head)
+            lines.append([(pad, ""), (e.summary, "system" if system else "summary")])
+            if e.corrects is not None:
+                lines.append([(pad, ""), (f"↳ corrects #{e.corrects}", "link")])
+            if e.corrected_by:
+                refs = ", ".join(f"#{n}" for n in e.corrected_by)
+                lines.append([(pad, ""), (f"↳ corrected by {refs}", "link")])
+            if e.body:
+                for paragraph in e.body.splitlines():
+                    for chunk in textwrap.wrap(paragraph, wrap, drop_whitespace=False) or [""]:
+                        lines.append([(pad, ""), (chunk, "")])
+            for name, size, _sha in e.attachments:
+                lines.append([(pad, ""), (f"📎 {name} ({human_size(size)})", "link")])
+            if e.follow_up:
+                lines.append([(pad, ""), (f"follow-up promised by {e.follow_up}", "link")])
+            lines.append([])
+        self._lines = lines
+        self.virtual_size = Size(width, len(lines))
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = int(self.scroll_y) + y
+        base = self.rich_style
+        if not self.entries:
+            text = self.placeholder if y == 0 else ""
+            return Strip([Segment(text.ljust(width), base + self.get_component_rich_style("timeline--muted"))])
+        if index >= len(self._lines):
+            return Strip.blank(width, base)
+        segments = []
+        used = 0
+        for text, style in self._lines[index]:
+            if used >= width:
+                break
+            part = text
+            if used + cell_len(part) > width:
+                part = set_cell_size(part, width - used)
+            used += cell_len(part)
+            segments.append(Segment(part, base + self._style(style)))
+        if used < width:
+            segments.append(Segment(" " * (width - used), base))
+        return Strip(segments, width)
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"timeline--{name}") if name else Style()

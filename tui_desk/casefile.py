@@ -248,8 +248,8 @@ def _verification_markdown(t: Ticket, report) -> list[str]:
         "How to check: each entry's digest is the SHA-256 (hex) of the UTF-8 JSON array "
         "`[previous digest, [the entry's fields], [[sha256, name, size] of each attachment, sorted]]`, "
         'written without spaces (`separators=(",", ":")`) and without escaping non-ASCII characters. '
-        f"The fields, in order, are {', '.join(CHAINED_FIELDS)}; times are ISO 8601 in UTC to the "
-        "microsecond, an absent value is `null`, and the first entry's previous digest is the empty string. "
+        f"The fields, in order, are {', '.join(CHAINED_FIELDS)}; times are UTC text to the "
+        f"microsecond exactly as stored (e.g. `{iso_micro(datetime(2026, 11, 15, 14, 30, tzinfo=UTC))}`), an absent value is `null`, and the first entry's previous digest is the empty string. "
         "The final digest is the last entry's digest. Appendix A holds exactly these values and Appendix B "
         "a script that recomputes them. If someone gave you the final digest earlier (by mail, on paper), "
         "compare it with the one above: the same digest means no earlier entry was changed, removed or "

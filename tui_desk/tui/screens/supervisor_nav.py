@@ -1,0 +1,67 @@
+"""What the supervisor screens share: keys to move between them, the title line, the read-only refusal."""
+
+from __future__ import annotations
+
+import functools
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import Static
+
+from tui_desk.domain.dates import format_when
+from tui_desk.domain.text import printable
+
+READ_ONLY_MESSAGE = "read-only: this console may look but not change anything ({what} refused)"
+
+
+def refuse_if_read_only(action):
+    """A write action that, on a read-only store, says so instead of silently doing nothing."""
+
+    @functools.wraps(action)
+    def guarded(self, *args):
+        if self.app.store.read_only:
+            what = action.__name__.removeprefix("action_").replace("_", " ")
+            self.app.notify(READ_ONLY_MESSAGE.format(what=what), severity="warning", markup=False)
+            return None
+        return action(self, *args)
+
+    return guarded
+
+
+def nav_bindings(here: str) -> list[Binding]:
+    """Keys to the other supervisor screens (the footer does not offer the screen you are on)."""
+    keys = [("o", "overdue", "Overdue"), ("w", "workload", "Workload"), ("r", "reports", "Reports")]
+    return [
+        *(
+            Binding(key, f"go('{name}')", title, show=name != here, id=f"supervisor.{name}")
+            for key, name, title in keys
+        ),
+        Binding("escape", "back", "Back", show=False, id="supervisor.back"),
+        Binding("q", "app.quit", "Quit", id="supervisor.quit"),
+    ]
+
+
+class SupervisorNav:
+    """Mixed into the overdue, workload and reports screens."""
+
+    SCREEN_NAME = ""
+
+    def action_go(self, name: str) -> None:
+        from tui_desk.tui.app import SCREENS
+
+        if name == self.SCREEN_NAME:
+            return
+        # The supervisor screens replace one another, so moving between them never piles up screens.
+        self.app.switch_screen(SCREENS[name].factory())
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def show_title(self, what: str) -> None:
+        app = self.app
+        parts = [("tui-desk", "bold"), f"  {what}  ·  as of {format_when(app.now(), app.tz)}"]
+        if app.store.read_only:
+            parts.append(("  ·  read-only", "bold"))
+        parts.append("  ·  " + printable(app.store.path.name, one_line=True))
+        self.query_one("#title", Static).update(Content.assemble(*parts))

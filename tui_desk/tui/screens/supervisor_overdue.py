@@ -1,0 +1,217 @@
+"""The overdue panel: SLA breached or at risk, follow-ups missed, waiting tickets closing soon, idle tickets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from tui_desk.domain.dates import format_when
+from tui_desk.domain.statuses import Status, parse_status
+from tui_desk.domain.text import clip, printable
+from tui_desk.supervision import OverdueSection, overdue
+from tui_desk.tui.app import StoreChanged
+from tui_desk.tui.screens.supervisor_nav import SupervisorNav, nav_bindings, refuse_if_read_only
+
+# Short section names for the table's heading rows (the full titles are in the counts line's help).
+SHORT_TITLES = {
+    "breached": "SLA breached",
+    "at_risk": "SLA at risk",
+    "follow_up": "Follow-up missed",
+    "closing": "Closing soon",
+    "idle": "No action",
+}
+# The counts line must fit 80 columns with all five sections.
+TINY_TITLES = {
+    "breached": "Breached",
+    "at_risk": "At risk",
+    "follow_up": "Follow-up",
+    "closing": "Closing",
+    "idle": "Idle",
+}
+SHORT_STATUS = {
+    Status.NEW: "New",
+    Status.TODO: "To do next",
+    Status.L1: "L1",
+    Status.L2: "L2",
+    Status.WAITING_SELLER: "Wait seller",
+    Status.WAITING_BUYER: "Wait buyer",
+    Status.WAITING_US: "Wait us",
+    Status.RESOLVED: "Resolved",
+    Status.CLOSED: "Closed",
+}
+
+
+def short_span(late: timedelta) -> str:
+    """At most 9 characters: ``117 d``, ``3 d 4 h``, ``5 h 10 m``, ``12 m``; ``-`` prefix when still ahead."""
+    seconds = int(abs(late.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    if days >= 10:
+        text = f"{days} d"
+    elif days:
+        text = f"{days} d {hours} h" if hours else f"{days} d"
+    elif hours:
+        text = f"{hours} h {minutes} m" if minutes else f"{hours} h"
+    else:
+        text = f"{minutes} m"
+    return text if late.total_seconds() > 0 else "in " + text
+
+
+SECTION_STYLE = {"breached": "bold red", "at_risk": "bold yellow", "follow_up": "bold magenta"}
+TIME_PASSES_S = 60.0  # lateness is shown in minutes: look again once a minute even if the store is quiet
+
+
+class OverdueScreen(SupervisorNav, Screen):
+    """Five sections with counts; Enter opens a ticket, a takes it, A assigns it; refreshes live."""
+
+    CSS_PATH = "supervisor.tcss"
+    SCREEN_NAME = "overdue"
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="overdue.open"),
+        Binding("a", "take", "Take", id="overdue.take"),
+        Binding("A", "assign", "Assign", id="overdue.assign"),
+        *[
+            Binding(str(i), f"jump('{key}')", title, show=False, id=f"overdue.jump_{key}")
+            for i, (key, title) in enumerate(SHORT_TITLES.items(), start=1)
+        ],
+        *nav_bindings("overdue"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[OverdueSection] = []
+        self._shown: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="supervisor-title")
+        yield Static(id="counts", classes="supervisor-line")
+        table = DataTable(id="overdue", cursor_type="row", zebra_stripes=False, show_cursor=True)
+        table.add_column("Case", key="case", width=17)
+        table.add_column("Customer", key="customer", width=11)
+        table.add_column("Status", key="status", width=11)
+        table.add_column("Assignee", key="assignee", width=8)
+        table.add_column("Late", key="late", width=9)
+        table.add_column("Due", key="due", width=10)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_title("Overdue")
+        self.table.focus()
+        self.reload()
+        self.set_interval(TIME_PASSES_S, self.reload)
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#overdue", DataTable)
+
+    def on_store_changed(self, _: StoreChanged) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        store, now = self.app.store, self.app.now()
+        self.app.run_db(lambda: overdue(store, now), on_done=self.show, group="overdue", exclusive=True)
+
+    def show(self, sections: list[OverdueSection]) -> None:
+        """Rebuild the table only when what it shows changed: a quiet store sends nothing down the wire."""
+        self.sections = sections
+        shown = tuple(
+            (s.key, s.count, tuple((r.case_number, r.status, r.assignee, r.how_late) for r in s.rows)) for s in sections
+        )
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self.show_title("Overdue")
+        parts: list = []
+        for i, s in enumerate(sections, start=1):
+            style = SECTION_STYLE.get(s.key, "bold") if s.count else "dim"
+            parts += [f"{i} ", (f"{TINY_TITLES[s.key]} {s.count}", style), "  "]
+        self.query_one("#counts", Static).update(Content.assemble(*parts))
+        table = self.table
+        keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        table.clear()
+        tz = self.app.tz
+        for s in sections:
+            heading = Text(SHORT_TITLES[s.key], style=SECTION_STYLE.get(s.key, "bold"))
+            table.add_row(
+                heading, Text(f"{s.count} ticket{'s' if s.count != 1 else ''}", style="bold"), key=f"section:{s.key}"
+            )
+            for r in s.rows:
+                table.add_row(
+                    Text(r.case_number),
+                    Text(clip(printable(r.customer, one_line=True), 11)),
+                    Text(SHORT_STATUS[parse_status(r.status)]),
+                    Text(clip(printable(r.assignee or "-", one_line=True), 8)),
+                    Text(short_span(r.late), style="red" if r.late.total_seconds() > 0 else ""),
+                    Text(r.what),
+                    key=f"{s.key}:{r.case_number}",
+                )
+        self.query_one("#title", Static).tooltip = f"as of {format_when(self.app.now(), tz)}"
+        if keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        elif table.row_count > 1:
+            table.move_cursor(row=1, animate=False)
+
+    def current_case(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        section, _, case = key.partition(":")
+        return None if section == "section" else case
+
+    # -- actions --------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        case = self.current_case()
+        if case:
+            self.app.open_ticket(case)
+
+    def action_jump(self, key: str) -> None:
+        row = f"section:{key}"
+        if row in self.table.rows:
+            index = self.table.get_row_index(row)
+            self.table.move_cursor(row=min(index + 1, self.table.row_count - 1), animate=False)
+            self.table.scroll_to(y=index, animate=False)
+
+    @refuse_if_read_only
+    def action_take(self) -> None:
+        case = self.current_case()
+        if case:
+            self._assign(case, self.app.agent)
+
+    @refuse_if_read_only
+    def action_assign(self) -> None:
+        from tui_desk.tui.screens.dialogs import PromptDialog
+
+        case = self.current_case()
+        if not case:
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self._assign(case, name.strip() or None)
+
+        self.app.push_screen(PromptDialog(f"Assign {case} to", "agent name (blank: unassign)"), chosen)
+
+    def _assign(self, case: str, who: str | None) -> None:
+        store = self.app.store
+
+        def done(_ticket) -> None:
+            self.app.notify(f"{case} assigned to {who or 'nobody'}", markup=False)
+            self.app.announce_change()
+
+        self.app.run_db(store.assign, case, who, on_done=done, group="overdue-assign")

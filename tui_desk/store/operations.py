@@ -115,6 +115,9 @@ def _shared_database(path: Path, *, read_only: bool, create: bool) -> pw.SqliteD
     return db
 
 
+MAX_REFUND = Decimal("1000000000000")  # 12 digits before the point, 2 after: Ticket.refund_amount's size
+
+
 def default_agent() -> str:
     """The acting agent when none is named: ``TUI_DESK_AGENT``, else the OS login name."""
     name = os.environ.get("TUI_DESK_AGENT")
@@ -689,8 +692,12 @@ class Store:
                 value = Decimal(amount.strip())
             except InvalidOperation:
                 raise DeskError(f"refund amount {amount!r} is not a number") from None
-            if value < 0 or not value.is_finite():
+            if not value.is_finite():
+                raise DeskError(f"refund amount {amount!r} is not a number")
+            if value < 0:
                 raise DeskError(f"refund amount {amount!r} must be zero or more")
+            if value >= MAX_REFUND:  # the column keeps 14 digits; more would be stored rounded, silently
+                raise DeskError(f"refund amount {amount!r} is too large (at most {MAX_REFUND - Decimal('0.01')})")
         if currency is not None and not (currency.strip().isalpha() and len(currency.strip()) == 3):
             raise DeskError(f"currency {currency!r} must be a three-letter code such as EUR")
         with self.writing():

@@ -26,8 +26,23 @@ def _time_of_day(text: str) -> time | None:
     return time(hour, minute)
 
 
+# Dates outside these are typos (0026 for 2026) or cannot be stored as fixed-width UTC text.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
 def parse_when(text: str, now: datetime, tz: tzinfo = UTC) -> datetime:
     """An aware UTC datetime from what a person typed, relative to ``now``; wall times are in ``tz``."""
+    try:
+        when = _parse_when(text, now, tz)
+    except (OverflowError, ValueError):  # e.g. 9999-12-31 23:59 in a zone behind UTC, or +99999999d
+        when = None
+    if when is None or not EARLIEST <= when < LATEST:
+        raise DeskError(f"the date {text.strip()!r} is out of range (years {EARLIEST.year} to {LATEST.year - 1})")
+    return when
+
+
+def _parse_when(text: str, now: datetime, tz: tzinfo) -> datetime:
     raw = text.strip()
     lowered = raw.lower()
     if not raw:

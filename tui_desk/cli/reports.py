@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from tui_desk.domain.dates import format_when, parse_when
 from tui_desk.domain.errors import DeskError
@@ -94,4 +95,6 @@ def cmd_supervise(ctx) -> int:
 
     if not ctx.db_path.exists():
         raise DeskError(f"no store at {ctx.db_path}")
+    # Over a slow SSH link nothing should move unless the data did: no animated scrolling or fades.
+    os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
     return open_console(ctx, start_screen="overdue")

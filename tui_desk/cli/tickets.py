@@ -102,8 +102,16 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _text_arg(value: str) -> str:
-    """``-`` reads the text from standard input."""
-    return sys.stdin.read() if value == "-" else value
+    """``-`` reads the text from standard input: UTF-8, kept byte for byte (no newline translation)."""
+    if value != "-":
+        return value
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DeskError(
+            f"standard input is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); nothing was written"
+        ) from None
 
 
 def _when(ctx, value: str | None):

@@ -120,12 +120,23 @@ def _glue_relative_dates(argv: list[str]) -> list[str]:
     return out
 
 
+def _refuse_undecodable(args: argparse.Namespace) -> None:
+    """Bytes that are not UTF-8 arrive as lone surrogates; they cannot be stored, so say so up front."""
+    for name, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and any("\udc80" <= ch <= "\udcff" for ch in item):
+                if name in ("db", "file", "out", "report"):
+                    continue  # a path we only open may be any bytes; what we store must be UTF-8
+                raise DeskError(f"the {name.replace('_', '-')} given is not UTF-8 text; nothing was written")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_glue_relative_dates(sys.argv[1:] if argv is None else argv))
     ctx = Context(args)
     handler = getattr(args, "handler", None)
     try:
+        _refuse_undecodable(args)
         if handler is None:
             return open_console(ctx)
         return handler(ctx) or 0

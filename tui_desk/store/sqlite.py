@@ -166,4 +166,6 @@ def explain_error(err: Exception, path: Path) -> str:
             return f"cannot open the store {path}"
     if isinstance(err, (pw.DatabaseError, sqlite3.DatabaseError)) and "not a database" in text:
         return f"{path} is not a tui-desk store (file is not a database, or it is corrupted)"
+    if "malformed" in text:
+        return f"the store {path} is damaged (database disk image is malformed); nothing was written; restore a backup"
     return f"store error on {path}: {text}"

@@ -590,6 +590,16 @@ class Store:
             agent=vocabulary.SYSTEM if by_system else self.agent,
             note=note,
         )
+        self._status_fields(ticket, target, now)
+        ticket.save()
+        return entry
+
+    def _status_fields(self, ticket: Ticket, target: Status, now: datetime) -> None:
+        """A status change's effect on the ticket's own fields (dates, timers, SLA clocks), in memory only.
+
+        Shared by ``_set_status`` and the timer sweep's bulk path (worker.py), which writes the row itself.
+        """
+        old = ticket.status
         ticket.status = target.slug
         ticket.status_changed_at = now
         if target is Status.RESOLVED:
@@ -613,8 +623,6 @@ class Store:
             policy=self.config.sla,
         )
         sla.write_clocks(ticket, clocks)
-        ticket.save()
-        return entry
 
     def change_status(
         self, case_number: str, target: Status, note: str | None = None, *, expected: TicketSnapshot | None = None

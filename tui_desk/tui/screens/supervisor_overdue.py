@@ -48,18 +48,18 @@ SHORT_STATUS = {
 
 
 def short_span(late: timedelta) -> str:
-    """At most 9 characters: ``117 d``, ``3 d 4 h``, ``5 h 10 m``, ``12 m``; ``-`` prefix when still ahead."""
+    """At most 9 characters: ``117d``, ``3d 4h``, ``1h 30m``, ``12m``; ``in …`` while still ahead."""
     seconds = int(abs(late.total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, minutes = rest // 3600, rest % 3600 // 60
-    if days >= 10:
-        text = f"{days} d"
+    if days >= 10 or (days and not hours):
+        text = f"{days}d"
     elif days:
-        text = f"{days} d {hours} h" if hours else f"{days} d"
+        text = f"{days}d {hours}h"
     elif hours:
-        text = f"{hours} h {minutes} m" if minutes else f"{hours} h"
+        text = f"{hours}h {minutes}m" if minutes else f"{hours}h"
     else:
-        text = f"{minutes} m"
+        text = f"{minutes}m"
     return text if late.total_seconds() > 0 else "in " + text
 
 

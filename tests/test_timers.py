@@ -317,3 +317,30 @@ def test_summary_wording():
     assert SweepResult(reminders=2, auto_closed=1).summary() == "2 reminders sent, 1 ticket closed"
     assert SweepResult(auto_closed=1, resolved_closed=2).summary() == "3 tickets closed"
     assert SweepResult(skipped=2).acted == 0
+
+
+def test_a_swept_close_writes_the_ticket_as_the_store_would(store, clock):
+    """The sweep writes with plain statements; this keeps it in step with ``Store._set_status``."""
+    swept, by_store = waiting(store, priority="high"), waiting(store, priority="high")
+    clock.advance(45 * DAY)
+    note = "No answer from the buyer in 30 days"
+    with store.writing():
+        store._set_status(store._fresh(by_store), Status.CLOSED, note, by_system=True)
+    assert sweep_timers(store).touched == [swept]
+    a, b = store.get(swept), store.get(by_store)
+    differ = {"id", "case_number", "log_count", "log_head", "version"}
+    for field in Ticket._meta.sorted_fields:
+        if field.name not in differ:
+            assert getattr(a, field.name) == getattr(b, field.name), field.name
+    entry_a, entry_b = store.entries(a)[-1], store.entries(b)[-1]
+    for name in ("kind", "at", "logged_at", "channel", "direction", "sender", "agent", "summary", "body", "due_at"):
+        assert getattr(entry_a, name) == getattr(entry_b, name), name
+    with store.reading():
+        changes = [
+            StatusChange.select().where(StatusChange.ticket == t.id).order_by(StatusChange.id.desc()).get()
+            for t in (a, b)
+        ]
+    assert [(c.at, c.from_status, c.to_status, c.agent, c.note) for c in changes] == [
+        (clock.now(), "waiting-buyer", "closed", "system", note)
+    ] * 2
+    assert verify_store(store).ok

@@ -20,9 +20,10 @@ from tui_desk.domain import timers, vocabulary
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_when, iso
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.evidence import entry_digest
 from tui_desk.domain.statuses import WAITED_ON_PARTY, Status, status_of
 from tui_desk.store import sqlite
-from tui_desk.store.models import OutboxMessage, Ticket, TimerEvent
+from tui_desk.store.models import OutboxMessage, Ticket, UTCDateTimeField
 
 if TYPE_CHECKING:
     from tui_desk.store.operations import Store
@@ -127,34 +128,41 @@ def sweep_timers(store: Store, now: datetime | None = None) -> SweepResult:
 
 def _sweep_ticket(store: Store, ticket_id: int, now: datetime, result: SweepResult) -> None:
     """One ticket's due actions. Call inside a write transaction."""
-    ticket = Ticket.get_or_none(Ticket.id == ticket_id)  # re-read under the lock
-    if ticket is None or ticket.timer_due_at is None or ticket.timer_due_at > now:
+    row = _TicketRow.read(store, ticket_id)  # re-read under the lock
+    if row is None:
+        return
+    ticket = row.ticket
+    if ticket.timer_due_at is None or ticket.timer_due_at > now:
         return  # another sweep got here first, or a person moved the ticket meanwhile
     status = status_of(ticket.status)
     policy = store.config.timers
     plan = timers.plan_timers(status, ticket.period_started_at, ticket.reminders_done, now, policy)
     if not plan.actions:
-        _reschedule(store, ticket, status, ticket.reminders_done)  # stale index value: put it right
+        # A stale index value (no timer runs, or not yet due): put it right so no sweep keeps finding it.
+        ticket.timer_due_at = timers.next_due(status, ticket.period_started_at, ticket.reminders_done, policy)
+        row.write(store)
         return
     applied: list[dict] = []
     try:
         with store.db.atomic():  # a savepoint: a duplicate rolls back this ticket's work only
             for action in plan.actions:
-                applied.append(_apply(store, ticket, status, action, now))
+                applied.append(_apply(store, row, status, action, now))
             if not plan.closes:
                 ticket.reminders_done = plan.reminders_done
-                _reschedule(store, ticket, status, plan.reminders_done)
+                ticket.timer_due_at = timers.next_due(status, ticket.period_started_at, plan.reminders_done, policy)
+            row.write(store)
     except _AlreadyAppliedError:
         # Another process applied these already (its TimerEvent rows exist): count them, write
-        # nothing, and move the ticket's schedule past them so no sweep keeps finding it due.
+        # nothing else, and move the ticket's schedule past them so no sweep keeps finding it due.
         result.duplicates += len(plan.actions)
-        fresh = Ticket.get_by_id(ticket_id)
+        row = _TicketRow.read(store, ticket_id)
+        fresh = row.ticket
         if plan.closes:
             fresh.timer_due_at = None
         else:
             fresh.reminders_done = max(fresh.reminders_done, plan.reminders_done)
             fresh.timer_due_at = timers.next_due(status, fresh.period_started_at, fresh.reminders_done, policy)
-        fresh.save(only=[Ticket.reminders_done, Ticket.timer_due_at])
+        row.write(store)
         return
     for done in applied:
         kind = done["action"]
@@ -170,9 +178,109 @@ def _sweep_ticket(store: Store, ticket_id: int, now: datetime, result: SweepResu
     result.touched.append(ticket.case_number)
 
 
-def _reschedule(store: Store, ticket: Ticket, status: Status, reminders_done: int) -> None:
-    ticket.timer_due_at = timers.next_due(status, ticket.period_started_at, reminders_done, store.config.timers)
-    ticket.save(only=[Ticket.reminders_done, Ticket.timer_due_at])
+# -- writing with plain statements ---------------------------------------------------------------
+# The sweep may have a thousand tickets to act on; building each statement through the ORM costs
+# more than running it, so the per-ticket writes are fixed statements. They write exactly what the
+# store's own operations write: the log entry as ``Store._append`` chains it, the status change as
+# ``Store._set_status`` makes it (its field logic is shared: ``Store._status_fields``), and
+# tests/test_timers.py compares a swept close with a store-made one, column by column.
+
+_TICKET_FIELDS = Ticket._meta.sorted_fields
+_SELECT_TICKET = "SELECT {} FROM ticket WHERE id = ?".format(", ".join(f'"{f.column_name}"' for f in _TICKET_FIELDS))
+_INSERT_ENTRY = (
+    "INSERT INTO log_entry(ticket_id, seq, kind, at, until, logged_at, channel, direction, sender, sender_name, "
+    "agent, summary, body, follow_up_at, corrects_id, due_at, digest) "
+    "VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, '', ?, ?, ?, NULL, NULL, ?, ?)"
+)
+_INSERT_EVENT = (
+    "INSERT INTO timer_event(ticket_id, action, period_started_at, slot, due_at, applied_at, outcome, entry_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox_message(ticket_id, timer_event_id, recipient, address, case_number, subject, body, "
+    "created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)"
+)
+_INSERT_STATUS_CHANGE = (
+    "INSERT INTO status_change(ticket_id, entry_id, at, from_status, to_status, agent, note) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_stamp = UTCDateTimeField().db_value
+
+
+class _TicketRow:
+    """A ticket read with one plain SELECT, as a model instance; ``write`` updates only what changed."""
+
+    def __init__(self, ticket: Ticket, original: dict) -> None:
+        self.ticket = ticket
+        self.original = original
+
+    @classmethod
+    def read(cls, store: Store, ticket_id: int) -> _TicketRow | None:
+        raw = store.db.execute_sql(_SELECT_TICKET, (ticket_id,)).fetchone()
+        if raw is None:
+            return None
+        values = {f.name: f.python_value(v) for f, v in zip(_TICKET_FIELDS, raw, strict=True)}
+        return cls(Ticket(**values), values)
+
+    def write(self, store: Store) -> None:
+        changed = [
+            f for f in _TICKET_FIELDS if getattr(self.ticket, f.name) != self.original[f.name] and f.name != "id"
+        ]
+        if not changed:
+            return
+        # Only the changed columns: an UPDATE naming the searchable columns would re-index the ticket.
+        sql = "UPDATE ticket SET {} WHERE id = ?".format(", ".join(f'"{f.column_name}" = ?' for f in changed))
+        store.db.execute_sql(sql, [f.db_value(getattr(self.ticket, f.name)) for f in changed] + [self.ticket.id])
+        self.original.update({f.name: getattr(self.ticket, f.name) for f in changed})
+
+
+def _append(store: Store, ticket: Ticket, *, kind: str, direction: str, summary: str, body: str,
+            at: datetime, due_at: datetime | None = None) -> tuple[int, int]:
+    """A ``system`` entry chained exactly as ``Store._append`` chains one; returns (id, seq)."""
+    fields = dict(
+        seq=ticket.log_count + 1,
+        kind=kind,
+        at=at,
+        until=None,
+        logged_at=at,
+        channel=vocabulary.SYSTEM_CHANNEL,
+        direction=direction,
+        sender=vocabulary.SYSTEM,
+        sender_name="",
+        agent=vocabulary.SYSTEM,
+        summary=summary,
+        body=body,
+        follow_up_at=None,
+        corrects_seq=None,
+        due_at=due_at,
+    )
+    digest = entry_digest(ticket.log_head, fields, [])
+    cursor = store.db.execute_sql(
+        _INSERT_ENTRY,
+        (
+            ticket.id, fields["seq"], kind, _stamp(at), _stamp(at), vocabulary.SYSTEM_CHANNEL, direction,
+            vocabulary.SYSTEM, vocabulary.SYSTEM, summary, body, _stamp(due_at), digest,
+        ),
+    )
+    ticket.log_count += 1
+    ticket.log_head = digest
+    if ticket.last_action_at is None or at > ticket.last_action_at:
+        ticket.last_action_at = at
+    ticket.version += 1
+    return cursor.lastrowid, fields["seq"]
+
+
+def _close(store: Store, ticket: Ticket, note: str, now: datetime) -> None:
+    """The status change to Closed, by ``system``, as ``Store._set_status(..., by_system=True)`` makes it."""
+    old = ticket.status
+    entry_id, _ = _append(
+        store, ticket, kind="status", direction="internal",
+        summary=f"Status: {status_of(old).label} → {Status.CLOSED.label}", body=note, at=now,
+    )
+    store.db.execute_sql(
+        _INSERT_STATUS_CHANGE, (ticket.id, entry_id, _stamp(now), old, Status.CLOSED.slug, vocabulary.SYSTEM, note)
+    )
+    store._status_fields(ticket, Status.CLOSED, now)
 
 
 def _days_left(until: datetime, now: datetime) -> int:
@@ -185,25 +293,30 @@ def _days(span: timedelta) -> str:
     return str(int(days)) if days == int(days) else f"{days:g}"
 
 
-def _apply(store: Store, ticket: Ticket, status: Status, action: timers.TimerAction, now: datetime) -> dict:
+def _fill(store: Store, template: str, values: dict) -> str:
+    try:
+        return store.config.templates[template].format(**values)
+    except (KeyError, IndexError, ValueError, AttributeError) as err:  # config checks this; a last guard
+        raise DeskError(f"config: templates.{template} cannot be filled in ({err})") from None
+
+
+def _apply(store: Store, row: _TicketRow, status: Status, action: timers.TimerAction, now: datetime) -> dict:
     """Write one action: its log entry, its TimerEvent (the exactly-once key), its outbox message."""
+    ticket = row.ticket
     policy = store.config.timers
     period = ticket.period_started_at
     party = WAITED_ON_PARTY.get(status, "buyer")  # Resolved: the customer is told
-    values = {
-        "case_number": ticket.case_number,
-        "subject": ticket.subject,
-        "party": party,
-    }
-    recipient = party
+    values = {"case_number": ticket.case_number, "subject": ticket.subject, "party": party}
     note = ""
+    mail_subject = None
+    direction = "out"
     if action.action in ("reminder", "reminder_skipped"):
         close_at = period + policy.waiting_close_after
         values.update(days_left=_days_left(close_at, now), days=_days(policy.waiting_close_after))
         of = f"{action.slot} of {policy.max_reminders}"
         if action.action == "reminder":
             summary = f"Reminder {of} sent to the {party}"
-            body = store.config.templates["reminder"].format(**values)
+            body = _fill(store, "reminder", values)
             mail_subject = f"[{ticket.case_number}] Reminder: {ticket.subject}"
         else:
             closing = now >= close_at
@@ -213,82 +326,52 @@ def _apply(store: Store, ticket: Ticket, status: Status, action: timers.TimerAct
             body = f"Due {format_when(action.due_at)}; no sweep ran until " + (
                 "the close was due." if closing else "a later reminder was due."
             )
-            mail_subject = None
-        direction = "out" if action.action == "reminder" else "internal"
+            direction = "internal"
     elif action.action == "auto_close":
         values.update(days_left=0, days=_days(policy.waiting_close_after))
         summary = f"Closed after {values['days']} days without an answer from the {party}; {party} told"
-        body = store.config.templates["auto_close"].format(**values)
+        body = _fill(store, "auto_close", values)
         mail_subject = f"[{ticket.case_number}] Closed: {ticket.subject}"
-        direction = "out"
         note = f"No answer from the {party} in {values['days']} days"
     elif action.action == "resolved_close":
         values.update(days_left=0, days=_days(policy.resolved_close_after))
         summary = f"Closed for good {values['days']} days after it was resolved; {party} told"
-        body = store.config.templates["resolved_close"].format(**values)
+        body = _fill(store, "resolved_close", values)
         mail_subject = f"[{ticket.case_number}] Closed: {ticket.subject}"
-        direction = "out"
         note = f"Resolved {values['days']} days ago without disagreement"
     else:  # pragma: no cover - plan_timers only makes the four kinds above
         raise ValueError(action.action)
-    entry = store._append(
-        ticket,
-        kind=action.action,
-        channel=vocabulary.SYSTEM_CHANNEL,
-        direction=direction,
-        sender=vocabulary.SYSTEM,
-        summary=summary,
-        body=body,
-        at=now,
+    entry_id, seq = _append(
+        store, ticket, kind=action.action, direction=direction, summary=summary, body=body, at=now,
         due_at=action.due_at,
-        agent=vocabulary.SYSTEM,
     )
     outcome = {"reminder": "sent", "reminder_skipped": "skipped"}.get(action.action, "closed")
     event_action = "reminder" if action.action == "reminder_skipped" else action.action
-    inserted = (
-        TimerEvent.insert(
-            ticket=ticket.id,
-            action=event_action,
-            period_started_at=period,
-            slot=action.slot,
-            due_at=action.due_at,
-            applied_at=now,
-            outcome=outcome,
-            entry=entry.id,
-        )
-        .on_conflict_ignore()
-        .execute()
+    cursor = store.db.execute_sql(
+        _INSERT_EVENT,
+        (ticket.id, event_action, _stamp(period), action.slot, _stamp(action.due_at), _stamp(now), outcome, entry_id),
     )
-    if not _row_was_inserted(store, inserted):
+    if cursor.rowcount != 1:  # the unique key (ticket, action, period, slot) already holds this one
         raise _AlreadyAppliedError()
+    event_id = cursor.lastrowid
     message_id = None
     if mail_subject is not None:
-        message_id = OutboxMessage.insert(
-            ticket=ticket.id,
-            timer_event=inserted,
-            recipient=recipient,
-            address=ticket.email if recipient == "buyer" else None,
-            case_number=ticket.case_number,
-            subject=mail_subject,
-            body=body,
-            created_at=now,
-        ).execute()
+        address = ticket.email if party == "buyer" else None
+        message_id = store.db.execute_sql(
+            _INSERT_OUTBOX,
+            (ticket.id, event_id, party, address, ticket.case_number, mail_subject, body, _stamp(now)),
+        ).lastrowid
     if action.action in ("auto_close", "resolved_close"):
-        store._set_status(ticket, Status.CLOSED, note, by_system=True)
+        _close(store, ticket, note, now)
     return {
         "case_number": ticket.case_number,
         "action": action.action,
         "slot": action.slot,
         "due_at": iso(action.due_at),
         "applied_at": iso(now),
-        "entry": entry.seq,
+        "entry": seq,
         "outbox": message_id,
     }
-
-
-def _row_was_inserted(store: Store, rowid) -> bool:
-    """INSERT OR IGNORE leaves ``changes()`` at 0 when the unique key already existed."""
-    return bool(rowid) and store.db.execute_sql("SELECT changes()").fetchone()[0] == 1
 
 
 # -- the outbox the sweep fills ------------------------------------------------------------------

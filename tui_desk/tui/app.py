@@ -97,7 +97,6 @@ class DeskApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {GoToCase}
     BINDINGS = [
-        Binding("ctrl+p", "command_palette", "Palette", id="app.palette"),
         Binding("question_mark", "help", "Help", id="app.help"),
     ]
 

@@ -125,7 +125,7 @@ class DetailScreen(Screen):
         self.query_one("#head", Static).update(head)
 
         def row(label: str, value: str | None) -> Content:
-            return Content.assemble((f"{label:<9}", "$text-muted"), printable(value or "—", one_line=True))
+            return Content.assemble((f"{label:<10}", "$text-muted"), printable(value or "—", one_line=True))
 
         customer = t.customer + (f" <{t.email}>" if t.email else "")
         refund = ""
@@ -162,10 +162,9 @@ class DetailScreen(Screen):
             dates.append(row("Resolved", format_when(t.resolved_at, tz)))
         if t.closed_at:
             dates.append(row("Closed", format_when(t.closed_at, tz)))
-        timer = Content.assemble(("Timer    ", "$text-muted"), timer_text(t, config, now))
+        dates.append(row("Timer", timer_text(t, config, now)))
         if due is not None and due.at < now:
-            timer = timer + Content.styled(f"  overdue: {due.text(now)}", "bold $error")
-        dates.append(timer)
+            dates.append(Content.assemble(("Overdue   ", "$text-muted"), (due.text(now), "bold $error")))
         self.query_one("#dates", Static).update(Content("\n").join(dates))
 
     # -- actions ----------------------------------------------------------------------------

@@ -104,7 +104,7 @@ class LogEntryScreen(Screen):
             yield from _row("Summary", Input(placeholder="one line: what happened (required)", compact=True,
                                              id="summary"), "summary")
             yield from _row("Content", TextArea(compact=True, id="body", soft_wrap=True), "body")
-            yield from _row("Files", Input(placeholder="paths, space-separated (Tab/→ completes)", compact=True,
+            yield from _row("Files", Input(placeholder="paths, space-separated (→ completes)", compact=True,
                                            suggester=PathSuggester(), id="attachments"), "attachments")
             yield from _row("Follow-up", Input(placeholder="promised by (+2d, tomorrow 9:00)", compact=True,
                                                id="follow_up"), "follow_up")
@@ -218,6 +218,9 @@ class LogEntryScreen(Screen):
     def on_input_changed(self, event: Input.Changed) -> None:
         self._clear_error(event.input.id)
         self._changed()
+
+    def on_input_submitted(self, _: Input.Submitted) -> None:
+        self.focus_next()  # Enter moves on, like Tab; Ctrl+S saves
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self._clear_error(event.select.id)

@@ -67,7 +67,7 @@ class QueueScreen(Screen):
         self.table.sort_key = "due"
         self.query_one("#title", Static).update(
             Content.assemble(("tui-desk", "bold"), "  queue  ·  agent ", (printable(self.app.agent), "bold"),
-                             "  ·  ", printable(str(self.app.store.path), one_line=True))
+                             "  ·  ", printable(self.app.store.path.name, one_line=True))
         )
         self.table.focus()
         self.reload()
@@ -138,7 +138,7 @@ class QueueScreen(Screen):
 
     def _show_status(self) -> None:
         table = self.table
-        shown = "…" if self.total is None else f"{self.total:,} tickets"
+        shown = "…" if self.total is None else f"{self.total:,} ticket{'s' if self.total != 1 else ''}"
         order = "descending" if table.descending else "ascending"
         parts = [f"{self.view.title}: {shown}", f"sorted by {table.sort_key.replace('_', ' ')} ({order})"]
         if self.search:

@@ -1,0 +1,375 @@
+"""Pilot tests of the console's flows on a real store in tmp_path, with a fixed clock."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import html
+import json
+import re
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Select, TextArea
+
+from tests.conftest import NOW, TUI_DESK
+from tui_desk.demo import build_demo
+from tui_desk.domain.clock import FixedClock
+from tui_desk.domain.statuses import Status
+from tui_desk.store import Store
+from tui_desk.store.operations import TicketFilter
+from tui_desk.tui.app import DeskApp
+from tui_desk.tui.screens.detail import DetailScreen
+from tui_desk.tui.screens.dialogs import ChoiceDialog, StatusDialog
+from tui_desk.tui.screens.log_entry import LogEntryScreen
+from tui_desk.tui.screens.queue import QueueScreen
+
+MARKUP = "[bold]Refund[/bold] [@click=app.quit]now[/] \x1b[31mred"
+
+
+@pytest.fixture
+def desk(tmp_path) -> Store:
+    """A 40-ticket demo store plus one ticket whose subject is full of markup and escapes."""
+    path = tmp_path / "desk.db"
+    build_demo(path, tickets=40, seed=11, clock=FixedClock(NOW), progress=False)
+    store = Store(path, clock=FixedClock(NOW), agent="ana")
+    store.create_ticket(customer="[red]Mallory[/red]", subject=MARKUP, email="m@example.com", order_id="ORD-1")
+    yield store
+    store.close()
+
+
+def sync(test):
+    """Run an async Pilot test with asyncio.run (no pytest async plugin needed)."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        return asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+async def settle(pilot, rounds: int = 4) -> None:
+    """Let database workers finish and their results paint."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def screen_text(app: DeskApp) -> str:
+    """What the terminal shows, as plain text (from the SVG screenshot)."""
+    svg = app.export_screenshot()
+    return html.unescape("".join(re.findall(r"<text [^>]*>(.*?)</text>", svg))).replace("\xa0", " ")
+
+
+def app_for(store: Store, **kw) -> DeskApp:
+    return DeskApp(store, timers=False, **kw)
+
+
+
+@sync
+async def test_triage_search_view_assign_and_bulk_status(desk):
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        table = queue.table
+        open_count = desk.count_tickets(TicketFilter(statuses=[s for s in Status if s is not Status.CLOSED]))
+        assert table.total == open_count
+        assert queue.counts["open"] == open_count
+
+        # live search: the markup ticket by a word of its customer name
+        await pilot.press("slash", *"mallory")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert table.total == 1
+        assert table.current.customer == "[red]Mallory[/red]"
+        await pilot.press("escape", "escape")  # clear the box, back to the table
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert table.total == open_count and table.has_focus
+
+        # view switch: Closed
+        await pilot.press("6")
+        await settle(pilot)
+        closed = desk.count_tickets(TicketFilter(statuses=[Status.CLOSED]))
+        assert table.total == closed and all(
+            table.row_at(i).status is Status.CLOSED for i in range(min(closed, 20))
+        )
+
+        # assign to me from the Unassigned view
+        await pilot.press("2")
+        await settle(pilot)
+        case = table.current.case_number
+        await pilot.press("a")
+        await settle(pilot)
+        assert desk.get(case).assignee == "ana"
+
+        # bulk: mark two rows in All open, move both to L1 in progress
+        await pilot.press("5")
+        await settle(pilot)
+        marked = []
+        for _ in range(2):
+            marked.append(table.current)
+            await pilot.press("space")
+        assert len(table.marked) == 2
+        await pilot.press("s")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, StatusDialog) and dialog.current is None
+        target = next(i for i, s in enumerate(dialog.targets) if s is Status.L2)
+        dialog.query_one("OptionList").highlighted = target
+        await pilot.press("enter")
+        await settle(pilot)
+        for row in marked:
+            assert desk.get(row.case_number).status == Status.L2.slug
+        assert not table.marked
+
+
+@sync
+async def test_open_ticket_shows_fields_and_timeline(desk):
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(case)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        assert len(screen.view.entries) == len(desk.entries(desk.get(case)))
+        text = screen_text(app)
+        assert case in text and "Timer" in text and "Opened" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+
+
+@sync
+async def test_closed_ticket_is_read_only(desk):
+    case = desk.list_tickets(TicketFilter(statuses=[Status.CLOSED]), limit=1)[0].case_number
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(case)
+        await settle(pilot)
+        before = desk.get(case).version
+        for key in ("l", "s", "a", "t", "e"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, DetailScreen), key
+        assert desk.get(case).version == before
+        assert "read-only" in screen_text(app)
+
+
+async def fill(pilot, screen: LogEntryScreen, **values) -> None:
+    for name, value in values.items():
+        widget = screen.query_one(f"#{name}")
+        if isinstance(widget, Input):
+            widget.focus()
+            widget.value = value
+        elif isinstance(widget, TextArea):
+            widget.text = value
+        elif isinstance(widget, Select):
+            widget.value = value
+    await pilot.pause()
+
+
+@sync
+async def test_log_entry_with_attachment_and_status_change(desk, tmp_path):
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    proof = tmp_path / "proof of postage.pdf"
+    proof.write_bytes(b"%PDF-1.4 proof")
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_log_entry(case)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, LogEntryScreen)
+        await pilot.press(*"Asked buyer for photos")
+        await fill(pilot, screen, channel="email", direction="out", body="Could you send photos?\nThanks",
+                   attachments=f"'{proof}'", follow_up="+2d", status="waiting-buyer")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, LogEntryScreen)
+    ticket = desk.get(case)
+    assert ticket.status == Status.WAITING_BUYER.slug
+    entry = [e for e in desk.entries(ticket) if e.kind == "message"][-1]
+    assert entry.summary == "Asked buyer for photos" and entry.direction == "out"
+    assert entry.body == "Could you send photos?\nThanks"
+    assert [(a.name, a.size) for a in entry.attachment_list] == [("proof of postage.pdf", 14)]
+    assert desk.load_draft(case) is None
+
+
+@sync
+async def test_blank_summary_is_refused_at_its_field(desk):
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    before = desk.get(case).log_count
+    app = app_for(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_log_entry(case)
+        await settle(pilot)
+        screen = app.screen
+        await fill(pilot, screen, summary="   ", body="typed content stays", start="yesterday 25:00")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "required" in str(screen.query_one("#error-summary").render())
+        assert "cannot read" in str(screen.query_one("#error-start").render())
+        assert screen.query_one("#body", TextArea).text == "typed content stays"
+    assert desk.get(case).log_count == before
+
+
+@sync
+async def test_draft_survives_teardown_and_is_offered_back(desk):
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_log_entry(case)
+        await settle(pilot)
+        await pilot.press(*"Half typed")
+        await fill(pilot, app.screen, body="the customer said…", channel="phone")
+        await pilot.pause(0.6)  # the draft is saved shortly after the last keystroke
+        await settle(pilot)
+    # the app is gone without saving or cancelling; the draft is in the store
+    data, _version = desk.load_draft(case)
+    assert data["summary"] == "Half typed" and data["channel"] == "phone"
+
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(case)
+        await settle(pilot)
+        assert "draft waiting" in screen_text(app)
+        await pilot.press("l")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("enter")  # restore
+        await settle(pilot)
+        screen = app.screen
+        assert screen.query_one("#summary", Input).value == "Half typed"
+        assert screen.query_one("#body", TextArea).text == "the customer said…"
+        assert screen.query_one("#channel", Select).value == "phone"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert desk.entries(desk.get(case))[-1].summary == "Half typed"
+    assert desk.load_draft(case) is None
+
+
+@sync
+async def test_changed_underneath_is_shown_before_saving(desk):
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_log_entry(case)
+        await settle(pilot)
+        await pilot.press(*"My note")
+        # another agent logs meanwhile, through the real command line
+        subprocess.run([TUI_DESK, "--db", str(desk.path), "--agent", "ben", "log", case, "--channel", "phone",
+                        "--summary", "Ben called the buyer"], check=True, capture_output=True,
+                       env={"TUI_DESK_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin"})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        assert any("Ben called the buyer" in line for line in dialog.lines)
+        save = [value for value, _ in dialog.choices].index("save")
+        dialog.query_one("OptionList").highlighted = save
+        await pilot.press("enter")
+        await settle(pilot)
+    summaries = [e.summary for e in desk.entries(desk.get(case))]
+    assert summaries[-2:] == ["Ben called the buyer", "My note"]
+
+
+@sync
+async def test_markup_laden_text_shows_literally(desk):
+    case = desk.list_tickets(TicketFilter(search="mallory"))[0].case_number
+    app = app_for(desk)
+    async with app.run_test(size=(170, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"mallory", "enter")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        shot = screen_text(app)
+        assert "[red]Mallory[/red]" in shot and "[bold]Refund[/bold]" in shot
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.case_number == case
+        shot = screen_text(app)
+        assert "[bold]Refund[/bold] [@click=app.quit]now[/]" in shot
+        assert "\\x1b[31mred" in shot  # the escape byte is shown, not obeyed
+        assert app.is_running  # the @click=app.quit text did not quit
+
+
+@sync
+async def test_changes_by_the_cli_appear_without_refresh(desk):
+    case = desk.list_tickets(TicketFilter(search="mallory"))[0].case_number
+    app = DeskApp(desk, timers=False, poll_interval=0.2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(case)
+        await settle(pilot)
+        before = len(app.screen.view.entries)
+        subprocess.run([TUI_DESK, "--db", str(desk.path), "--agent", "ben", "assign", case, "ben"], check=True,
+                       capture_output=True, env={"TUI_DESK_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin"})
+        for _ in range(20):
+            await pilot.pause(0.1)
+            await settle(pilot, 1)
+            if len(app.screen.view.entries) > before:
+                break
+        assert len(app.screen.view.entries) == before + 1
+        assert app.screen.ticket.assignee == "ben"
+
+
+@sync
+async def test_locked_store_warns_and_keeps_running(desk):
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    blocker = sqlite3.connect(desk.path, timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        app = app_for(desk)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert app.screen.table.total > 0  # reading still works under a write lock (WAL)
+            app.screen.table.cursor = 0
+            app.screen.query_one("#search", Input).value = ""
+            await pilot.press("a")
+            for _ in range(60):
+                await pilot.pause(0.25)
+                if app._notifications:
+                    break
+            messages = [n.message for n in app._notifications]
+            assert any("busy" in m or "locked" in m for m in messages), messages
+            assert app.is_running
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert desk.get(case).version >= 1
+
+
+@sync
+async def test_palette_goes_to_case_and_theme_persists(desk, isolated_env):
+    case = desk.list_tickets(TicketFilter(search="mallory"))[0].case_number
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*case[-5:])
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.case_number == case
+        app.theme = "nord"
+        await pilot.pause()
+    state = json.loads(Path(isolated_env / ".local/state/tui-desk/console.json").read_text())
+    assert state["theme"] == "nord"
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.theme == "nord"

@@ -205,3 +205,51 @@ async def test_moving_between_supervisor_screens(store, clock, desk):
         await settle(pilot)
         assert type(app.screen).__name__ == "OverdueScreen"
         assert len(app.screen_stack) == 2  # switched, not piled up
+
+
+def test_exactly_due_is_at_risk_not_breached(store, clock):
+    clock.set(NOW - timedelta(hours=8))
+    case = store.create_ticket(customer="Edge", subject="On the dot").case_number  # response due exactly now
+    sections = {s.key: s for s in overdue(store, NOW)}
+    assert [r.case_number for r in sections["at_risk"].rows] == [case]
+    assert sections["breached"].rows == []
+    later = {s.key: s for s in overdue(store, NOW + timedelta(seconds=1))}
+    assert [r.case_number for r in later["breached"].rows] == [case]
+
+
+def test_tickets_with_due_times_but_no_risk_times_still_show(store, clock):
+    """As an import may leave them: the panel falls back to the due times."""
+    from tui_desk.store.models import Ticket
+
+    case = store.create_ticket(customer="Old", subject="Imported").case_number
+    with store.writing():
+        Ticket.update(
+            sla_response_risk_at=None,
+            sla_resolution_risk_at=None,
+            sla_response_due_at=NOW - timedelta(hours=1),
+        ).where(Ticket.case_number == case).execute()
+    sections = {s.key: s for s in overdue(store, NOW)}
+    assert [(r.case_number, r.what) for r in sections["breached"].rows] == [(case, "response")]
+
+
+def test_charts_read_on_a_linux_console(monkeypatch):
+    from tui_desk.tui.screens.supervisor_charts import bar, plain_glyphs, sparkline
+
+    assert (
+        sparkline([0, 1, 2, 4, 8], plain=False) == "▁▂▃▅█"
+    )  # 8 levels: 1, 2, 4 of 8 -> levels 1, 2, 4 (3.5 rounds to 4)
+    assert sparkline([0, 1, 2, 4, 8], plain=True) == " .-+@"
+    assert sparkline([0, 0], plain=False) == "▁▁"
+    assert bar(5, 10, 10, plain=False) == "█████"
+    assert bar(1, 40, 10, plain=False) == "▌"  # any non-zero value shows
+    assert bar(10, 10, 4, plain=True) == "####"
+    assert bar(0, 10, 4, plain=False) == ""
+    monkeypatch.setenv("TERM", "linux")
+    assert plain_glyphs()
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_CTYPE", raising=False)
+    assert not plain_glyphs()
+    monkeypatch.setenv("LANG", "C")
+    assert plain_glyphs()

@@ -85,13 +85,18 @@ def _row(t: Ticket, due_at: datetime, what: str, now: datetime) -> OverdueRow:
 
 
 def _sla_due(t: Ticket, now: datetime, *, risk: bool) -> tuple[datetime, str] | None:
-    """The most pressing SLA clock of an open ticket that is past its due (or risk) time."""
+    """The most pressing SLA clock of an open ticket past its due time (breached) or its risk time."""
+
+    def passed(mark: datetime | None) -> bool:
+        # At risk from the risk time on; breached only once the due time is past, as domain/sla.py says.
+        return mark is not None and (mark <= now if risk else mark < now)
+
     found = []
-    response_mark = t.sla_response_risk_at if risk else t.sla_response_due_at
-    if t.first_response_at is None and response_mark is not None and response_mark <= now:
+    response_mark = (t.sla_response_risk_at or t.sla_response_due_at) if risk else t.sla_response_due_at
+    if t.first_response_at is None and passed(response_mark):
         found.append((t.sla_response_due_at, "response"))
-    resolution_mark = t.sla_resolution_risk_at if risk else t.sla_resolution_due_at
-    if resolution_mark is not None and resolution_mark <= now:
+    resolution_mark = (t.sla_resolution_risk_at or t.sla_resolution_due_at) if risk else t.sla_resolution_due_at
+    if passed(resolution_mark):
         found.append((t.sla_resolution_due_at, "resolution"))
     return min(found) if found else None
 
@@ -110,8 +115,13 @@ def overdue(store, now: datetime | None = None, *, limit: int | None = ROW_LIMIT
         pressing = Ticket.select().where(
             is_open
             & (
-                (Ticket.first_response_at.is_null() & (Ticket.sla_response_risk_at <= now))
+                (
+                    Ticket.first_response_at.is_null()
+                    & ((Ticket.sla_response_risk_at <= now) | (Ticket.sla_response_due_at <= now))
+                )
                 | (Ticket.sla_resolution_risk_at <= now)
+                # Imported tickets may carry due times without the risk times computed here.
+                | (Ticket.sla_resolution_due_at <= now)
             )
         )
         for t in pressing:

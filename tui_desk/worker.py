@@ -10,8 +10,10 @@ word: a second attempt at the same action is rolled back as a no-op instead of t
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import peewee as pw
@@ -60,6 +62,12 @@ class SweepResult:
             parts.append(f"{self.closed} ticket{'s' if self.closed != 1 else ''} closed")
         return ", ".join(parts)
 
+    def add(self, other: SweepResult) -> None:
+        for name in ("reminders", "skipped", "auto_closed", "resolved_closed", "duplicates"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.touched.extend(other.touched)
+        self.actions.extend(other.actions)
+
     def as_dict(self) -> dict:
         return {
             "at": iso(self.at),
@@ -72,6 +80,9 @@ class SweepResult:
             "actions": list(self.actions),
             "summary": self.summary(),
         }
+
+
+BATCH_SECONDS = 0.05  # the longest a sweep holds the write lock at a time
 
 
 class _AlreadyAppliedError(Exception):
@@ -117,12 +128,23 @@ def sweep_timers(store: Store, now: datetime | None = None) -> SweepResult:
     if store.read_only:
         raise DeskError(f"the store {store.path} is open read-only; the sweep changes tickets, so it cannot run")
     result = SweepResult(at=now)
-    # One connection for the whole sweep (contexts nest), one write transaction per ticket, so a
-    # console typing into the same store waits at most for one ticket's actions.
+    due = due_ticket_ids(store, now)
+    # One connection for the whole sweep (contexts nest). Tickets go in short write transactions of
+    # at most BATCH_SECONDS each: a console typing into the same store waits at most that long, and
+    # a thousand due tickets do not pay a thousand commits (each flushes the WAL and the search index).
+    # Every ticket's actions are whole inside one transaction, in a savepoint of their own.
     with store.reading():
-        for ticket_id in due_ticket_ids(store, now):
+        position = 0
+        while position < len(due):
+            batch = SweepResult()
             with sqlite.write_transaction(store.db):
-                _sweep_ticket(store, ticket_id, now, result)
+                deadline = time.monotonic() + BATCH_SECONDS
+                while position < len(due):
+                    _sweep_ticket(store, due[position], now, batch)
+                    position += 1
+                    if time.monotonic() >= deadline:
+                        break
+            result.add(batch)  # counted once committed, so a failed batch reports nothing it undid
     return result
 
 
@@ -207,34 +229,42 @@ _INSERT_STATUS_CHANGE = (
 _stamp = UTCDateTimeField().db_value
 
 
-class _TicketRow:
-    """A ticket read with one plain SELECT, as a model instance; ``write`` updates only what changed."""
+def _execute(store: Store, sql: str, params: tuple | list = ()):
+    """Run a fixed statement on this thread's connection (errors reach ``Store._errors`` as sqlite3's own)."""
+    return store.db.connection().execute(sql, params)
 
-    def __init__(self, ticket: Ticket, original: dict) -> None:
+
+class _TicketRow:
+    """A ticket read with one plain SELECT; ``write`` updates only the columns that changed.
+
+    ``ticket`` is a plain namespace with the model's attribute names and Python values, which is all
+    ``Store._status_fields`` and the SLA helpers read and set.
+    """
+
+    def __init__(self, ticket: SimpleNamespace, original: dict) -> None:
         self.ticket = ticket
         self.original = original
 
     @classmethod
     def read(cls, store: Store, ticket_id: int) -> _TicketRow | None:
-        raw = store.db.execute_sql(_SELECT_TICKET, (ticket_id,)).fetchone()
+        raw = _execute(store, _SELECT_TICKET, (ticket_id,)).fetchone()
         if raw is None:
             return None
         values = {f.name: f.python_value(v) for f, v in zip(_TICKET_FIELDS, raw, strict=True)}
-        return cls(Ticket(**values), values)
+        return cls(SimpleNamespace(**values), values)
 
     def write(self, store: Store) -> None:
-        changed = [
-            f for f in _TICKET_FIELDS if getattr(self.ticket, f.name) != self.original[f.name] and f.name != "id"
-        ]
+        now = vars(self.ticket)
+        changed = [f for f in _TICKET_FIELDS if now[f.name] != self.original[f.name] and f.name != "id"]
         if not changed:
             return
         # Only the changed columns: an UPDATE naming the searchable columns would re-index the ticket.
         sql = "UPDATE ticket SET {} WHERE id = ?".format(", ".join(f'"{f.column_name}" = ?' for f in changed))
-        store.db.execute_sql(sql, [f.db_value(getattr(self.ticket, f.name)) for f in changed] + [self.ticket.id])
-        self.original.update({f.name: getattr(self.ticket, f.name) for f in changed})
+        _execute(store, sql, [f.db_value(now[f.name]) for f in changed] + [self.ticket.id])
+        self.original.update({f.name: now[f.name] for f in changed})
 
 
-def _append(store: Store, ticket: Ticket, *, kind: str, direction: str, summary: str, body: str,
+def _append(store: Store, ticket: SimpleNamespace, *, kind: str, direction: str, summary: str, body: str,
             at: datetime, due_at: datetime | None = None) -> tuple[int, int]:
     """A ``system`` entry chained exactly as ``Store._append`` chains one; returns (id, seq)."""
     fields = dict(
@@ -254,12 +284,16 @@ def _append(store: Store, ticket: Ticket, *, kind: str, direction: str, summary:
         corrects_seq=None,
         due_at=due_at,
     )
+    # The digest covers instants as the store's text (what ``iso_micro`` makes), so stamp them once.
+    at_text, due_text = _stamp(at), _stamp(due_at)
+    fields.update(at=at_text, logged_at=at_text, due_at=due_text)
     digest = entry_digest(ticket.log_head, fields, [])
-    cursor = store.db.execute_sql(
+    cursor = _execute(
+        store,
         _INSERT_ENTRY,
         (
-            ticket.id, fields["seq"], kind, _stamp(at), _stamp(at), vocabulary.SYSTEM_CHANNEL, direction,
-            vocabulary.SYSTEM, vocabulary.SYSTEM, summary, body, _stamp(due_at), digest,
+            ticket.id, fields["seq"], kind, at_text, at_text, vocabulary.SYSTEM_CHANNEL, direction,
+            vocabulary.SYSTEM, vocabulary.SYSTEM, summary, body, due_text, digest,
         ),
     )
     ticket.log_count += 1
@@ -270,14 +304,15 @@ def _append(store: Store, ticket: Ticket, *, kind: str, direction: str, summary:
     return cursor.lastrowid, fields["seq"]
 
 
-def _close(store: Store, ticket: Ticket, note: str, now: datetime) -> None:
+def _close(store: Store, ticket: SimpleNamespace, note: str, now: datetime) -> None:
     """The status change to Closed, by ``system``, as ``Store._set_status(..., by_system=True)`` makes it."""
     old = ticket.status
     entry_id, _ = _append(
         store, ticket, kind="status", direction="internal",
         summary=f"Status: {status_of(old).label} → {Status.CLOSED.label}", body=note, at=now,
     )
-    store.db.execute_sql(
+    _execute(
+        store,
         _INSERT_STATUS_CHANGE, (ticket.id, entry_id, _stamp(now), old, Status.CLOSED.slug, vocabulary.SYSTEM, note)
     )
     store._status_fields(ticket, Status.CLOSED, now)
@@ -347,7 +382,8 @@ def _apply(store: Store, row: _TicketRow, status: Status, action: timers.TimerAc
     )
     outcome = {"reminder": "sent", "reminder_skipped": "skipped"}.get(action.action, "closed")
     event_action = "reminder" if action.action == "reminder_skipped" else action.action
-    cursor = store.db.execute_sql(
+    cursor = _execute(
+        store,
         _INSERT_EVENT,
         (ticket.id, event_action, _stamp(period), action.slot, _stamp(action.due_at), _stamp(now), outcome, entry_id),
     )
@@ -357,7 +393,8 @@ def _apply(store: Store, row: _TicketRow, status: Status, action: timers.TimerAc
     message_id = None
     if mail_subject is not None:
         address = ticket.email if party == "buyer" else None
-        message_id = store.db.execute_sql(
+        message_id = _execute(
+            store,
             _INSERT_OUTBOX,
             (ticket.id, event_id, party, address, ticket.case_number, mail_subject, body, _stamp(now)),
         ).lastrowid

@@ -16,6 +16,22 @@ from tui_desk.store.models import Ticket
 OPEN_SLUGS = [s.slug for s in Status if s.is_open]
 WAITING_SLUGS = [Status.WAITING_BUYER.slug, Status.WAITING_SELLER.slug]
 ROW_LIMIT = 500  # per section: the count still says how many there are
+PANEL_COLUMNS = (
+    Ticket.id,
+    Ticket.case_number,
+    Ticket.customer,
+    Ticket.status,
+    Ticket.assignee,
+    Ticket.priority,
+    Ticket.first_response_at,
+    Ticket.follow_up_at,
+    Ticket.period_started_at,
+    Ticket.last_action_at,
+    Ticket.sla_response_due_at,
+    Ticket.sla_response_risk_at,
+    Ticket.sla_resolution_due_at,
+    Ticket.sla_resolution_risk_at,
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +86,7 @@ SECTION_TITLES = {
 }
 
 
-def _row(t: Ticket, due_at: datetime, what: str, now: datetime) -> OverdueRow:
+def _row(t, due_at: datetime, what: str, now: datetime) -> OverdueRow:
     return OverdueRow(
         ticket_id=t.id,
         case_number=t.case_number,
@@ -84,7 +100,7 @@ def _row(t: Ticket, due_at: datetime, what: str, now: datetime) -> OverdueRow:
     )
 
 
-def _sla_due(t: Ticket, now: datetime, *, risk: bool) -> tuple[datetime, str] | None:
+def _sla_due(t, now: datetime, *, risk: bool) -> tuple[datetime, str] | None:
     """The most pressing SLA clock of an open ticket past its due time (breached) or its risk time."""
 
     def passed(mark: datetime | None) -> bool:
@@ -110,9 +126,14 @@ def overdue(store, now: datetime | None = None, *, limit: int | None = ROW_LIMIT
     sections["idle"].title = f"No action for {policy.no_action_days} days"
     sections["closing"].title = f"Waiting, auto-closing within {policy.closing_soon_days} days"
     is_open = Ticket.status.in_(OPEN_SLUGS)
+
+    def select():
+        # Only the columns the panel uses: building full Ticket rows for thousands of late tickets is slow.
+        return Ticket.select(*PANEL_COLUMNS).namedtuples()
+
     with store.reading():
         # Risk times come before due times, so "risk passed" selects breached and at-risk tickets at once.
-        pressing = Ticket.select().where(
+        pressing = select().where(
             is_open
             & (
                 (
@@ -132,15 +153,15 @@ def overdue(store, now: datetime | None = None, *, limit: int | None = ROW_LIMIT
                 at_risk = _sla_due(t, now, risk=True)
                 if at_risk:
                     sections["at_risk"].rows.append(_row(t, *at_risk, now))
-        missed = Ticket.select().where((Ticket.status != Status.CLOSED.slug) & (Ticket.follow_up_at < now))
+        missed = select().where((Ticket.status != Status.CLOSED.slug) & (Ticket.follow_up_at < now))
         for t in missed:
             sections["follow_up"].rows.append(_row(t, t.follow_up_at, "follow-up", now))
         horizon = now + timedelta(days=policy.closing_soon_days) - close_after
-        closing = Ticket.select().where(Ticket.status.in_(WAITING_SLUGS) & (Ticket.period_started_at <= horizon))
+        closing = select().where(Ticket.status.in_(WAITING_SLUGS) & (Ticket.period_started_at <= horizon))
         for t in closing:
             sections["closing"].rows.append(_row(t, t.period_started_at + close_after, "auto-close", now))
         idle_for = timedelta(days=policy.no_action_days)
-        idle = Ticket.select().where(is_open & (Ticket.last_action_at < now - idle_for))
+        idle = select().where(is_open & (Ticket.last_action_at < now - idle_for))
         for t in idle:
             sections["idle"].rows.append(_row(t, t.last_action_at + idle_for, "any action", now))
     for section in sections.values():
@@ -176,42 +197,37 @@ def week_start(at: datetime, tz) -> datetime:
     return datetime.combine(monday, datetime.min.time(), tzinfo=tz).astimezone(to_utc(at).tzinfo)
 
 
-def workload(store, now: datetime | None = None, sections: list[OverdueSection] | None = None) -> list[AgentLoad]:
-    """Per agent: open tickets, overdue ones (SLA breached or a follow-up missed), waiting, resolved this week."""
+def workload(store, now: datetime | None = None) -> list[AgentLoad]:
+    """Per agent: open tickets, overdue ones (SLA breached or a follow-up missed), waiting, resolved this week.
+
+    "Overdue" counts the open tickets in the panel's first and third sections, in one grouped query.
+    """
     now = to_utc(now or store.now())
-    if sections is None or any(s.count > len(s.rows) for s in sections):
-        sections = overdue(store, now, limit=None)
-    late_ids: dict[str | None, set[int]] = {}
-    loads: dict[str | None, AgentLoad] = {}
-
-    def load(agent):
-        return loads.setdefault(agent, AgentLoad(agent))
-
     is_open = Ticket.status.in_(OPEN_SLUGS)
-    with store.reading():
-        for section in sections:
-            if section.key not in ("breached", "follow_up"):
-                continue
-            for row in section.rows:
-                if row.status not in (Status.RESOLVED.label, Status.CLOSED.label):
-                    late_ids.setdefault(row.assignee, set()).add(row.ticket_id)
-        counts = (
-            Ticket.select(
-                Ticket.assignee,
-                pw.fn.sum(pw.Case(None, [(is_open, 1)], 0)).alias("open"),
-                pw.fn.sum(pw.Case(None, [(Ticket.status.in_(WAITING_SLUGS), 1)], 0)).alias("waiting"),
-                pw.fn.sum(pw.Case(None, [(Ticket.resolved_at >= week_start(now, store.config.tz), 1)], 0)).alias(
-                    "resolved"
-                ),
-            )
-            .group_by(Ticket.assignee)
-            .tuples()
+    late = is_open & (
+        (Ticket.first_response_at.is_null() & (Ticket.sla_response_due_at < now))
+        | (Ticket.sla_resolution_due_at < now)
+        | (Ticket.follow_up_at < now)
+    )
+
+    def count(condition):
+        return pw.fn.sum(pw.Case(None, [(condition, 1)], 0))
+
+    query = (
+        Ticket.select(
+            Ticket.assignee,
+            count(is_open),
+            count(late),
+            count(Ticket.status.in_(WAITING_SLUGS)),
+            count(Ticket.resolved_at >= week_start(now, store.config.tz)),
         )
-        for agent, open_, waiting, resolved in counts:
-            if not (open_ or resolved):
-                continue
-            entry = load(agent)
-            entry.open, entry.waiting, entry.resolved_this_week = open_ or 0, waiting or 0, resolved or 0
-    for agent, ids in late_ids.items():
-        load(agent).overdue = len(ids)
-    return sorted(loads.values(), key=lambda a: (a.agent is None, (a.agent or "").lower()))
+        .group_by(Ticket.assignee)
+        .tuples()
+    )
+    with store.reading():
+        loads = [
+            AgentLoad(agent, open_ or 0, late_ or 0, waiting or 0, resolved or 0)
+            for agent, open_, late_, waiting, resolved in query
+            if open_ or resolved
+        ]
+    return sorted(loads, key=lambda a: (a.agent is None, (a.agent or "").lower()))

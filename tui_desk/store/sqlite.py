@@ -47,12 +47,28 @@ def open_database(path: Path, *, read_only: bool = False, create: bool = True) -
                 pass
             except OSError as err:
                 raise DeskError(f"cannot create the store {path}: {err.strerror}") from None
+        elif path.stat().st_size:
+            _refuse_foreign(path)
     if read_only:
         uri = f"file:{path.resolve()}?mode=ro"
         pragmas = {k: v for k, v in PRAGMAS.items() if k not in ("journal_mode",)}
         pragmas["query_only"] = 1
         return pw.SqliteDatabase(uri, pragmas=pragmas, timeout=BUSY_TIMEOUT_S, uri=True, autoconnect=True)
     return pw.SqliteDatabase(str(path), pragmas=PRAGMAS, timeout=BUSY_TIMEOUT_S, autoconnect=True)
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Look read-only before the first pragma: switching to WAL would rewrite another program's file header."""
+    try:
+        con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as err:
+        raise DeskError(explain_error(err, path)) from None
+    if tables and "meta" not in tables:
+        raise DeskError(f"{path} is an SQLite database but not a tui-desk store; it was left untouched")
 
 
 def write_transaction(db: pw.Database):

@@ -15,6 +15,7 @@ from tui_desk.tui.screens.supervisor_charts import bar, sparkline
 from tui_desk.tui.screens.supervisor_nav import SupervisorNav, nav_bindings
 
 BAR_WIDTH = 20
+REFRESH_S = 15.0
 
 
 def _h(value: float | None) -> str:
@@ -117,6 +118,7 @@ class ReportsScreen(SupervisorNav, Screen):
     def __init__(self) -> None:
         super().__init__()
         self._shown: dict | None = None
+        self._pending = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="supervisor-title")
@@ -134,6 +136,13 @@ class ReportsScreen(SupervisorNav, Screen):
         self.reload()
 
     def on_store_changed(self, _: StoreChanged) -> None:
+        # Weekly figures barely move with one change, and a report reads every ticket: fold a busy
+        # stream of changes into one reload per REFRESH_S.
+        if self._pending is None:
+            self._pending = self.set_timer(REFRESH_S, self._refresh)
+
+    def _refresh(self) -> None:
+        self._pending = None
         self.reload()
 
     def reload(self) -> None:

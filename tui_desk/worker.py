@@ -9,11 +9,12 @@ word: a second attempt at the same action is rolled back as a no-op instead of t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import peewee as pw
@@ -128,12 +129,13 @@ def sweep_timers(store: Store, now: datetime | None = None) -> SweepResult:
     if store.read_only:
         raise DeskError(f"the store {store.path} is open read-only; the sweep changes tickets, so it cannot run")
     result = SweepResult(at=now)
-    due = due_ticket_ids(store, now)
-    # One connection for the whole sweep (contexts nest). Tickets go in short write transactions of
-    # at most BATCH_SECONDS each: a console typing into the same store waits at most that long, and
-    # a thousand due tickets do not pay a thousand commits (each flushes the WAL and the search index).
-    # Every ticket's actions are whole inside one transaction, in a savepoint of their own.
+    # One connection for the whole sweep (contexts nest; connecting costs more than an idle sweep's
+    # query). Tickets go in short write transactions of at most BATCH_SECONDS each: a console typing
+    # into the same store waits at most that long, and a thousand due tickets do not pay a thousand
+    # commits (each flushes the WAL and the search index). Every ticket's actions are whole inside
+    # one transaction, in a savepoint of their own.
     with store.reading():
+        due = due_ticket_ids(store, now)
         position = 0
         while position < len(due):
             batch = SweepResult()
@@ -166,7 +168,7 @@ def _sweep_ticket(store: Store, ticket_id: int, now: datetime, result: SweepResu
         return
     applied: list[dict] = []
     try:
-        with store.db.atomic():  # a savepoint: a duplicate rolls back this ticket's work only
+        with _savepoint(store):  # a duplicate rolls back this ticket's work only
             for action in plan.actions:
                 applied.append(_apply(store, row, status, action, now))
             if not plan.closes:
@@ -208,6 +210,7 @@ def _sweep_ticket(store: Store, ticket_id: int, now: datetime, result: SweepResu
 # tests/test_timers.py compares a swept close with a store-made one, column by column.
 
 _TICKET_FIELDS = Ticket._meta.sorted_fields
+_FIELD_NAMES = [f.name for f in _TICKET_FIELDS]
 _SELECT_TICKET = "SELECT {} FROM ticket WHERE id = ?".format(", ".join(f'"{f.column_name}"' for f in _TICKET_FIELDS))
 _INSERT_ENTRY = (
     "INSERT INTO log_entry(ticket_id, seq, kind, at, until, logged_at, channel, direction, sender, sender_name, "
@@ -234,37 +237,74 @@ def _execute(store: Store, sql: str, params: tuple | list = ()):
     return store.db.connection().execute(sql, params)
 
 
-class _TicketRow:
-    """A ticket read with one plain SELECT; ``write`` updates only the columns that changed.
+@contextlib.contextmanager
+def _savepoint(store: Store) -> Iterator[None]:
+    """A savepoint with a fixed name (so SQLite reuses the compiled statements), released or rolled back."""
+    _execute(store, "SAVEPOINT timer_ticket")
+    try:
+        yield
+    except BaseException:
+        _execute(store, "ROLLBACK TO timer_ticket")
+        _execute(store, "RELEASE timer_ticket")
+        raise
+    _execute(store, "RELEASE timer_ticket")
 
-    ``ticket`` is a plain namespace with the model's attribute names and Python values, which is all
-    ``Store._status_fields`` and the SLA helpers read and set.
+
+_FIELDS_BY_NAME = {f.name: f for f in _TICKET_FIELDS}
+
+
+class _LazyTicket:
+    """A ticket's row with the model's attribute names; a column becomes a Python value when first read.
+
+    Reminders read a dozen of the ticket's forty columns; closes (``Store._status_fields`` and the SLA
+    helpers) read and set more. Anything set is an ordinary attribute.
     """
 
-    def __init__(self, ticket: SimpleNamespace, original: dict) -> None:
+    def __init__(self, raw: dict) -> None:
+        self.__dict__["_raw"] = raw
+
+    def __getattr__(self, name: str):
+        try:
+            field = _FIELDS_BY_NAME[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        value = field.python_value(self._raw[name])
+        self.__dict__[name] = value
+        return value
+
+
+class _TicketRow:
+    """A ticket read with one plain SELECT; ``write`` updates only the columns that changed."""
+
+    def __init__(self, ticket: _LazyTicket) -> None:
         self.ticket = ticket
-        self.original = original
 
     @classmethod
     def read(cls, store: Store, ticket_id: int) -> _TicketRow | None:
         raw = _execute(store, _SELECT_TICKET, (ticket_id,)).fetchone()
         if raw is None:
             return None
-        values = {f.name: f.python_value(v) for f, v in zip(_TICKET_FIELDS, raw, strict=True)}
-        return cls(SimpleNamespace(**values), values)
+        return cls(_LazyTicket(dict(zip(_FIELD_NAMES, raw, strict=True))))
 
     def write(self, store: Store) -> None:
-        now = vars(self.ticket)
-        changed = [f for f in _TICKET_FIELDS if now[f.name] != self.original[f.name] and f.name != "id"]
+        raw = self.ticket._raw
+        changed = []
+        for name, value in vars(self.ticket).items():
+            if name == "_raw" or name == "id":
+                continue
+            field = _FIELDS_BY_NAME[name]
+            stored = field.db_value(value)
+            if stored != raw[name]:
+                changed.append((field, stored))
         if not changed:
             return
         # Only the changed columns: an UPDATE naming the searchable columns would re-index the ticket.
-        sql = "UPDATE ticket SET {} WHERE id = ?".format(", ".join(f'"{f.column_name}" = ?' for f in changed))
-        _execute(store, sql, [f.db_value(now[f.name]) for f in changed] + [self.ticket.id])
-        self.original.update({f.name: now[f.name] for f in changed})
+        sql = "UPDATE ticket SET {} WHERE id = ?".format(", ".join(f'"{f.column_name}" = ?' for f, _ in changed))
+        _execute(store, sql, [stored for _, stored in changed] + [self.ticket.id])
+        raw.update({f.name: stored for f, stored in changed})
 
 
-def _append(store: Store, ticket: SimpleNamespace, *, kind: str, direction: str, summary: str, body: str,
+def _append(store: Store, ticket: _LazyTicket, *, kind: str, direction: str, summary: str, body: str,
             at: datetime, due_at: datetime | None = None) -> tuple[int, int]:
     """A ``system`` entry chained exactly as ``Store._append`` chains one; returns (id, seq)."""
     fields = dict(
@@ -304,7 +344,7 @@ def _append(store: Store, ticket: SimpleNamespace, *, kind: str, direction: str,
     return cursor.lastrowid, fields["seq"]
 
 
-def _close(store: Store, ticket: SimpleNamespace, note: str, now: datetime) -> None:
+def _close(store: Store, ticket: _LazyTicket, note: str, now: datetime) -> None:
     """The status change to Closed, by ``system``, as ``Store._set_status(..., by_system=True)`` makes it."""
     old = ticket.status
     entry_id, _ = _append(

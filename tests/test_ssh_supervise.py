@@ -196,6 +196,14 @@ def test_supervise_over_ssh_in_80x24(sshd, desk_db, tmp_path, term, read_only):
         pane.tmux("pipe-pane", "-t", "sv")
         quiet = record.read_bytes() if record.exists() else b""
         assert quiet == b"", quiet[:300]
+        # The reports screen: sparklines in eighth blocks, or plain ASCII on the Linux console.
+        pane.tmux("send-keys", "-t", "sv", "r")
+        reports = wait_for(lambda: (s := pane.screen()) and "Response breaches" in s and s, 30, "the reports screen")
+        spark = next(line for line in reports.splitlines() if "Opened" in line)
+        if term == "linux":
+            assert not set("▁▂▃▄▅▆▇█") & set(spark), spark
+        else:
+            assert set("▁█") <= set(spark), spark
         # The keyboard alone: q quits, and the SSH session ends.
         pane.tmux("send-keys", "-t", "sv", "q")
         wait_for(

@@ -119,8 +119,9 @@ def seconds_until_next_sweep(store: Store, ceiling_s: float, *, floor_s: float =
     due = next_timer_due(store)
     if due is None:
         return ceiling_s
-    wait = (due - store.now()).total_seconds()
-    return max(floor_s, min(ceiling_s, wait)) if wait > 0 else floor_s
+    # A hair past the due time: a timer that wakes a millisecond early would find nothing due yet.
+    wait = (due - store.now()).total_seconds() + 0.05
+    return max(floor_s, min(ceiling_s, wait))
 
 
 def sweep_timers(store: Store, now: datetime | None = None) -> SweepResult:

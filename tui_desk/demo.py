@@ -26,10 +26,50 @@ from tui_desk.store import sqlite
 from tui_desk.store.models import Meta, UTCDateTimeField
 
 AGENTS = ("ana", "ben", "chloe", "dev", "emil", "farah")
-FIRST = ("Maria", "John", "Aiko", "Lucas", "Priya", "Omar", "Sofia", "Chen", "Fatima", "Jonas", "Elena", "Kwame",
-         "Noah", "Amara", "Mateo", "Yuki", "Leila", "Ivan", "Grace", "Tomás")
-LAST = ("Garcia", "Smith", "Tanaka", "Silva", "Patel", "Haddad", "Rossi", "Wei", "Okafor", "Berg", "Novak",
-        "Mensah", "Keller", "Dubois", "Kim", "Larsen", "Moreau", "Costa", "Nguyen", "Schmidt")
+FIRST = (
+    "Maria",
+    "John",
+    "Aiko",
+    "Lucas",
+    "Priya",
+    "Omar",
+    "Sofia",
+    "Chen",
+    "Fatima",
+    "Jonas",
+    "Elena",
+    "Kwame",
+    "Noah",
+    "Amara",
+    "Mateo",
+    "Yuki",
+    "Leila",
+    "Ivan",
+    "Grace",
+    "Tomás",
+)
+LAST = (
+    "Garcia",
+    "Smith",
+    "Tanaka",
+    "Silva",
+    "Patel",
+    "Haddad",
+    "Rossi",
+    "Wei",
+    "Okafor",
+    "Berg",
+    "Novak",
+    "Mensah",
+    "Keller",
+    "Dubois",
+    "Kim",
+    "Larsen",
+    "Moreau",
+    "Costa",
+    "Nguyen",
+    "Schmidt",
+)
 REFUND_REASONS = {
     "defective item": ("Defective item return", "Blender stopped working after two days", "Screen has dead pixels"),
     "not delivered": ("Parcel never arrived", "Tracking stuck for 3 weeks", "Order marked delivered but not received"),
@@ -42,11 +82,22 @@ SUPPORT_TOPICS = {
     "account": ("Cannot log in to my account", "Password reset mail never comes", "Change account email"),
     "shipping": ("How long does shipping to Norway take?", "Change delivery address", "Customs fees question"),
     "payment": ("Payment declined at checkout", "Invoice needed for my company", "Coupon code not accepted"),
-    "product question": ("Is this charger compatible with EU plugs?", "Warranty period for headphones",
-                         "Spare parts for coffee machine"),
+    "product question": (
+        "Is this charger compatible with EU plugs?",
+        "Warranty period for headphones",
+        "Spare parts for coffee machine",
+    ),
 }
-TAGS = ("billing-dispute", "damaged-shipment", "refund-delayed", "vip", "repeat-customer", "escalated-social",
-        "rma-issued", "fraud-check")
+TAGS = (
+    "billing-dispute",
+    "damaged-shipment",
+    "refund-delayed",
+    "vip",
+    "repeat-customer",
+    "escalated-social",
+    "rma-issued",
+    "fraud-check",
+)
 INBOUND = (
     ("Customer provided video proof", "Here is the video showing the problem. Please check the attachment."),
     ("Customer asked for an update", "Hi, any news on my case? It has been a while."),
@@ -72,9 +123,32 @@ NOTES = (
 )
 CHANNELS_IN = ("email", "email", "chat", "phone", "social")
 STATUS_MIX = (
-    (Status.NEW, 5), (Status.TODO, 8), (Status.L1, 15), (Status.L2, 6), (Status.WAITING_SELLER, 7),
-    (Status.WAITING_BUYER, 12), (Status.WAITING_US, 8), (Status.RESOLVED, 10), (Status.CLOSED, 29),
+    (Status.NEW, 5),
+    (Status.TODO, 8),
+    (Status.L1, 15),
+    (Status.L2, 6),
+    (Status.WAITING_SELLER, 7),
+    (Status.WAITING_BUYER, 12),
+    (Status.WAITING_US, 8),
+    (Status.RESOLVED, 10),
+    (Status.CLOSED, 29),
 )
+
+
+_STATUSES = [s for s, _ in STATUS_MIX]
+_WEIGHTS = [w for _, w in STATUS_MIX]
+
+
+def _age(final: Status, rng: random.Random) -> timedelta:
+    """How long ago a ticket opened: finished ones over four months, open ones mostly this week."""
+    if final in (Status.CLOSED, Status.RESOLVED):
+        return timedelta(minutes=rng.randint(8 * 24 * 60, 120 * 24 * 60))
+    if final is Status.NEW:
+        return timedelta(minutes=rng.uniform(5, 36 * 60))
+    if final.is_waiting_on_party and rng.random() < 0.1:
+        return timedelta(days=rng.uniform(31, 45))  # waiting for weeks: about to auto-close
+    # Open work: most of it from the last few days, a tail of older cases that slipped.
+    return timedelta(minutes=min(rng.expovariate(1 / (1.5 * 24 * 60)) + 60, 40 * 24 * 60))
 
 
 def demo_path() -> Path:
@@ -142,11 +216,13 @@ def _fill(store, count: int, seed: int, marker: str, progress: bool) -> None:
     plan = []
     for tid in range(1, count + 1):
         kind = "refund" if rng.random() < 0.6 else "support"
-        opened = now - timedelta(minutes=rng.randint(30, 120 * 24 * 60))
+        final = rng.choices(_STATUSES, _WEIGHTS)[0]
+        opened = now - _age(final, rng)
         code = config.kinds.get(kind, next(iter(config.kinds.values())))
         key = (code, opened.year)
         sequences[key] = sequences.get(key, 0) + 1
-        plan.append((tid, kind, opened, format_case_number(config.prefix, code, opened.year, sequences[key])))
+        number = format_case_number(config.prefix, code, opened.year, sequences[key])
+        plan.append((tid, kind, final, opened, number))
     batches = [(plan[i : i + BATCH], f"{seed}:{i}", now, config) for i in range(0, count, BATCH)]
     conn = store.db.connection()
     # Demo data can be rebuilt: trade durability for speed while building it.
@@ -162,7 +238,7 @@ def _fill(store, count: int, seed: int, marker: str, progress: bool) -> None:
                 results = pool.map(_generate, batches)
             else:
                 results = map(_generate, batches)
-            for ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows in results:
+            for ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows, event_rows in results:
                 columns = list(ticket_rows[0])
                 quoted = ", ".join(f'"{c}"' for c in columns)
                 sql = f"INSERT INTO ticket({quoted}) VALUES ({', '.join('?' * len(columns))})"
@@ -171,6 +247,7 @@ def _fill(store, count: int, seed: int, marker: str, progress: bool) -> None:
                 conn.executemany("INSERT INTO ticket_tag(ticket_id, name) VALUES (?, ?)", tag_rows)
                 conn.executemany(_CHANGE_SQL, [(r[0], r[1] + entry_offset, *r[2:]) for r in change_rows])
                 conn.executemany(_OUTBOX_SQL, outbox_rows)
+                conn.executemany(_EVENT_SQL, [(*r[:-1], r[-1] + entry_offset) for r in event_rows])
                 entry_offset += len(entry_rows)
                 done += len(ticket_rows)
                 bar(len_done=done)
@@ -189,11 +266,9 @@ def _generate(batch):
     plan, seed, now, config = batch
     rng = random.Random(seed)
     policy = config.timers
-    statuses = [s for s, _ in STATUS_MIX]
-    weights = [w for _, w in STATUS_MIX]
-    ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows = [], [], [], [], []
+    ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows, event_rows = [], [], [], [], [], []
     entry_id = 0
-    for tid, kind, opened, number in plan:
+    for tid, kind, final, opened, number in plan:
         customer = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         email = customer.lower().replace(" ", ".").replace("á", "a") + "@example.com"
         if kind == "refund":
@@ -203,43 +278,88 @@ def _generate(batch):
             reason = rng.choice(list(SUPPORT_TOPICS))
             subject = rng.choice(SUPPORT_TOPICS[reason])
         description = f"{subject}. Order placed {opened:%Y-%m-%d}; please help."
-        final = rng.choices(statuses, weights)[0]
         priority = rng.choices(("low", "normal", "high", "urgent"), (2, 6, 2, 0.6))[0]
         assignee = None if final in (Status.NEW, Status.TODO) and rng.random() < 0.7 else rng.choice(AGENTS)
         t = {
-            "first_response_at": None, "follow_up_at": None, "resolved_at": None, "closed_at": None,
-            "period_started_at": None, "reminders_done": 0, "timer_due_at": None,
-            "refund_amount": None, "currency": None, "refund_approved_at": None,
-            "refund_initiated_at": None, "refunded_at": None,
+            "first_response_at": None,
+            "follow_up_at": None,
+            "resolved_at": None,
+            "closed_at": None,
+            "period_started_at": None,
+            "reminders_done": 0,
+            "timer_due_at": None,
+            "refund_amount": None,
+            "currency": None,
+            "refund_approved_at": None,
+            "refund_initiated_at": None,
+            "refunded_at": None,
         }
         log: list[dict] = []
         head = ""
 
-        def add(at, kind_, channel, direction, sender, summary, body="", agent=None, name="", follow=None):
+        def add(at, kind_, channel, direction, sender, summary, body="", agent=None, name="", follow=None, due=None):
             nonlocal entry_id, head
             entry_id += 1
             at_s = _stamp(at)
             fields = dict(
-                seq=len(log) + 1, kind=kind_, at=at_s, until=None, logged_at=at_s, channel=channel,
-                direction=direction, sender=sender, sender_name=name, agent=agent or "system",
-                summary=summary, body=body, follow_up_at=_stamp(follow), corrects_seq=None, due_at=None,
+                seq=len(log) + 1,
+                kind=kind_,
+                at=at_s,
+                until=None,
+                logged_at=at_s,
+                channel=channel,
+                direction=direction,
+                sender=sender,
+                sender_name=name,
+                agent=agent or "system",
+                summary=summary,
+                body=body,
+                follow_up_at=_stamp(follow),
+                corrects_seq=None,
+                due_at=_stamp(due),
             )
             head = entry_digest(head, fields, [])
             fields["when"] = at
             log.append(fields)
-            entry_rows.append((
-                entry_id, tid, fields["seq"], kind_, at_s, None, at_s, channel, direction, sender,
-                name, fields["agent"], summary, body, fields["follow_up_at"], None, None, head,
-            ))
+            entry_rows.append(
+                (
+                    entry_id,
+                    tid,
+                    fields["seq"],
+                    kind_,
+                    at_s,
+                    None,
+                    at_s,
+                    channel,
+                    direction,
+                    sender,
+                    name,
+                    fields["agent"],
+                    summary,
+                    body,
+                    fields["follow_up_at"],
+                    None,
+                    fields["due_at"],
+                    head,
+                )
+            )
             return entry_id
 
         clocks = sla.opened(opened, priority, config.sla)
-        ack_id = add(opened, "acknowledgement", "system", "out", "system",
-                     f"Automatic acknowledgement sent to {customer}",
-                     f"Case number: {number}\nSubject: {subject}\n\n{description}", agent="intake")
+        ack_id = add(
+            opened,
+            "acknowledgement",
+            "system",
+            "out",
+            "system",
+            f"Automatic acknowledgement sent to {customer}",
+            f"Case number: {number}\nSubject: {subject}\n\n{description}",
+            agent="intake",
+        )
         change_rows.append((tid, ack_id, _stamp(opened), None, Status.NEW.slug, "intake", ""))
-        outbox_rows.append((tid, "buyer", email, number, f"[{number}] {subject}", log[0]["body"],
-                            _stamp(opened), _stamp(opened)))
+        outbox_rows.append(
+            (tid, "buyer", email, number, f"[{number}] {subject}", log[0]["body"], _stamp(opened), _stamp(opened))
+        )
         span = (now - opened).total_seconds()
         steps = rng.randint(0, 6) if final is not Status.NEW else 0
         t_at = opened
@@ -249,14 +369,38 @@ def _generate(batch):
         def move(to: Status, at: datetime, note: str = "") -> None:
             nonlocal current, clocks
             clocks = sla.status_changed(
-                clocks, old=current, new=to, now=at, opened_at=opened, priority=priority,
-                responded_at=t["first_response_at"], policy=config.sla,
+                clocks,
+                old=current,
+                new=to,
+                now=at,
+                opened_at=opened,
+                priority=priority,
+                responded_at=t["first_response_at"],
+                policy=config.sla,
             )
-            eid = add(at, "status", "system", "internal", "system",
-                      f"Status: {current.label} → {to.label}", note, agent=who)
+            eid = add(
+                at, "status", "system", "internal", "system", f"Status: {current.label} → {to.label}", note, agent=who
+            )
             change_rows.append((tid, eid, _stamp(at), current.slug, to.slug, who, note))
             current = to
 
+        # Most worked tickets got a first reply within hours (the SLA's first-response clock).
+        if final not in (Status.NEW, Status.TODO) and rng.random() < 0.92:
+            first = opened + timedelta(minutes=rng.uniform(10, 300))
+            if first < now - timedelta(minutes=10):
+                add(
+                    first,
+                    "message",
+                    "email",
+                    "out",
+                    "agent",
+                    "First reply: we are looking into it",
+                    f"Hello {customer}, thank you for your message about {subject.lower()}. We are on it.",
+                    agent=who,
+                )
+                t["first_response_at"] = first
+                clocks = sla.responded(clocks, first)
+                t_at = first
         # The timeline before the final status: messages both ways, notes, a status change or two.
         for i in range(steps):
             t_at = t_at + timedelta(seconds=rng.uniform(0.02, 0.12) * span)
@@ -271,8 +415,7 @@ def _generate(batch):
                     clocks = sla.responded(clocks, t_at)
             elif roll < 0.75:
                 summary, body = rng.choice(INBOUND)
-                add(t_at, "message", rng.choice(CHANNELS_IN), "in", "buyer", summary, body, agent=who,
-                    name=customer)
+                add(t_at, "message", rng.choice(CHANNELS_IN), "in", "buyer", summary, body, agent=who, name=customer)
             elif roll < 0.87:
                 summary, body = rng.choice(SELLER)
                 add(t_at, "message", "email", "in", "seller", summary, body, agent=who, name="Shop support")
@@ -283,7 +426,10 @@ def _generate(batch):
                 move(Status.TODO if final is Status.TODO else Status.L1, t_at + timedelta(minutes=1))
         # Enter the final status, recently enough for the timers to make sense.
         if final is not current and final is not Status.NEW:
-            if final.is_waiting_on_party:
+            late_waiting = final.is_waiting_on_party and (now - opened).days >= 31
+            if late_waiting:  # the party has been silent for four weeks: closes within days
+                ago = timedelta(hours=rng.uniform(24 * 26.5, 24 * 29.9))
+            elif final.is_waiting_on_party:
                 ago = timedelta(hours=rng.uniform(1, 24 * (3.3 if rng.random() < 0.85 else 8.5)))
             elif final is Status.RESOLVED:
                 ago = timedelta(hours=rng.uniform(1, 24 * 7.2))
@@ -300,8 +446,16 @@ def _generate(batch):
             if final in (Status.WAITING_BUYER, Status.WAITING_SELLER):
                 party = "buyer" if final is Status.WAITING_BUYER else "seller"
                 asked = enter - timedelta(seconds=20)
-                add(asked, "message", "email", "out", "agent",
-                    f"Asked the {party} for more information", "Could you tell us more?", agent=who)
+                add(
+                    asked,
+                    "message",
+                    "email",
+                    "out",
+                    "agent",
+                    f"Asked the {party} for more information",
+                    "Could you tell us more?",
+                    agent=who,
+                )
                 if t["first_response_at"] is None:
                     t["first_response_at"] = asked
                     clocks = sla.responded(clocks, asked)
@@ -314,8 +468,45 @@ def _generate(batch):
                 t["closed_at"] = enter
             if final.is_waiting_on_party or final is Status.RESOLVED:
                 t["period_started_at"] = enter
-                due = timers.next_due(final, enter, 0, policy)
-                t["timer_due_at"] = due
+                if late_waiting:
+                    party = "buyer" if final is Status.WAITING_BUYER else "seller"
+                    for slot in range(1, policy.max_reminders + 1):
+                        due = enter + policy.reminder_interval * slot
+                        sent = due + timedelta(seconds=rng.uniform(1, 50))
+                        values = {
+                            "case_number": number,
+                            "subject": subject,
+                            "party": party,
+                            "days_left": (policy.waiting_close_after - policy.reminder_interval * slot).days,
+                            "days": policy.waiting_close_after.days,
+                        }
+                        eid = add(
+                            sent,
+                            "reminder",
+                            "system",
+                            "out",
+                            "system",
+                            f"Reminder {slot} of {policy.max_reminders} sent to the {party}",
+                            config.templates["reminder"].format(**values),
+                            due=due,
+                        )
+                        event_rows.append(
+                            (tid, "reminder", _stamp(enter), slot, _stamp(due), _stamp(sent), "sent", eid)
+                        )
+                        outbox_rows.append(
+                            (
+                                tid,
+                                party,
+                                email if party == "buyer" else None,
+                                number,
+                                f"[{number}] Reminder: {subject}",
+                                log[-1]["body"],
+                                _stamp(sent),
+                                _stamp(sent),
+                            )
+                        )
+                    t["reminders_done"] = policy.max_reminders
+                t["timer_due_at"] = timers.next_due(final, enter, t["reminders_done"], policy)
         if final.is_open and rng.random() < 0.25:
             t["follow_up_at"] = now + timedelta(hours=rng.uniform(-48, 96))
             log[-1]["follow_up_at"] = _stamp(t["follow_up_at"])
@@ -338,17 +529,31 @@ def _generate(batch):
         for tag in rng.sample(TAGS, k=rng.choices((0, 1, 2), (5, 3, 1))[0]):
             tag_rows.append((tid, tag))
         row = {
-            "id": tid, "case_number": number, "kind": kind, "customer": customer, "email": email,
-            "order_id": f"ORD-{rng.randint(100000, 999999)}", "subject": subject, "description": description,
-            "reason": reason, "priority": priority, "status": current.slug, "assignee": assignee,
-            "created_by": "intake", "opened_at": opened, "last_action_at": last_action,
+            "id": tid,
+            "case_number": number,
+            "kind": kind,
+            "customer": customer,
+            "email": email,
+            "order_id": f"ORD-{rng.randint(100000, 999999)}",
+            "subject": subject,
+            "description": description,
+            "reason": reason,
+            "priority": priority,
+            "status": current.slug,
+            "assignee": assignee,
+            "created_by": "intake",
+            "opened_at": opened,
+            "last_action_at": last_action,
             "status_changed_at": t_at if current is not Status.NEW else opened,
-            "log_count": len(log), "log_head": head, "version": len(log) + 1, **t,
+            "log_count": len(log),
+            "log_head": head,
+            "version": len(log) + 1,
+            **t,
         }
         for name in sla.FIELDS:
             row[f"sla_{name}"] = getattr(clocks, name)
         ticket_rows.append(row)
-    return ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows
+    return ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows, event_rows
 
 
 def _progress(enabled: bool, total: int):
@@ -361,8 +566,12 @@ def _progress(enabled: bool, total: int):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     prog = Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
     )
     prog.start()
     task = prog.add_task("Building demo store", total=total)
@@ -383,6 +592,10 @@ _ENTRY_SQL = (
 _CHANGE_SQL = (
     "INSERT INTO status_change(ticket_id, entry_id, at, from_status, to_status, agent, note) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_EVENT_SQL = (
+    "INSERT INTO timer_event(ticket_id, action, period_started_at, slot, due_at, applied_at, outcome, entry_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _OUTBOX_SQL = (
     "INSERT INTO outbox_message(ticket_id, recipient, address, case_number, subject, body, created_at, sent_at) "

@@ -150,8 +150,8 @@ def _import_text(outcome, path: Path, records) -> str:
         for line, number in outcome.created[:PREVIEW_ROWS]:
             r = by_line.get(line)
             lines.append(
-                f"  line {line:<6} {number:<20} {r.status.label:<17} {clip(printable(r.customer, one_line=True), 24):<24} "
-                f"{clip(printable(r.subject, one_line=True), 40)}"
+                f"  line {line:<6} {number:<20} {r.status.label:<17} "
+                f"{clip(printable(r.customer, one_line=True), 24):<24} {clip(printable(r.subject, one_line=True), 40)}"
             )
         if len(outcome.created) > PREVIEW_ROWS:
             lines.append(f"  … and {len(outcome.created) - PREVIEW_ROWS} more")

@@ -11,7 +11,8 @@ from tui_desk.domain.errors import DeskError
 # The first name is the one export writes.
 TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
     "case_number": ("Case Number", "Case ID", "Case No", "Case #", "Case", "Ticket Number", "Ticket ID",
-                    "Ticket No", "Ticket #", "Ticket", "Reference", "Case Reference", "Ref"),
+                    "Ticket No", "Ticket #", "Ticket", "Ticket Ref", "Reference", "Reference Number", "Case Reference",
+                    "Ref", "Ref No"),
     "customer": ("Customer", "Customer Name", "Customer Name & Order ID", "Customer Name and Order ID", "Name",
                  "Buyer", "Client", "Username", "Customer Username"),
     "email": ("Email", "E-mail", "Customer Email", "Customer E-mail", "Contact", "Contact Email", "Email Address"),
@@ -147,6 +148,10 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> 
     """Recognise each column; refuse a field named twice or a required field missing, in one line."""
     overrides = dict(overrides or {})
     mapping = ColumnMap(headers=[str(h) if h is not None else "" for h in headers])
+    unknown = [k for k in overrides if k not in {normal(h) for h in mapping.headers}]
+    if unknown:
+        missing = ", ".join(repr(k) for k in unknown)
+        raise DeskError(f"--map names no column of this sheet: {missing} (columns: {', '.join(mapping.headers)})")
     seen: dict[str, str] = {}
     for index, header in enumerate(mapping.headers):
         key = normal(header)
@@ -164,13 +169,10 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> 
         mapping.fields[index] = target
         if says_utc(header):
             mapping.utc_columns.add(index)
-    if overrides:
-        missing = ", ".join(repr(k) for k in overrides)
-        raise DeskError(f"--map names no column of this sheet: {missing} (columns: {', '.join(mapping.headers)})")
-    if not mapping.has("subject") and mapping.has("reason"):
-        pass  # the reason stands in for the summary (seed 002 has no Issue Summary column)
     needed = [f for f in REQUIRED if not mapping.has(f)]
-    if not mapping.has("subject") and not mapping.has("reason"):
+    if "customer" in needed and mapping.has("email"):
+        needed.remove("customer")  # an email alone names the customer
+    if not mapping.has("subject") and not mapping.has("reason"):  # seed 002 has only the reason
         needed.append("subject")
     if mapping.is_log_sheet and not mapping.has("case_number"):
         needed.append("case_number")

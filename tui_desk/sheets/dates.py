@@ -7,6 +7,7 @@ with an explicit day-first or month-first order; a date whose parts are out of r
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from datetime import UTC, date, datetime, time, tzinfo
 
@@ -21,14 +22,16 @@ class DateOrder(enum.Enum):
     MONTH_FIRST = "monthfirst"
 
 
-class UnreadableDate(ValueError):
+class UnreadableDate(ValueError):  # noqa: N818 - reads as the cell's state
     """A cell that should hold a date but cannot be read without guessing; the message says why."""
 
 
 _TIME = r"(?:[ T](?P<hh>\d{1,2}):(?P<mi>\d{2})(?::(?P<ss>\d{2})(?:\.(?P<us>\d{1,6}))?)?)?"
 _ZONE = r"\s*(?P<zone>Z|UTC|[+-]\d{2}:?\d{2})?"
 _YMD = re.compile(r"^(?P<y>\d{4})[-/.](?P<a>\d{1,2})[-/.](?P<b>\d{1,2})" + _TIME + _ZONE + "$", re.IGNORECASE)
-_XXY = re.compile(r"^(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})" + _TIME + _ZONE + "$", re.IGNORECASE)
+_XXY = re.compile(
+    r"^(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})" + _TIME + _ZONE + "$", re.IGNORECASE
+)
 _MONTHS = {
     name: i + 1
     for i, names in enumerate(
@@ -63,7 +66,12 @@ def read_date(value: object, *, order: DateOrder = DateOrder.AUTO, tz: tzinfo = 
         return to_utc(value if value.tzinfo else value.replace(tzinfo=tz))
     if isinstance(value, date):
         return datetime.combine(value, time(0, 0), tzinfo=tz).astimezone(UTC)
-    text = " ".join(str(value).split())
+    return _read_text(" ".join(str(value).split()), order, tz)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_text(text: str, order: DateOrder, tz: tzinfo) -> datetime | None:
+    # A sheet repeats the same few hundred dates thousands of times: each is read once.
     if not text:
         return None
     for pattern, reader in ((_YMD, _ymd), (_XXY, _xxy), (_DMONY, _named), (_MONDY, _named)):

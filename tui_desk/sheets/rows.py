@@ -26,6 +26,7 @@ from tui_desk.sheets.statuses import sheet_status
 from tui_desk.store.imports import BadRow, EntryRecord, TicketRecord
 
 _PRIORITY_WORDS = {"medium": "normal", "med": "normal", "critical": "urgent", "highest": "urgent", "lowest": "low"}
+_TICKET_DATES = frozenset(name for name in DATE_FIELDS if not name.startswith("entry_"))
 _LABELS = {  # how the import entry names a field
     "opened_at": "open date", "last_action_at": "date of last action", "resolved_at": "resolution date",
     "follow_up_at": "follow-up date", "closed_at": "closed date",
@@ -40,6 +41,7 @@ class ReadOptions:
     status_map: dict[str, Status] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=lambda: {"refund": "REF", "support": "SUP"})
     default_kind: str = "refund"
+    status_cache: dict = field(default_factory=dict)
 
 
 class Row:
@@ -110,13 +112,11 @@ def _ticket_fields(row: Row) -> TicketRecord:
     subject = row.raw("subject") if row.text("subject") else row.raw("reason")
     if not subject.strip():
         raise BadRow(row.line, "no issue summary (nor reason)")
-    dates = {name: row.date(name) for name in DATE_FIELDS if not name.startswith("entry_")}
+    dates = dict.fromkeys(_TICKET_DATES)
+    for name in _TICKET_DATES.intersection(row.values):
+        dates[name] = row.date(name)
     number = row.text("case_number").upper() or None
-    try:
-        status = sheet_status(row.text("status"), has_resolution_date=dates["resolved_at"] is not None,
-                              extra=row.options.status_map)
-    except DeskError as err:
-        raise BadRow(row.line, str(err)) from None
+    status = _status(row.text("status"), dates["resolved_at"] is not None, row)
     kind = row.text("kind").lower() or _kind_from_number(number, row.options)
     priority = row.text("priority").lower() or "normal"
     priority = _PRIORITY_WORDS.get(priority, priority)
@@ -156,6 +156,21 @@ def _ticket_fields(row: Row) -> TicketRecord:
     return record
 
 
+def _status(word: str, resolved: bool, row: Row) -> Status:
+    # A sheet uses a handful of words 100,000 times: remember each answer.
+    key = (word, resolved)
+    cache = row.options.status_cache
+    if key not in cache:
+        try:
+            cache[key] = sheet_status(word, has_resolution_date=resolved, extra=row.options.status_map)
+        except DeskError as err:
+            cache[key] = err
+    found = cache[key]
+    if isinstance(found, DeskError):
+        raise BadRow(row.line, str(found))
+    return found
+
+
 def _kind_from_number(number: str | None, options: ReadOptions) -> str:
     if number:
         parts = number.split("-")
@@ -168,7 +183,8 @@ def _kind_from_number(number: str | None, options: ReadOptions) -> str:
 
 def _fingerprint(record: TicketRecord, identities: dict[str, int]) -> str:
     identity = "\x1f".join(
-        [record.customer, record.email or "", record.order_id or "", record.opened_at.isoformat(), record.subject.strip()]
+        [record.customer, record.email or "", record.order_id or "", record.opened_at.isoformat(),
+         record.subject.strip()]
     )
     occurrence = identities.get(identity, 0) + 1
     identities[identity] = occurrence

@@ -15,26 +15,31 @@ seconds, not minutes; every entry is hash-chained exactly as ``Store._append`` c
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+import peewee as pw
+
 from tui_desk.domain import timers, vocabulary
 from tui_desk.domain.case_numbers import parse_case_number
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.errors import DeskError
-from tui_desk.domain.evidence import entry_digest
+from tui_desk.domain.evidence import entry_digest, iso_micro
 from tui_desk.domain.statuses import Status
+from tui_desk.store import sqlite
 from tui_desk.store.models import LogEntry, Meta, StatusChange, Ticket, TicketTag
 
 FINGERPRINT_KEY = "import:row:"
-BATCH = 400  # rows per INSERT: well under SQLite's 32,766 bound variables for the widest table
+BATCH = 2000  # tickets buffered before a flush
+BULK_INDEX_MIN = 5000  # tickets from which search indexing is done in one pass
 ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
 ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)
 
 
-class BadRow(DeskError):
+class BadRow(DeskError):  # noqa: N818 - a row, not an error kind
     """A row that cannot be imported: where it is and why."""
 
     def __init__(self, line: int, reason: str) -> None:
@@ -109,7 +114,7 @@ class ImportOutcome:
     dry_run: bool = False
 
 
-class _DryRun(Exception):
+class _DryRun(Exception):  # noqa: N818 - a signal, not an error
     """Raised at the end of a dry run so the transaction rolls back."""
 
 
@@ -191,7 +196,6 @@ def import_tickets(
 
 def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad: bool, progress) -> None:
     db = store.db
-    now = store.now()
     existing = {row[0] for row in db.execute_sql("SELECT case_number FROM ticket")}
     known_prints = {
         key[len(FINGERPRINT_KEY):]: value
@@ -229,7 +233,28 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
         todo.append(record)
     for _, number in highest.values():
         store.reserve_case_number(number)
+    # Indexing each row for search as it goes in costs most of a big import; index in one pass instead,
+    # when the import is big next to the store (the one pass re-reads the whole store).
+    bulk = len(todo) >= BULK_INDEX_MIN and len(todo) >= len(existing)
+    with sqlite.bulk_load(db) if bulk else contextlib.nullcontext():
+        _insert(store, todo, outcome, known_prints, progress)
 
+
+def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_prints: dict, progress) -> None:
+    db = store.db
+    # Times go in as the text the store keeps (and the digest covers): a sheet repeats the same few
+    # dates many times, so each is formatted once.
+    texts: dict[datetime, str] = {}
+
+    def stored(dt: datetime | None) -> str | None:
+        if dt is None:
+            return None
+        text = texts.get(dt)
+        if text is None:
+            text = texts[dt] = iso_micro(dt)
+        return text
+
+    logged_at = stored(store.now())
     next_ticket = (db.execute_sql("SELECT max(id) FROM ticket").fetchone()[0] or 0) + 1
     next_entry = (db.execute_sql("SELECT max(id) FROM log_entry").fetchone()[0] or 0) + 1
     tickets, entries, changes, tags, prints = [], [], [], [], []
@@ -250,9 +275,9 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
             fields = dict(
                 seq=count,
                 kind=entry.kind,
-                at=to_utc(entry.at),
-                until=to_utc(entry.until) if entry.until else None,
-                logged_at=now,
+                at=stored(entry.at),
+                until=stored(entry.until),
+                logged_at=logged_at,
                 channel=entry.channel,
                 direction=entry.direction,
                 sender=entry.sender,
@@ -260,9 +285,9 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
                 agent=entry.agent or store.agent,
                 summary=entry.summary,
                 body=entry.body,
-                follow_up_at=to_utc(entry.follow_up_at) if entry.follow_up_at else None,
+                follow_up_at=stored(entry.follow_up_at),
                 corrects_seq=entry.corrects,
-                due_at=to_utc(entry.due_at) if entry.due_at else None,
+                due_at=stored(entry.due_at),
             )
             head = entry_digest(head, fields, [])
             fields["corrects"] = entry_ids.get(entry.corrects) if entry.corrects is not None else None
@@ -292,30 +317,30 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
                 assignee=(record.assignee or "").strip() or None,
                 created_by=record.created_by or store.agent,
                 references=record.references,
-                opened_at=to_utc(record.opened_at),
-                first_response_at=record.first_response_at,
-                last_action_at=to_utc(last_action),
-                status_changed_at=status_at,
-                follow_up_at=record.follow_up_at,
-                sla_response_due_at=record.sla_response_due_at,
-                sla_resolution_due_at=record.sla_resolution_due_at,
-                resolved_at=record.resolved_at,
-                closed_at=record.closed_at,
+                opened_at=stored(record.opened_at),
+                first_response_at=stored(record.first_response_at),
+                last_action_at=stored(last_action),
+                status_changed_at=stored(status_at),
+                follow_up_at=stored(record.follow_up_at),
+                sla_response_due_at=stored(record.sla_response_due_at),
+                sla_resolution_due_at=stored(record.sla_resolution_due_at),
+                resolved_at=stored(record.resolved_at),
+                closed_at=stored(record.closed_at),
                 refund_amount=record.refund_amount,
                 currency=record.currency,
-                refund_approved_at=record.refund_approved_at,
-                refund_initiated_at=record.refund_initiated_at,
-                refunded_at=record.refunded_at,
-                period_started_at=period,
+                refund_approved_at=stored(record.refund_approved_at),
+                refund_initiated_at=stored(record.refund_initiated_at),
+                refunded_at=stored(record.refunded_at),
+                period_started_at=stored(period),
                 reminders_done=0,
-                timer_due_at=timers.next_due(record.status, period, 0, store.config.timers),
+                timer_due_at=stored(timers.next_due(record.status, period, 0, store.config.timers)),
                 log_count=count,
                 log_head=head,
                 version=1,
             )
         )
         changes.append(
-            dict(ticket=ticket_id, entry=status_entry or first_entry, at=status_at, from_status=None,
+            dict(ticket=ticket_id, entry=status_entry or first_entry, at=stored(status_at), from_status=None,
                  to_status=record.status.slug, agent=store.agent, note="imported")
         )
         tags.extend(dict(ticket=ticket_id, name=name) for name in record.tags)
@@ -323,11 +348,11 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
         outcome.entries += count
         done += 1
         if len(tickets) >= BATCH:
-            _flush(tickets, entries, changes, tags)
+            _flush(db, tickets, entries, changes, tags)
             if progress:
                 progress(done)
                 done = 0
-    _flush(tickets, entries, changes, tags)
+    _flush(db, tickets, entries, changes, tags)
     if prints:
         for i in range(0, len(prints), BATCH):
             Meta.insert_many(prints[i : i + BATCH], fields=[Meta.key, Meta.value]).execute()
@@ -335,14 +360,35 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
         progress(done + len(outcome.existing) + len(outcome.bad))
 
 
-def _flush(tickets: list, entries: list, changes: list, tags: list) -> None:
-    """Write what is buffered, parents first; the lists are emptied."""
+def _flush(db, tickets: list, entries: list, changes: list, tags: list) -> None:
+    """Write what is buffered, parents first, one prepared INSERT per table; the lists are emptied.
+
+    Peewee would build the SQL text of every row again (most of the time of a big import), so the
+    statement is built once and the rows go through the DB-API ``executemany``.
+    """
+    cursor = db.cursor()
     for model, rows in ((Ticket, tickets), (LogEntry, entries), (StatusChange, changes), (TicketTag, tags)):
         if not rows:
             continue
         columns = list(rows[0].keys())
         fields = [model._meta.fields[c] for c in columns]
-        for i in range(0, len(rows), BATCH):
-            model.insert_many([tuple(r[c] for c in columns) for r in rows[i : i + BATCH]], fields=fields).execute()
+        # Columns this import does not know (added by later schema versions) get their model default,
+        # as Model.create would give them.
+        defaults = [f for f in model._meta.sorted_fields if f.name not in rows[0] and f.default is not None]
+        fields += defaults
+        columns += [f.name for f in defaults]
+        for f in defaults:
+            value = f.default() if callable(f.default) else f.default
+            for r in rows:
+                r[f.name] = value
+        names = ", ".join(f'"{f.column_name}"' for f in fields)
+        marks = ", ".join([db.param] * len(fields))
+        sql = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})'
+        # Text and numbers go in as they are; only dates, decimals and keys need the field's conversion.
+        plain = (pw.TextField, pw.IntegerField, pw.AutoField)
+        convert = [(c, f.db_value) for c, f in zip(columns, fields, strict=True) if not isinstance(f, plain)]
+        for r in rows:
+            for c, db_value in convert:
+                r[c] = db_value(r[c])
+        cursor.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
         rows.clear()
-

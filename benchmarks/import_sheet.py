@@ -1,0 +1,68 @@
+"""Time `tui-desk import` of a generated N-row sheet in the seeds' layout (default 100,000), then a re-run.
+
+    python benchmarks/import_sheet.py [ROWS] [--no-case-numbers]
+
+Target (issue 6): 100,000 rows in under a minute. Prints the figures; exits 1 if the target is missed.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STATUSES = ("Pending", "Escalated", "Refund Initiated", "Resolved", "Closed", "Open", "In progress",
+            "Awaiting customer")
+
+
+def write_sheet(path: Path, rows: int, *, case_numbers: bool = True) -> None:
+    """A seed-layout sheet: every row has two dated communication-log lines."""
+    with path.open("w", encoding="utf-8", newline="") as out:
+        w = csv.writer(out)
+        header = ["Customer", "Order ID", "Open Date", "Issue Summary", "Communication Log", "Status",
+                  "Date of Last Action"]
+        w.writerow((["Case Number"] if case_numbers else []) + header)
+        for i in range(rows):
+            day = 1 + i % 28
+            cells = [
+                f"buyer{i}@example.com",
+                f"ORD-{i:07d}",
+                f"2023-10-{day:02d}",
+                f"Defective item return {i}",
+                f"2023-11-{day:02d}: Customer provided video proof.\n2023-11-{day:02d} 15:00: Support approved RMA.",
+                STATUSES[i % len(STATUSES)],
+                f"2023-11-{day:02d}",
+            ]
+            w.writerow(([f"GTB-REF-2023-{i + 1:05d}"] if case_numbers else []) + cells)
+
+
+def main() -> int:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    rows = int(args[0]) if args else 100_000
+    tui_desk = str(Path(sys.executable).with_name("tui-desk"))
+    with tempfile.TemporaryDirectory() as tmp:
+        sheet = Path(tmp) / "big.csv"
+        write_sheet(sheet, rows, case_numbers="--no-case-numbers" not in sys.argv)
+        db = Path(tmp) / "desk.db"
+        env = dict(os.environ, TUI_DESK_AGENT="bench")
+        figures = []
+        for label in ("import", "re-run"):
+            start = time.perf_counter()
+            result = subprocess.run([tui_desk, "--db", str(db), "import", str(sheet)], env=env,
+                                    capture_output=True, text=True)
+            took = time.perf_counter() - start
+            if result.returncode:
+                print(result.stderr, file=sys.stderr)
+                return 1
+            figures.append(took)
+            print(f"{label}: {rows} rows in {took:.1f} s ({rows / took:,.0f} rows/s): {result.stdout.strip()}")
+        print(f"store size: {db.stat().st_size / 1e6:.0f} MB")
+    return 0 if figures[0] < 60 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

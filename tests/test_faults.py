@@ -91,7 +91,8 @@ def _no_half_applied(db: Path) -> None:
         q = con.execute
         # The ticket's count and head move in the same transaction as the entry.
         assert q(
-            "SELECT COUNT(*) FROM ticket t WHERE log_count != (SELECT COUNT(*) FROM log_entry e WHERE e.ticket_id = t.id)"
+            "SELECT COUNT(*) FROM ticket t "
+            "WHERE log_count != (SELECT COUNT(*) FROM log_entry e WHERE e.ticket_id = t.id)"
         ).fetchone() == (0,)
         # Every ticket has its acknowledgement, its first status change and its message to the customer.
         assert q(
@@ -208,7 +209,7 @@ def test_kill_9_during_sweeps_applies_each_action_once_and_whole(request, tmp_pa
     # Three moments: reminders due (day 4), more reminders (day 10), auto-close (day 31).
     for day in (4, 10, 31):
         env["TUI_DESK_NOW"] = (start + timedelta(days=day)).isoformat()
-        for _ in range(_rounds(request, 3, 10)):
+        for _ in range(_rounds(request, 2, 10)):
             proc = subprocess.Popen(
                 [TUI_DESK, "--db", str(db), "sweep", "--json"],
                 stdout=subprocess.PIPE,

@@ -1,8 +1,9 @@
 """The timer sweep: reminders, auto-close and resolved-close, applied exactly once by the console and the CLI.
 
 ``sweep_timers`` is the one function both use. It asks the ``timer_due_at`` index for the due tickets
-(so its cost follows their number, not the store's size) and handles each in its own write
-transaction, which holds the write lock from its first statement and re-reads the ticket: what a
+(so its cost follows their number, not the store's size) and applies each ticket's actions whole,
+inside a write transaction that holds the write lock from its first statement (short ones: at most
+``BATCH_SECONDS``, several tickets each) and after re-reading the ticket under that lock: what a
 parallel console or cron sweep committed first counts. The unique key of ``TimerEvent`` is the last
 word: a second attempt at the same action is rolled back as a no-op instead of trusting a read.
 """

@@ -229,9 +229,8 @@ def check_and_report(result: dict) -> dict:
     print(
         "\nsoak {seconds:.0f} s, 6 processes: {writes} writes ({writes_per_s:.1f}/s), write latency p50 "
         "{write_p50_ms:.1f} ms p99 {write_p99_ms:.1f} ms max {write_max_ms:.0f} ms, retries {retries}, "
-        "{sweeps} sweeps applied {timer_actions} timer actions, {queue_reads} queue reads (p99 {read_p99_ms:.1f} ms)".format(
-            **figures
-        )
+        "{sweeps} sweeps applied {timer_actions} timer actions, "
+        "{queue_reads} queue reads (p99 {read_p99_ms:.1f} ms)".format(**figures)
     )
     return figures
 

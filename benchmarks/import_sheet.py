@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -51,15 +52,19 @@ def main() -> int:
         env = dict(os.environ, TUI_DESK_AGENT="bench")
         figures = []
         for label in ("import", "re-run"):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             result = subprocess.run([tui_desk, "--db", str(db), "import", str(sheet)], env=env,
                                     capture_output=True, text=True)
             took = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             if result.returncode:
                 print(result.stderr, file=sys.stderr)
                 return 1
             figures.append(took)
-            print(f"{label}: {rows} rows in {took:.1f} s ({rows / took:,.0f} rows/s): {result.stdout.strip()}")
+            print(f"{label}: {rows} rows in {took:.1f} s wall, {cpu:.1f} s CPU ({rows / took:,.0f} rows/s; "
+                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs): {result.stdout.strip()}")
         print(f"store size: {db.stat().st_size / 1e6:.0f} MB")
     return 0 if figures[0] < 60 else 1
 

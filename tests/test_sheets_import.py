@@ -335,3 +335,41 @@ def test_import_into_a_store_with_tickets_keeps_them_and_indexes_new_rows(store,
     assert [t.case_number for t in store.list_tickets(TicketFilter(search="TR-5521"))] == ["VB-REF-2024-00018"]
     assert [t.customer for t in store.list_tickets(TicketFilter(search="Existing"))] == ["Existing"]
     assert datetime.now(UTC)  # keep UTC import used
+
+
+def test_big_import_shows_a_progress_bar_on_a_terminal_and_none_when_piped(cli, tmp_path):
+    import os
+    import pty
+    import subprocess
+
+    sheet = tmp_path / "big.csv"
+    generate_sheet(sheet, 3000)
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run([*cli_command(cli), "import", str(sheet)], stderr=follower, stdout=subprocess.PIPE,
+                                env=cli.env(COLUMNS="100"), timeout=120)
+        os.close(follower)
+        follower = None
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if follower is not None:
+            os.close(follower)
+        os.close(leader)
+    assert result.returncode == 0
+    assert b"importing" in seen
+    piped = cli.ok("import", str(sheet))  # stderr is a pipe here: no bar
+    assert piped.stderr == ""
+
+
+def cli_command(cli) -> list[str]:
+    from conftest import TUI_DESK
+
+    return [TUI_DESK, "--db", str(cli.db)]

@@ -62,6 +62,8 @@ def test_gtb_row_from_seed_000_is_imported_with_its_number_dates_log_and_status(
     assert data["status"] == "Resolved"
     assert data["resolved_at"] == "2023-11-02T00:00:00Z"
     assert data["last_action_at"] == "2023-11-02T00:00:00Z"
+    # Its 7 days to disagree count from the import, not from 2023: no stale close message goes out.
+    assert data["timer_due_at"] == "2026-11-22T14:30:00Z"
     log = data["log"]
     assert [(e["kind"], e["at"], e["summary"]) for e in log] == [
         ("import", "2023-10-26T00:00:00Z", "Imported from gtb_seed000.csv line 2 (sheet status “Refund Initiated”)"),
@@ -373,3 +375,12 @@ def cli_command(cli) -> list[str]:
     from conftest import TUI_DESK
 
     return [TUI_DESK, "--db", str(cli.db)]
+
+
+def test_one_ticket_from_show_json_can_be_imported(cli, tmp_path):
+    cli.ok("import", str(DATA / "gtb_seed000.csv"))
+    one = tmp_path / "one.json"
+    one.write_text(cli.ok("show", "GTB-REF-1101", "--json").stdout)
+    fresh = tmp_path / "fresh.db"
+    assert cli.json("import", str(one), db=fresh)["cases"] == ["GTB-REF-1101"]
+    assert len(cli.json("show", "GTB-REF-1101", db=fresh)["log"]) == 3

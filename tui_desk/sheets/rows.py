@@ -301,6 +301,8 @@ _ENTRY_KEYS = {
 def records_from_json(data: object, options: ReadOptions) -> list[TicketRecord | BadRow]:
     """Tickets from our JSON export (a list of tickets, each with ``log`` or ``latest_entry``); the
     line number of a bad ticket is its position in the list."""
+    if isinstance(data, dict) and "case_number" in data:
+        data = [data]  # one ticket, as `show --json` prints it
     if not isinstance(data, list):
         raise DeskError("the JSON file must hold a list of tickets (as `tui-desk export --format json` writes)")
     rows: list[Row] = []

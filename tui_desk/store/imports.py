@@ -2,7 +2,8 @@
 
 Imported tickets keep their case numbers (later allocations go past them), their dates and their log
 entries; the final status is set directly, without replaying transitions (a sheet knows where a case
-ended, not how it got there). One StatusChange row records the status as imported.
+ended, not how it got there). One StatusChange row records the status as imported. The timers of a
+waiting or Resolved ticket count from its status date or from the import, whichever is later.
 
 Re-running an import creates no duplicates: a row whose case number is in the store is skipped; a row
 without a case number is keyed by a fingerprint of its identity (customer, email, order, open date,
@@ -254,7 +255,8 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
             text = texts[dt] = iso_micro(dt)
         return text
 
-    logged_at = stored(store.now())
+    import_time = store.now()
+    logged_at = stored(import_time)
     next_ticket = (db.execute_sql("SELECT max(id) FROM ticket").fetchone()[0] or 0) + 1
     next_entry = (db.execute_sql("SELECT max(id) FROM log_entry").fetchone()[0] or 0) + 1
     tickets, entries, changes, tags, prints = [], [], [], [], []
@@ -300,7 +302,10 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
             next_entry += 1
         status_at = to_utc(record.status_changed_at or record.resolved_at or record.last_action_at or record.opened_at)
         last_action = record.last_action_at or max([record.opened_at, *(e.at for e in record.entries)])
-        period = status_at if (record.status.is_waiting_on_party or record.status is Status.RESOLVED) else None
+        # Timers count from the import at the earliest: no sheet ran them, and a customer must not be
+        # told about a 30-day wait (or sent reminders) that nobody counted before tui-desk knew the case.
+        timed = record.status.is_waiting_on_party or record.status is Status.RESOLVED
+        period = max(status_at, import_time) if timed else None
         tickets.append(
             dict(
                 id=ticket_id,

@@ -6,6 +6,15 @@ import pytest
 from test_supervisor import build_desk, make_app, settle
 
 
+@pytest.fixture(autouse=True)
+def utf8_terminal(monkeypatch):
+    """The charts pick their glyphs from TERM and the locale; CI's may be anything (even unset)."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_CTYPE", raising=False)
+
+
 @pytest.fixture
 def desk_app(store, clock):
     build_desk(store, clock)

@@ -194,8 +194,8 @@ def test_cli_imports_the_seed_002_layout(cli):
         "Escalated to logistics partner.",
         "Partner opened a trace, reference TR-5521.",
     ]
-    # VB-REF-2024-00021 kept: the next allocated number in that series goes past it.
     assert cli.json("show", "VB-REF-2024-00020")["closed_at"] == "2024-03-09T00:00:00Z"
+    assert "every chain intact" in cli.ok("verify").stdout  # the evidence check accepts imported logs
 
 
 def test_cli_imports_a_messy_sheet(cli):

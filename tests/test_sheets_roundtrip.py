@@ -91,6 +91,7 @@ def test_log_export_then_import_gives_the_same_tickets_and_entries(cli, tmp_path
     before, after = snapshot(cli.db), snapshot(fresh)
     assert result["created"] == len(before) == 9
     assert after == before
+    assert "every chain intact" in cli.ok("verify", db=fresh).stdout
     # And again: nothing is duplicated.
     assert cli.json("import", str(exported), db=fresh)["already_imported"] == 9
 

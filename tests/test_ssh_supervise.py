@@ -12,6 +12,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from test_supervisor import build_desk
 
 from tui_desk.store import Store
 
-TUI_DESK = Path(shutil.which("tui-desk") or Path(os.sys.executable).with_name("tui-desk")).resolve()
+TUI_DESK = Path(shutil.which("tui-desk") or Path(sys.executable).with_name("tui-desk")).resolve()
 SSHD = shutil.which("sshd") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").exists() else None)
 TOOLS = {
     "sshd": SSHD,

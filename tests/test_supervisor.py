@@ -158,6 +158,7 @@ async def test_overdue_screen_lists_sections_and_opens_a_ticket(store, clock, de
         await pilot.press("enter")
         await settle(pilot)
         assert type(app.screen).__name__ == "DetailScreen"
+        assert len(app.screen_stack) == 3  # opened once
 
 
 @sync

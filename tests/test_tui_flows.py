@@ -373,3 +373,25 @@ async def test_palette_goes_to_case_and_theme_persists(desk, isolated_env):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.theme == "nord"
+
+
+@sync
+async def test_deep_scroll_fetches_pages_on_demand(tmp_path):
+    path = tmp_path / "big.db"
+    build_demo(path, tickets=450, seed=2, clock=FixedClock(NOW), progress=False)
+    store = Store(path, clock=FixedClock(NOW), agent="ana")
+    flt = TicketFilter(statuses=[s for s in Status if s is not Status.CLOSED])
+    oldest = store.list_tickets(flt, sort="case", limit=1)[0].case_number
+    app = app_for(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        assert table.total == store.count_tickets(flt) > 200
+        assert len(table._pages) == 1  # only the first page was read
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.current.case_number == oldest
+        await pilot.press("pageup", "pageup")
+        await settle(pilot)
+        assert table.current is not None and table.cursor == table.total - 1 - 2 * table._visible_rows
+    store.close()

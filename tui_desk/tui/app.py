@@ -48,6 +48,7 @@ from tui_desk.tui.live import ChangeWatch
 from tui_desk.tui.state import load_state, save_state
 
 POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second
+AFTER_FIRST_PAINT_S = 0.3  # work that need not delay the first screen (other screens' imports, the sweep)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,10 @@ class DeskApp(App[int]):
         poll_interval: float = POLL_INTERVAL_S,
     ) -> None:
         super().__init__()
-        self._import_failures = _import_screen_modules()
+        importlib.import_module("tui_desk.tui.screens.queue")
+        # Other screens are imported after the first paint, unless the console starts on one of them.
+        self._screens_imported = start_screen != "queue"
+        self._import_failures = _import_screen_modules() if self._screens_imported else []
         self.store = store
         self.clock = clock or store.clock
         self.start_screen = start_screen
@@ -141,20 +145,32 @@ class DeskApp(App[int]):
 
     def on_mount(self) -> None:
         self.watch(self, "theme", self._remember_theme, init=False)
+        self.open_screen(self.start_screen)
+        if self._screens_imported:
+            self._register_screen_keys()
+        else:
+            self.set_timer(AFTER_FIRST_PAINT_S, self._import_other_screens)
+        if self.live:
+            self._poll()
+        if self.timers_enabled:
+            self.set_timer(AFTER_FIRST_PAINT_S, self._sweep)
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not on the main thread (tests) or no SIGHUP on this platform
+
+    def _import_other_screens(self) -> None:
+        self._import_failures = _import_screen_modules()
+        self._screens_imported = True
+        self._register_screen_keys()
+
+    def _register_screen_keys(self) -> None:
         for failure in self._import_failures:
             self.warn(failure)
         for entry in SCREENS.values():
             if entry.key:
                 self.bind(entry.key, f"open_screen('{entry.name}')", description=entry.title)
-        self.open_screen(self.start_screen)
-        if self.live:
-            self._poll()
-        if self.timers_enabled:
-            self._sweep()
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not on the main thread (tests) or no SIGHUP on this platform
+        self.refresh_bindings()
 
     def _hang_up(self) -> None:
         """The terminal went away: keep every half-typed entry, then leave."""
@@ -214,7 +230,8 @@ class DeskApp(App[int]):
             try:
                 result = fn(*args)
             except Exception as err:  # noqa: BLE001 - shown to the user, never crashes the console
-                self._call_back(self._failed, err, on_error, quiet)
+                if not get_current_worker().is_cancelled:  # a superseded query stopped on purpose
+                    self._call_back(self._failed, err, on_error, quiet)
                 return
             if get_current_worker().is_cancelled:
                 return

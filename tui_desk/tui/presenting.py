@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from tui_desk.config import Config
 from tui_desk.domain.dates import format_span
@@ -62,6 +62,9 @@ VIEWS = (
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 
 
+SHORT_WHAT = {"follow-up": "f-up", "auto-close": "close"}
+
+
 @dataclass(frozen=True)
 class Due:
     """What falls due next on a ticket."""
@@ -74,9 +77,10 @@ class Due:
         return f"{self.what} {span} ago" if self.at < now else f"{self.what} in {span}"
 
     def short(self, now: datetime) -> str:
-        span = format_span(self.at - now).replace(" ", "")
-        # "2d4h" reads fine in a narrow column; overdue spans get a minus sign.
-        return f"{self.what} -{span}" if self.at < now else f"{self.what} {span}"
+        """``SLA -3d4h``, ``rem2 1d``, ``f-up 5h`` for the queue's narrow column; minus means overdue."""
+        span = format_span(self.at - now).replace(" min", "m").replace(" ", "")
+        what = SHORT_WHAT.get(self.what, self.what.replace("reminder ", "rem"))
+        return f"{what} -{span}" if self.at < now else f"{what} {span}"
 
 
 def timer_due(ticket: Ticket, config: Config) -> Due | None:
@@ -121,13 +125,16 @@ def timer_text(ticket: Ticket, config: Config, now: datetime) -> str:
 
 
 def ago(at: datetime | None, now: datetime) -> str:
-    """``3h ago`` for the queue's last-action column."""
+    """``3d``, ``5h``, ``12m`` (the largest unit only) for the queue's narrow last-action column."""
     if at is None:
         return ""
-    delta = now - at
-    if delta < timedelta(minutes=1):
+    seconds = int((now - at).total_seconds())
+    if seconds < 60:
         return "now"
-    return format_span(delta).replace(" ", "") + (" ago" if delta > timedelta(0) else " ahead")
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return "now"
 
 
 def short_date(at: datetime | None, tz: tzinfo) -> str:

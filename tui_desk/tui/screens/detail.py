@@ -40,10 +40,10 @@ class DetailScreen(Screen):
         Binding("l", "log", "Log entry", id="detail.log"),
         Binding("s", "status", "Status", id="detail.status"),
         Binding("a", "assign_me", "Take", id="detail.assign_me"),
-        Binding("A", "assign", "Assign", id="detail.assign"),
-        Binding("t", "tags", "Tags", id="detail.tags"),
+        Binding("A", "assign", "Assign", show=False, id="detail.assign"),
+        Binding("t", "tags", "Tags", show=False, id="detail.tags"),
         Binding("e", "escalate", "Escalate L2", id="detail.escalate"),
-        Binding("f", "attachments", "Files", id="detail.attachments"),
+        Binding("f", "attachments", "Files", show=False, id="detail.attachments"),
         Binding("q", "quit", "Quit", show=False, id="detail.quit"),
     ]
 
@@ -92,10 +92,12 @@ class DetailScreen(Screen):
         def show(view: TicketView) -> None:
             first = self.view is None
             grew = self.view is not None and len(view.entries) != len(self.view.entries)
+            before = self._binding_state()
             self.view = view
             self._show_header()
             self.query_one(Timeline).set_entries(view.entries, to_end=first or grew)
-            self.refresh_bindings()
+            if self._binding_state() != before:
+                self.refresh_bindings()  # each refresh rebuilds the footer: only when an action came or went
 
         self.app.run_db(fetch, on_done=show, on_error=failed, group=f"detail-{case}", exclusive=True)
 
@@ -105,6 +107,9 @@ class DetailScreen(Screen):
     def on_screen_resume(self) -> None:
         if self.view is not None:
             self.load()
+
+    def _binding_state(self) -> tuple:
+        return tuple(self.check_action(a, ()) for a in ("log", "escalate", "attachments"))
 
     def _show_header(self) -> None:
         t, now, tz, config = self.ticket, self.app.now(), self.app.tz, self.app.store.config

@@ -8,6 +8,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
@@ -18,7 +19,11 @@ from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS
 from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, TicketTable
 
 SORTABLE = [c.key for c in COLUMNS if c.sortable and c.key in SORT_COLUMNS]
-SEARCH_DELAY_S = 0.12  # fold a burst of keystrokes into one query
+VIEW_TITLES = {v.key: v.title for v in VIEWS}
+SHORT_VIEW_TITLES = {**VIEW_TITLES, "mine": "Mine", "open": "Open"}  # for 80 columns
+TINY_VIEW_TITLES = {"mine": "Mine", "unassigned": "Unas", "waiting": "Wait", "overdue": "Late", "open": "Open",
+                    "closed": "Shut"}  # 80 columns and six-digit counts
+SEARCH_DELAY_S = 0.05  # fold a burst of keystrokes into one query
 
 
 class QueueScreen(Screen):
@@ -31,10 +36,10 @@ class QueueScreen(Screen):
         Binding("l", "log", "Log", id="queue.log"),
         Binding("s", "status", "Status", id="queue.status"),
         Binding("a", "assign_me", "Take", id="queue.assign_me"),
-        Binding("A", "assign", "Assign", id="queue.assign"),
-        Binding("t", "tags", "Tags", id="queue.tags"),
+        Binding("A", "assign", "Assign", show=False, id="queue.assign"),
+        Binding("t", "tags", "Tags", show=False, id="queue.tags"),
         Binding("slash", "search", "Search", id="queue.search"),
-        Binding("o", "sort", "Sort", id="queue.sort"),
+        Binding("o", "sort", "Sort", show=False, id="queue.sort"),
         Binding("O", "reverse", "Reverse sort", show=False, id="queue.reverse"),
         Binding("escape", "back", "Clear", show=False, id="queue.back"),
         Binding("q", "quit", "Quit", id="queue.quit"),
@@ -51,6 +56,7 @@ class QueueScreen(Screen):
         self.counts: dict[str, int | None] = {v.key: None for v in VIEWS}
         self.total: int | None = None
         self._search_timer = None
+        self.loads = 0  # result sets shown so far (benchmarks and tests wait on it)
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
@@ -64,7 +70,7 @@ class QueueScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.table.sort_key = "due"
+        self.table.sort_key, self.table.descending = "case", True  # newest first: cheap at any size
         self.query_one("#title", Static).update(
             Content.assemble(("tui-desk", "bold"), "  queue  ·  agent ", (printable(self.app.agent), "bold"),
                              "  ·  ", printable(self.app.store.path.name, one_line=True))
@@ -82,36 +88,59 @@ class QueueScreen(Screen):
         return self.view.filter(self.app.agent, self.app.now(), self.search)
 
     def reload(self, *, keep_position: bool = False) -> None:
-        """Count and fetch the first visible page in a worker; the table fetches further pages itself."""
+        """Fetch the visible page and the count in a worker; the table fetches further pages itself.
+
+        A search fetches every matching id in order at once (one query gives the count, the order and
+        cheap pages). A plain view shows its first page from a LIMIT query and its count at once, then
+        fetches the ordered ids in the background so that deep scrolling never runs an OFFSET scan.
+        """
         flt = self.current_filter()
         sort, descending = self.table.sort_key, self.table.descending
         store, now, config, tz = self.app.store, self.app.now(), self.app.store.config, self.app.tz
         first = (int(self.table.scroll_y) // PAGE_SIZE) * PAGE_SIZE if keep_position else 0
+        searching = bool(self.search)
 
-        def rows(offset: int, limit: int) -> list[QueueRow]:
-            tickets = store.list_tickets(flt, sort=sort, descending=descending, offset=offset, limit=limit)
+        def rows_of(tickets) -> list[QueueRow]:
             tags = store.tags(t.id for t in tickets)
             return [QueueRow.of(t, tags[t.id], now, config, tz) for t in tickets]
 
-        def fetch() -> tuple[int, list[QueueRow]]:
-            page = rows(first, PAGE_SIZE)
-            total = first + len(page) if len(page) < PAGE_SIZE else store.count_tickets(flt)
-            return total, page
+        def by_offset(offset: int, limit: int) -> list[QueueRow]:
+            return rows_of(store.list_tickets(flt, sort=sort, descending=descending, offset=offset, limit=limit))
 
-        def show(result: tuple[int, list[QueueRow]]) -> None:
-            total, page = result
+        def by_ids(ids: list[int]):
+            return lambda offset, limit: rows_of(store.tickets_by_id(ids[offset : offset + limit]))
+
+        def fetch_ids() -> list[int]:
+            worker = get_current_worker()
+            return store.ticket_ids(flt, sort=sort, descending=descending, cancelled=lambda: worker.is_cancelled)
+
+        def fetch():
+            if searching:
+                ids = fetch_ids()
+                return len(ids), by_ids(ids)(first, PAGE_SIZE), by_ids(ids)
+            page = by_offset(first, PAGE_SIZE)
+            total = first + len(page) if len(page) < PAGE_SIZE else store.count_tickets(flt)
+            return total, page, by_offset
+
+        def show(result) -> None:
+            total, page, loader = result
             self.total = total
-            self.table.loading_message = "No tickets here." if not self.search else "No ticket matches."
+            self.loads += 1
+            table = self.table
+            table.loading_message = "No tickets here." if not self.search else "No ticket matches."
             if keep_position:
-                self.table.reset(rows, total, keep_position=True)
-                self.table._pages[first // PAGE_SIZE] = page
-                self.table.refresh()
+                generation = table.reset(loader, total, keep_position=True)
+                table._pages[first // PAGE_SIZE] = page
+                table.refresh()
             else:
-                self.table.reset(rows, total, page if first == 0 else None)
+                generation = table.reset(loader, total, page if first == 0 else None)
             self._show_status()
+            self._count_views()  # after the rows: the first paint does not wait for six counts
+            if loader is by_offset and total > PAGE_SIZE:
+                self.app.run_db(fetch_ids, on_done=lambda ids: table.upgrade_loader(by_ids(ids), generation),
+                                group="queue-ids", exclusive=True, quiet=True)
 
         self.app.run_db(fetch, on_done=show, group="queue", exclusive=True)
-        self._count_views()
 
     def _count_views(self) -> None:
         store, agent, now = self.app.store, self.app.agent, self.app.now()
@@ -127,14 +156,19 @@ class QueueScreen(Screen):
         self._show_views()
 
     def _show_views(self) -> None:
-        parts: list = []
-        for i, v in enumerate(VIEWS, start=1):
-            n = self.counts.get(v.key)
-            label = f" {i} {v.title} {'…' if n is None else f'{n:,}'} "
-            style = "reverse bold" if v is self.view else ("bold $error" if v.key == "overdue" and n else "")
-            parts.append((label, style) if style else label)
-            parts.append("│" if i < len(VIEWS) else "")
-        self.query_one("#views", Static).update(Content.assemble(*parts))
+        views = self.query_one("#views", Static)
+        for titles in (VIEW_TITLES, SHORT_VIEW_TITLES, TINY_VIEW_TITLES):
+            parts: list = []
+            for i, v in enumerate(VIEWS, start=1):
+                n = self.counts.get(v.key)
+                label = f" {i} {titles[v.key]} {'…' if n is None else f'{n:,}'} "
+                style = "reverse bold" if v is self.view else ("bold $error" if v.key == "overdue" and n else "")
+                parts.append((label, style) if style else label)
+                parts.append("│" if i < len(VIEWS) else "")
+            content = Content.assemble(*parts)
+            if content.cell_length <= (views.size.width or self.app.size.width) - 1:
+                break
+        views.update(content)
 
     def _show_status(self) -> None:
         table = self.table
@@ -146,6 +180,9 @@ class QueueScreen(Screen):
         if table.marked:
             parts.append(f"{len(table.marked)} marked (s/a/A/t apply to them)")
         self.query_one("#status-line", Static).update(Content("  ·  ".join(parts)))
+
+    def on_resize(self) -> None:
+        self._show_views()
 
     def on_store_changed(self, _: StoreChanged) -> None:
         self.reload(keep_position=True)

@@ -83,16 +83,17 @@ class Column:
 COLUMNS = (
     Column("case", "Case", 17, 0),
     Column("status", "Status", 17, 0),
-    Column("priority", "Prio", 6, 3),
-    Column("assignee", "Agent", 7, 2),
-    Column("customer", "Customer", 12, 1, flex=1),
-    Column("order", "Order", 10, 6),
+    Column("priority", "Prio", 4, 4),
+    Column("assignee", "Agent", 7, 3),
+    Column("customer", "Customer", 12, 2, flex=1),
+    Column("order", "Order", 10, 7),
     Column("subject", "Subject", 14, 0, flex=3),
-    Column("tags", "Tags", 12, 7, sortable=False),
-    Column("opened", "Opened", 10, 5),
-    Column("last_action", "Last", 7, 4),
-    Column("due", "Due next", 15, 1),
+    Column("tags", "Tags", 12, 8, sortable=False),
+    Column("opened", "Opened", 10, 6),
+    Column("last_action", "Last", 7, 5),
+    Column("due", "Due next", 12, 1),
 )
+PRIORITY_SHORT = {"urgent": "urg!", "high": "high", "normal": "norm", "low": "low"}
 MARK_WIDTH = 2  # "●!" before the first column: marked, overdue
 
 
@@ -149,7 +150,7 @@ class TicketTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
         Binding("home,g", "jump(0)", "First", show=False, id="table.first"),
         Binding("end,G", "jump(-1)", "Last", show=False, id="table.last"),
-        Binding("space", "mark", "Mark", id="table.mark"),
+        Binding("space", "mark", "Mark", show=False, id="table.mark"),
     ]
 
     cursor = reactive(0, always_update=True, repaint=True)
@@ -170,14 +171,15 @@ class TicketTable(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.total = 0
         self.loader: Callable[[int, int], list[QueueRow]] | None = None
-        self.sort_key = "due"
-        self.descending = False
+        self.sort_key = "case"
+        self.descending = True
         self.marked: dict[int, str] = {}  # ticket id -> case number
         self._pages: OrderedDict[int, list[QueueRow]] = OrderedDict()
         self._stale: dict[int, list[QueueRow]] = {}
         self._pending: set[int] = set()
         self._generation = 0
         self._columns: list[tuple[Column, int]] = layout(80)
+        self._layout_width = 80
         self.loading_message = "Loading…"
 
     # -- data ---------------------------------------------------------------------------
@@ -189,7 +191,7 @@ class TicketTable(ScrollView, can_focus=True):
         first_page: list[QueueRow] | None = None,
         *,
         keep_position: bool = False,
-    ) -> None:
+    ) -> int:
         """Show a new result set. With ``keep_position`` (a live refresh) old rows stay until new ones come."""
         self._generation += 1
         self.loader = loader
@@ -206,6 +208,12 @@ class TicketTable(ScrollView, can_focus=True):
             self.cursor = min(self.cursor, max(total - 1, 0))
         self._update_virtual_size()
         self.refresh()
+        return self._generation
+
+    def upgrade_loader(self, loader: Callable[[int, int], list[QueueRow]], generation: int) -> None:
+        """Swap in a faster loader for the same result set (ignored if a newer set replaced it)."""
+        if generation == self._generation:
+            self.loader = loader
 
     def row_at(self, index: int) -> QueueRow | None:
         if not 0 <= index < self.total:
@@ -250,8 +258,13 @@ class TicketTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
 
     def on_resize(self, event: Resize) -> None:
-        self._columns = layout(self.scrollable_content_region.width or event.size.width)
         self._update_virtual_size()
+
+    def _layout_for(self, width: int) -> list[tuple[Column, int]]:
+        # Laid out when painting: the scrollbar appears after the first resize and takes two cells.
+        if width != self._layout_width:
+            self._columns, self._layout_width = layout(width), width
+        return self._columns
 
     @property
     def _visible_rows(self) -> int:
@@ -319,6 +332,7 @@ class TicketTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        self._layout_for(width)
         if y == 0:
             return self._header(width)
         index = int(self.scroll_y) + y - 1
@@ -370,7 +384,7 @@ class TicketTable(ScrollView, can_focus=True):
             return row.status.label, Style.parse(STATUS_STYLE[row.status])
         if key == "priority":
             style = PRIORITY_STYLE.get(row.priority, "")
-            return row.priority, Style.parse(style) if style else None
+            return PRIORITY_SHORT.get(row.priority, row.priority), Style.parse(style) if style else None
         if key == "due":
             return row.due, overdue if row.overdue else None
         return getattr(row, "case_number" if key == "case" else key), None

@@ -6,7 +6,6 @@ of entries at once; no widget per entry, so a 1,000-entry history opens as fast 
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 from datetime import tzinfo
 
@@ -80,6 +79,26 @@ class TimelineEntry:
         return out
 
 
+def wrap_line(text: str, width: int) -> list[str]:
+    """Greedy wrap at spaces (hard cut for long words); much cheaper than ``textwrap`` for thousands of lines.
+
+    Widths are counted in characters; a line of wide characters that overflows is cropped when painted.
+    """
+    if len(text) <= width:
+        return [text]
+    out = []
+    while len(text) > width:
+        cut = text.rfind(" ", 0, width + 1)
+        if cut <= 0:
+            out.append(text[:width])
+            text = text[width:]
+        else:
+            out.append(text[:cut])
+            text = text[cut + 1 :]
+    out.append(text)
+    return out
+
+
 def human_size(size: int) -> str:
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
@@ -105,7 +124,7 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--outbound",
     }
     DEFAULT_CSS = """
-    Timeline { background: $surface; }
+    Timeline { background: $surface; scrollbar-gutter: stable; }
     Timeline > .timeline--head { color: $text-muted; }
     Timeline > .timeline--system { color: $text-muted; text-style: italic; }
     Timeline > .timeline--summary { text-style: bold; }
@@ -134,7 +153,8 @@ class Timeline(ScrollView, can_focus=True):
         self.entries = entries
         self._layout(self.scrollable_content_region.width)
         if to_end:
-            self.scroll_end(animate=False, immediate=True)
+            # after the new virtual size is applied, or the scroll is clamped to the old one
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
     def on_resize(self, _: Resize) -> None:
         width = self.scrollable_content_region.width
@@ -171,7 +191,7 @@ class Timeline(ScrollView, can_focus=True):
                 lines.append([(pad, ""), (f"↳ corrected by {refs}", "link")])
             if e.body:
                 for paragraph in e.body.splitlines():
-                    for chunk in textwrap.wrap(paragraph, wrap, drop_whitespace=False) or [""]:
+                    for chunk in wrap_line(paragraph, wrap):
                         lines.append([(pad, ""), (chunk, "")])
             for name, size, _sha in e.attachments:
                 lines.append([(pad, ""), (f"📎 {name} ({human_size(size)})", "link")])

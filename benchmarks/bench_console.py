@@ -1,0 +1,214 @@
+"""Benchmark the console on a big store: first paint of the queue, search and scroll latency, a long ticket.
+
+    python benchmarks/bench_console.py [--db PATH] [--tickets 100000]
+
+Builds (or reuses) a demo store, adds one ticket with 1,000 log entries, then measures, each in a
+fresh process where it matters: time from process start to the queue's first painted page, next to
+a bare Textual app with the same widgets and no data; each search keystroke (typed → rows shown);
+scroll steps (page down, jump to the end); opening the 1,000-entry ticket. Not a test: it reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+NOW = datetime(2026, 11, 15, 14, 30, tzinfo=UTC)
+LONG_SUBJECT = "bench: a ticket with 1,000 log entries"
+SIZE = (100, 30)
+
+
+def prepare(db: Path, tickets: int) -> str:
+    """The demo store at ``db`` with one 1,000-entry ticket; returns that ticket's case number."""
+    from tui_desk.demo import build_demo
+    from tui_desk.domain.clock import FixedClock
+    from tui_desk.store import Store
+    from tui_desk.store.models import Ticket
+
+    build_demo(db, tickets=tickets, seed=7, clock=FixedClock(NOW), progress=True)
+    store = Store(db, clock=FixedClock(NOW), agent="bench")
+    with store.reading():
+        long = Ticket.get_or_none(Ticket.subject == LONG_SUBJECT)
+    if long is None:
+        long = store.create_ticket(customer="Bench Customer", subject=LONG_SUBJECT, email="bench@example.com")
+        for i in range(999 - long.log_count + 1):
+            store.add_entry(long.case_number, channel=("email", "chat", "phone", "note")[i % 4],
+                            summary=f"Interaction {i + 1}",
+                            body=f"Message number {i + 1}.\nIt has two lines and a little more text to wrap. " * 2)
+    case = long.case_number
+    store.close()
+    return case
+
+
+async def _settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _wait(pilot, condition, timeout: float = 30.0) -> None:
+    end = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > end:
+            raise TimeoutError("the console did not get there in time")
+        await pilot.pause(0.002)
+
+
+def child_first_paint(mode: str, db: str, started: float) -> None:
+    """Run in a fresh process: report seconds from ``started`` (the parent's clock) to the first painted rows."""
+    from textual.app import App
+    from textual.widgets import Footer, Input, Static
+
+    from tui_desk.domain.clock import FixedClock
+    from tui_desk.tui.widgets.ticket_table import TicketTable
+
+    if mode == "bare":
+
+        class Bare(App):
+            def compose(self):
+                yield Static("title")
+                yield Static("views")
+                yield Input(placeholder="search", compact=True)
+                yield TicketTable()
+                yield Static("status")
+                yield Footer()
+
+            def run_db(self, *a, **k):  # the table asks nothing of it without a loader
+                pass
+
+        app = Bare()
+
+        async def run() -> None:
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                print(json.dumps({"seconds": time.time() - started}))
+
+    else:
+        from tui_desk.store import Store
+        from tui_desk.tui.app import DeskApp
+
+        store = Store(Path(db), clock=FixedClock(NOW), agent="ana")
+        app = DeskApp(store, timers=False, live=False)
+
+        async def run() -> None:
+            async with app.run_test(size=SIZE) as pilot:
+                await _wait(pilot, lambda: getattr(app.screen, "loads", 0) > 0 and app.screen.table.row_at(0))
+                await pilot.pause()
+                print(json.dumps({"seconds": time.time() - started, "rows": app.screen.table.total}))
+
+    asyncio.run(run())
+
+
+def first_paint(mode: str, db: Path, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.time()
+        out = subprocess.run([sys.executable, __file__, "--child", mode, "--db", str(db), "--started", str(started)],
+                             capture_output=True, text=True, check=True)
+        times.append(json.loads(out.stdout.strip().splitlines()[-1])["seconds"])
+    return times
+
+
+async def in_app(db: Path, case: str) -> dict:
+    from textual.widgets import Input
+
+    from tui_desk.domain.clock import FixedClock
+    from tui_desk.store import Store
+    from tui_desk.tui.app import DeskApp
+    from tui_desk.tui.screens.detail import DetailScreen
+
+    store = Store(db, clock=FixedClock(NOW), agent="ana")
+    app = DeskApp(store, timers=False, live=False)
+    results: dict = {}
+    async with app.run_test(size=SIZE) as pilot:
+        queue = app.screen
+        await _wait(pilot, lambda: queue.loads > 0)
+        await _settle(pilot)
+        box = queue.query_one("#search", Input)
+        box.focus()
+        search = []
+        for word in ("maria", "garcia", "refund", "TD-REF-2026-0423", "ORD-3", "parcel never"):
+            box.value = ""
+            await _wait(pilot, lambda: queue.search == "")
+            await _settle(pilot)
+            for i in range(1, len(word) + 1):
+                before = queue.loads
+                t0 = time.perf_counter()
+                await pilot.press(word[i - 1])
+                await _wait(pilot, lambda b=before: queue.loads > b)
+                await pilot.pause()
+                search.append((word[:i], time.perf_counter() - t0, queue.total))
+        results["search"] = search
+        box.value = ""
+        await _wait(pilot, lambda: queue.search == "")
+        await pilot.pause(0.2)
+        await _settle(pilot)
+        table = queue.table
+        table.focus()
+        steps = []
+        for key in ["down"] * 5 + ["pagedown"] * 10 + ["end", "pageup", "home"]:
+            t0 = time.perf_counter()
+            await pilot.press(key)
+            await _wait(pilot, lambda: table.current is not None)
+            await pilot.pause()
+            steps.append((key, time.perf_counter() - t0))
+        results["scroll"] = steps
+        opens = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            app.open_ticket(case)
+            await _wait(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.view is not None)
+            await pilot.pause()
+            opens.append(time.perf_counter() - t0)
+            entries = len(app.screen.view.entries)
+            app.pop_screen()
+            await _settle(pilot)
+        results["open"] = opens
+        results["open_entries"] = entries
+    store.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="/tmp/tui-desk-bench-100k.db")
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child")
+    parser.add_argument("--started", type=float)
+    args = parser.parse_args()
+    if args.child:
+        child_first_paint(args.child, args.db, args.started)
+        return
+    db = Path(args.db)
+    case = prepare(db, args.tickets)
+    bare = first_paint("bare", db, args.runs)
+    queue = first_paint("queue", db, args.runs)
+    r = asyncio.run(in_app(db, case))
+    keys = [t for _, t, _ in r["search"]]
+    scroll = [t for _, t in r["scroll"]]
+    print(f"tui-desk console benchmark · {args.tickets:,} tickets · {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()} · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"first paint, process start → rows shown (median of {args.runs}):")
+    print(f"  bare Textual app, same widgets, no data: {statistics.median(bare) * 1000:7.0f} ms")
+    print(f"  queue on {args.tickets:,} tickets:          {statistics.median(queue) * 1000:7.0f} ms")
+    print(f"search, keystroke → rows shown ({len(keys)} keystrokes, incl. the {50} ms typing pause):")
+    print(f"  median {statistics.median(keys) * 1000:.0f} ms, max {max(keys) * 1000:.0f} ms")
+    worst = sorted(r["search"], key=lambda s: -s[1])[:3]
+    print("  slowest: " + ", ".join(f"{q!r} {t * 1000:.0f} ms ({n:,} hits)" for q, t, n in worst))
+    print(f"scroll steps (down, page down, end, page up, home): median {statistics.median(scroll) * 1000:.0f} ms, "
+          f"max {max(scroll) * 1000:.0f} ms ({max(r['scroll'], key=lambda s: s[1])[0]})")
+    print(f"open a ticket with {r['open_entries']:,} entries → timeline shown: median "
+          f"{statistics.median(r['open']) * 1000:.0f} ms, max {max(r['open']) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -108,14 +108,16 @@ def _tags(flt: ExportFilter) -> dict[int, list[str]]:
     return tags
 
 
-def _latest(flt: ExportFilter) -> dict[int, LogEntry]:
+def _latest(flt: ExportFilter):
+    """Each ticket's latest entry, in ticket order (walked beside the tickets, never all in memory)."""
     ids = _tickets(flt).select(Ticket.id)
-    query = (
+    return (
         LogEntry.select(LogEntry)
         .join(Ticket, on=(LogEntry.ticket == Ticket.id) & (LogEntry.seq == Ticket.log_count))
         .where(LogEntry.ticket.in_(ids))
+        .order_by(LogEntry.ticket)
+        .iterator()
     )
-    return {e.ticket_id: e for e in query.iterator()}
 
 
 def _ticket_values(ticket: Ticket, tags: list[str]) -> dict[str, object]:
@@ -154,9 +156,13 @@ def iter_export(store, flt: ExportFilter, *, log: bool) -> Iterator[tuple[dict, 
         tags = _tags(flt)
         if not log:
             latest = _latest(flt)
+            pending = next(latest, None)
             for ticket in _tickets(flt).iterator():
                 values = _ticket_values(ticket, tags.get(ticket.id, []))
-                values["latest"] = latest.get(ticket.id)
+                values["latest"] = None
+                if pending is not None and pending.ticket_id == ticket.id:
+                    values["latest"] = pending
+                    pending = next(latest, None)
                 yield values, None
             return
         ids = _tickets(flt).select(Ticket.id)

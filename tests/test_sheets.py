@@ -155,7 +155,7 @@ def test_seed_column_names_and_variants_are_recognised_case_insensitively():
     seed002 = ["Case ID", "Customer Name & Order ID", "Date Request Received", "Reason for Refund", "Status",
                "Notes & Communications", "Date of Last Action", "Resolution Date"]
     assert list(map_columns(seed002).fields.values()) == [
-        "case_number", "customer", "opened_at", "reason", "status", "log", "last_action_at", "resolved_at"]
+        "case_number", "customer_and_order", "opened_at", "reason", "status", "log", "last_action_at", "resolved_at"]
     variants = ["CASE_NUMBER", "  customer  name ", "OPEN DATE (UTC)", "subject", "Follow-up", "Order #", "Notes",
                 "Some Extra Column"]
     mapping = map_columns(variants)
@@ -215,3 +215,20 @@ def test_reader_refuses_what_is_not_a_sheet(tmp_path):
     empty.write_text("\n\n")
     with pytest.raises(DeskError, match="has no rows"):
         read_sheet(empty)
+
+
+@pytest.mark.parametrize(
+    ("cell", "split"),
+    [
+        ("Maria Garcia / VB-778812", ("Maria Garcia", "VB-778812")),
+        ("John Smith (Order #12345)", ("John Smith", "12345")),
+        ("Aiko Tanaka, 778812", ("Aiko Tanaka", "778812")),
+        ("Priya Patel", ("Priya Patel", None)),
+        ("Jean-Luc Picard", ("Jean-Luc Picard", None)),
+        ("Anna / Berlin", ("Anna / Berlin", None)),  # no digit: not an order id, kept whole
+    ],
+)
+def test_seed_002_customer_and_order_cell_is_split_only_when_it_splits_cleanly(cell, split):
+    from tui_desk.sheets.rows import split_customer_and_order
+
+    assert split_customer_and_order(cell) == split

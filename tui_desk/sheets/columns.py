@@ -13,8 +13,10 @@ TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
     "case_number": ("Case Number", "Case ID", "Case No", "Case #", "Case", "Ticket Number", "Ticket ID",
                     "Ticket No", "Ticket #", "Ticket", "Ticket Ref", "Reference", "Reference Number", "Case Reference",
                     "Ref", "Ref No"),
-    "customer": ("Customer", "Customer Name", "Customer Name & Order ID", "Customer Name and Order ID", "Name",
-                 "Buyer", "Client", "Username", "Customer Username"),
+    "customer": ("Customer", "Customer Name", "Name", "Buyer", "Client", "Username", "Customer Username"),
+    # Seed 002 keeps both in one column: "Maria Garcia / VB-778812" is split when it splits cleanly.
+    "customer_and_order": ("Customer Name & Order ID", "Customer Name and Order ID", "Customer & Order ID",
+                           "Customer / Order ID", "Customer & Order"),
     "email": ("Email", "E-mail", "Customer Email", "Customer E-mail", "Contact", "Contact Email", "Email Address"),
     "order_id": ("Order ID", "Order", "Order Number", "Order No", "Order #", "Order Ref"),
     "opened_at": ("Open Date", "Case Open Date", "Opened", "Opened At", "Date Opened", "Date Request Received",
@@ -170,8 +172,8 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> 
         if says_utc(header):
             mapping.utc_columns.add(index)
     needed = [f for f in REQUIRED if not mapping.has(f)]
-    if "customer" in needed and mapping.has("email"):
-        needed.remove("customer")  # an email alone names the customer
+    if "customer" in needed and (mapping.has("email") or mapping.has("customer_and_order")):
+        needed.remove("customer")  # an email alone names the customer, and so does the combined column
     if not mapping.has("subject") and not mapping.has("reason"):  # seed 002 has only the reason
         needed.append("subject")
     if mapping.is_log_sheet and not mapping.has("case_number"):

@@ -99,6 +99,10 @@ def records_from_sheet(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -
 def _ticket_fields(row: Row) -> TicketRecord:
     """The ticket part of a row (both layouts)."""
     customer = row.text("customer")
+    order_id = row.text("order_id") or None
+    if not customer and row.text("customer_and_order"):
+        customer, split_order = split_customer_and_order(row.text("customer_and_order"))
+        order_id = order_id or split_order
     email = row.text("email") or None
     if not customer and email:
         customer = email
@@ -135,7 +139,7 @@ def _ticket_fields(row: Row) -> TicketRecord:
         case_number=number,
         kind=kind,
         email=email,
-        order_id=row.text("order_id") or None,
+        order_id=order_id,
         description=row.raw("description"),
         reason=row.text("reason") or None,
         priority=priority,
@@ -169,6 +173,22 @@ def _status(word: str, resolved: bool, row: Row) -> Status:
     if isinstance(found, DeskError):
         raise BadRow(row.line, str(found))
     return found
+
+
+_ORDER_SPLIT = re.compile(r"^(?P<name>.+?)\s*(?:/|\||,|;|\s-\s|\s–\s)\s*(?:order\s*(?:id|no|#)?[:\s]*)?#?"
+                          r"(?P<order>[A-Za-z0-9][\w./-]*\d[\w./-]*)$", re.IGNORECASE)
+_ORDER_PAREN = re.compile(r"^(?P<name>.+?)\s*\(\s*(?:order\s*(?:id|no|#)?[:\s]*)?#?"
+                          r"(?P<order>[A-Za-z0-9][\w./-]*\d[\w./-]*)\s*\)$", re.IGNORECASE)
+
+
+def split_customer_and_order(cell: str) -> tuple[str, str | None]:
+    """``Maria Garcia / VB-778812`` -> (``Maria Garcia``, ``VB-778812``): a name, a separator (/ | , ; -)
+    or parentheses, and one word with a digit in it. Anything else stays whole as the customer."""
+    for pattern in (_ORDER_PAREN, _ORDER_SPLIT):
+        match = pattern.match(cell.strip())
+        if match and match["name"].strip():
+            return match["name"].strip(), match["order"]
+    return cell.strip(), None
 
 
 def _kind_from_number(number: str | None, options: ReadOptions) -> str:

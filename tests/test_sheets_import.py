@@ -384,3 +384,28 @@ def test_one_ticket_from_show_json_can_be_imported(cli, tmp_path):
     fresh = tmp_path / "fresh.db"
     assert cli.json("import", str(one), db=fresh)["cases"] == ["GTB-REF-1101"]
     assert len(cli.json("show", "GTB-REF-1101", db=fresh)["log"]) == 3
+
+
+def test_rows_that_break_the_ticket_rules_are_bad_rows_with_their_line(store, tmp_path):
+    sheet = write_csv(tmp_path / "rules.csv", [
+        ["Case Number", "Customer", "Open Date", "Subject", "Priority", "Tags", "Kind"],
+        ["GTB 1", "Maria", "2023-10-26", "Space in the number", "", "", ""],
+        ["GTB-2", "John", "2023-10-26", "Odd priority", "someday", "", ""],
+        ["GTB-3", "Aiko", "2023-10-26", "Odd tag", "", "two words!", ""],
+        ["GTB-4", "Lucas", "2023-10-26", "Odd kind", "", "", "warranty"],
+        ["GTB-5", "Priya", "2023-10-26", "Fine", "Medium", "vip, repeat-customer", "support"],
+        ["GTB-6", "", "2023-10-26", "No customer", "", "", ""],
+        ["GTB-7", "Omar", "", "No open date", "", "", ""],
+    ])
+    outcome = import_tickets(store, records(sheet), skip_bad=True)
+    assert [n for _, n in outcome.created] == ["GTB-5"]
+    assert [(b.line, b.reason.split(" (")[0]) for b in outcome.bad] == [
+        (2, "case number 'GTB 1' must be one printable word of at most 64 characters"),
+        (3, "unknown priority 'someday'"),
+        (4, "tag 'words!' must be one word of letters, digits or - _ . : / +"),
+        (5, "unknown kind 'warranty'"),
+        (7, "no customer"),
+        (8, "no open date"),
+    ]
+    five = store.describe(store.get("GTB-5"))
+    assert (five["priority"], five["tags"], five["kind"]) == ("normal", ["repeat-customer", "vip"], "support")

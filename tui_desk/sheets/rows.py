@@ -223,7 +223,8 @@ def _seed_record(row: Row, cells: list[object], headers: list[str], identities: 
     summary = f"Imported from {row.options.source} line {row.line}"
     if word:
         summary += f" (sheet status “{word}”)"
-    body = "\n".join(f"{h}: {_cell_text(c)}" for h, c in zip(headers, cells, strict=False) if _cell_text(c).strip())
+    texts = [c if isinstance(c, str) else _cell_text(c) for c in cells]
+    body = "\n".join(f"{h}: {t}" for h, t in zip(headers, texts, strict=False) if t and not t.isspace())
     record.entries.append(
         EntryRecord(kind="import", channel="system", direction="internal", sender="system", summary=summary,
                     body=body, at=record.opened_at, line=row.line)

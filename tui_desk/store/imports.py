@@ -134,7 +134,7 @@ def _check(record: TicketRecord, config) -> None:
         raise DeskError(f"email {record.email!r} has no @")
     if record.case_number is not None:
         number = record.case_number
-        if not number or len(number) > 64 or any(c.isspace() or not c.isprintable() for c in number):
+        if not (number.isprintable() and 0 < len(number) <= 64) or len(number.split()) != 1 or number != number.strip():
             raise DeskError(f"case number {number!r} must be one printable word of at most 64 characters")
     if record.currency and not (record.currency.isalpha() and len(record.currency) == 3):
         raise DeskError(f"currency {record.currency!r} must be a three-letter code such as EUR")

@@ -11,6 +11,7 @@ word: a second attempt at the same action is rolled back as a no-op instead of t
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from collections.abc import Iterator
@@ -231,7 +232,9 @@ _INSERT_STATUS_CHANGE = (
     "INSERT INTO status_change(ticket_id, entry_id, at, from_status, to_status, agent, note) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_stamp = UTCDateTimeField().db_value
+# Cached: a sweep stamps the same few instants (its own time, the due times) many times over.
+_stamp = functools.lru_cache(maxsize=1024)(UTCDateTimeField().db_value)
+_iso = functools.lru_cache(maxsize=1024)(iso)
 
 
 def _execute(store: Store, sql: str, params: tuple | list = ()):
@@ -259,11 +262,16 @@ class _LazyTicket:
     """A ticket's row with the model's attribute names; a column becomes a Python value when first read.
 
     Reminders read a dozen of the ticket's forty columns; closes (``Store._status_fields`` and the SLA
-    helpers) read and set more. Anything set is an ordinary attribute.
+    helpers) read and set more. Setting an attribute records its name, so ``write`` looks at those only.
     """
 
     def __init__(self, raw: dict) -> None:
         self.__dict__["_raw"] = raw
+        self.__dict__["_set"] = set()
+
+    def __setattr__(self, name: str, value) -> None:
+        self.__dict__[name] = value
+        self._set.add(name)
 
     def __getattr__(self, name: str):
         try:
@@ -289,15 +297,15 @@ class _TicketRow:
         return cls(_LazyTicket(dict(zip(_FIELD_NAMES, raw, strict=True))))
 
     def write(self, store: Store) -> None:
-        raw = self.ticket._raw
+        ticket = self.ticket
+        raw = ticket._raw
         changed = []
-        for name, value in vars(self.ticket).items():
-            if name == "_raw" or name == "id":
-                continue
+        for name in ticket._set:
             field = _FIELDS_BY_NAME[name]
-            stored = field.db_value(value)
+            stored = field.db_value(getattr(ticket, name))
             if stored != raw[name]:
                 changed.append((field, stored))
+        ticket._set.clear()
         if not changed:
             return
         # Only the changed columns: an UPDATE naming the searchable columns would re-index the ticket.
@@ -446,8 +454,8 @@ def _apply(store: Store, row: _TicketRow, status: Status, action: timers.TimerAc
         "case_number": ticket.case_number,
         "action": action.action,
         "slot": action.slot,
-        "due_at": iso(action.due_at),
-        "applied_at": iso(now),
+        "due_at": _iso(action.due_at),
+        "applied_at": _iso(now),
         "entry": seq,
         "outbox": message_id,
     }

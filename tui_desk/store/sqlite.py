@@ -47,6 +47,8 @@ def open_database(path: Path, *, read_only: bool = False, create: bool = True) -
                 pass
             except OSError as err:
                 raise DeskError(f"cannot create the store {path}: {err.strerror}") from None
+        elif not os.access(path, os.W_OK):  # a read-only mount, or another account's file
+            raise DeskError(f"the store {path} is read-only (the file cannot be written); nothing was written")
         elif path.stat().st_size:
             _refuse_foreign(path)
     if read_only:

@@ -391,6 +391,91 @@ def test_read_only_store_file_gives_a_clear_message(cli, tmp_path):
         subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], capture_output=True)
         err = cli.fails("log", "TD-REF-2026-00001", "--channel", "note", "--summary", "x", db=db)
         assert "read-only" in err or "cannot open" in err, err
+        # The console (no command) is refused the same way before it takes the screen.
+        assert "read-only" in cli.fails(db=db)
         assert db.read_bytes() == before
     finally:
         subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+# -- the console on a full disk and a read-only store ---------------------------------------------
+
+
+def _fill(folder: Path) -> Path:
+    """Fill the filesystem holding ``folder`` to the last byte."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for block in (1 << 16, 1 << 10, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * block)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_console_on_a_full_disk_keeps_running_and_keeps_the_typed_entry(tmp_path):
+    """The save fails with a clear message on the form; the form keeps what was typed; after the fault
+    clears, the same form saves it."""
+    import asyncio
+
+    from textual.widgets import Input, TextArea
+
+    from tui_desk.tui.app import DeskApp
+    from tui_desk.tui.screens.log_entry import LogEntryScreen
+
+    mount = tmp_path / "m"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        store = Store(mount / "desk.db", clock=FixedClock(datetime(2026, 11, 15, 14, 30, tzinfo=UTC)), agent="ana")
+        case = store.create_ticket(customer="Jane", subject="Kettle", email="j@example.com").case_number
+        body = "A long call. " * 20_000  # 260 kB: more than the space left once the disk is full
+
+        async def run() -> None:
+            app = DeskApp(store, timers=False)
+            async with app.run_test(size=(120, 40)) as pilot:
+                for _ in range(3):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause()
+                app.open_ticket(case)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                await pilot.press("l")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                form = app.screen
+                assert isinstance(form, LogEntryScreen)
+                form.query_one("#summary", Input).value = "Customer called about the refund"
+                form.query_one("#body", TextArea).text = body
+                await pilot.pause(0.6)  # the draft timer fires before the fault
+                await app.workers.wait_for_complete()
+                filler = _fill(mount)
+                await pilot.press("ctrl+s")
+                for _ in range(5):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause()
+                assert app.is_running and app.screen is form, "the form closed on a failed save"
+                error = str(form.query_one("#form-error").render())
+                assert "Not saved" in error and "full" in error, error
+                assert form.query_one("#summary", Input).value == "Customer called about the refund"
+                assert form.query_one("#body", TextArea).text == body
+                filler.unlink()
+                await pilot.press("ctrl+s")
+                for _ in range(5):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause()
+                assert not isinstance(app.screen, LogEntryScreen)
+
+        asyncio.run(run())
+        entries = store.entries(store.get(case))
+        assert entries[-1].summary == "Customer called about the refund" and entries[-1].body == body
+        store.close()
+        _integrity(mount / "desk.db")
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)

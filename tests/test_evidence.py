@@ -321,3 +321,12 @@ def test_store_and_attachment_folder_are_owner_only(cli, case, db_path, tmp_path
     out = tmp_path / "c.md"
     cli.ok("export-case", case, "--out", str(out))
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_verify_on_empty_or_missing_store_is_one_line(cli, tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert "holds no tui-desk store" in cli.fails("verify", db=empty)
+    assert "no store at" in cli.fails("verify", db=tmp_path / "missing.db")
+    assert not (tmp_path / "missing.db").exists()
+    assert empty.stat().st_size == 0

@@ -31,7 +31,14 @@ def _open_read_only(ctx):
     """Evidence is checked without writing: no schema migration, no lock taken on the store."""
     from tui_desk.store import Store
 
-    return Store(ctx.db_path, config=ctx.config, clock=ctx.clock, agent=ctx.args.agent, read_only=True)
+    from tui_desk.store import schema
+
+    store = Store(ctx.db_path, config=ctx.config, clock=ctx.clock, agent=ctx.args.agent, read_only=True)
+    with store.reading():
+        empty = schema.stored_version(store.db) is None
+    if empty:
+        raise DeskError(f"{store.path} holds no tui-desk store (the file is empty); nothing to check")
+    return store
 
 
 def cmd_verify(ctx) -> int:

@@ -29,9 +29,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _open_read_only(ctx):
     """Evidence is checked without writing: no schema migration, no lock taken on the store."""
-    from tui_desk.store import Store
-
-    from tui_desk.store import schema
+    from tui_desk.store import Store, schema
 
     store = Store(ctx.db_path, config=ctx.config, clock=ctx.clock, agent=ctx.args.agent, read_only=True)
     with store.reading():

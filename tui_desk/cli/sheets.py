@@ -12,7 +12,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import parse_status
 from tui_desk.domain.text import clip, printable
 
-PROGRESS_MIN_ROWS = 2000
+PROGRESS_MIN_BYTES = 256 * 1024  # about 2,000 rows of a usual case log
 PREVIEW_ROWS = 20
 
 
@@ -62,17 +62,35 @@ def _read_records(ctx, path: Path, options):
     return records_from_sheet(sheet, mapping, options)
 
 
-def _progress(total: int):
-    """A rich progress bar on stderr when it is a terminal and the file is big; else nothing."""
-    if total < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+class ImportProgress:
+    """A rich progress bar on stderr while a big file is read and imported, when stderr is a terminal."""
 
-    bar = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=Console(stderr=True), transient=True)
-    task = bar.add_task("import", total=total)
-    return bar, lambda n: bar.advance(task, n)
+    def __init__(self, path: Path) -> None:
+        self.bar = None
+        try:
+            big = path.stat().st_size >= PROGRESS_MIN_BYTES
+        except OSError:
+            big = False
+        if not (big and sys.stderr.isatty()):
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task(f"reading {path.name}", total=None)
+        self.bar.start()
+
+    def importing(self, total: int):
+        """Switch to counting rows written; returns the callback for import_tickets (or None)."""
+        if self.bar is None:
+            return None
+        self.bar.update(self.task, description="importing", total=total, completed=0)
+        return lambda n: self.bar.advance(self.task, n)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def cmd_import(ctx) -> int:
@@ -100,16 +118,14 @@ def cmd_import(ctx) -> int:
         default_kind=a.kind.strip().lower(),
     )
     config.kind_code(options.default_kind)
-    records = _read_records(ctx, path, options)
-    store = ctx.store()
-    bar, advance = _progress(len(records))
+    progress = ImportProgress(path)
     try:
-        if bar:
-            bar.start()
+        records = _read_records(ctx, path, options)
+        store = ctx.store()
+        advance = progress.importing(len(records))
         outcome = import_tickets(store, records, skip_bad=a.skip_bad, dry_run=a.dry_run, progress=advance)
     finally:
-        if bar:
-            bar.stop()
+        progress.stop()
     if a.report:
         _write_report(Path(a.report), outcome.bad)
     data = {

@@ -331,24 +331,23 @@ def _bound(app: DeskApp, callback: Callable[[DeskApp], Any]) -> Callable[[], Any
 
 
 def screen_commands(screen: Screen) -> Iterable[SystemCommand]:
-    """Every described binding of the screen (and its focused widget) that is allowed right now."""
+    """Every described binding of the screen that is allowed right now, and the screen's own extras."""
     seen: set[str] = set()
     extra = getattr(screen, "palette_commands", None)
     if extra is not None:
         yield from extra()
-    nodes = [screen]
-    if screen.focused is not None and screen.focused is not screen:
-        nodes.insert(0, screen.focused)
-    for node in nodes:
+    skip = getattr(screen, "PALETTE_SKIP", ())
+    for node in [screen]:  # the screen's actions; moving the cursor is no palette material
         for binding in node._bindings.key_to_bindings.values():
             for b in binding:
-                if not b.description or b.action in seen or not b.show and not b.id:
+                if not b.description or b.action in seen or not b.id or b.action.startswith(skip):
                     continue
                 action_name = b.action.split("(", 1)[0]
                 if node.check_action(action_name, ()) is False:
                     continue
                 seen.add(b.action)
-                yield SystemCommand(b.description, f"key: {b.key_display or b.key}", _runner(node, b.action))
+                help = f"{b.tooltip or b.description} · key: {screen.app.get_key_display(b)}"
+                yield SystemCommand(b.description, help, _runner(node, b.action))
 
 
 def _runner(node, action: str) -> Callable[[], Any]:

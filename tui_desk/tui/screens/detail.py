@@ -39,11 +39,12 @@ class DetailScreen(Screen):
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("l", "log", "Log entry", id="detail.log"),
         Binding("s", "status", "Status", id="detail.status"),
-        Binding("a", "assign_me", "Take", id="detail.assign_me"),
-        Binding("A", "assign", "Assign", show=False, id="detail.assign"),
-        Binding("t", "tags", "Tags", show=False, id="detail.tags"),
+        Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="detail.assign_me"),
+        Binding("A", "assign", "Assign to…", show=False, id="detail.assign"),
+        Binding("t", "tags", "Tags", show=False, tooltip="Tags (+add -remove)", id="detail.tags"),
         Binding("e", "escalate", "Escalate L2", id="detail.escalate"),
-        Binding("f", "attachments", "Files", show=False, id="detail.attachments"),
+        Binding("f", "attachments", "Files", show=False, tooltip="Attachments: open or show the path",
+                id="detail.attachments"),
         Binding("q", "quit", "Quit", show=False, id="detail.quit"),
     ]
 

@@ -51,24 +51,38 @@ class HelpScreen(ModalScreen[None]):
         self.under = under
 
     def compose(self) -> ComposeResult:
-        lines = [Content.styled(f"Keys — {type(self.under).__name__.removesuffix('Screen')}", "bold"), Content("")]
-        seen = set()
-        nodes = [self.under.focused, self.under, *self.under.query("TicketTable, Timeline"), self.app]
-        for node in nodes:
-            if node is None:
-                continue
-            for bindings in node._bindings.key_to_bindings.values():
-                for b in bindings:
-                    if not b.description or (b.key, b.action) in seen:
-                        continue
-                    seen.add((b.key, b.action))
-                    key = self.app.get_key_display(b)
-                    lines.append(Content.assemble((f"{key:>12}  ", "bold $accent"), b.description))
-        lines += [Content(""), Content("Ctrl+P opens the command palette: every action, views, themes, go to case.")]
+        name = type(self.under).__name__.removesuffix("Screen")
+        lines = [Content.styled(f"Keys — {name}", "bold")]
+        sections = [
+            ("Actions", [self.under]),
+            ("Moving", [w for w in self.under.query("TicketTable, Timeline")]),
+            ("Everywhere", [self.app]),
+        ]
+        for title, nodes in sections:
+            rows = help_rows(self.app, nodes)
+            if rows:
+                lines += [Content(""), Content.styled(title, "bold $text-muted")]
+                lines += [Content.assemble((f"{keys:>14}  ", "bold $accent"), what) for keys, what in rows]
+        lines += [Content(""), Content("Ctrl+P: every action, views, sorting, screens, themes and “go to case”.")]
         with Vertical():
             with VerticalScroll():
                 yield Static(Content("\n").join(lines))
             yield Static("Escape closes", classes="hint")
+
+
+def help_rows(app, nodes) -> list[tuple[str, str]]:
+    """(keys, description) for the bindings with an id (ours, not Textual's plumbing), same action merged."""
+    rows: dict[tuple[int, str], list] = {}
+    for node in nodes:
+        for bindings in node._bindings.key_to_bindings.values():
+            for b in bindings:
+                if not b.description or not b.id:
+                    continue
+                entry = rows.setdefault((id(node), b.action), [[], b.tooltip or b.description])
+                key = app.get_key_display(b)
+                if key not in entry[0]:
+                    entry[0].append(key)
+    return [(" ".join(keys), what) for keys, what in rows.values()]
 
 
 class StatusDialog(ModalScreen[tuple[Status, str] | None]):

@@ -168,7 +168,7 @@ class LogEntryScreen(Screen):
         self.app.push_screen(
             ChoiceDialog(
                 "You have an unsaved draft for this ticket",
-                [f"started {saved}" if saved else "saved earlier", f"summary: {summary}"],
+                [f"last saved {saved}" if saved else "saved earlier", f"summary: {summary}"],
                 [("restore", "Restore the draft"), ("discard", "Discard it and start fresh")],
             ),
             chosen,

@@ -21,8 +21,7 @@ from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, Tick
 SORTABLE = [c.key for c in COLUMNS if c.sortable and c.key in SORT_COLUMNS]
 VIEW_TITLES = {v.key: v.title for v in VIEWS}
 SHORT_VIEW_TITLES = {**VIEW_TITLES, "mine": "Mine", "open": "Open"}  # for 80 columns
-TINY_VIEW_TITLES = {"mine": "Mine", "unassigned": "Unas", "waiting": "Wait", "overdue": "Late", "open": "Open",
-                    "closed": "Shut"}  # 80 columns and six-digit counts
+TINY_VIEW_TITLES = {**SHORT_VIEW_TITLES, "unassigned": "Unasg", "overdue": "Over"}  # 80 columns, big counts
 SEARCH_DELAY_S = 0.05  # fold a burst of keystrokes into one query
 
 
@@ -30,18 +29,19 @@ class QueueScreen(Screen):
     """Triage: a ticket table on a quick view, filtered live by the search box."""
 
     CSS_PATH = "queue.tcss"
+    PALETTE_SKIP = ("view(",)  # the palette offers "View: …" commands instead
     BINDINGS = [
         Binding("enter", "open", "Open", id="queue.open"),
-        Binding("n", "new", "New", id="queue.new"),
-        Binding("l", "log", "Log", id="queue.log"),
-        Binding("s", "status", "Status", id="queue.status"),
-        Binding("a", "assign_me", "Take", id="queue.assign_me"),
-        Binding("A", "assign", "Assign", show=False, id="queue.assign"),
-        Binding("t", "tags", "Tags", show=False, id="queue.tags"),
-        Binding("slash", "search", "Search", id="queue.search"),
-        Binding("o", "sort", "Sort", show=False, id="queue.sort"),
+        Binding("n", "new", "New", tooltip="New ticket", id="queue.new"),
+        Binding("l", "log", "Log", tooltip="Log an interaction", id="queue.log"),
+        Binding("s", "status", "Status", tooltip="Change the status", id="queue.status"),
+        Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="queue.assign_me"),
+        Binding("A", "assign", "Assign to…", show=False, id="queue.assign"),
+        Binding("t", "tags", "Tags (+add -remove)", show=False, id="queue.tags"),
+        Binding("slash", "search", "Search", tooltip="Search (live, as you type)", id="queue.search"),
+        Binding("o", "sort", "Sort by the next column", show=False, id="queue.sort"),
         Binding("O", "reverse", "Reverse sort", show=False, id="queue.reverse"),
-        Binding("escape", "back", "Clear", show=False, id="queue.back"),
+        Binding("escape", "back", "Clear the search or the marks", show=False, id="queue.back"),
         Binding("q", "quit", "Quit", id="queue.quit"),
         *[
             Binding(str(i), f"view('{v.key}')", v.title, show=False, id=f"queue.view_{v.key}")
@@ -157,11 +157,11 @@ class QueueScreen(Screen):
 
     def _show_views(self) -> None:
         views = self.query_one("#views", Static)
-        for titles in (VIEW_TITLES, SHORT_VIEW_TITLES, TINY_VIEW_TITLES):
+        for titles, pad in ((VIEW_TITLES, " "), (SHORT_VIEW_TITLES, " "), (TINY_VIEW_TITLES, "")):
             parts: list = []
             for i, v in enumerate(VIEWS, start=1):
                 n = self.counts.get(v.key)
-                label = f" {i} {titles[v.key]} {'…' if n is None else f'{n:,}'} "
+                label = f"{pad}{i} {titles[v.key]} {'…' if n is None else f'{n:,}'}{pad}"
                 style = "reverse bold" if v is self.view else ("bold $error" if v.key == "overdue" and n else "")
                 parts.append((label, style) if style else label)
                 parts.append("│" if i < len(VIEWS) else "")

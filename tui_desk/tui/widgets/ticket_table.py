@@ -87,7 +87,7 @@ COLUMNS = (
     Column("assignee", "Agent", 7, 3),
     Column("customer", "Customer", 12, 2, flex=1),
     Column("order", "Order", 10, 7),
-    Column("subject", "Subject", 14, 0, flex=3),
+    Column("subject", "Subject", 20, 0, flex=3),
     Column("tags", "Tags", 12, 8, sortable=False),
     Column("opened", "Opened", 10, 6),
     Column("last_action", "Last", 7, 5),

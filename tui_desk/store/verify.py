@@ -17,7 +17,7 @@ from pathlib import Path
 from tui_desk.domain.evidence import CHAINED_FIELDS, GENESIS, entry_digest
 from tui_desk.domain.text import printable
 from tui_desk.store import sqlite
-from tui_desk.store.models import UTCDateTimeField, database
+from tui_desk.store.models import UTCDateTimeField
 
 _DATE_FIELDS = ("at", "until", "logged_at", "follow_up_at", "due_at")
 _to_datetime = UTCDateTimeField().python_value
@@ -111,7 +111,7 @@ def verify_store(store, case_number: str | None = None, *, check_blobs: bool = T
     """Check one case (``case_number``) or every case in the store, and the attachment files they use."""
     report = VerifyReport()
     with store.reading():
-        db = database
+        db = store.db
         if case_number is None:
             report.problems += _check_guards(db)
             report.problems += _check_integrity(db)

@@ -159,6 +159,11 @@ class DeskApp(App[int]):
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not on the main thread (tests) or no SIGHUP on this platform
 
+    @property
+    def screens_ready(self) -> bool:
+        """Every screen module is imported and its keys bound (shortly after the first paint)."""
+        return self._screens_imported
+
     def _import_other_screens(self) -> None:
         self._import_failures = _import_screen_modules()
         self._screens_imported = True

@@ -395,3 +395,26 @@ async def test_deep_scroll_fetches_pages_on_demand(tmp_path):
         await settle(pilot)
         assert table.current is not None and table.cursor == table.total - 1 - 2 * table._visible_rows
     store.close()
+
+
+@sync
+async def test_timers_are_swept_on_open_and_reported(tmp_path):
+    from datetime import timedelta
+
+    clock = FixedClock(NOW - timedelta(days=4))
+    store = Store(tmp_path / "t.db", clock=clock, agent="ana")
+    case = store.create_ticket(customer="Ola", subject="Where is my parcel", email="ola@example.com").case_number
+    store.change_status(case, Status.WAITING_BUYER)
+    clock.set(NOW)  # four days later: the first reminder (day 3) is due
+    app = DeskApp(store, timers=True, live=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if any("reminder" in n.message for n in app._notifications):
+                break
+        assert any("reminder" in n.message for n in app._notifications)
+        await settle(pilot)
+        assert app.screen.table.total == 1
+    kinds = [e.kind for e in store.entries(store.get(case))]
+    assert kinds.count("reminder") == 1
+    store.close()

@@ -22,6 +22,7 @@ SORTABLE = [c.key for c in COLUMNS if c.sortable and c.key in SORT_COLUMNS]
 VIEW_TITLES = {v.key: v.title for v in VIEWS}
 SHORT_VIEW_TITLES = {**VIEW_TITLES, "mine": "Mine", "open": "Open"}  # for 80 columns
 TINY_VIEW_TITLES = {**SHORT_VIEW_TITLES, "unassigned": "Unasg", "overdue": "Over"}  # 80 columns, big counts
+COUNT_PAUSE_S = 2.0  # on a busy store, recount the views at most this often
 SEARCH_DELAY_S = 0.05  # fold a burst of keystrokes into one query
 
 
@@ -57,6 +58,8 @@ class QueueScreen(Screen):
         self.total: int | None = None
         self._search_timer = None
         self.loads = 0  # result sets shown so far (benchmarks and tests wait on it)
+        self._counting = False
+        self._count_again = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
@@ -136,13 +139,20 @@ class QueueScreen(Screen):
                 generation = table.reset(loader, total, page if first == 0 else None)
             self._show_status()
             self._count_views()  # after the rows: the first paint does not wait for six counts
-            if loader is by_offset and total > PAGE_SIZE:
-                self.app.run_db(fetch_ids, on_done=lambda ids: table.upgrade_loader(by_ids(ids), generation),
-                                group="queue-ids", exclusive=True, quiet=True)
+            if loader is by_offset:
+                # Only when someone scrolls deep: the id list costs a scan, OFFSET near the top does not.
+                table.on_deep_page = lambda: self.app.run_db(
+                    fetch_ids, on_done=lambda ids: table.upgrade_loader(by_ids(ids), generation),
+                    group="queue-ids", exclusive=True, quiet=True)
 
         self.app.run_db(fetch, on_done=show, group="queue", exclusive=True)
 
     def _count_views(self) -> None:
+        """Count the six views; while a count runs, later requests fold into one more run after it."""
+        if self._counting:
+            self._count_again = True
+            return
+        self._counting, self._count_again = True, False
         store, agent, now = self.app.store, self.app.agent, self.app.now()
 
         def count() -> dict[str, int]:
@@ -151,8 +161,14 @@ class QueueScreen(Screen):
         def show(counts: dict[str, int]) -> None:
             self.counts.update(counts)
             self._show_views()
+            finished()
 
-        self.app.run_db(count, on_done=show, group="queue-counts", exclusive=True, quiet=True)
+        def finished(_err: Exception | None = None) -> None:
+            self._counting = False
+            if self._count_again:
+                self.set_timer(COUNT_PAUSE_S, self._count_views)
+
+        self.app.run_db(count, on_done=show, on_error=finished, group="queue-counts")
         self._show_views()
 
     def _show_views(self) -> None:

@@ -30,6 +30,7 @@ from tui_desk.tui.presenting import PRIORITY_STYLE, STATUS_STYLE, ago, next_due,
 
 PAGE_SIZE = 100
 CACHED_PAGES = 40
+DEEP_PAGE = 3  # from this page on, OFFSET queries get slow on big stores: ask for the ordered ids
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._columns: list[tuple[Column, int]] = layout(80)
         self._layout_width = 80
         self.loading_message = "Loading…"
+        self.on_deep_page: Callable[[], object] | None = None  # called once when a page past DEEP_PAGE is wanted
 
     # -- data ---------------------------------------------------------------------------
 
@@ -199,6 +201,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._stale = dict(self._pages) if keep_position else {}
         self._pages.clear()
         self._pending.clear()
+        self.on_deep_page = None
         if first_page is not None:
             self._pages[0] = first_page
         if not keep_position:
@@ -231,6 +234,9 @@ class TicketTable(ScrollView, can_focus=True):
     def _request(self, page: int) -> None:
         if page in self._pending or self.loader is None:
             return
+        if page >= DEEP_PAGE and self.on_deep_page is not None:
+            hook, self.on_deep_page = self.on_deep_page, None
+            hook()
         self._pending.add(page)
         generation = self._generation
         loader = self.loader

@@ -152,3 +152,26 @@ def test_export_of_an_empty_store_is_a_header_or_an_empty_list(cli, tmp_path):
     assert len(header) == 1 and header[0].startswith("Case Number,Customer,")
     assert json.loads(cli.ok("export", "--format", "json").stdout) == []
     assert "cannot write" in cli.fails("export", "--out", str(tmp_path / "no" / "such" / "folder.csv"))
+
+
+def test_a_tampered_log_sheet_is_refused_with_its_line(cli, tmp_path, store_copy):
+    rows = list(csv.reader(io.StringIO(cli.ok("export", "--log").stdout)))
+    header = rows[0]
+    rows[3][header.index("Channel")] = "pigeon"
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows(rows)
+    with bad.open(newline="", encoding="utf-8") as f:  # multi-line cells: the row starts further down
+        reader = csv.reader(f)
+        starts = [1]
+        for _ in reader:
+            starts.append(reader.line_num + 1)
+    err = cli.fails("import", str(bad), db=tmp_path / "fresh.db")
+    assert err.startswith(f"tui-desk: error: line {starts[3]}: unknown channel 'pigeon'")  # the entry's own row
+    assert starts[3] > 4
+    rows[3][header.index("Channel")] = "email"
+    rows[3][header.index("Entry Kind")] = "gossip"
+    with bad.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows(rows)
+    assert "unknown entry kind 'gossip'" in cli.fails("import", str(bad), db=tmp_path / "fresh.db")
+    assert not (tmp_path / "fresh.db").exists() or cli.json("list", db=tmp_path / "fresh.db") == []

@@ -138,22 +138,30 @@ def _check(record: TicketRecord, config) -> None:
             raise DeskError(f"case number {number!r} must be one printable word of at most 64 characters")
     if record.currency and not (record.currency.isalpha() and len(record.currency) == 3):
         raise DeskError(f"currency {record.currency!r} must be a three-letter code such as EUR")
-    for entry in record.entries:
-        if entry.channel not in ENTRY_CHANNELS:
-            raise DeskError(f"unknown channel {entry.channel!r} (one of: {', '.join(ENTRY_CHANNELS)})")
-        if entry.direction not in vocabulary.DIRECTIONS:
-            raise DeskError(f"unknown direction {entry.direction!r} (one of: {', '.join(vocabulary.DIRECTIONS)})")
-        if entry.sender not in ENTRY_SENDERS:
-            raise DeskError(f"unknown sender {entry.sender!r} (one of: {', '.join(ENTRY_SENDERS)})")
-        if not entry.kind or not entry.summary or "\x00" in entry.summary + entry.body + entry.sender_name:
-            raise DeskError("a log entry needs a kind and a summary, without NUL characters")
-        if entry.until and entry.until < entry.at:
-            raise DeskError("a log entry ends before it starts")
     for seq, entry in enumerate(record.entries, start=1):
-        if entry.corrects is not None and not 1 <= entry.corrects < seq:
-            raise DeskError(f"entry {seq} corrects entry {entry.corrects}, which is not before it")
+        try:
+            _check_entry(entry, seq)
+        except DeskError as err:
+            raise BadRow(entry.line or record.line, str(err)) from None
     if not record.entries:
         raise DeskError("a ticket needs at least one log entry")
+
+
+def _check_entry(entry: EntryRecord, seq: int) -> None:
+    if entry.kind not in vocabulary.ENTRY_KINDS:
+        raise DeskError(f"unknown entry kind {entry.kind!r} (one of: {', '.join(vocabulary.ENTRY_KINDS)})")
+    if entry.channel not in ENTRY_CHANNELS:
+        raise DeskError(f"unknown channel {entry.channel!r} (one of: {', '.join(ENTRY_CHANNELS)})")
+    if entry.direction not in vocabulary.DIRECTIONS:
+        raise DeskError(f"unknown direction {entry.direction!r} (one of: {', '.join(vocabulary.DIRECTIONS)})")
+    if entry.sender not in ENTRY_SENDERS:
+        raise DeskError(f"unknown sender {entry.sender!r} (one of: {', '.join(ENTRY_SENDERS)})")
+    if not entry.summary or "\x00" in entry.summary + entry.body + entry.sender_name:
+        raise DeskError("a log entry needs a summary, without NUL characters")
+    if entry.until and entry.until < entry.at:
+        raise DeskError("a log entry ends before it starts")
+    if entry.corrects is not None and not 1 <= entry.corrects < seq:
+        raise DeskError(f"entry {seq} corrects entry {entry.corrects}, which is not before it")
 
 
 def import_tickets(
@@ -175,8 +183,8 @@ def import_tickets(
         if isinstance(record, TicketRecord):
             try:
                 _check(record, store.config)
-            except BadRow:
-                raise
+            except BadRow as bad:
+                record = bad
             except DeskError as err:
                 record = BadRow(record.line, str(err))
         if isinstance(record, BadRow):

@@ -98,7 +98,7 @@ class DeskApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {GoToCase}
     BINDINGS = [
-        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
     ]
 
     def __init__(

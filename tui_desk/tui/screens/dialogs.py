@@ -44,7 +44,7 @@ class HelpScreen(ModalScreen[None]):
     """Every key of the screen underneath (and the app's), with what it does."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="HelpScreen") + "HelpScreen > Vertical { width: 70; }"
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close")]
 
     def __init__(self, under: Screen) -> None:
         super().__init__()

@@ -23,7 +23,8 @@ VIEW_TITLES = {v.key: v.title for v in VIEWS}
 SHORT_VIEW_TITLES = {**VIEW_TITLES, "mine": "Mine", "open": "Open"}  # for 80 columns
 TINY_VIEW_TITLES = {**SHORT_VIEW_TITLES, "unassigned": "Unasg", "overdue": "Over"}  # 80 columns, big counts
 COUNT_PAUSE_S = 2.0  # on a busy store, recount the views at most this often
-SEARCH_DELAY_S = 0.05  # fold a burst of keystrokes into one query
+SEARCH_DELAY_S = 0.05
+LIVE_SEARCH_FROM = 3  # characters  # fold a burst of keystrokes into one query
 
 
 class QueueScreen(Screen):
@@ -66,8 +67,8 @@ class QueueScreen(Screen):
         yield Static(id="views")
         with Horizontal(id="search-bar"):
             yield Static("/", id="search-label")
-            yield Input(placeholder="search case, customer, email, order, subject, log text", id="search",
-                        compact=True)
+            yield Input(placeholder="search case, customer, email, order, subject, log (live from 3 letters)",
+                        id="search", compact=True)
         yield TicketTable(id="tickets")
         yield Static(id="status-line")
         yield Footer()
@@ -90,7 +91,7 @@ class QueueScreen(Screen):
     def current_filter(self) -> TicketFilter:
         return self.view.filter(self.app.agent, self.app.now(), self.search)
 
-    def reload(self, *, keep_position: bool = False) -> None:
+    def reload(self, *, keep_position: bool = False, recount: bool = False) -> None:
         """Fetch the visible page and the count in a worker; the table fetches further pages itself.
 
         A search fetches every matching id in order at once (one query gives the count, the order and
@@ -138,7 +139,8 @@ class QueueScreen(Screen):
             else:
                 generation = table.reset(loader, total, page if first == 0 else None)
             self._show_status()
-            self._count_views()  # after the rows: the first paint does not wait for six counts
+            if recount or self.loads == 1:
+                self._count_views()  # after the rows: the first paint does not wait for six counts
             if loader is by_offset:
                 # Only when someone scrolls deep: the id list costs a scan, OFFSET near the top does not.
                 table.on_deep_page = lambda: self.app.run_db(
@@ -201,23 +203,34 @@ class QueueScreen(Screen):
         self._show_views()
 
     def on_store_changed(self, _: StoreChanged) -> None:
-        self.reload(keep_position=True)
+        self.reload(keep_position=True, recount=True)
 
     def on_screen_resume(self) -> None:
-        self.reload(keep_position=True)
+        self.reload(keep_position=True, recount=True)
 
     # -- search -----------------------------------------------------------------------------
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "search":
             return
-        self.search = event.value.strip()
+        typed = event.value.strip()
         if self._search_timer is not None:
             self._search_timer.stop()
+            self._search_timer = None
+        # One or two letters match most of a big store: those wait for Enter; longer text searches live.
+        if typed == self.search or (typed and len(typed) < LIVE_SEARCH_FROM):
+            return
+        self.search = typed
         self._search_timer = self.set_timer(SEARCH_DELAY_S, self.reload)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "search":
+            typed = event.value.strip()
+            if typed != self.search:
+                if self._search_timer is not None:
+                    self._search_timer.stop()
+                self.search = typed
+                self.reload()
             self.table.focus()
 
     def action_search(self) -> None:
@@ -274,7 +287,8 @@ class QueueScreen(Screen):
     # -- actions on tickets -----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in ("open", "log") and self.table.current is None:
+        tables = self.query(TicketTable)
+        if action in ("open", "log") and (not tables or tables.first().current is None):
             return False
         if action in ("status", "assign_me", "assign", "tags", "log", "new") and self.app.store.read_only:
             return False

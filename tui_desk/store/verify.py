@@ -10,6 +10,7 @@ to its name.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from tui_desk.store.models import UTCDateTimeField
 
 _DATE_FIELDS = ("at", "until", "logged_at", "follow_up_at", "due_at")
 _to_datetime = UTCDateTimeField().python_value
+_STORED_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
 _HASH_CHUNK = 1 << 20
 
 # Columns in the order _fields() reads them; corrects_seq is worked out from the corrected entry's row id.
@@ -101,7 +103,11 @@ def _fields(raw: tuple) -> dict | None:
     values = dict(zip(CHAINED_FIELDS, raw, strict=True))
     try:
         for name in _DATE_FIELDS:
-            values[name] = _to_datetime(values[name])
+            text = values[name]
+            # Text already in the store's fixed form is exactly what the digest covers; other text is
+            # read as a date (and chained in that form), so an odd spelling is judged by its value.
+            if text is not None and not (isinstance(text, str) and _STORED_TIME.fullmatch(text)):
+                values[name] = _to_datetime(text)
     except (TypeError, ValueError):
         return None
     return values

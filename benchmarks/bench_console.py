@@ -141,7 +141,7 @@ async def in_app(db: Path, case: str) -> dict:
             await _wait(pilot, lambda: queue.search == "")
             await _settle(pilot)
             for i in range(1, len(word) + 1):
-                if i < LIVE_SEARCH_FROM:  # shorter text waits for Enter
+                if i < LIVE_SEARCH_FROM or word[:i].strip() == word[: i - 1].strip():  # waits for Enter / a space
                     await pilot.press(word[i - 1])
                     continue
                 before = queue.loads

@@ -48,7 +48,7 @@ from tui_desk.tui.live import ChangeWatch
 from tui_desk.tui.state import load_state, save_state
 
 POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second
-AFTER_FIRST_PAINT_S = 0.3  # work that need not delay the first screen (other screens' imports, the sweep)
+AFTER_FIRST_PAINT_S = 1.0  # work that need not delay the first screen (other screens' imports, the sweep)
 
 
 @dataclass(frozen=True)

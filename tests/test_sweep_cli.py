@@ -93,3 +93,10 @@ def test_sweep_with_an_invalid_config_changes_nothing(cli, isolated_env):
     assert "timers.reminder_days" in err
     (isolated_env / "config.toml").unlink()
     assert cli.json("show", number)["log"][-1]["kind"] == "status"
+
+
+def test_sweep_and_outbox_refuse_a_store_that_does_not_exist(cli, tmp_path):
+    missing = tmp_path / "typo.db"
+    assert "no store at" in cli.fails("sweep", db=missing)
+    assert "no store at" in cli.fails("outbox", db=missing)
+    assert not missing.exists()

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import peewee as pw
 import pytest
 
 from tui_desk.config import Config
@@ -11,7 +12,7 @@ from tui_desk.domain.timers import TimerPolicy
 from tui_desk.store import Store
 from tui_desk.store.models import OutboxMessage, StatusChange, Ticket, TimerEvent
 from tui_desk.store.verify import verify_store
-from tui_desk.worker import SweepResult, next_timer_due, sweep_timers
+from tui_desk.worker import SweepResult, due_query, next_timer_due, sweep_timers
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -344,3 +345,15 @@ def test_a_swept_close_writes_the_ticket_as_the_store_would(store, clock):
         (clock.now(), "waiting-buyer", "closed", "system", note)
     ] * 2
     assert verify_store(store).ok
+
+
+def test_the_due_query_is_an_index_range_scan(store):
+    """The sweep's cost follows the number of due tickets: SQLite walks the timer_due_at index, never the table."""
+    with store.reading():
+        sql, params = due_query(store.now()).sql()
+        plan = " ".join(row[-1] for row in store.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+        assert "SEARCH" in plan and "INDEX ticket_timer_due_at (timer_due_at<?)" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan  # the index gives the order too
+        sql, params = Ticket.select(pw.fn.MIN(Ticket.timer_due_at)).sql()
+        plan = " ".join(row[-1] for row in store.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+        assert "INDEX ticket_timer_due_at" in plan, plan  # next_timer_due: one index lookup

@@ -92,16 +92,15 @@ class _AlreadyAppliedError(Exception):
     """Raised inside a ticket's savepoint when an action's TimerEvent already exists."""
 
 
+def due_query(now: datetime) -> pw.ModelSelect:
+    """The due tickets' ids, oldest due first: a range scan of the ``timer_due_at`` index."""
+    return Ticket.select(Ticket.id).where(Ticket.timer_due_at <= now).order_by(Ticket.timer_due_at, Ticket.id)
+
+
 def due_ticket_ids(store: Store, now: datetime) -> list[int]:
-    """Ids of the tickets whose next timer action is due, oldest due first (an index range scan)."""
+    """Ids of the tickets whose next timer action is due at ``now``."""
     with store.reading():
-        query = (
-            Ticket.select(Ticket.id)
-            .where(Ticket.timer_due_at <= now)
-            .order_by(Ticket.timer_due_at, Ticket.id)
-            .tuples()
-        )
-        return [row[0] for row in query]
+        return [row[0] for row in due_query(now).tuples()]
 
 
 def next_timer_due(store: Store) -> datetime | None:

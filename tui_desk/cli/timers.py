@@ -33,7 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def cmd_sweep(ctx) -> int:
     from tui_desk.worker import sweep_timers
 
-    result = sweep_timers(ctx.store())
+    result = sweep_timers(ctx.store(create=False))  # a mistyped --db in a cron line must not start a new store
 
     def text() -> str:
         lines = [result.summary() or "nothing due"]
@@ -58,7 +58,7 @@ def _parse(value: str):
 def cmd_outbox(ctx) -> int:
     from tui_desk.worker import describe_message, mark_sent, pending_outbox
 
-    store = ctx.store()
+    store = ctx.store(create=False)
     if ctx.args.mark_sent is not None:
         message = mark_sent(store, ctx.args.mark_sent)
         ctx.emit(describe_message(message), f"message {message.id} ({message.case_number}) marked sent")

@@ -168,7 +168,7 @@ class Store:
         except DeskError:
             raise
         except (pw.DatabaseError, sqlite3.DatabaseError, pw.InterfaceError) as err:
-            raise DeskError(sqlite.explain_error(err, self.path)) from None
+            raise DeskError(sqlite.explain_error(err, self.path, read_only=self.read_only)) from None
 
     def _activate(self) -> None:
         # The models are bound to one database proxy; point it at this store's database.
@@ -843,6 +843,16 @@ class Store:
                 "approved_at": iso(ticket.refund_approved_at),
                 "initiated_at": iso(ticket.refund_initiated_at),
                 "refunded_at": iso(ticket.refunded_at),
+            },
+            "sla": {
+                "response_due_at": iso(ticket.sla_response_due_at),
+                "response_risk_at": iso(ticket.sla_response_risk_at),
+                "response_breached_at": iso(ticket.sla_response_breached_at),
+                "resolution_due_at": iso(ticket.sla_resolution_due_at),
+                "resolution_risk_at": iso(ticket.sla_resolution_risk_at),
+                "resolution_breached_at": iso(ticket.sla_resolution_breached_at),
+                "paused_seconds": ticket.sla_paused_seconds,
+                "paused_since": iso(ticket.sla_paused_since),
             },
             "log_head": ticket.log_head,
         }

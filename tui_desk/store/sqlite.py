@@ -170,11 +170,18 @@ def data_version(db: pw.Database) -> int:
     return db.execute_sql("PRAGMA data_version").fetchone()[0]
 
 
-def explain_error(err: Exception, path: Path) -> str:
+def explain_error(err: Exception, path: Path, *, read_only: bool = False) -> str:
     """A one-line message for a low-level database failure."""
     text = str(err)
     if isinstance(err, (pw.OperationalError, sqlite3.OperationalError)):
         if "readonly" in text or "read-only" in text or "attempt to write" in text:
+            if read_only:
+                # A WAL reader must create or map the "-shm" file beside the store.
+                return (
+                    f"cannot read {path} read-only: SQLite needs to create {path.name}-shm in {path.parent}, "
+                    "which this user may not write (give readers group write access to the folder; "
+                    "see the README, Supervisors)"
+                )
             return f"the store {path} is read-only"
         if "locked" in text or "busy" in text:
             return f"the store {path} is busy (locked by another process); try again"

@@ -418,3 +418,49 @@ async def test_timers_are_swept_on_open_and_reported(tmp_path):
     kinds = [e.kind for e in store.entries(store.get(case))]
     assert kinds.count("reminder") == 1
     store.close()
+
+
+@sync
+async def test_new_ticket_and_help(desk):
+    from tui_desk.tui.screens.dialogs import HelpScreen
+
+    app = app_for(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert "Take: assign to me" in screen_text(app)
+        await pilot.press("escape", "n")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # nothing typed: refused, nothing created
+        await settle(pilot)
+        before = desk.count_tickets()
+        assert "required" in screen_text(app) and desk.count_tickets() == before
+        await pilot.press(*"Zoë [i]Q[/i]", "tab", *"zoe@example.com", "tab", "tab", *"Toaster sparks")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        ticket = desk.get(app.screen.case_number)
+        assert (ticket.customer, ticket.subject, ticket.email) == ("Zoë [i]Q[/i]", "Toaster sparks", "zoe@example.com")
+        assert desk.count_tickets() == before + 1
+
+
+@sync
+async def test_read_only_store_offers_no_changes(desk):
+    path = desk.path
+    desk.close()
+    store = Store(path, clock=FixedClock(NOW), agent="ana", read_only=True)
+    app = app_for(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        case = app.screen.table.current.case_number
+        version = store.get(case).version
+        for key in ("a", "s", "l", "n", "t"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, QueueScreen), key
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert store.get(case).version == version

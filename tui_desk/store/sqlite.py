@@ -92,33 +92,39 @@ def install_guards(db: pw.Database) -> None:
     )
 
 
+_TICKET_COLUMNS = "case_number, customer, email, order_id, subject, description"
+_ENTRY_COLUMNS = "summary, sender_name, body"
+# What the program writes itself (acknowledgements, status changes, reminders) repeats the ticket's
+# fields or says nothing a person searches for; leaving it out keeps the timer sweep's writes cheap.
+_ENTRY_SEARCHED = "sender <> 'system'"
+
+
 def install_search(db: pw.Database) -> None:
-    """FTS5 indexes over ticket fields and log text, reading their text from the tables themselves."""
+    """FTS5 indexes over ticket fields and people's log text, reading their text from the tables themselves."""
     db.execute_sql(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS ticket_search USING fts5(case_number, customer, email, order_id, "
-        "subject, content='ticket', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS ticket_search USING fts5({_TICKET_COLUMNS}, "
+        "content='ticket', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
     )
     db.execute_sql(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS entry_search USING fts5(summary, sender_name, body, "
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS entry_search USING fts5({_ENTRY_COLUMNS}, "
         "content='log_entry', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
     )
-    columns = "case_number, customer, email, order_id, subject"
-    new_values = "new.case_number, new.customer, new.email, new.order_id, new.subject"
-    old_values = "old.case_number, old.customer, old.email, old.order_id, old.subject"
+    new_values = ", ".join(f"new.{c.strip()}" for c in _TICKET_COLUMNS.split(","))
+    old_values = ", ".join(f"old.{c.strip()}" for c in _TICKET_COLUMNS.split(","))
     db.execute_sql(
         "CREATE TRIGGER IF NOT EXISTS ticket_search_insert AFTER INSERT ON ticket BEGIN "
-        f"INSERT INTO ticket_search(rowid, {columns}) VALUES (new.id, {new_values}); END"
+        f"INSERT INTO ticket_search(rowid, {_TICKET_COLUMNS}) VALUES (new.id, {new_values}); END"
     )
     db.execute_sql(
-        "CREATE TRIGGER IF NOT EXISTS ticket_search_update "
-        "AFTER UPDATE OF case_number, customer, email, order_id, subject ON ticket BEGIN "
-        f"INSERT INTO ticket_search(ticket_search, rowid, {columns}) VALUES ('delete', old.id, {old_values}); "
-        f"INSERT INTO ticket_search(rowid, {columns}) VALUES (new.id, {new_values}); END"
+        f"CREATE TRIGGER IF NOT EXISTS ticket_search_update AFTER UPDATE OF {_TICKET_COLUMNS} ON ticket BEGIN "
+        f"INSERT INTO ticket_search(ticket_search, rowid, {_TICKET_COLUMNS}) VALUES ('delete', old.id, {old_values}); "
+        f"INSERT INTO ticket_search(rowid, {_TICKET_COLUMNS}) VALUES (new.id, {new_values}); END"
     )
     db.execute_sql(
-        "CREATE TRIGGER IF NOT EXISTS log_entry_search_insert AFTER INSERT ON log_entry BEGIN "
-        "INSERT INTO entry_search(rowid, summary, sender_name, body) "
-        "VALUES (new.id, new.summary, new.sender_name, new.body); END"
+        "CREATE TRIGGER IF NOT EXISTS log_entry_search_insert AFTER INSERT ON log_entry "
+        f"WHEN new.{_ENTRY_SEARCHED} BEGIN "
+        f"INSERT INTO entry_search(rowid, {_ENTRY_COLUMNS}) VALUES (new.id, new.summary, new.sender_name, new.body); "
+        "END"
     )
 
 
@@ -127,15 +133,25 @@ _SEARCH_TRIGGERS = ("ticket_search_insert", "ticket_search_update", "log_entry_s
 
 @contextlib.contextmanager
 def bulk_load(db: pw.Database) -> Iterator[None]:
-    """Inside a write transaction: load many rows, then index them for search in one pass.
+    """Inside a write transaction: insert many new tickets and entries, then index them in one pass.
 
-    Per-row index triggers cost most of a bulk load; a rebuild at the end is several times faster.
+    Per-row index triggers cost most of a bulk load. Only rows added inside the block are indexed
+    afterwards, so the block must insert, not update, searchable fields.
     """
+    last_ticket = db.execute_sql("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0]
+    last_entry = db.execute_sql("SELECT coalesce(max(id), 0) FROM log_entry").fetchone()[0]
     for name in _SEARCH_TRIGGERS:
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
     yield
-    db.execute_sql("INSERT INTO ticket_search(ticket_search) VALUES ('rebuild')")
-    db.execute_sql("INSERT INTO entry_search(entry_search) VALUES ('rebuild')")
+    db.execute_sql(
+        f"INSERT INTO ticket_search(rowid, {_TICKET_COLUMNS}) SELECT id, {_TICKET_COLUMNS} FROM ticket WHERE id > ?",
+        (last_ticket,),
+    )
+    db.execute_sql(
+        f"INSERT INTO entry_search(rowid, {_ENTRY_COLUMNS}) SELECT id, {_ENTRY_COLUMNS} FROM log_entry "
+        f"WHERE id > ? AND {_ENTRY_SEARCHED}",
+        (last_entry,),
+    )
     install_search(db)
 
 

@@ -165,6 +165,8 @@ class DeskApp(App[int]):
         return self._screens_imported
 
     def _import_other_screens(self) -> None:
+        if not self.is_running or not self.screen_stack:
+            return
         self._import_failures = _import_screen_modules()
         self._screens_imported = True
         self._register_screen_keys()
@@ -175,7 +177,8 @@ class DeskApp(App[int]):
         for entry in SCREENS.values():
             if entry.key:
                 self.bind(entry.key, f"open_screen('{entry.name}')", description=entry.title)
-        self.refresh_bindings()
+        if self.screen_stack:  # the app may be closing when the delayed import finishes
+            self.refresh_bindings()
 
     def _hang_up(self) -> None:
         """The terminal went away: keep every half-typed entry, then leave."""
@@ -201,6 +204,8 @@ class DeskApp(App[int]):
         entry = SCREENS.get(name)
         if entry is None:
             raise DeskError(f"no console screen {name!r} (one of: {', '.join(SCREENS)})")
+        if isinstance(entry.factory, type) and isinstance(self.screen, entry.factory):
+            return  # already there
         self.push_screen(entry.factory())
 
     def open_ticket(self, case_number: str) -> None:
@@ -360,11 +365,8 @@ def _runner(node, action: str) -> Callable[[], Any]:
 
 
 def _acted(result: Any) -> bool:
-    for name in ("acted", "actions", "count", "total"):
-        value = getattr(result, name, None)
-        if value is not None and not callable(value):
-            return bool(value)
-    return bool(getattr(result, "touched", None))
+    """Whether a sweep did anything worth telling (``SweepResult.acted`` counts its actions)."""
+    return bool(getattr(result, "acted", 0) or getattr(result, "touched", None))
 
 
 def run_console(ctx, **options) -> int:

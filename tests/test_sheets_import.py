@@ -409,3 +409,20 @@ def test_rows_that_break_the_ticket_rules_are_bad_rows_with_their_line(store, tm
     ]
     five = store.describe(store.get("GTB-5"))
     assert (five["priority"], five["tags"], five["kind"]) == ("normal", ["repeat-customer", "vip"], "support")
+
+
+def test_a_bulk_import_into_a_store_with_tickets_indexes_the_new_rows_for_search(store, tmp_path):
+    from tui_desk.store.imports import BULK_INDEX_MIN
+    from tui_desk.store.operations import TicketFilter
+
+    store.create_ticket(customer="Existing Customer", subject="Already here")
+    sheet = tmp_path / "bulk.csv"
+    generate_sheet(sheet, BULK_INDEX_MIN + 5)
+    import_tickets(store, records(sheet))
+    found = store.list_tickets(TicketFilter(search=f"buyer{BULK_INDEX_MIN + 4}"))
+    assert [t.case_number for t in found] == [f"GTB-REF-2023-{BULK_INDEX_MIN + 5:06d}"]
+    assert len(store.list_tickets(TicketFilter(search="RMA approved"))) == BULK_INDEX_MIN + 5  # log lines too
+    assert [t.customer for t in store.list_tickets(TicketFilter(search="Existing"))] == ["Existing Customer"]
+    # Later writes are indexed by the triggers again.
+    later = store.create_ticket(customer="Zebedee Later", subject="After the import")
+    assert [t.case_number for t in store.list_tickets(TicketFilter(search="Zebedee"))] == [later.case_number]

@@ -35,7 +35,7 @@ from tui_desk.store.models import LogEntry, Meta, StatusChange, Ticket, TicketTa
 
 FINGERPRINT_KEY = "import:row:"
 BATCH = 2000  # tickets buffered before a flush
-BULK_INDEX_MIN = 5000  # tickets from which search indexing is done in one pass
+BULK_INDEX_MIN = 1000  # tickets from which search indexing is done in one pass
 ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
 ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)
 
@@ -242,9 +242,9 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
         todo.append(record)
     for _, number in highest.values():
         store.reserve_case_number(number)
-    # Indexing each row for search as it goes in costs most of a big import; index in one pass instead,
-    # when the import is big next to the store (the one pass re-reads the whole store).
-    bulk = len(todo) >= BULK_INDEX_MIN and len(todo) >= len(existing)
+    # Indexing each row for search as it goes in costs most of a big import: index the new rows in one
+    # pass at the end instead (not worth the schema change for a few rows).
+    bulk = len(todo) >= BULK_INDEX_MIN
     with sqlite.bulk_load(db) if bulk else contextlib.nullcontext():
         _insert(store, todo, outcome, known_prints, progress)
 

@@ -139,3 +139,59 @@ async def test_form_saves_hostile_text_byte_for_byte(desk):
     entry = desk.entries(desk.get(ticket.case_number))[-1]
     assert entry.summary == summary
     assert entry.body == body
+
+
+BAD_NEW = [
+    ("blank customer", {"customer": "  ", "subject": "s"}, "customer"),
+    ("blank subject", {"customer": "c", "subject": "\t"}, "subject"),
+    ("email without @", {"customer": "c", "subject": "s", "email": "jane"}, "no @"),
+    ("markup as a tag", {"customer": "c", "subject": "s", "tags": "[b]x[/b]"}, "tag"),
+]
+
+
+async def _new_form(pilot, app):
+    from tui_desk.tui.screens.new_ticket import NewTicketScreen
+
+    await settle(pilot)
+    app.push_screen(NewTicketScreen())
+    await settle(pilot)
+    assert isinstance(app.screen, NewTicketScreen)
+    return app.screen
+
+
+@pytest.mark.parametrize("fields, message", [b[1:] for b in BAD_NEW], ids=[b[0] for b in BAD_NEW])
+@sync
+async def test_new_ticket_form_refuses_bad_input_and_creates_nothing(desk, fields, message):
+    app = DeskApp(desk, timers=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await _new_form(pilot, app)
+        for name, value in fields.items():
+            form.query_one(f"#{name}", Input).value = value
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and app.is_running
+        shot = screen_text(app)
+        assert re.search(message, shot, re.I), shot
+        assert form.query_one("#customer", Input).value == fields["customer"]
+    assert desk.count_tickets() == 0
+
+
+@sync
+async def test_new_ticket_form_keeps_hostile_text_byte_for_byte(desk):
+    customer = "[red]Mallory[/red] \x1b[2J"
+    subject = "[@click=app.quit]refund[/] 👍🏽 e\u0301 \u202eabc"
+    details = "$var {x} [on red]\n\x1b]0;title\x07 more\n"
+    app = DeskApp(desk, timers=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        form = await _new_form(pilot, app)
+        form.query_one("#customer", Input).value = customer
+        form.query_one("#subject", Input).value = subject
+        form.query_one("#body", TextArea).text = details
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.is_running
+        assert not CONTROL.search(screen_text(app))
+    ticket = desk.list_tickets()[0]
+    assert (ticket.customer, ticket.subject, ticket.description) == (customer, subject, details)

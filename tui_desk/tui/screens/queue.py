@@ -407,7 +407,9 @@ def _count(cases: list[str]) -> str:
 
 
 def _agents(screen: QueueScreen) -> list[str]:
-    return [screen.app.agent]
+    """Names to complete in the assign prompt: me, then the agents on the rows already read."""
+    seen = {row.assignee for page in list(screen.table._pages.values()) for row in page if row.assignee}
+    return [screen.app.agent, *sorted(seen - {screen.app.agent})]
 
 
 def _call(fn, *args):

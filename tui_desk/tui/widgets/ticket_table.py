@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -96,6 +97,15 @@ COLUMNS = (
 )
 PRIORITY_SHORT = {"urgent": "urg!", "high": "high", "normal": "norm", "low": "low"}
 MARK_WIDTH = 2  # "●!" before the first column: marked, overdue
+
+
+def fit(text: str, width: int) -> str:
+    """Exactly ``width`` terminal cells: padded, or cut with an ellipsis (wide characters count double)."""
+    if text.isascii():
+        return clip(text, width).ljust(width)
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, max(width - 1, 0)) + "…"
 
 
 def layout(width: int) -> list[tuple[Column, int]]:
@@ -365,7 +375,7 @@ class TicketTable(ScrollView, can_focus=True):
             title = col.title
             if col.key == self.sort_key:
                 title += " ▼" if self.descending else " ▲"
-            segments.append(Segment(clip(title, w).ljust(w) + (" " if i < len(self._columns) - 1 else ""), style))
+            segments.append(Segment(fit(title, w) + (" " if i < len(self._columns) - 1 else ""), style))
         return Strip(segments).extend_cell_length(width, style).crop(0, width)
 
     def _row_strip(self, row: QueueRow, index: int, width: int) -> Strip:
@@ -380,7 +390,7 @@ class TicketTable(ScrollView, can_focus=True):
         last = len(self._columns) - 1
         for i, (col, w) in enumerate(self._columns):
             text, style = self._cell(row, col.key, overdue)
-            cell = clip(text, w).ljust(w) + (" " if i < last else "")
+            cell = fit(text, w) + (" " if i < last else "")
             segments.append(Segment(cell, base + style if style else base))
         return Strip(segments).extend_cell_length(width, base).crop(0, width)
 

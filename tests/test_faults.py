@@ -245,6 +245,7 @@ def test_kill_9_during_import_is_all_or_nothing(request, tmp_path):
     rows = 2000
     env = dict(os.environ, TUI_DESK_AGENT="importer", TUI_DESK_NOW="2026-11-15T14:30:00+00:00")
     rng = random.Random(3)
+    killed = 0
     for r in range(_rounds(request, 3, 10)):
         sheet = tmp_path / f"sheet{r}.csv"
         with sheet.open("w", newline="") as f:
@@ -280,6 +281,7 @@ def test_kill_9_during_import_is_all_or_nothing(request, tmp_path):
             env=env,
         )
         time.sleep(rng.uniform(0.5, 3.0))
+        killed += proc.poll() is None
         _kill(proc)
         _integrity(db)
         con = sqlite3.connect(db)
@@ -299,6 +301,7 @@ def test_kill_9_during_import_is_all_or_nothing(request, tmp_path):
             == rows
         )
         con.close()
+    assert killed >= 1, "every import finished before the kill: make the sheet longer"
     _no_half_applied(db)
     _verified(db)
 

@@ -242,11 +242,11 @@ def test_kill_9_during_sweeps_applies_each_action_once_and_whole(request, tmp_pa
 def test_kill_9_during_import_is_all_or_nothing(request, tmp_path):
     db = tmp_path / "desk.db"
     Store(db, agent="setup").close()
-    rows = 2000
+    rows = 20_000  # long enough that the kill lands inside the import, not after it
     env = dict(os.environ, TUI_DESK_AGENT="importer", TUI_DESK_NOW="2026-11-15T14:30:00+00:00")
     rng = random.Random(3)
     killed = 0
-    for r in range(_rounds(request, 3, 10)):
+    for r in range(_rounds(request, 2, 10)):
         sheet = tmp_path / f"sheet{r}.csv"
         with sheet.open("w", newline="") as f:
             out = csv.writer(f)
@@ -264,7 +264,7 @@ def test_kill_9_during_import_is_all_or_nothing(request, tmp_path):
             for i in range(rows):
                 out.writerow(
                     [
-                        f"GTB-REF-{(r + 1) * 10000 + i}",
+                        f"GTB-REF-{(r + 1) * 100_000 + i}",
                         f"c{i}@example.com",
                         "2023-10-26",
                         f"Item {i}",
@@ -280,12 +280,12 @@ def test_kill_9_during_import_is_all_or_nothing(request, tmp_path):
             text=True,
             env=env,
         )
-        time.sleep(rng.uniform(0.5, 3.0))
+        time.sleep(rng.uniform(0.8, 3.0))
         killed += proc.poll() is None
         _kill(proc)
         _integrity(db)
         con = sqlite3.connect(db)
-        got = con.execute("SELECT COUNT(*) FROM ticket WHERE case_number LIKE ?", (f"GTB-REF-{r + 1}____",)).fetchone()[
+        got = con.execute("SELECT COUNT(*) FROM ticket WHERE case_number LIKE ?", (f"GTB-REF-{r + 1}_____",)).fetchone()[
             0
         ]
         con.close()
@@ -297,7 +297,7 @@ def test_kill_9_during_import_is_all_or_nothing(request, tmp_path):
         assert again.returncode == 0, again.stderr
         con = sqlite3.connect(db)
         assert (
-            con.execute("SELECT COUNT(*) FROM ticket WHERE case_number LIKE ?", (f"GTB-REF-{r + 1}____",)).fetchone()[0]
+            con.execute("SELECT COUNT(*) FROM ticket WHERE case_number LIKE ?", (f"GTB-REF-{r + 1}_____",)).fetchone()[0]
             == rows
         )
         con.close()

@@ -285,9 +285,9 @@ def test_kill_9_during_import_is_all_or_nothing(request, tmp_path):
         _kill(proc)
         _integrity(db)
         con = sqlite3.connect(db)
-        got = con.execute("SELECT COUNT(*) FROM ticket WHERE case_number LIKE ?", (f"GTB-REF-{r + 1}_____",)).fetchone()[
-            0
-        ]
+        got = con.execute(
+            "SELECT COUNT(*) FROM ticket WHERE case_number LIKE ?", (f"GTB-REF-{r + 1}_____",)
+        ).fetchone()[0]
         con.close()
         assert got in (0, rows), f"import half-applied: {got} of {rows}"
         _no_half_applied(db)
@@ -297,7 +297,9 @@ def test_kill_9_during_import_is_all_or_nothing(request, tmp_path):
         assert again.returncode == 0, again.stderr
         con = sqlite3.connect(db)
         assert (
-            con.execute("SELECT COUNT(*) FROM ticket WHERE case_number LIKE ?", (f"GTB-REF-{r + 1}_____",)).fetchone()[0]
+            con.execute("SELECT COUNT(*) FROM ticket WHERE case_number LIKE ?", (f"GTB-REF-{r + 1}_____",)).fetchone()[
+                0
+            ]
             == rows
         )
         con.close()

@@ -330,3 +330,19 @@ def test_verify_on_empty_or_missing_store_is_one_line(cli, tmp_path):
     assert "no store at" in cli.fails("verify", db=tmp_path / "missing.db")
     assert not (tmp_path / "missing.db").exists()
     assert empty.stat().st_size == 0
+
+
+def test_export_case_html_appendices_check_out_too(cli, case, tmp_path):
+    import html as html_lib
+
+    page = cli.ok("export-case", case, "--format", "html").stdout
+    blocks = [html_lib.unescape(b) for b in re.findall(r"<pre>(.*?)</pre>", page, re.S)]
+    chain = next(b for b in blocks if b.lstrip().startswith("{"))
+    script = next(b for b in blocks if b.startswith("# check_chain.py"))
+    (tmp_path / "chain.json").write_text(chain, encoding="utf-8")
+    (tmp_path / "check_chain.py").write_text(script, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-I", "check_chain.py", "chain.json"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert f"final digest: {cli.json('show', case)['log_head']}" in result.stdout
+    assert "matches the case file" in result.stdout

@@ -46,7 +46,7 @@ class BlobFolder:
             fd, temp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
             try:
                 with reader, os.fdopen(fd, "wb") as writer:
-                    while chunk := reader.read(_CHUNK):
+                    while chunk := _read(reader, source):
                         digest.update(chunk)
                         writer.write(chunk)
                         size += len(chunk)
@@ -66,3 +66,11 @@ class BlobFolder:
         except OSError as err:
             raise DeskError(f"attachment {source}: cannot store it ({err.strerror})") from None
         return AttachmentFile(name=source.name, size=size, sha256=sha)
+
+
+def _read(reader, source: Path) -> bytes:
+    """The next chunk; a failing read is the file's fault (say so), not the store's."""
+    try:
+        return reader.read(_CHUNK)
+    except OSError as err:
+        raise DeskError(f"attachment {source}: cannot read it ({err.strerror})") from None

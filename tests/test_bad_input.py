@@ -94,7 +94,7 @@ REFUSED = [
     ("attachment dangling link", [*LOG, "--attach", "{dangling}"], None, "no such file"),
     ("attachment is a folder", [*LOG, "--attach", "{folder}"], None, "is a folder"),
     # chmod 000 does not stop root; /proc/self/mem opens but every read fails (EIO), for root too.
-    ("attachment unreadable", [*LOG, "--attach", "/proc/self/mem"], None, "cannot"),
+    ("attachment unreadable", [*LOG, "--attach", "/proc/self/mem"], None, "cannot read it"),
     (
         "one bad attachment of two",
         [*LOG, "--attach", "{tmp}/proof.txt", "--attach", "{tmp}/nope"],

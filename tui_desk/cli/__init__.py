@@ -65,6 +65,9 @@ class Context:
 
 def store_path(option: str | None) -> Path:
     """``--db``, else ``TUI_DESK_DB``, else ``desk.db`` in the platformdirs user data directory."""
+    if option is not None and not option.strip():
+        # `--db "$UNSET"` in a script must not quietly fall through to the user's real store.
+        raise DeskError("--db is empty; give the store's path")
     chosen = option or os.environ.get("TUI_DESK_DB")
     if chosen:
         return Path(chosen).expanduser()

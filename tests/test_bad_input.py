@@ -263,6 +263,18 @@ def test_store_folder_missing(cli, tmp_path):
     assert not (tmp_path / "no").exists()
 
 
+def test_empty_store_path_does_not_fall_through_to_the_real_store(cli, isolated_env):
+    result = subprocess.run(
+        [TUI_DESK, "--db", "", "new", "--customer", "c", "--subject", "s"],
+        capture_output=True,
+        text=True,
+        env=cli.env(),
+        timeout=60,
+    )
+    assert result.returncode == 1 and "--db is empty" in result.stderr, result
+    assert not list(isolated_env.rglob("desk.db"))
+
+
 @pytest.mark.parametrize("damage", ["random", "truncated", "pages overwritten", "text file"])
 def test_corrupted_store_is_refused_and_left_as_it_was(cli, case, db_path, tmp_path, damage):
     broken = tmp_path / "broken.db"

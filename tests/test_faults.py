@@ -30,6 +30,7 @@ from tui_desk.store.verify import verify_store
 WRITER = r"""
 import os, random, sys
 from pathlib import Path
+from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import Store
 
@@ -60,7 +61,10 @@ while True:
         case = rng.choice(cases)
         current = store.get(case).status
         target = Status.WAITING_BUYER if current == Status.L1.slug else Status.L1
-        t = store.change_status(case, target)
+        try:
+            t = store.change_status(case, target)
+        except DeskError:  # the other writer moved it first: refused under the lock, nothing written
+            continue
         print("status", case, t.log_count, token, flush=True)
 """
 

@@ -374,4 +374,23 @@ def run_console(ctx, **options) -> int:
     store = ctx.store()
     app = DeskApp(store, clock=ctx.clock, **options)
     app.run()
-    return app.return_code or 0
+    code = app.return_code or 0
+    _exit_if_terminal_is_gone(code)
+    return code
+
+
+def _exit_if_terminal_is_gone(code: int) -> None:
+    """Leave at once when Textual's input thread outlives the app.
+
+    That thread is not a daemon; when the terminal vanished under it (a dropped SSH link, a killed
+    tmux) it spins on end-of-file and the process would never end, burning a core. Nothing is lost
+    by leaving: every entry is committed and half-typed ones are saved as drafts while typing.
+    """
+    import os
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "textual-input" and thread.is_alive():
+            thread.join(timeout=2.0)
+            if thread.is_alive():
+                os._exit(code)

@@ -78,6 +78,12 @@ def test_detail(snap_compare, desk, size):
         await settle(pilot)
         pilot.app.open_ticket(case)
         await settle(pilot)
+        timeline = pilot.app.screen.query_one("Timeline")
+        for _ in range(100):  # the timeline opens on the newest entry
+            if timeline.max_scroll_y and timeline.scroll_y >= timeline.max_scroll_y:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
 
     assert snap_compare(console(store), terminal_size=size, run_before=open_detail)
 

@@ -148,18 +148,20 @@ class Timeline(ScrollView, can_focus=True):
         self._lines: list[Line] = []
         self._laid_out_width = 0
         self.placeholder = "Loading…"
+        self._follow_end = False  # keep showing the newest entry until the agent scrolls back
 
     def set_entries(self, entries: list[TimelineEntry], *, to_end: bool = True) -> None:
         self.entries = entries
-        self._layout(self.scrollable_content_region.width)
         if to_end:
-            # after the new virtual size is applied, or the scroll is clamped to the old one
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+            self._follow_end = True
+        self._layout(self.scrollable_content_region.width)
 
     def on_resize(self, _: Resize) -> None:
         width = self.scrollable_content_region.width
         if width != self._laid_out_width:
             self._layout(width)
+        elif self._follow_end:  # e.g. the header above grew once the ticket was read
+            self.call_after_refresh(self._to_end)
 
     def _layout(self, width: int) -> None:
         width = max(width, 20)
@@ -201,6 +203,26 @@ class Timeline(ScrollView, can_focus=True):
         self._lines = lines
         self.virtual_size = Size(width, len(lines))
         self.refresh()
+        if self._follow_end:
+            self.call_after_refresh(self._to_end)
+
+    def _to_end(self) -> None:
+        # Set directly once the new virtual size is laid out (a scroll before that is clamped to the old one).
+        if self._follow_end:
+            self.scroll_to(y=max(0, len(self._lines) - self.scrollable_content_region.height), animate=False,
+                           immediate=True, force=True)
+
+    def action_scroll_up(self) -> None:
+        self._follow_end = False
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self._follow_end = False
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self._follow_end = False
+        super().action_scroll_home()
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

@@ -244,6 +244,13 @@ class LogEntryScreen(Screen):
         self.app.run_db(self.app.store.save_draft, self.case_number, self._draft_data(), self.snapshot,
                         group="draft", quiet=True)
 
+    def on_unmount(self) -> None:
+        # The app is quitting with the form open (Ctrl+Q): keep the last keystrokes too.
+        try:
+            self.flush_draft()
+        except Exception:  # noqa: BLE001 - the autosave a moment ago is in the store
+            pass
+
     def flush_draft(self) -> None:
         """Save the draft right now, on this thread (the terminal is going away)."""
         if self.dirty and not self.finished and self.snapshot is not None and not self.app.store.read_only:

@@ -193,3 +193,19 @@ def test_customer_text_is_kept_byte_for_byte_and_shown_inert(cli, case):
     assert cli.json("show", case)["log"][-1]["body"] == nasty
     text = cli.ok("show", case).stdout
     assert "\x1b" not in text and "\\x1b[2J" in text and "[@click=app.quit]" in text
+
+
+def test_demo_never_overwrites_a_real_store(cli, case, db_path):
+    before = store_fingerprint(cli, case)
+    assert "not a demo store" in cli.fails("demo", "--no-open", "--tickets", "5")
+    assert store_fingerprint(cli, case) == before
+    # TUI_DESK_DB names the team's store: demo builds its own store elsewhere, untouched by it.
+    import subprocess
+
+    from tests.conftest import TUI_DESK
+
+    result = subprocess.run([TUI_DESK, "demo", "--no-open", "--tickets", "5"], capture_output=True, text=True,
+                            env=cli.env(TUI_DESK_DB=str(db_path)), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert str(db_path) not in result.stdout
+    assert store_fingerprint(cli, case) == before

@@ -20,6 +20,7 @@ from tui_desk.config import APP_NAME, Config
 from tui_desk.domain import sla, timers
 from tui_desk.domain.case_numbers import format_case_number
 from tui_desk.domain.clock import Clock, SystemClock, to_utc
+from tui_desk.domain.errors import DeskError
 from tui_desk.domain.evidence import entry_digest
 from tui_desk.domain.statuses import Status
 from tui_desk.store import sqlite
@@ -186,21 +187,31 @@ def build_demo(
     config = config or Config()
     clock = clock or SystemClock()
     marker = f"{tickets}:{seed}"
-    if path.exists() and not fresh:
-        try:
-            store = Store(path, config=config, clock=clock, agent="demo")
-            with store.reading():
-                row = Meta.get_or_none(Meta.key == "demo")
-            store.close()
-            if row is not None and row.value == marker:
-                return path
-        except Exception:  # noqa: BLE001 - any doubt about an old demo store: rebuild it
-            pass
+    if path.exists() and path.stat().st_size > 0:
+        existing = _demo_marker(path, config, clock)
+        if existing is None:
+            raise DeskError(f"{path} is not a demo store; demo never overwrites a store (pick another --db)")
+        if existing == marker and not fresh:
+            return path
     _remove_store(path)
     store = Store(path, config=config, clock=clock, agent="demo")
     _fill(store, tickets, seed, marker, progress)
     store.close()
     return path
+
+
+def _demo_marker(path: Path, config: Config, clock: Clock) -> str | None:
+    """The settings a demo store was built with, or None when ``path`` is not a demo store."""
+    from tui_desk.store import Store
+
+    try:
+        store = Store(path, config=config, clock=clock, agent="demo", read_only=True)
+        with store.reading():
+            row = Meta.get_or_none(Meta.key == "demo")
+        store.close()
+    except DeskError:
+        return None
+    return row.value if row is not None else None
 
 
 BATCH = 2000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from tui_desk.domain.dates import format_when, parse_when
 from tui_desk.domain.errors import DeskError
@@ -331,7 +332,8 @@ def cmd_demo(ctx) -> int:
     a = ctx.args
     if a.tickets < 1:
         raise DeskError("--tickets must be at least 1")
-    path = ctx.db_path if (ctx.args.db or __import__("os").environ.get("TUI_DESK_DB")) else demo_path()
+    # Only an explicit --db moves the demo: TUI_DESK_DB names the team's real store.
+    path = Path(a.db).expanduser() if a.db else demo_path()
     build_demo(path, tickets=a.tickets, seed=a.seed, clock=ctx.clock, config=ctx.config, fresh=a.fresh)
     if a.no_open:
         store = ctx.store(path=path)

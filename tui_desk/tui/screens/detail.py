@@ -45,7 +45,7 @@ class DetailScreen(Screen):
         Binding("e", "escalate", "Escalate L2", id="detail.escalate"),
         Binding("f", "attachments", "Files", show=False, tooltip="Attachments: open or show the path",
                 id="detail.attachments"),
-        Binding("q", "quit", "Quit", show=False, id="detail.quit"),
+        Binding("q", "app.quit", "Quit", show=False, id="detail.quit"),
     ]
 
     def __init__(self, case_number: str) -> None:

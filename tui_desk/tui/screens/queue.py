@@ -44,7 +44,7 @@ class QueueScreen(Screen):
         Binding("o", "sort", "Sort by the next column", show=False, id="queue.sort"),
         Binding("O", "reverse", "Reverse sort", show=False, id="queue.reverse"),
         Binding("escape", "back", "Clear the search or the marks", show=False, id="queue.back"),
-        Binding("q", "quit", "Quit", id="queue.quit"),
+        Binding("q", "app.quit", "Quit", id="queue.quit"),
         *[
             Binding(str(i), f"view('{v.key}')", v.title, show=False, id=f"queue.view_{v.key}")
             for i, v in enumerate(VIEWS, start=1)

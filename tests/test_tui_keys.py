@@ -1,0 +1,24 @@
+"""Keys the footer and help promise, pressed for real."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_tui_flows import app_for, desk, settle, sync  # noqa: F401 - desk is a fixture
+from tui_desk.domain.statuses import Status
+from tui_desk.store.operations import TicketFilter
+
+
+@pytest.mark.parametrize("where", ["queue", "detail"])
+@sync
+async def test_q_quits(desk, where):  # noqa: F811
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        if where == "detail":
+            case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+            app.open_ticket(case)
+            await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running

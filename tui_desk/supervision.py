@@ -10,11 +10,12 @@ import peewee as pw
 from tui_desk.domain import sla
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_span, iso
-from tui_desk.domain.statuses import Status, status_of
+from tui_desk.domain.statuses import OPEN_STATUSES, WAITING_ON_PARTY_STATUSES, Status, status_of
 from tui_desk.store.models import Ticket
+from tui_desk.store.operations import overdue_condition
 
-OPEN_SLUGS = [s.slug for s in Status if s.is_open]
-WAITING_SLUGS = [Status.WAITING_BUYER.slug, Status.WAITING_SELLER.slug]
+OPEN_SLUGS = [s.slug for s in OPEN_STATUSES]
+WAITING_SLUGS = [s.slug for s in WAITING_ON_PARTY_STATUSES]
 ROW_LIMIT = 500  # per section: the count still says how many there are
 PANEL_COLUMNS = (
     Ticket.id,
@@ -204,11 +205,7 @@ def workload(store, now: datetime | None = None) -> list[AgentLoad]:
     """
     now = to_utc(now or store.now())
     is_open = Ticket.status.in_(OPEN_SLUGS)
-    late = is_open & (
-        (Ticket.first_response_at.is_null() & (Ticket.sla_response_due_at < now))
-        | (Ticket.sla_resolution_due_at < now)
-        | (Ticket.follow_up_at < now)
-    )
+    late = overdue_condition(now)
 
     def count(condition):
         return pw.fn.sum(pw.Case(None, [(condition, 1)], 0))

@@ -49,6 +49,9 @@ _SLUGS = {
 
 _BY_SLUG = {slug: status for status, slug in _SLUGS.items()}
 
+OPEN_STATUSES = tuple(s for s in Status if s.is_open)
+WAITING_ON_PARTY_STATUSES = (Status.WAITING_SELLER, Status.WAITING_BUYER)
+
 
 def status_of(slug: str) -> Status:
     """The status a stored slug names."""

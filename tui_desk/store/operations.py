@@ -118,6 +118,19 @@ def _shared_database(path: Path, *, read_only: bool, create: bool) -> pw.SqliteD
 MAX_REFUND = Decimal("1000000000000")  # 12 digits before the point, 2 after: Ticket.refund_amount's size
 
 
+def overdue_condition(now: datetime) -> pw.Expression:
+    """The one definition of an overdue ticket (queue view, workload, ``list --overdue``).
+
+    Open, and a promise is broken: the first response or the resolution is past its SLA due time,
+    or a follow-up promised to the customer is past.
+    """
+    return Ticket.status.in_([s.slug for s in statuses.OPEN_STATUSES]) & (
+        (Ticket.first_response_at.is_null() & (Ticket.sla_response_due_at < now))
+        | (Ticket.sla_resolution_due_at < now)
+        | (Ticket.follow_up_at < now)
+    )
+
+
 def default_agent() -> str:
     """The acting agent when none is named: ``TUI_DESK_AGENT``, else the OS login name."""
     name = os.environ.get("TUI_DESK_AGENT")
@@ -261,15 +274,7 @@ class Store:
             for term in terms:
                 query = query.where(Ticket.id.in_(pw.SQL(sqlite.search_ticket_ids_sql(), (term, term))))
         if flt.overdue_at is not None:
-            now = flt.overdue_at
-            query = query.where(
-                Ticket.status.not_in([Status.CLOSED.slug, Status.RESOLVED.slug])
-                & (
-                    (Ticket.follow_up_at < now)
-                    | (Ticket.timer_due_at < now)
-                    | (Ticket.sla_resolution_due_at < now)
-                )
-            )
+            query = query.where(overdue_condition(flt.overdue_at))
         for expression in flt.extra:
             query = query.where(expression)
         return query

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from tui_desk.config import Config
 from tui_desk.domain.dates import format_span
-from tui_desk.domain.statuses import Status, status_of
+from tui_desk.domain.statuses import WAITING_ON_PARTY_STATUSES, Status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store.models import Ticket
 from tui_desk.store.operations import TicketFilter
@@ -27,7 +27,8 @@ STATUS_STYLE = {
 PRIORITY_STYLE = {"urgent": "bold #ff5f5f", "high": "#ffaf5f", "normal": "", "low": "#808080"}
 
 OPEN_STATUSES = tuple(s for s in Status if s is not Status.CLOSED)
-WAITING_STATUSES = (Status.WAITING_SELLER, Status.WAITING_BUYER, Status.WAITING_US)
+# "Waiting" means waiting on the buyer or the seller; Waiting on Us is our move, in "All open".
+WAITING_STATUSES = WAITING_ON_PARTY_STATUSES
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ def next_due(ticket: Ticket, config: Config) -> Due | None:
     candidates = []
     if ticket.follow_up_at is not None:
         candidates.append(Due("follow-up", ticket.follow_up_at))
+    if ticket.first_response_at is None and ticket.sla_response_due_at is not None:
+        candidates.append(Due("reply", ticket.sla_response_due_at))
     if ticket.sla_resolution_due_at is not None and ticket.status != Status.RESOLVED.slug:
         candidates.append(Due("SLA", ticket.sla_resolution_due_at))
     timer = timer_due(ticket, config)

@@ -52,7 +52,7 @@ def open_database(path: Path, *, read_only: bool = False, create: bool = True) -
         elif path.stat().st_size:
             _refuse_foreign(path)
     if read_only:
-        uri = f"file:{path.resolve()}?mode=ro"
+        uri = read_only_uri(path)
         pragmas = {k: v for k, v in PRAGMAS.items() if k not in ("journal_mode",)}
         pragmas["query_only"] = 1
         return pw.SqliteDatabase(uri, pragmas=pragmas, timeout=BUSY_TIMEOUT_S, uri=True, autoconnect=True)
@@ -62,7 +62,7 @@ def open_database(path: Path, *, read_only: bool = False, create: bool = True) -
 def _refuse_foreign(path: Path) -> None:
     """Look read-only before the first pragma: switching to WAL would rewrite another program's file header."""
     try:
-        con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        con = sqlite3.connect(read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)
         try:
             tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
@@ -71,6 +71,39 @@ def _refuse_foreign(path: Path) -> None:
         raise DeskError(explain_error(err, path)) from None
     if tables and "meta" not in tables:
         raise DeskError(f"{path} is an SQLite database but not a tui-desk store; it was left untouched")
+
+
+def read_only_uri(path: Path) -> str:
+    """A ``file:`` URI opening ``path`` read-only; the path is percent-encoded (``#`` or ``?`` in a folder name)."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
+class ChangeWatch:
+    """``changed()`` is True when someone committed to the store since the previous call.
+
+    It reads SQLite's ``PRAGMA data_version``, which only means something on a connection that
+    stays open (a fresh connection always starts from the same value), so the watch keeps one
+    read-only connection of its own. Use it from one thread at a time.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+        self._version: int | None = None
+
+    def changed(self) -> bool:
+        if self._conn is None:
+            self._conn = sqlite3.connect(
+                read_only_uri(self.path), uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_S
+            )
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        previous, self._version = self._version, version
+        return previous is not None and version != previous
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def write_transaction(db: pw.Database):

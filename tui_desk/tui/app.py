@@ -43,8 +43,8 @@ from textual.worker import Worker, get_current_worker
 from tui_desk.domain.clock import Clock, to_utc
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import Store
+from tui_desk.store.sqlite import ChangeWatch
 from tui_desk.tui.commands import GoToCase
-from tui_desk.tui.live import ChangeWatch
 from tui_desk.tui.state import load_state, save_state
 
 POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second

@@ -209,3 +209,20 @@ def test_demo_never_overwrites_a_real_store(cli, case, db_path):
     assert result.returncode == 0, result.stderr
     assert str(db_path) not in result.stdout
     assert store_fingerprint(cli, case) == before
+
+
+def test_times_that_contradict_each_other_are_refused(cli, case):
+    before = store_fingerprint(cli, case)
+    assert "before it starts" in cli.fails("log", case, "--channel", "phone", "--summary", "x", "--until", "-1d")
+    assert "before the contact" in cli.fails("log", case, "--channel", "phone", "--summary", "x",
+                                             "--at", "14:00", "--follow-up", "13:00")
+    assert "before it was approved" in cli.fails("refund", case, "--approved", "tomorrow", "--refunded", "yesterday")
+    assert store_fingerprint(cli, case) == before
+
+
+def test_malformed_command_lines_get_one_line(cli):
+    for args in (["bogus"], ["new"], ["list", "--limit", "abc"]):
+        result = cli.run(*args)
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert result.stderr.startswith("tui-desk: error: ")
+    assert "TUI_DESK_NOW" in cli.fails("list", TUI_DESK_NOW="garbage")

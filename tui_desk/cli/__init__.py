@@ -25,7 +25,13 @@ class Context:
         self.args = args
         self._store = None
         self._config: Config | None = None
-        self.clock = clock_from_env()
+        self._clock = None
+
+    @property
+    def clock(self):
+        if self._clock is None:
+            self._clock = clock_from_env()
+        return self._clock
 
     @property
     def config(self) -> Config:
@@ -76,10 +82,17 @@ def store_path(option: str | None) -> Path:
     return folder / "desk.db"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the house style for a malformed command line: one line, then exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"tui-desk: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from tui_desk.cli import tickets
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tui-desk",
         description="A terminal helpdesk console for refund cases and support tickets.",
     )

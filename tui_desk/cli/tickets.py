@@ -259,7 +259,7 @@ def render_ticket(data: dict, tz) -> str:
         ("Closed", "closed_at"),
     ):
         if data.get(key):
-            lines.append(f"{label + ':':<12}{_iso_to_when(data[key], tz)}")
+            lines.append(f"{label + ':':<13}{_iso_to_when(data[key], tz)}")
     if data["description"]:
         lines += ["", "Description:", *("  " + p(line) for line in data["description"].splitlines())]
     lines += ["", f"Log ({len(data['log'])} entries):"]
@@ -321,7 +321,7 @@ def cmd_list(ctx) -> int:
             f"{clip(printable(t.assignee or '-', one_line=True), 10):<10} {format_when(t.opened_at, tz):<20} "
             f"{clip(printable(t.customer, one_line=True), 18):<18} {clip(printable(t.subject, one_line=True), 60)}"
         )
-    out.append(f"({len(tickets)} tickets)")
+    out.append(f"({len(tickets)} ticket{'' if len(tickets) == 1 else 's'})")
     print("\n".join(out))
     return 0
 

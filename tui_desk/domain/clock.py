@@ -7,6 +7,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from tui_desk.domain.errors import DeskError
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -50,5 +52,8 @@ def clock_from_env() -> Clock:
     """``TUI_DESK_NOW`` (ISO 8601) freezes time for demos, scripts and end-to-end tests."""
     frozen = os.environ.get("TUI_DESK_NOW")
     if frozen:
-        return FixedClock(datetime.fromisoformat(frozen.replace("Z", "+00:00")))
+        try:
+            return FixedClock(datetime.fromisoformat(frozen.strip().replace("Z", "+00:00")))
+        except ValueError:
+            raise DeskError(f"TUI_DESK_NOW={frozen!r} is not an ISO 8601 time like 2026-11-15T14:30:00Z") from None
     return SystemClock()

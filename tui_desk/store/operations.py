@@ -84,7 +84,7 @@ SORT_COLUMNS = {
     "customer": Ticket.customer,
     "order": Ticket.order_id,
     "subject": Ticket.subject,
-    "status": Ticket.status,
+    "status": pw.Case(Ticket.status, [(s.slug, i) for i, s in enumerate(Status)], 0),  # lifecycle order
     "priority": pw.Case(Ticket.priority, [(p, i) for i, p in enumerate(vocabulary.PRIORITIES)], 0),
     "assignee": Ticket.assignee,
     "opened": Ticket.opened_at,
@@ -561,8 +561,11 @@ class Store:
         direction, sender = vocabulary.resolve_party(channel, direction, sender)
         at = to_utc(at) if at else None
         until = to_utc(until) if until else None
-        if at and until and until < at:
-            raise DeskError("the contact ends before it starts")
+        start = at or self.now()
+        if until and until < start:
+            raise DeskError(f"the contact ends ({format_when(until)}) before it starts ({format_when(start)})")
+        if follow_up and to_utc(follow_up) < start:
+            raise DeskError(f"the follow-up ({format_when(follow_up)}) is before the contact ({format_when(start)})")
         files = [self.blobs.ingest(Path(p)) for p in attachments]
         with self.writing():
             ticket = self._fresh(case_number)
@@ -773,6 +776,18 @@ class Store:
                     parts.append(f"{label} {format_when(when)}")
             if not parts:
                 raise DeskError("nothing to record: give an amount, a currency or a milestone date")
+            steps = [
+                (label, getattr(ticket, attr))
+                for label, attr in (
+                    ("approved", "refund_approved_at"),
+                    ("initiated", "refund_initiated_at"),
+                    ("refunded", "refunded_at"),
+                )
+                if getattr(ticket, attr) is not None
+            ]
+            for (earlier, a), (later, b) in zip(steps, steps[1:]):
+                if b < a:
+                    raise DeskError(f"the refund cannot be {later} ({format_when(b)}) before it was {earlier}")
             self._append(
                 ticket,
                 kind="refund",

@@ -519,7 +519,12 @@ class Store:
             .order_by(LogEntry.seq)
         )
         for entry in new:
-            changes.append(f"{entry.agent if entry.sender == 'agent' else entry.sender} logged “{entry.summary}”")
+            if entry.sender in vocabulary.PARTIES:
+                changes.append(f"{entry.agent} logged a message from the {entry.sender}: “{entry.summary}”")
+            elif entry.agent == vocabulary.SYSTEM:
+                changes.append(f"the system: “{entry.summary}”")
+            else:
+                changes.append(f"{entry.agent}: “{entry.summary}”")
         if ticket.status != expected.status:
             changes.append(f"status is now {status_of(ticket.status).label}")
         if ticket.assignee != expected.assignee:

@@ -142,8 +142,10 @@ _WEIGHTS = [w for _, w in STATUS_MIX]
 
 def _age(final: Status, rng: random.Random) -> timedelta:
     """How long ago a ticket opened: finished ones over four months, open ones mostly this week."""
-    if final in (Status.CLOSED, Status.RESOLVED):
-        return timedelta(minutes=rng.randint(8 * 24 * 60, 120 * 24 * 60))
+    if final is Status.CLOSED:
+        return timedelta(minutes=rng.randint(9 * 24 * 60, 120 * 24 * 60))
+    if final is Status.RESOLVED:
+        return timedelta(minutes=rng.randint(12 * 60, 12 * 24 * 60))
     if final is Status.NEW:
         return timedelta(minutes=rng.uniform(5, 36 * 60))
     if final.is_waiting_on_party and rng.random() < 0.1:
@@ -371,7 +373,18 @@ def _generate(batch):
         outbox_rows.append(
             (tid, "buyer", email, number, f"[{number}] {subject}", log[0]["body"], _stamp(opened), _stamp(opened))
         )
-        span = (now - opened).total_seconds()
+        # When the work ends: resolution within days of opening; a close 7 days after resolving.
+        resolved_plan = closed_plan = None
+        if final is Status.CLOSED:
+            resolved_plan = opened + timedelta(hours=rng.uniform(3, 6 * 24))
+            closed_plan = min(resolved_plan + timedelta(days=7, hours=rng.uniform(0, 36)), now - timedelta(minutes=10))
+        elif final is Status.RESOLVED:
+            resolved_plan = opened + (now - opened) * rng.uniform(0.4, 0.9)
+            resolved_plan = min(
+                max(resolved_plan, now - timedelta(days=7) + timedelta(hours=1)), now - timedelta(minutes=10)
+            )
+        work_end = resolved_plan or now
+        span = (work_end - opened).total_seconds()
         steps = rng.randint(0, 6) if final is not Status.NEW else 0
         t_at = opened
         current = Status.NEW
@@ -415,7 +428,7 @@ def _generate(batch):
         # The timeline before the final status: messages both ways, notes, a status change or two.
         for i in range(steps):
             t_at = t_at + timedelta(seconds=rng.uniform(0.02, 0.12) * span)
-            if t_at >= now - timedelta(minutes=5):
+            if t_at >= work_end - timedelta(minutes=5):
                 break
             roll = rng.random()
             if roll < 0.4:
@@ -442,8 +455,8 @@ def _generate(batch):
                 ago = timedelta(hours=rng.uniform(24 * 26.5, 24 * 29.9))
             elif final.is_waiting_on_party:
                 ago = timedelta(hours=rng.uniform(1, 24 * (3.3 if rng.random() < 0.85 else 8.5)))
-            elif final is Status.RESOLVED:
-                ago = timedelta(hours=rng.uniform(1, 24 * 7.2))
+            elif final in (Status.RESOLVED, Status.CLOSED):
+                ago = now - (closed_plan or resolved_plan)
             else:
                 ago = timedelta(hours=rng.uniform(0.2, 72))
             enter = max(t_at + timedelta(minutes=2), min(now - ago, now - timedelta(minutes=1)))
@@ -470,12 +483,17 @@ def _generate(batch):
                 if t["first_response_at"] is None:
                     t["first_response_at"] = asked
                     clocks = sla.responded(clocks, asked)
+            if final is Status.CLOSED and rng.random() < 0.8:
+                # Most closed cases were resolved first, then closed by hand after the 7 days.
+                resolved = max(t_at + timedelta(minutes=1), resolved_plan)
+                move(Status.RESOLVED, resolved, "Resolution sent to the customer.")
+                t["resolved_at"] = resolved
+                enter = max(enter, resolved + timedelta(minutes=1))
             move(final, enter, note)
             t_at = enter
             if final is Status.RESOLVED:
                 t["resolved_at"] = enter
             if final is Status.CLOSED:
-                t["resolved_at"] = enter - timedelta(days=7)
                 t["closed_at"] = enter
             if final.is_waiting_on_party or final is Status.RESOLVED:
                 t["period_started_at"] = enter

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_tui_flows import app_for, desk, settle, sync  # noqa: F401 - desk is a fixture
+from tests.test_tui_flows import app_for, desk, screen_text, settle, sync  # noqa: F401 - desk is a fixture
 from tui_desk.domain.statuses import Status
 from tui_desk.store.operations import TicketFilter
 
@@ -22,3 +22,19 @@ async def test_q_quits(desk, where):  # noqa: F811
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running
+
+
+@sync
+async def test_choice_labels_are_never_markup(desk):  # noqa: F811
+    from tui_desk.tui.screens.dialogs import ChoiceDialog
+
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(ChoiceDialog("Attachments", [], [("a", "rma label [red].pdf"), ("b", "[@click=app.quit]x[/]")]))
+        await settle(pilot)
+        text = screen_text(app)
+        assert "rma label [red].pdf" in text and "[@click=app.quit]x[/]" in text
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.is_running

@@ -266,8 +266,8 @@ class DetailScreen(Screen):
             try:
                 subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                  start_new_session=True)
-                self.app.notify(f"Opening {name}: {path}", markup=False)
+                self.app.notify(f"Opening {printable(name)}: {path}", markup=False)
                 return
             except OSError:
                 pass
-        self.app.notify(f"{name} is stored at {path}", markup=False, timeout=15)
+        self.app.notify(f"{printable(name)} is stored at {path}", markup=False, timeout=15)

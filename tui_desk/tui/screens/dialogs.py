@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import NOTE_REQUIRED, TRANSITIONS, Status
+from tui_desk.domain.text import printable
 from tui_desk.domain.vocabulary import check_tag
 
 DIALOG_CSS = """
@@ -184,7 +185,8 @@ class ChoiceDialog(ModalScreen[str | None]):
             yield Static(Content(self.title_text), classes="dialog-title")
             if self.lines:
                 yield Static(Content("\n").join(Content(f"• {line}") for line in self.lines))
-            yield OptionList(*[Option(label, id=value) for value, label in self.choices])
+            # Labels may be customer text (attachment names): never markup, controls made visible.
+            yield OptionList(*[Option(Content(printable(label)), id=value) for value, label in self.choices])
             yield Static("Enter picks · Escape cancels", classes="hint")
 
     def on_mount(self) -> None:

@@ -103,3 +103,16 @@ def test_log_entry(snap_compare, desk, size):
         await settle(pilot)
 
     assert snap_compare(console(store), terminal_size=size, run_before=start_entry)
+
+
+def test_new_ticket_80x24(snap_compare, desk):
+    store, _case = desk
+
+    async def open_form(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Maria Garcia")
+        await settle(pilot)
+
+    assert snap_compare(console(store), terminal_size=(80, 24), run_before=open_form)

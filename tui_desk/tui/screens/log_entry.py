@@ -71,6 +71,7 @@ class LogEntryScreen(Screen):
     """The form; ``expected`` is the ticket as it was when typing began, to tell what changed underneath."""
 
     CSS_PATH = "log_entry.tcss"
+    DEFAULT_CLASSES = "form-screen"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="log.save"),
         Binding("escape", "cancel", "Cancel", id="log.cancel"),

@@ -16,7 +16,8 @@ FIELDS = ("customer", "email", "order_id", "subject", "reason", "tags")
 
 
 class NewTicketScreen(Screen):
-    CSS_PATH = "log_entry.tcss"
+    CSS_PATH = "log_entry.tcss"  # the form layout it shares with the log-entry screen
+    DEFAULT_CLASSES = "form-screen"
     BINDINGS = [
         Binding("ctrl+s", "save", "Create", priority=True, id="new.save"),
         Binding("escape", "cancel", "Cancel", id="new.cancel"),

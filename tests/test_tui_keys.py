@@ -38,3 +38,16 @@ async def test_choice_labels_are_never_markup(desk):  # noqa: F811
         await pilot.press("down", "enter")
         await pilot.pause()
         assert app.is_running
+
+
+def test_path_completion_escapes_what_the_field_splits_on(tmp_path):
+    import asyncio
+    import shlex
+
+    from tui_desk.tui.screens.log_entry import PathSuggester
+
+    (tmp_path / "rma label [red].pdf").write_bytes(b"x")
+    typed = f"{tmp_path}/rm"
+    completed = asyncio.run(PathSuggester().get_suggestion(typed))
+    assert completed.startswith(typed)
+    assert shlex.split(completed) == [f"{tmp_path}/rma label [red].pdf"]

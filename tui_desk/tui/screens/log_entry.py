@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import shlex
 from datetime import datetime
 from pathlib import Path
@@ -28,13 +30,17 @@ SELECT_FIELDS = ("channel", "direction", "sender", "status")
 
 
 class PathSuggester(Suggester):
-    """Completes the last path typed in the attachments field from the file system."""
+    """Completes the last path typed in the attachments field from the file system.
+
+    The completion is what is typed plus the rest of the name, with spaces, quotes and backslashes
+    escaped, so the field still splits into the same paths (``rma\\ label.pdf``).
+    """
 
     def __init__(self) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
 
     async def get_suggestion(self, value: str) -> str | None:
-        if not value or value.endswith(" "):
+        if not value or value.endswith(" ") and not value.endswith("\\ "):
             return None
         try:
             words = shlex.split(value)
@@ -42,22 +48,19 @@ class PathSuggester(Suggester):
             return None
         if not words:
             return None
-        last = words[-1]
-        expanded = os.path.expanduser(last)
-        folder, prefix = os.path.split(expanded)
+        folder, prefix = os.path.split(os.path.expanduser(words[-1]))
         try:
-            names = sorted(n for n in os.listdir(folder or ".") if n.startswith(prefix) and not n.startswith("."))
+            # The file system may be slow (a network mount): never on the event loop.
+            entries = await asyncio.to_thread(os.listdir, folder or ".")
         except OSError:
             return None
+        names = sorted(n for n in entries if n.startswith(prefix) and not n.startswith("."))
         if not names:
             return None
-        full = os.path.join(folder, names[0]) if folder else names[0]
-        if os.path.isdir(full):
-            full += "/"
-        if last.startswith("~"):
-            full = "~" + full[len(os.path.expanduser("~")):]
-        completed = value[: len(value) - len(last)] + full if value.endswith(last) else None
-        return completed
+        rest = names[0][len(prefix) :]
+        if os.path.isdir(os.path.join(folder, names[0])):
+            rest += "/"
+        return value + re.sub(r"([\s'\"\\])", r"\\\1", rest) if rest else None
 
 
 def _row(label: str, widget, name: str) -> ComposeResult:

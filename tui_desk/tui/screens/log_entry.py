@@ -330,12 +330,18 @@ class LogEntryScreen(Screen):
             first = next(iter(errors))
             widget = self.query_one(f"#{first}")
             widget.focus()
-            self.query_one("#form-error", Static).update(Content(f"{len(errors)} field(s) need a look; nothing saved"))
+            self._form_error(Content(f"{len(errors)} field(s) need a look; nothing saved"))
             return None
-        self.query_one("#form-error", Static).update("")
+        self._form_error("")
         return args
 
     # -- saving -----------------------------------------------------------------------------
+
+    def _form_error(self, message) -> None:
+        """The message under the form (hidden while empty)."""
+        error = self.query_one("#form-error", Static)
+        error.update(message)
+        error.set_class(bool(message), "shown")
 
     def action_save(self) -> None:
         if self.saving or not self.ready or self.snapshot is None:
@@ -375,7 +381,7 @@ class LogEntryScreen(Screen):
         field = _field_for(message)
         if field:
             self._show_error(field, message)
-        self.query_one("#form-error", Static).update(Content(f"Not saved: {message}"))
+        self._form_error(Content(f"Not saved: {message}"))
 
     def _changed_underneath(self, err: TicketChanged, args: dict) -> None:
         from tui_desk.tui.screens.dialogs import ChoiceDialog

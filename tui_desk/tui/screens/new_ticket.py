@@ -48,13 +48,19 @@ class NewTicketScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#customer", Input).focus()
 
+    def _form_error(self, message) -> None:
+        """The message under the form (hidden while empty)."""
+        error = self.query_one("#form-error", Static)
+        error.update(message)
+        error.set_class(bool(message), "shown")
+
     def action_save(self) -> None:
         values = {name: self.query_one(f"#{name}", Input).value for name in FIELDS}
         missing = [n for n in ("customer", "subject") if not values[n].strip()]
         for name in FIELDS:
             self.query_one(f"#row-{name}").set_class(name in missing, "invalid")
         if missing:
-            self.query_one("#form-error", Static).update(Content(f"{' and '.join(missing)} required; nothing saved"))
+            self._form_error(Content(f"{' and '.join(missing)} required; nothing saved"))
             self.query_one(f"#{missing[0]}", Input).focus()
             return
         store = self.app.store
@@ -77,7 +83,7 @@ class NewTicketScreen(Screen):
             self.app.open_ticket(case)
 
         def failed(err: Exception) -> None:
-            self.query_one("#form-error", Static).update(Content(f"Not created: {err}"))
+            self._form_error(Content(f"Not created: {err}"))
             if isinstance(err, DeskError):
                 for name in FIELDS:
                     if name.split("_")[0] in str(err).lower():

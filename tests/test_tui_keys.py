@@ -51,3 +51,22 @@ def test_path_completion_escapes_what_the_field_splits_on(tmp_path):
     completed = asyncio.run(PathSuggester().get_suggestion(typed))
     assert completed.startswith(typed)
     assert shlex.split(completed) == [f"{tmp_path}/rma label [red].pdf"]
+
+
+@sync
+async def test_a_bad_tag_keeps_the_dialog_and_what_was_typed(desk):  # noqa: F811
+    from textual.widgets import Input
+
+    from tui_desk.tui.screens.dialogs import PromptDialog
+
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)
+        await pilot.press(*"+vip bad tag!", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)
+        assert app.screen.query_one(Input).value == "+vip bad tag!"
+        assert "tag" in screen_text(app).lower() and "must be one word" in screen_text(app)

@@ -230,7 +230,7 @@ class DetailScreen(Screen):
                                           self.ticket.assignee or ""), chosen)
 
     def action_tags(self) -> None:
-        from tui_desk.tui.screens.dialogs import PromptDialog, parse_tag_changes
+        from tui_desk.tui.screens.dialogs import PromptDialog, check_tags_text, parse_tag_changes
 
         def chosen(text: str | None) -> None:
             if not text:
@@ -244,7 +244,7 @@ class DetailScreen(Screen):
 
         current = " ".join(self.view.tags)
         self.app.push_screen(PromptDialog(f"Tags for {self.case_number} (now: {current or 'none'})",
-                                          "+tag to add, -tag to remove"), chosen)
+                                          "+tag to add, -tag to remove", check=check_tags_text), chosen)
 
     def action_attachments(self) -> None:
         from tui_desk.tui.screens.dialogs import ChoiceDialog

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -146,12 +146,20 @@ class PromptDialog(ModalScreen[str | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="PromptDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
-    def __init__(self, title: str, placeholder: str = "", value: str = "", suggestions: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        title: str,
+        placeholder: str = "",
+        value: str = "",
+        suggestions: Sequence[str] = (),
+        check: Callable[[str], str | None] | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.placeholder = placeholder
         self.value = value
         self.suggestions = list(suggestions)
+        self.check = check  # an error message for what was typed, or None: the dialog stays open with it
 
     def compose(self) -> ComposeResult:
         suggester = SuggestFromList(self.suggestions, case_sensitive=False) if self.suggestions else None
@@ -162,6 +170,10 @@ class PromptDialog(ModalScreen[str | None]):
             yield Static("Enter confirms · Escape cancels", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        problem = self.check(event.value) if self.check else None
+        if problem:
+            self.query_one("#error", Static).update(Content(problem))
+            return
         self.dismiss(event.value)
 
     def action_cancel(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -23,8 +25,8 @@ VIEW_TITLES = {v.key: v.title for v in VIEWS}
 SHORT_VIEW_TITLES = {**VIEW_TITLES, "mine": "Mine", "open": "Open"}  # for 80 columns
 TINY_VIEW_TITLES = {**SHORT_VIEW_TITLES, "unassigned": "Unasg", "overdue": "Over"}  # 80 columns, big counts
 COUNT_PAUSE_S = 2.0  # on a busy store, recount the views at most this often
-SEARCH_DELAY_S = 0.05
-LIVE_SEARCH_FROM = 3  # characters  # fold a burst of keystrokes into one query
+SEARCH_DELAY_S = 0.01  # fold keys that arrive together (a paste, a fast burst) into one query
+LIVE_SEARCH_FROM = 3  # characters
 
 
 class QueueScreen(Screen):
@@ -58,7 +60,8 @@ class QueueScreen(Screen):
         self.counts: dict[str, int | None] = {v.key: None for v in VIEWS}
         self.total: int | None = None
         self._search_timer = None
-        self.loads = 0  # result sets shown so far (benchmarks and tests wait on it)
+        self.loads = 0  # result sets shown so far, and when the last came (benchmarks and tests wait on it)
+        self.loaded_at = 0.0
         self._counting = False
         self._count_again = False
 
@@ -130,6 +133,7 @@ class QueueScreen(Screen):
             total, page, loader = result
             self.total = total
             self.loads += 1
+            self.loaded_at = time.perf_counter()
             table = self.table
             table.loading_message = "No tickets here." if not self.search else "No ticket matches."
             if keep_position:
@@ -358,7 +362,7 @@ class QueueScreen(Screen):
         )
 
     def action_tags(self) -> None:
-        from tui_desk.tui.screens.dialogs import PromptDialog, parse_tag_changes
+        from tui_desk.tui.screens.dialogs import PromptDialog, check_tags_text, parse_tag_changes
 
         cases = self._targets()
         if not cases:
@@ -373,7 +377,9 @@ class QueueScreen(Screen):
                     return
                 self._apply(cases, lambda c: self.app.store.tag(c, add, remove), "tags changed")
 
-        self.app.push_screen(PromptDialog(f"Tags for {_count(cases)}", "+tag to add, -tag to remove"), chosen)
+        self.app.push_screen(
+            PromptDialog(f"Tags for {_count(cases)}", "+tag to add, -tag to remove", check=check_tags_text), chosen
+        )
 
     def _apply(self, cases: list[str], operation, what: str) -> None:
         """Apply one store operation to each ticket in a worker; report what worked and what was refused."""

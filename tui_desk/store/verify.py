@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -326,6 +326,3 @@ def _check_integrity(db) -> list[Problem]:
         return []
     return [Problem(None, None, "integrity", f"SQLite integrity check failed: {printable(rows[0], one_line=True)}")]
 
-
-def problem_lines(problems: Iterable[Problem]) -> list[str]:
-    return [p.line() for p in problems]

@@ -139,6 +139,28 @@ def _block(text: str, info: str = "text") -> list[str]:
     return [f"{fence}{info}", shown, fence]
 
 
+def _case_rows(t, f: dict) -> list[tuple[str, str | None]]:
+    """The case's own fields, labelled, for either format."""
+    refund = f["refund"]
+    return [
+        ("Case number", t.case_number),
+        ("Kind", t.kind),
+        ("Status", status_of(t.status).label),
+        ("Priority", t.priority),
+        ("Customer", t.customer),
+        ("Email", t.email),
+        ("Order", t.order_id),
+        ("Subject", t.subject),
+        ("Reason", t.reason),
+        ("Assignee", t.assignee),
+        ("Tags", " ".join(f["tags"])),
+        ("Follows up case", t.references),
+        ("Opened by", t.created_by),
+        ("Refund amount", f"{refund['amount']} {refund['currency'] or ''}".strip() if refund["amount"] else None),
+        ("Log entries", str(t.log_count)),
+    ]
+
+
 def to_markdown(data: dict) -> str:
     t: Ticket = data["ticket"]
     f = data["fields"]
@@ -154,26 +176,7 @@ def to_markdown(data: dict) -> str:
         "## Case",
         "",
     ]
-    rows = [
-        ("Case number", t.case_number),
-        ("Kind", t.kind),
-        ("Status", status_of(t.status).label),
-        ("Priority", t.priority),
-        ("Customer", t.customer),
-        ("Email", t.email),
-        ("Order", t.order_id),
-        ("Subject", t.subject),
-        ("Reason", t.reason),
-        ("Assignee", t.assignee),
-        ("Tags", " ".join(f["tags"])),
-        ("Follows up case", t.references),
-        ("Opened by", t.created_by),
-        (
-            "Refund amount",
-            f"{f['refund']['amount']} {f['refund']['currency'] or ''}".strip() if f["refund"]["amount"] else None,
-        ),
-        ("Log entries", str(t.log_count)),
-    ]
+    rows = _case_rows(t, f)
     out += [f"- **{label}:** {_code(value)}" for label, value in rows]
     out += ["", "### Description", ""]
     out += _block(t.description) if t.description else ["—"]
@@ -288,26 +291,7 @@ def to_html(data: dict) -> str:
         "in UTC and shown with their zone. Control characters in text are shown as escapes.</p>",
         "<h2>Case</h2><table>",
     ]
-    rows = [
-        ("Case number", t.case_number),
-        ("Kind", t.kind),
-        ("Status", status_of(t.status).label),
-        ("Priority", t.priority),
-        ("Customer", t.customer),
-        ("Email", t.email),
-        ("Order", t.order_id),
-        ("Subject", t.subject),
-        ("Reason", t.reason),
-        ("Assignee", t.assignee),
-        ("Tags", " ".join(f["tags"])),
-        ("Follows up case", t.references),
-        ("Opened by", t.created_by),
-        (
-            "Refund amount",
-            f"{f['refund']['amount']} {f['refund']['currency'] or ''}".strip() if f["refund"]["amount"] else None,
-        ),
-        ("Log entries", t.log_count),
-    ]
+    rows = _case_rows(t, f)
     out += [f"<tr><th>{label}</th><td>{_h(value)}</td></tr>" for label, value in rows]
     out += ["</table>", "<h3>Description</h3>", f"<pre>{_h(t.description)}</pre>"]
     out += ["<h2>Key dates</h2><table>"]

@@ -298,3 +298,18 @@ def test_describe_is_json_ready(store, tmp_path):
         {"name": "proof.txt", "size": 5, "sha256": hashlib.sha256(b"proof").hexdigest()}
     ]
     assert data["tags"] == ["vip"] and data["log"][1]["summary"] == "proof"
+
+
+def test_search_finds_log_text_written_before_and_after_a_bulk_load(store):
+    from tui_desk.store import sqlite
+
+    t = new(store)
+    store.add_entry(t.case_number, channel="chat", summary="Courier lost the parcel")
+    with store.writing(), sqlite.bulk_load(store.db):
+        store._append(store._fresh(t.case_number), kind="message", channel="email", direction="in",
+                      sender="buyer", summary="Tracking number QX-7781 attached")
+    store.add_entry(t.case_number, channel="phone", summary="Promised a replacement")
+    for words in ("courier", "qx 7781", "replacement", "courier replacement", "blender courier"):
+        assert [x.case_number for x in store.list_tickets(TicketFilter(search=words))] == [t.case_number], words
+    store.change_status(t.case_number, Status.WAITING_BUYER)  # program-written entries are not indexed
+    assert store.list_tickets(TicketFilter(search="waiting")) == []

@@ -108,3 +108,16 @@ class CLI:
 @pytest.fixture
 def cli(db_path) -> CLI:
     return CLI(db_path)
+
+
+async def workers_done(app) -> None:
+    """Wait for the app's workers to finish. A worker cancelled because a newer one superseded it
+    (a reload, a search) is how the console works, not a failure: wait for the others again."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(20):
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            continue

@@ -11,7 +11,7 @@ import re
 import pytest
 from textual.widgets import Input, TextArea
 
-from tests.conftest import NOW
+from tests.conftest import NOW, workers_done
 from tui_desk.domain.clock import FixedClock
 from tui_desk.store import Store
 from tui_desk.tui.app import DeskApp
@@ -46,7 +46,7 @@ def screen_text(app) -> str:
 
 async def settle(pilot, rounds: int = 4) -> None:
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
 

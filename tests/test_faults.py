@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import TUI_DESK
+from conftest import TUI_DESK, workers_done
 
 from tui_desk.domain.clock import FixedClock
 from tui_desk.domain.statuses import Status
@@ -466,24 +466,24 @@ def test_console_on_a_full_disk_keeps_running_and_keeps_the_typed_entry(tmp_path
             app = DeskApp(store, timers=False)
             async with app.run_test(size=(120, 40)) as pilot:
                 for _ in range(3):
-                    await app.workers.wait_for_complete()
+                    await workers_done(app)
                     await pilot.pause()
                 app.open_ticket(case)
-                await app.workers.wait_for_complete()
+                await workers_done(app)
                 await pilot.pause()
                 await pilot.press("l")
-                await app.workers.wait_for_complete()
+                await workers_done(app)
                 await pilot.pause()
                 form = app.screen
                 assert isinstance(form, LogEntryScreen)
                 form.query_one("#summary", Input).value = "Customer called about the refund"
                 form.query_one("#body", TextArea).text = body
                 await pilot.pause(0.6)  # the draft timer fires before the fault
-                await app.workers.wait_for_complete()
+                await workers_done(app)
                 filler = _fill(mount)
                 await pilot.press("ctrl+s")
                 for _ in range(5):
-                    await app.workers.wait_for_complete()
+                    await workers_done(app)
                     await pilot.pause()
                 assert app.is_running and app.screen is form, "the form closed on a failed save"
                 error = str(form.query_one("#form-error").render())
@@ -493,7 +493,7 @@ def test_console_on_a_full_disk_keeps_running_and_keeps_the_typed_entry(tmp_path
                 filler.unlink()
                 await pilot.press("ctrl+s")
                 for _ in range(5):
-                    await app.workers.wait_for_complete()
+                    await workers_done(app)
                     await pilot.pause()
                 assert not isinstance(app.screen, LogEntryScreen)
 

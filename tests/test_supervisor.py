@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.conftest import workers_done
 from tui_desk.domain.statuses import Status
 from tui_desk.store import Store
 from tui_desk.supervision import overdue, workload
@@ -138,7 +139,7 @@ def make_app(store, clock, screen="overdue", **kw) -> DeskApp:
 
 async def settle(pilot):
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

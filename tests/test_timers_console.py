@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import NOW
+from tests.conftest import NOW, workers_done
 from tui_desk.config import Config
 from tui_desk.domain.clock import FixedClock
 from tui_desk.domain.statuses import Status
@@ -62,7 +62,7 @@ async def wait_until(pilot, condition, limit_s: float) -> float:
 
 async def settle(pilot) -> None:
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
 

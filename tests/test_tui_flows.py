@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select, TextArea
 
-from tests.conftest import NOW, TUI_DESK
+from tests.conftest import NOW, TUI_DESK, workers_done
 from tui_desk.demo import build_demo
 from tui_desk.domain.clock import FixedClock
 from tui_desk.domain.statuses import Status
@@ -53,7 +53,7 @@ def sync(test):
 async def settle(pilot, rounds: int = 4) -> None:
     """Let database workers finish and their results paint."""
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
 

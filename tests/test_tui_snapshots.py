@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from textual.widgets import Input, TextArea
 
-from tests.conftest import NOW
+from tests.conftest import NOW, workers_done
 from tui_desk.demo import build_demo
 from tui_desk.domain.clock import FixedClock
 from tui_desk.domain.statuses import Status
@@ -52,7 +52,7 @@ async def settle(pilot) -> None:
     while not pilot.app.screens_ready:  # other screens' keys join the footer shortly after the first paint
         await pilot.pause(0.05)
     for _ in range(4):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
     for widget in pilot.app.screen.query("Input, TextArea"):
         if isinstance(widget, Input | TextArea):

@@ -175,6 +175,9 @@ async def test_take_and_assign_from_the_panel(store, clock, desk):
         await settle(pilot)
         await pilot.press(*"chloe", "enter")
         await settle(pilot)
+        assert store.get(desk["T1"]).assignee == "ana"  # chloe has no tickets yet: asked to confirm
+        await pilot.press("enter")
+        await settle(pilot)
         assert store.get(desk["T1"]).assignee == "chloe"
 
 

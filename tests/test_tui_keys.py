@@ -70,3 +70,26 @@ async def test_a_bad_tag_keeps_the_dialog_and_what_was_typed(desk):  # noqa: F81
         assert isinstance(app.screen, PromptDialog)
         assert app.screen.query_one(Input).value == "+vip bad tag!"
         assert "tag" in screen_text(app).lower() and "must be one word" in screen_text(app)
+
+
+@sync
+async def test_assigning_to_a_new_name_asks_for_a_second_enter(desk):  # noqa: F811
+    from tui_desk.tui.screens.dialogs import PromptDialog
+
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(case)
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)
+        await pilot.press("ctrl+u", *"chole", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog) and "Enter again" in screen_text(app)
+        assert desk.get(case).assignee != "chole"
+        await pilot.press("ctrl+u", *"chloe", "enter")  # a known agent goes through at once
+        await settle(pilot)
+        assert not isinstance(app.screen, PromptDialog)
+        assert desk.get(case).assignee == "chloe"

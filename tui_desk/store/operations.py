@@ -244,6 +244,13 @@ class Store:
                 row.attachment_list = by_entry.get(row.id, [])
         return rows
 
+    def agents(self) -> list[str]:
+        """The agents tickets are assigned to, and the acting agent: the names an assign prompt offers."""
+        with self.reading():
+            query = Ticket.select(Ticket.assignee).distinct().where(Ticket.assignee.is_null(False)).tuples()
+            names = {row[0] for row in query}
+        return [self.agent, *sorted(names - {self.agent}, key=str.lower)]
+
     def tags(self, ticket_ids: Iterable[int]) -> dict[int, list[str]]:
         ids = list(ticket_ids)
         result: dict[int, list[str]] = {i: [] for i in ids}

@@ -219,15 +219,14 @@ class DetailScreen(Screen):
         self._run(lambda: self.app.store.assign(self.case_number, self.app.agent), f"assigned to {self.app.agent}")
 
     def action_assign(self) -> None:
-        from tui_desk.tui.screens.dialogs import PromptDialog
+        from tui_desk.tui.screens.dialogs import ask_for_agent
 
         def chosen(name: str | None) -> None:
             if name is not None:
                 who = name.strip() or None
                 self._run(lambda: self.app.store.assign(self.case_number, who), f"assigned to {who or 'nobody'}")
 
-        self.app.push_screen(PromptDialog(f"Assign {self.case_number} to", "agent name (blank: unassign)",
-                                          self.ticket.assignee or ""), chosen)
+        ask_for_agent(self.app, f"Assign {self.case_number} to", self.ticket.assignee or "", chosen)
 
     def action_tags(self) -> None:
         from tui_desk.tui.screens.dialogs import PromptDialog, check_tags_text, parse_tag_changes

@@ -180,6 +180,27 @@ class PromptDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+def ask_for_agent(app, title: str, current: str, chosen: Callable[[str | None], None]) -> None:
+    """The assign prompt: completes the store's agent names (read off the UI thread), and asks for a
+    second Enter before a name nobody has yet, so a typo does not become a new agent."""
+
+    def show(known: list[str]) -> None:
+        confirmed: set[str] = set()
+
+        def check(text: str) -> str | None:
+            name = text.strip()
+            if not name or name in known or name in confirmed:
+                return None
+            confirmed.add(name)
+            return f"{name!r} has no tickets yet; Enter again to assign to this new agent"
+
+        app.push_screen(
+            PromptDialog(title, "agent name (blank: unassign)", current, suggestions=known, check=check), chosen
+        )
+
+    app.run_db(app.store.agents, on_done=show)
+
+
 class ChoiceDialog(ModalScreen[str | None]):
     """A message and a few choices, each with a key; Escape answers None."""
 

@@ -345,7 +345,7 @@ class QueueScreen(Screen):
             self._apply(cases, lambda c: self.app.store.assign(c, self.app.agent), f"assigned to {self.app.agent}")
 
     def action_assign(self) -> None:
-        from tui_desk.tui.screens.dialogs import PromptDialog
+        from tui_desk.tui.screens.dialogs import ask_for_agent
 
         cases = self._targets()
         if not cases:
@@ -356,10 +356,7 @@ class QueueScreen(Screen):
                 who = name.strip() or None
                 self._apply(cases, lambda c: self.app.store.assign(c, who), f"assigned to {who or 'nobody'}")
 
-        self.app.push_screen(
-            PromptDialog(f"Assign {_count(cases)} to", "agent name (blank: unassign)", suggestions=_agents(self)),
-            chosen,
-        )
+        ask_for_agent(self.app, f"Assign {_count(cases)} to", "", chosen)
 
     def action_tags(self) -> None:
         from tui_desk.tui.screens.dialogs import PromptDialog, check_tags_text, parse_tag_changes
@@ -410,12 +407,6 @@ class QueueScreen(Screen):
 
 def _count(cases: list[str]) -> str:
     return cases[0] if len(cases) == 1 else f"{len(cases)} tickets"
-
-
-def _agents(screen: QueueScreen) -> list[str]:
-    """Names to complete in the assign prompt: me, then the agents on the rows already read."""
-    seen = {row.assignee for page in list(screen.table._pages.values()) for row in page if row.assignee}
-    return [screen.app.agent, *sorted(seen - {screen.app.agent})]
 
 
 def _call(fn, *args):

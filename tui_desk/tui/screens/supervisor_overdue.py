@@ -195,7 +195,7 @@ class OverdueScreen(SupervisorNav, Screen):
 
     @refuse_if_read_only
     def action_assign(self) -> None:
-        from tui_desk.tui.screens.dialogs import PromptDialog
+        from tui_desk.tui.screens.dialogs import ask_for_agent
 
         case = self.current_case()
         if not case:
@@ -205,7 +205,7 @@ class OverdueScreen(SupervisorNav, Screen):
             if name is not None:
                 self._assign(case, name.strip() or None)
 
-        self.app.push_screen(PromptDialog(f"Assign {case} to", "agent name (blank: unassign)"), chosen)
+        ask_for_agent(self.app, f"Assign {case} to", "", chosen)
 
     def _assign(self, case: str, who: str | None) -> None:
         store = self.app.store

@@ -13,7 +13,8 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import Store, TicketChanged
 from tui_desk.store import schema as schema_module
-from tui_desk.store.models import Meta
+from tui_desk.store.models import Meta, Ticket
+from tui_desk.store.schema import SCHEMA_VERSION
 from tui_desk.store.operations import TicketFilter, TicketSnapshot
 
 
@@ -257,16 +258,17 @@ def test_older_store_is_migrated_on_open(db_path, clock, monkeypatch):
     s = Store(db_path, clock=clock, agent="ana")
     t = new(s)
     s.close()
-    # Pretend this tui-desk knows schema 2, whose migration adds a column.
+    # Pretend this tui-desk knows one schema more, whose migration adds a column.
     def add_priority_note(db):
         db.execute_sql("ALTER TABLE ticket ADD COLUMN priority_note TEXT")
 
-    monkeypatch.setattr(schema_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema_module.MIGRATIONS, 1, add_priority_note)
+    current = schema_module.SCHEMA_VERSION
+    monkeypatch.setattr(schema_module, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(schema_module.MIGRATIONS, current, add_priority_note)
     s = Store(db_path, clock=clock, agent="ana")
     with s.reading():
         version = Meta.get(Meta.key == "schema_version").value
-    assert version == "2"
+    assert version == str(current + 1)
     raw = sqlite3.connect(db_path)
     assert "priority_note" in [row[1] for row in raw.execute("PRAGMA table_info(ticket)")]
     assert raw.execute("SELECT case_number FROM ticket").fetchall() == [(t.case_number,)]
@@ -313,3 +315,41 @@ def test_search_finds_log_text_written_before_and_after_a_bulk_load(store):
         assert [x.case_number for x in store.list_tickets(TicketFilter(search=words))] == [t.case_number], words
     store.change_status(t.case_number, Status.WAITING_BUYER)  # program-written entries are not indexed
     assert store.list_tickets(TicketFilter(search="waiting")) == []
+
+
+def test_a_version_1_store_gets_the_one_document_search_index(db_path, clock):
+    """Schema 1 indexed each log entry on its own (``entry_search``); opening it rebuilds the index."""
+    s = Store(db_path, clock=clock, agent="ana")
+    t = new(s, subject="Blender arrived broken")
+    s.add_entry(t.case_number, channel="chat", summary="Courier lost the parcel", body="tracking QX-7781")
+    s.close()
+    raw = sqlite3.connect(db_path)
+    for name in ("ticket_search_insert", "ticket_search_update", "log_entry_search_insert"):
+        raw.execute(f"DROP TRIGGER {name}")
+    raw.execute("DROP TABLE ticket_search")
+    raw.execute("CREATE VIRTUAL TABLE entry_search USING fts5(summary, sender_name, body)")
+    raw.execute("CREATE VIRTUAL TABLE ticket_search USING fts5(case_number, customer, email, order_id, subject, "
+                "content='ticket', content_rowid='id')")
+    raw.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    raw.commit()
+    raw.close()
+    s = Store(db_path, clock=clock, agent="ana")
+    for words in ("blender", "courier", "qx 7781", "blender parcel"):
+        assert [x.case_number for x in s.list_tickets(TicketFilter(search=words))] == [t.case_number], words
+    s.add_entry(t.case_number, channel="phone", summary="Promised a replacement")
+    assert len(s.list_tickets(TicketFilter(search="replacement courier"))) == 1
+    s.close()
+    raw = sqlite3.connect(db_path)
+    tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "entry_search" not in tables and "log_search" not in tables
+    assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
+    raw.close()
+
+
+def test_search_follows_edits_to_a_ticket_s_fields(store):
+    t = new(store, subject="Blender arrived broken")
+    store.add_entry(t.case_number, channel="chat", summary="Courier lost the parcel")
+    with store.writing():
+        Ticket.update(subject="Toaster arrived broken").where(Ticket.id == t.id).execute()
+    assert store.list_tickets(TicketFilter(search="blender")) == []
+    assert len(store.list_tickets(TicketFilter(search="toaster courier"))) == 1

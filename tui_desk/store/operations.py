@@ -275,11 +275,11 @@ class Store:
             tagged = TicketTag.select(TicketTag.ticket).where(TicketTag.name == vocabulary.check_tag(flt.tag))
             query = query.where(Ticket.id.in_(tagged))
         if flt.search and flt.search.strip():
-            terms = sqlite.search_terms(flt.search)
-            if not terms:
+            match = sqlite.search_match(flt.search)
+            if match is None:
                 query = query.where(pw.SQL("0"))
-            for term in terms:
-                query = query.where(Ticket.id.in_(pw.SQL(sqlite.search_ticket_ids_sql(), (term, term))))
+            else:
+                query = query.where(Ticket.id.in_(pw.SQL(sqlite.search_ticket_ids_sql(), (match,))))
         if flt.overdue_at is not None:
             query = query.where(overdue_condition(flt.overdue_at))
         for expression in flt.extra:

@@ -11,10 +11,12 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.store import sqlite
 from tui_desk.store.models import ALL_MODELS, Meta
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # MIGRATIONS[n] upgrades a store from version n to n + 1, inside the same write transaction.
-MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {}
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
+    1: sqlite.rebuild_search,  # 2: one full-text document per ticket (its fields and its log)
+}
 
 
 def stored_version(db: pw.Database) -> int | None:

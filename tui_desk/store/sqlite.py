@@ -125,34 +125,35 @@ def install_guards(db: pw.Database) -> None:
     )
 
 
-_TICKET_COLUMNS = "case_number, customer, email, order_id, subject, description"
-# What people wrote in a ticket's log is indexed as ONE document per ticket (rowid = ticket id), so a
-# search yields ticket ids straight from the index instead of mapping thousands of entries to their
-# tickets. What the program writes itself (acknowledgements, status changes, reminders) repeats the
+_TICKET_COLUMNS = ("case_number", "customer", "email", "order_id", "subject", "description")
+# ONE full-text document per ticket (rowid = ticket id) with two columns: the ticket's own fields, and
+# everything people wrote in its log. A search of any number of words is then one MATCH that yields
+# ticket ids in id order, which SQLite can stream: the newest matching page comes without reading every
+# match. What the program writes itself (acknowledgements, status changes, reminders) repeats the
 # ticket's fields or says nothing a person searches for, and is left out: the timer sweep stays cheap.
 _ENTRY_SEARCHED = "sender <> 'system'"
 _ENTRY_TEXT = "summary || ' ' || sender_name || ' ' || body"
+# Older layouts of the search index, removed by ``rebuild_search``.
+_OLD_SEARCH_TABLES = ("entry_search", "log_search")
+
+
+def _fields_text(row: str = "") -> str:
+    return " || ' ' || ".join(f"coalesce({row}{column}, '')" for column in _TICKET_COLUMNS)
 
 
 def install_search(db: pw.Database) -> None:
-    """FTS5 indexes over ticket fields and over each ticket's log text, both keyed by ticket id."""
+    """The FTS5 index of each ticket's fields and log text, and the triggers that keep it current."""
     db.execute_sql(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS ticket_search USING fts5({_TICKET_COLUMNS}, "
-        "content='ticket', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+        "CREATE VIRTUAL TABLE IF NOT EXISTS ticket_search USING fts5(fields, log, "
+        "tokenize='unicode61 remove_diacritics 2')"
     )
-    db.execute_sql(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS log_search USING fts5(text, tokenize='unicode61 remove_diacritics 2')"
-    )
-    new_values = ", ".join(f"new.{c.strip()}" for c in _TICKET_COLUMNS.split(","))
-    old_values = ", ".join(f"old.{c.strip()}" for c in _TICKET_COLUMNS.split(","))
     db.execute_sql(
         "CREATE TRIGGER IF NOT EXISTS ticket_search_insert AFTER INSERT ON ticket BEGIN "
-        f"INSERT INTO ticket_search(rowid, {_TICKET_COLUMNS}) VALUES (new.id, {new_values}); END"
+        f"INSERT INTO ticket_search(rowid, fields, log) VALUES (new.id, {_fields_text('new.')}, ''); END"
     )
     db.execute_sql(
-        f"CREATE TRIGGER IF NOT EXISTS ticket_search_update AFTER UPDATE OF {_TICKET_COLUMNS} ON ticket BEGIN "
-        f"INSERT INTO ticket_search(ticket_search, rowid, {_TICKET_COLUMNS}) VALUES ('delete', old.id, {old_values}); "
-        f"INSERT INTO ticket_search(rowid, {_TICKET_COLUMNS}) VALUES (new.id, {new_values}); END"
+        f"CREATE TRIGGER IF NOT EXISTS ticket_search_update AFTER UPDATE OF {', '.join(_TICKET_COLUMNS)} "
+        f"ON ticket BEGIN UPDATE ticket_search SET fields = {_fields_text('new.')} WHERE rowid = new.id; END"
     )
     entry_text = _ENTRY_TEXT.replace("summary", "new.summary").replace("sender_name", "new.sender_name").replace(
         "body", "new.body"
@@ -160,12 +161,34 @@ def install_search(db: pw.Database) -> None:
     db.execute_sql(
         "CREATE TRIGGER IF NOT EXISTS log_entry_search_insert AFTER INSERT ON log_entry "
         f"WHEN new.{_ENTRY_SEARCHED} BEGIN "
-        "INSERT OR REPLACE INTO log_search(rowid, text) VALUES (new.ticket_id, "
-        f"coalesce((SELECT text FROM log_search WHERE rowid = new.ticket_id) || ' ', '') || {entry_text}); END"
+        f"UPDATE ticket_search SET log = log || ' ' || {entry_text} WHERE rowid = new.ticket_id; END"
     )
 
 
 _SEARCH_TRIGGERS = ("ticket_search_insert", "ticket_search_update", "log_entry_search_insert")
+
+
+def _index_tickets(db: pw.Database, where: str, params: tuple = ()) -> None:
+    """(Re)write the search documents of the tickets ``where`` selects, from their fields and whole log."""
+    db.execute_sql(
+        "INSERT OR REPLACE INTO ticket_search(rowid, fields, log) "
+        f"SELECT t.id, {_fields_text('t.')}, coalesce(l.text, '') FROM ticket t LEFT JOIN "
+        f"(SELECT ticket_id, group_concat({_ENTRY_TEXT}, ' ') AS text FROM "
+        f"(SELECT ticket_id, summary, sender_name, body FROM log_entry WHERE {_ENTRY_SEARCHED} "
+        f"AND ticket_id IN (SELECT id FROM ticket WHERE {where}) ORDER BY ticket_id, seq) GROUP BY ticket_id) l "
+        f"ON l.ticket_id = t.id WHERE {where}",
+        params + params,
+    )
+
+
+def rebuild_search(db: pw.Database) -> None:
+    """Drop any earlier layout of the search index and build the current one. Inside a write transaction."""
+    for name in _SEARCH_TRIGGERS:
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
+    for table in (*_OLD_SEARCH_TABLES, "ticket_search"):
+        db.execute_sql(f"DROP TABLE IF EXISTS {table}")
+    install_search(db)
+    _index_tickets(db, "1")
 
 
 @contextlib.contextmanager
@@ -180,46 +203,32 @@ def bulk_load(db: pw.Database) -> Iterator[None]:
     for name in _SEARCH_TRIGGERS:
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
     yield
-    db.execute_sql(
-        f"INSERT INTO ticket_search(rowid, {_TICKET_COLUMNS}) SELECT id, {_TICKET_COLUMNS} FROM ticket WHERE id > ?",
-        (last_ticket,),
-    )
-    # Each touched ticket's document again, whole: its earlier text (if any) and the new entries, in order.
-    db.execute_sql(
-        "INSERT OR REPLACE INTO log_search(rowid, text) "
-        f"SELECT ticket_id, group_concat({_ENTRY_TEXT}, ' ') FROM "
-        f"(SELECT ticket_id, summary, sender_name, body FROM log_entry WHERE {_ENTRY_SEARCHED} "
-        "AND ticket_id IN (SELECT DISTINCT ticket_id FROM log_entry WHERE id > ?) ORDER BY ticket_id, seq) "
-        "GROUP BY ticket_id",
-        (last_entry,),
-    )
+    # Each touched ticket's document again, whole: its fields, its earlier log text (if any) and the new.
+    _index_tickets(db, "id > ? OR id IN (SELECT ticket_id FROM log_entry WHERE id > ?)", (last_ticket, last_entry))
     install_search(db)
 
 
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def search_terms(query: str) -> list[str]:
-    """FTS5 MATCH terms for what a person typed: one per word, each a quoted prefix phrase.
+def search_match(query: str) -> str | None:
+    """The FTS5 MATCH expression for what a person typed, or None when it holds no word.
 
-    Words are split into tokens the way the index splits them (``GTB-REF-2026-00042`` becomes a
-    phrase of four tokens) and quoted, so no user text is read as FTS syntax. A ticket matches
-    when every term matches its fields or any of its log entries.
+    Every word must match (as a prefix) the ticket's fields or its log. Words are split into tokens
+    the way the index splits them (``GTB-REF-2026-00042`` becomes a phrase of four tokens) and
+    quoted, so no user text is read as FTS syntax.
     """
     terms = []
     for word in query.split():
         tokens = _TOKEN_RE.findall(word)
         if tokens:
             terms.append('"' + " ".join(tokens) + '"*')
-    return terms
+    return " ".join(terms) or None
 
 
 def search_ticket_ids_sql() -> str:
-    """A parenthesised SQL set of ticket ids matching one term, with two ``?`` for the term."""
-    return (
-        "(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ? "
-        "UNION SELECT rowid FROM log_search WHERE log_search MATCH ?)"
-    )
+    """A parenthesised SQL set of the ticket ids matching a ``search_match`` expression (one ``?``)."""
+    return "(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)"
 
 
 def data_version(db: pw.Database) -> int:

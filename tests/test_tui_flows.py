@@ -25,6 +25,7 @@ from tui_desk.tui.screens.detail import DetailScreen
 from tui_desk.tui.screens.dialogs import ChoiceDialog, StatusDialog
 from tui_desk.tui.screens.log_entry import LogEntryScreen
 from tui_desk.tui.screens.queue import QueueScreen
+from tui_desk.tui.widgets.ticket_table import PAGE_SIZE
 
 MARKUP = "[bold]Refund[/bold] [@click=app.quit]now[/] \x1b[31mred"
 
@@ -393,6 +394,37 @@ async def test_deep_scroll_fetches_pages_on_demand(tmp_path):
         await pilot.press("pageup", "pageup")
         await settle(pilot)
         assert table.current is not None and table.cursor == table.total - 1 - 2 * table._visible_rows
+    store.close()
+
+
+@sync
+async def test_a_broad_search_shows_its_first_page_then_its_count(tmp_path):
+    path = tmp_path / "big.db"
+    build_demo(path, tickets=450, seed=2, clock=FixedClock(NOW), progress=False)
+    store = Store(path, clock=FixedClock(NOW), agent="ana")
+    flt = TicketFilter(statuses=[s for s in Status if s is not Status.CLOSED], search="ord")
+    matches = store.count_tickets(flt)
+    assert matches > 2 * PAGE_SIZE
+    oldest = store.list_tickets(flt, sort="case", limit=1)[0].case_number
+    newest = store.list_tickets(flt, sort="case", descending=True, limit=1)[0].case_number
+    app = app_for(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        totals: list = []
+        show_status = queue._show_status
+        queue._show_status = lambda: (totals.append(queue.total), show_status())[1]
+        await pilot.press("slash", *"ord")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert totals == [None, matches]  # rows first, with "…" for the count; then the count
+        assert f"All open: {matches:,} tickets" in str(queue.query_one("#status-line").render())
+        table = queue.table
+        assert table.total == matches and table.current.case_number == newest
+        table.focus()
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.current.case_number == oldest
     store.close()
 
 

@@ -250,6 +250,11 @@ class DeskApp(App[int]):
 
         return self.run_worker(body, group=group, exclusive=exclusive, thread=True, exit_on_error=False)
 
+    def call_from_worker(self, callback: Callable, *args: Any) -> None:
+        """From inside a ``run_db`` function: show a partial result now, unless a newer run superseded it."""
+        if not get_current_worker().is_cancelled:
+            self._call_back(callback, *args)
+
     def _call_back(self, callback: Callable, *args: Any) -> None:
         try:
             self.call_from_thread(callback, *args)

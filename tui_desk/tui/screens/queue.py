@@ -98,8 +98,11 @@ class QueueScreen(Screen):
         """Fetch the visible page and the count in a worker; the table fetches further pages itself.
 
         A search fetches every matching id in order at once (one query gives the count, the order and
-        cheap pages). A plain view shows its first page from a LIMIT query and its count at once, then
-        fetches the ordered ids in the background so that deep scrolling never runs an OFFSET scan.
+        cheap pages). In case-number order (the default) the first page comes before that, from a LIMIT
+        query that SQLite answers without reading every match, and the count follows: a search for
+        three letters in a big store shows rows at once and "…" for the count until it is known.
+        A plain view shows its first page from a LIMIT query and its count at once, then fetches the
+        ordered ids in the background so that deep scrolling never runs an OFFSET scan.
         """
         flt = self.current_filter()
         sort, descending = self.table.sort_key, self.table.descending
@@ -121,7 +124,15 @@ class QueueScreen(Screen):
             worker = get_current_worker()
             return store.ticket_ids(flt, sort=sort, descending=descending, cancelled=lambda: worker.is_cancelled)
 
+        page_first = searching and not keep_position and sort == "case"
+        shown_first: list[int] = []  # the generation of the first page shown, once it is
+
         def fetch():
+            if page_first:
+                page = by_offset(0, PAGE_SIZE)
+                if len(page) < PAGE_SIZE:
+                    return len(page), page, by_offset
+                self.app.call_from_worker(show_first_page, page)
             if searching:
                 ids = fetch_ids()
                 return len(ids), by_ids(ids)(first, PAGE_SIZE), by_ids(ids)
@@ -129,13 +140,26 @@ class QueueScreen(Screen):
             total = first + len(page) if len(page) < PAGE_SIZE else store.count_tickets(flt)
             return total, page, by_offset
 
+        def loaded() -> None:
+            self.loads += 1
+            self.loaded_at = time.perf_counter()
+            self.table.loading_message = "No tickets here." if not self.search else "No ticket matches."
+
+        def show_first_page(page: list[QueueRow]) -> None:
+            self.total = None  # counting
+            loaded()
+            shown_first.append(self.table.reset(by_offset, len(page), page))
+            self._show_status()
+
         def show(result) -> None:
             total, page, loader = result
             self.total = total
-            self.loads += 1
-            self.loaded_at = time.perf_counter()
+            if shown_first:  # the rows are on screen: only the count and the cheaper pages are new
+                self.table.complete(loader, total, shown_first[0])
+                self._show_status()
+                return
+            loaded()
             table = self.table
-            table.loading_message = "No tickets here." if not self.search else "No ticket matches."
             if keep_position:
                 generation = table.reset(loader, total, keep_position=True)
                 table._pages[first // PAGE_SIZE] = page

@@ -223,6 +223,14 @@ class TicketTable(ScrollView, can_focus=True):
         self.refresh()
         return self._generation
 
+    def complete(self, loader: Callable[[int, int], list[QueueRow]], total: int, generation: int) -> None:
+        """The whole size of a result set whose first page is shown, and a loader for all of it."""
+        if generation == self._generation:
+            self.loader = loader
+            self.total = total
+            self._update_virtual_size()
+            self.refresh()
+
     def upgrade_loader(self, loader: Callable[[int, int], list[QueueRow]], generation: int) -> None:
         """Swap in a faster loader for the same result set (ignored if a newer set replaced it)."""
         if generation == self._generation:

@@ -83,12 +83,19 @@ def bench_console_all(db: Path, tickets: int, runs: int) -> None:
     keys = [t for _, t, _ in r["search"]]
     row(
         "search, keystroke → rows shown",
-        f"median {statistics.median(keys) * 1000:.0f} ms, "
-        f"p99 {percentile(keys, 99) * 1000:.0f} ms ({len(keys)} keystrokes)",
+        f"median {statistics.median(keys) * 1000:.0f} ms, max {max(keys) * 1000:.0f} ms ({len(keys)} keystrokes)",
+        "< 100 ms",
+        max(keys) < 0.1,
     )
     row(
-        f"open a ticket with {r['open_entries']:,} entries",
+        f"open a ticket with {r['open_entries']:,} entries → first frame (newest entries)",
         f"median {statistics.median(r['open']) * 1000:.0f} ms, max {max(r['open']) * 1000:.0f} ms",
+        "< 200 ms",
+        max(r["open"]) < 0.2,
+    )
+    row(
+        f"open a ticket with {r['open_entries']:,} entries → whole history in",
+        f"median {statistics.median(r['open_whole']) * 1000:.0f} ms, max {max(r['open_whole']) * 1000:.0f} ms",
     )
 
 

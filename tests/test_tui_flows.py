@@ -21,7 +21,7 @@ from tui_desk.domain.statuses import Status
 from tui_desk.store import Store
 from tui_desk.store.operations import TicketFilter
 from tui_desk.tui.app import DeskApp
-from tui_desk.tui.screens.detail import DetailScreen
+from tui_desk.tui.screens.detail import NEWEST_FIRST, DetailScreen
 from tui_desk.tui.screens.dialogs import ChoiceDialog, StatusDialog
 from tui_desk.tui.screens.log_entry import LogEntryScreen
 from tui_desk.tui.screens.queue import QueueScreen
@@ -145,6 +145,77 @@ async def test_open_ticket_shows_fields_and_timeline(desk):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
+
+
+@sync
+async def test_the_detail_screen_shows_only_the_case_opened(desk):
+    """The detail screen is built once and reused: nothing of one case may show on the next."""
+    first, second = [t.case_number for t in desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=2)]
+    subject = desk.get(first).subject
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(first)
+        await settle(pilot)
+        built = app.screen
+        assert built.case_number == first and subject in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        seen: list[str] = []
+        display = app._display
+
+        def spy(screen, renderable):  # every frame painted until the second case is in
+            if renderable is not None and isinstance(screen, DetailScreen):
+                seen.append(screen_text(app))
+            return display(screen, renderable)
+
+        app._display = spy
+        app.open_ticket(second)
+        await settle(pilot)
+        assert app.screen is built and built.view.ticket.case_number == second
+        assert seen and not any(first in frame or subject in frame for frame in seen)
+        assert len(built.view.entries) == len(desk.entries(desk.get(second)))
+        # Going to another case from the palette while a detail screen is open stacks a second one.
+        app.open_ticket(first)
+        await settle(pilot)
+        assert app.screen is not built and app.screen.view.ticket.case_number == first
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is built and second in screen_text(app)
+
+
+@sync
+async def test_a_long_history_shows_its_newest_entries_first_then_all(desk):
+    ticket = desk.create_ticket(customer="Long Story", subject="A long history", email="long@example.com")
+    desk.add_entry(ticket.case_number, channel="email", summary="Entry that gets corrected")
+    target = desk.get(ticket.case_number).log_count
+    for i in range(2 * NEWEST_FIRST + 10):
+        desk.add_entry(ticket.case_number, channel="chat", summary=f"Interaction {i}")
+    desk.add_entry(ticket.case_number, channel="note", summary="Correction", corrects=target)
+    total = desk.get(ticket.case_number).log_count
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        sizes: list[int] = []
+        show_header = DetailScreen._show_header
+
+        def spy(screen):
+            sizes.append(len(screen.view.entries))
+            show_header(screen)
+
+        DetailScreen._show_header = spy
+        try:
+            app.open_ticket(ticket.case_number)
+            await settle(pilot)
+        finally:
+            DetailScreen._show_header = show_header
+        screen = app.screen
+        assert sizes == [NEWEST_FIRST, total]
+        assert [e.seq for e in screen.view.entries] == list(range(1, total + 1))
+        assert screen.view.entries[-1].corrects == target
+        assert screen.view.entries[target - 1].corrected_by == (total,)
+        text = screen_text(app)
+        assert f"corrects #{target}" in text and "Correction" in text
 
 
 @sync

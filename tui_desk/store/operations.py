@@ -226,22 +226,32 @@ class Store:
             raise DeskError(f"no ticket {case_number.strip()!r}")
         return ticket
 
-    def entries(self, ticket: Ticket) -> list[LogEntry]:
-        """The whole log of a ticket in order, attachments prefetched."""
+    def entries(self, ticket: Ticket, *, last: int | None = None) -> list[LogEntry]:
+        """The log of a ticket in order (only the ``last`` entries if given), attachments prefetched.
+
+        Each row also carries ``corrects_seq``: the number of the entry it corrects, if any, also when
+        that entry is older than the ``last`` read.
+        """
         with self.reading():
-            rows = list(LogEntry.select().where(LogEntry.ticket == ticket.id).order_by(LogEntry.seq))
+            query = LogEntry.select().where(LogEntry.ticket == ticket.id)
+            if last is None:
+                rows = list(query.order_by(LogEntry.seq))
+            else:
+                rows = list(query.order_by(LogEntry.seq.desc()).limit(last))[::-1]
             by_entry: dict[int, list[Attachment]] = {}
             if rows:
-                attachments = (
-                    Attachment.select()
-                    .join(LogEntry)
-                    .where(LogEntry.ticket == ticket.id)
-                    .order_by(Attachment.id)
-                )
-                for att in attachments:
+                attachments = Attachment.select().join(LogEntry).where(LogEntry.ticket == ticket.id)
+                if last is not None:
+                    attachments = attachments.where(LogEntry.seq >= rows[0].seq)
+                for att in attachments.order_by(Attachment.id):
                     by_entry.setdefault(att.entry_id, []).append(att)
+            seq_of = {row.id: row.seq for row in rows}
+            older = {row.corrects_id for row in rows if row.corrects_id and row.corrects_id not in seq_of}
+            if older:
+                seq_of.update(LogEntry.select(LogEntry.id, LogEntry.seq).where(LogEntry.id.in_(older)).tuples())
             for row in rows:
                 row.attachment_list = by_entry.get(row.id, [])
+                row.corrects_seq = seq_of.get(row.corrects_id) if row.corrects_id else None
         return rows
 
     def agents(self) -> list[str]:

@@ -123,6 +123,7 @@ class DeskApp(App[int]):
         self.live = live
         self.poll_interval = poll_interval
         self._watch = ChangeWatch(store.path)
+        self._detail_screen = None  # built on first use, then reused (see open_ticket)
         self._state = load_state()
         saved_theme = self._state.get("theme")
         if isinstance(saved_theme, str) and saved_theme in self.available_themes:
@@ -211,7 +212,17 @@ class DeskApp(App[int]):
     def open_ticket(self, case_number: str) -> None:
         from tui_desk.tui.screens.detail import DetailScreen
 
-        self.push_screen(DetailScreen(case_number))
+        # One detail screen is built once and reused: building a screen's widgets and styles costs more
+        # than reading a 1,000-entry log. A second one is made only when it is already on the stack.
+        screen = self._detail_screen
+        if screen is None or screen in self.screen_stack:
+            screen = DetailScreen(case_number)
+            if self._detail_screen is None:
+                self._detail_screen = screen
+                self.install_screen(screen, name="detail")
+        else:
+            screen.show_case(case_number)
+        self.push_screen(screen)
 
     def open_log_entry(self, case_number: str) -> None:
         from tui_desk.tui.screens.log_entry import LogEntryScreen

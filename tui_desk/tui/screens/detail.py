@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
@@ -20,7 +20,8 @@ from tui_desk.domain.text import printable
 from tui_desk.store.models import Ticket
 from tui_desk.tui.app import StoreChanged
 from tui_desk.tui.presenting import PRIORITY_STYLE, STATUS_STYLE, next_due, timer_text
-from tui_desk.tui.widgets.timeline import Timeline, TimelineEntry, human_size
+from tui_desk.tui.widgets.key_bar import KeyBar
+from tui_desk.tui.widgets.timeline import Line, Timeline, TimelineEntry, human_size, lay_out
 
 
 @dataclass
@@ -31,6 +32,10 @@ class TicketView:
     tags: list[str]
     entries: list[TimelineEntry]
     draft: bool
+    lines: tuple[int, list[Line]]  # the timeline laid out at a width, in the worker
+
+
+NEWEST_FIRST = 100  # entries shown before the rest of a long history is read
 
 
 class DetailScreen(Screen):
@@ -59,11 +64,23 @@ class DetailScreen(Screen):
             yield Static(id="fields")
             yield Static(id="dates")
         yield Timeline(id="timeline")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(Timeline).focus()
-        self.load()
+
+    def show_case(self, case_number: str) -> None:
+        """Make this (already built) screen show another case: nothing of the previous one stays."""
+        self.case_number = case_number.strip().upper()
+        self.view = None
+        self.query_one("#head", Static).update(Content.assemble((self.case_number, "bold"), "  loading…"))
+        self.query_one("#fields", Static).update("")
+        self.query_one("#dates", Static).update("")
+        timeline = self.query_one(Timeline)
+        timeline.placeholder = "Loading…"
+        timeline.set_entries([])
+        timeline.focus()
+        self.refresh_bindings()
 
     @property
     def ticket(self) -> Ticket | None:
@@ -77,12 +94,21 @@ class DetailScreen(Screen):
         store, tz = self.app.store, self.app.tz
         case = self.case_number
 
+        opening = self.view is None
+        width = self.query_one(Timeline).text_width
+
+        def view_of(ticket: Ticket, tags: list[str], draft: bool, last: int | None = None) -> TicketView:
+            entries = TimelineEntry.build(store.entries(ticket, last=last), tz)
+            return TicketView(ticket, tags, entries, draft, (width, lay_out(entries, width)))
+
         def fetch() -> TicketView:
             ticket = store.get(case)
-            entries = TimelineEntry.build(store.entries(ticket), tz)
             tags = store.tags([ticket.id])[ticket.id]
             draft = store.load_draft(case) is not None if not store.read_only else False
-            return TicketView(ticket, tags, entries, draft)
+            if opening and ticket.log_count > NEWEST_FIRST * 2:
+                # A long history: show its newest entries (where the timeline opens) at once, then all.
+                self.app.call_from_worker(show, view_of(ticket, tags, draft, last=NEWEST_FIRST))
+            return view_of(ticket, tags, draft)
 
         def failed(err: Exception) -> None:
             self.app.warn(err)
@@ -96,9 +122,9 @@ class DetailScreen(Screen):
             before = self._binding_state()
             self.view = view
             self._show_header()
-            self.query_one(Timeline).set_entries(view.entries, to_end=first or grew)
+            self.query_one(Timeline).set_entries(view.entries, to_end=first or grew, lines=view.lines)
             if self._binding_state() != before:
-                self.refresh_bindings()  # each refresh rebuilds the footer: only when an action came or went
+                self.refresh_bindings()  # only when an action came or went
 
         self.app.run_db(fetch, on_done=show, on_error=failed, group=f"detail-{case}", exclusive=True)
 
@@ -106,8 +132,7 @@ class DetailScreen(Screen):
         self.load()
 
     def on_screen_resume(self) -> None:
-        if self.view is not None:
-            self.load()
+        self.load()
 
     def _binding_state(self) -> tuple:
         return tuple(self.check_action(a, ()) for a in ("log", "escalate", "attachments"))

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.suggester import Suggester
-from textual.widgets import Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, Select, Static, TextArea
 
 from tui_desk.domain import vocabulary
 from tui_desk.domain.dates import format_when, parse_when
@@ -23,6 +23,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import NOTE_REQUIRED, Status, parse_status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store.operations import TicketChanged, TicketSnapshot
+from tui_desk.tui.widgets.key_bar import KeyBar
 
 DRAFT_DELAY_S = 0.4  # save the draft this long after the last keystroke
 TEXT_FIELDS = ("sender_name", "start", "end", "summary", "attachments", "follow_up", "status_note")
@@ -117,7 +118,7 @@ class LogEntryScreen(Screen):
             yield from _row("Note", Input(placeholder="status note (Resolved/Closed need one)", compact=True,
                                           id="status_note"), "status_note")
         yield Static("", id="form-error", classes="field-error")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#summary", Input).focus()

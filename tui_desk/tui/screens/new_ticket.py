@@ -7,10 +7,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, Select, Static, TextArea
 
 from tui_desk.domain import vocabulary
 from tui_desk.domain.errors import DeskError
+from tui_desk.tui.widgets.key_bar import KeyBar
 
 FIELDS = ("customer", "email", "order_id", "subject", "reason", "tags")
 
@@ -43,7 +44,7 @@ class NewTicketScreen(Screen):
                     yield Label(label, classes="label")
                     yield widget
         yield Static("", id="form-error", classes="field-error")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#customer", Input).focus()

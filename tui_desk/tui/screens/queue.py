@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from tui_desk.domain.errors import DeskError
@@ -18,6 +18,7 @@ from tui_desk.domain.text import printable
 from tui_desk.store.operations import SORT_COLUMNS, TicketFilter
 from tui_desk.tui.app import StoreChanged, register_screen
 from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS
+from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, TicketTable
 
 SORTABLE = [c.key for c in COLUMNS if c.sortable and c.key in SORT_COLUMNS]
@@ -74,7 +75,7 @@ class QueueScreen(Screen):
                         id="search", compact=True)
         yield TicketTable(id="tickets")
         yield Static(id="status-line")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.table.sort_key, self.table.descending = "case", True  # newest first: cheap at any size

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.statuses import Status, parse_status
@@ -17,6 +17,7 @@ from tui_desk.domain.text import clip, printable
 from tui_desk.supervision import OverdueSection, overdue
 from tui_desk.tui.app import StoreChanged
 from tui_desk.tui.screens.supervisor_nav import SupervisorNav, nav_bindings, refuse_if_read_only
+from tui_desk.tui.widgets.key_bar import KeyBar
 
 # Short section names for the table's heading rows (the full titles are in the counts line's help).
 SHORT_TITLES = {
@@ -99,7 +100,7 @@ class OverdueScreen(SupervisorNav, Screen):
         table.add_column("Late", key="late", width=9)
         table.add_column("Due", key="due", width=10)
         yield table
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.show_title("Overdue")

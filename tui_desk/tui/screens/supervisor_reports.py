@@ -6,13 +6,14 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_desk.domain.text import clip, printable
 from tui_desk.reports import build_report
 from tui_desk.tui.app import StoreChanged
 from tui_desk.tui.screens.supervisor_charts import bar, sparkline
 from tui_desk.tui.screens.supervisor_nav import SupervisorNav, nav_bindings
+from tui_desk.tui.widgets.key_bar import KeyBar
 
 BAR_WIDTH = 20
 REFRESH_S = 15.0
@@ -128,7 +129,7 @@ class ReportsScreen(SupervisorNav, Screen):
             yield Static(id="resolution", classes="report-block")
             yield Static(id="reasons", classes="report-block")
             yield Static(id="delays", classes="report-block")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.show_title("Reports")

@@ -5,13 +5,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui_desk.domain.text import clip, printable
 from tui_desk.supervision import AgentLoad, workload
 from tui_desk.tui.app import StoreChanged
 from tui_desk.tui.screens.supervisor_charts import bar
 from tui_desk.tui.screens.supervisor_nav import SupervisorNav, nav_bindings
+from tui_desk.tui.widgets.key_bar import KeyBar
 
 BAR_WIDTH = 24
 
@@ -40,7 +41,7 @@ class WorkloadScreen(SupervisorNav, Screen):
         table.add_column("Waiting", key="waiting", width=7)
         table.add_column("Resolved wk", key="resolved", width=11)
         yield table
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.show_title("Workload")

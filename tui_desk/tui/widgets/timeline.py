@@ -47,11 +47,11 @@ class TimelineEntry:
 
     @classmethod
     def build(cls, entries: list[LogEntry], tz: tzinfo) -> list[TimelineEntry]:
-        seq_of = {e.id: e.seq for e in entries}
+        """From ``Store.entries`` rows (the whole log, or its newest part)."""
         corrected_by: dict[int, list[int]] = {}
         for e in entries:
-            if e.corrects_id:
-                corrected_by.setdefault(seq_of.get(e.corrects_id, 0), []).append(e.seq)
+            if e.corrects_seq:
+                corrected_by.setdefault(e.corrects_seq, []).append(e.seq)
         out = []
         for e in entries:
             sender = e.sender if not e.sender_name else f"{e.sender} {e.sender_name}"
@@ -71,7 +71,7 @@ class TimelineEntry:
                         (printable(a.name, one_line=True), a.size, a.sha256)
                         for a in getattr(e, "attachment_list", [])
                     ),
-                    corrects=seq_of.get(e.corrects_id) if e.corrects_id else None,
+                    corrects=e.corrects_seq,
                     corrected_by=tuple(corrected_by.get(e.seq, ())),
                     follow_up=format_when(e.follow_up_at, tz) if e.follow_up_at else "",
                 )
@@ -109,6 +109,45 @@ def human_size(size: int) -> str:
 
 
 Line = list[tuple[str, str]]  # (text, style name)
+
+
+def lay_out(entries: list[TimelineEntry], width: int) -> list[Line]:
+    """The timeline's lines at this width: pure, so a worker can do it for a long history."""
+    wrap = width - INDENT
+    pad = " " * INDENT
+    lines: list[Line] = []
+    for e in entries:
+        system = e.channel == "system"
+        when = e.at + (f" – {e.until}" if e.until else "")
+        if system:
+            head: Line = [(f"#{e.seq:<4} ", "muted"), (when, "head"), (f"  system · {e.agent}", "system")]
+        else:
+            arrow_style = {"in": "inbound", "out": "outbound"}.get(e.direction, "muted")
+            head = [
+                (f"#{e.seq:<4} ", "muted"),
+                (when, "head"),
+                (f"  {e.channel} ", "head"),
+                (ARROWS.get(e.direction, e.direction), arrow_style),
+                (f"  {e.sender}", ""),
+                (f"  logged by {e.agent}", "muted"),
+            ]
+        lines.append(head)
+        lines.append([(pad, ""), (e.summary, "system" if system else "summary")])
+        if e.corrects is not None:
+            lines.append([(pad, ""), (f"↳ corrects #{e.corrects}", "link")])
+        if e.corrected_by:
+            refs = ", ".join(f"#{n}" for n in e.corrected_by)
+            lines.append([(pad, ""), (f"↳ corrected by {refs}", "link")])
+        if e.body:
+            for paragraph in e.body.splitlines():
+                for chunk in wrap_line(paragraph, wrap):
+                    lines.append([(pad, ""), (chunk, "")])
+        for name, size, _sha in e.attachments:
+            lines.append([(pad, ""), (f"📎 {name} ({human_size(size)})", "link")])
+        if e.follow_up:
+            lines.append([(pad, ""), (f"follow-up promised by {e.follow_up}", "link")])
+        lines.append([])
+    return lines
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -150,11 +189,22 @@ class Timeline(ScrollView, can_focus=True):
         self.placeholder = "Loading…"
         self._follow_end = False  # keep showing the newest entry until the agent scrolls back
 
-    def set_entries(self, entries: list[TimelineEntry], *, to_end: bool = True) -> None:
+    @property
+    def text_width(self) -> int:
+        """The width ``lay_out`` wraps to: read it on the UI thread, lay out in a worker."""
+        return max(self.scrollable_content_region.width, 20)
+
+    def set_entries(
+        self, entries: list[TimelineEntry], *, to_end: bool = True, lines: tuple[int, list[Line]] | None = None
+    ) -> None:
+        """Show these entries; ``lines`` is ``(width, lay_out(entries, width))`` if a worker did it already."""
         self.entries = entries
         if to_end:
             self._follow_end = True
-        self._layout(self.scrollable_content_region.width)
+        if lines is not None and lines[0] == self.text_width:
+            self._show_lines(lines[0], lines[1])
+        else:
+            self._layout(self.scrollable_content_region.width)
 
     def on_resize(self, _: Resize) -> None:
         width = self.scrollable_content_region.width
@@ -165,41 +215,10 @@ class Timeline(ScrollView, can_focus=True):
 
     def _layout(self, width: int) -> None:
         width = max(width, 20)
+        self._show_lines(width, lay_out(self.entries, width))
+
+    def _show_lines(self, width: int, lines: list[Line]) -> None:
         self._laid_out_width = width
-        lines: list[Line] = []
-        wrap = width - INDENT
-        pad = " " * INDENT
-        for e in self.entries:
-            system = e.channel == "system"
-            when = e.at + (f" – {e.until}" if e.until else "")
-            if system:
-                head: Line = [(f"#{e.seq:<4} ", "muted"), (when, "head"), (f"  system · {e.agent}", "system")]
-            else:
-                arrow_style = {"in": "inbound", "out": "outbound"}.get(e.direction, "muted")
-                head = [
-                    (f"#{e.seq:<4} ", "muted"),
-                    (when, "head"),
-                    (f"  {e.channel} ", "head"),
-                    (ARROWS.get(e.direction, e.direction), arrow_style),
-                    (f"  {e.sender}", ""),
-                    (f"  logged by {e.agent}", "muted"),
-                ]
-            lines.append(head)
-            lines.append([(pad, ""), (e.summary, "system" if system else "summary")])
-            if e.corrects is not None:
-                lines.append([(pad, ""), (f"↳ corrects #{e.corrects}", "link")])
-            if e.corrected_by:
-                refs = ", ".join(f"#{n}" for n in e.corrected_by)
-                lines.append([(pad, ""), (f"↳ corrected by {refs}", "link")])
-            if e.body:
-                for paragraph in e.body.splitlines():
-                    for chunk in wrap_line(paragraph, wrap):
-                        lines.append([(pad, ""), (chunk, "")])
-            for name, size, _sha in e.attachments:
-                lines.append([(pad, ""), (f"📎 {name} ({human_size(size)})", "link")])
-            if e.follow_up:
-                lines.append([(pad, ""), (f"follow-up promised by {e.follow_up}", "link")])
-            lines.append([])
         self._lines = lines
         self.virtual_size = Size(width, len(lines))
         self.refresh()

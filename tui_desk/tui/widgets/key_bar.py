@@ -1,0 +1,64 @@
+"""The bottom line of every screen: the keys it offers now, and the palette key on the right.
+
+A light stand-in for Textual's ``Footer``, which builds a widget per key and rebuilds them all each
+time the keys change; that cost most of the time it took to open a ticket. This is one widget that
+paints one line of text. It is for reading, not clicking: every key works from the keyboard.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.screen import Screen
+from textual.widget import Widget
+
+KEY_STYLE = "bold $footer-key-foreground"
+DESCRIPTION_STYLE = "$footer-description-foreground"
+
+
+class KeyBar(Widget):
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen) -> None:
+        if screen is self.screen:
+            self.refresh()
+
+    def render(self) -> Content:
+        app = self.app
+        active = self.screen.active_bindings
+        keys: list[Content] = []
+        actions: set[str] = set()
+        for _node, binding, enabled, _tooltip in active.values():
+            if not binding.show or binding.action in actions:
+                continue
+            actions.add(binding.action)
+            key = Content.styled(f" {app.get_key_display(binding)} ", KEY_STYLE)
+            item = key + Content.styled(f"{binding.description} ", DESCRIPTION_STYLE)
+            keys.append(item if enabled else item.stylize("dim"))
+        left = Content("").join(keys)
+        right = Content("")
+        palette = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
+        if palette is not None:
+            _node, binding, _enabled, _tooltip = palette
+            right = Content.assemble(
+                ("▏", "$foreground-muted"),
+                (f"{app.get_key_display(binding)} ", KEY_STYLE),
+                (f"{binding.description} ", DESCRIPTION_STYLE),
+            )
+        width = self.size.width
+        room = max(0, width - right.cell_length)
+        if left.cell_length > room:
+            left = left.truncate(room)
+        return left + Content(" " * (room - left.cell_length)) + right

@@ -67,9 +67,10 @@ async def _wait(pilot, condition, timeout: float = 30.0) -> None:
 def child_first_paint(mode: str, db: str, started: float) -> None:
     """Run in a fresh process: report seconds from ``started`` (the parent's clock) to the first painted rows."""
     from textual.app import App
-    from textual.widgets import Footer, Input, Static
+    from textual.widgets import Input, Static
 
     from tui_desk.domain.clock import FixedClock
+    from tui_desk.tui.widgets.key_bar import KeyBar
     from tui_desk.tui.widgets.ticket_table import TicketTable
 
     if mode == "bare":
@@ -81,7 +82,7 @@ def child_first_paint(mode: str, db: str, started: float) -> None:
                 yield Input(placeholder="search", compact=True)
                 yield TicketTable()
                 yield Static("status")
-                yield Footer()
+                yield KeyBar()
 
             def run_db(self, *a, **k):  # the table asks nothing of it without a loader
                 pass

@@ -469,6 +469,35 @@ async def test_deep_scroll_fetches_pages_on_demand(tmp_path):
 
 
 @sync
+@pytest.mark.parametrize("sort", ["case", "customer", "due"])
+async def test_the_end_of_a_long_view_is_read_from_the_end(tmp_path, sort):
+    path = tmp_path / "big.db"
+    build_demo(path, tickets=450, seed=2, clock=FixedClock(NOW), progress=False)
+    store = Store(path, clock=FixedClock(NOW), agent="ana")
+    flt = TicketFilter(statuses=[s for s in Status if s is not Status.CLOSED])
+    app = app_for(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        while queue.table.sort_key != sort:
+            await pilot.press("o")
+            await settle(pilot)
+        table = queue.table
+        expected = store.ticket_ids(flt, sort=sort, descending=table.descending)
+        table.on_deep_page = None  # no id list: the pages come from LIMIT queries alone
+        table.focus()
+        await pilot.press("end")
+        await settle(pilot)
+        last = (table.total - 1) // PAGE_SIZE
+        assert [row.id for row in table._pages[last]] == expected[last * PAGE_SIZE :]
+        await pilot.press("pageup", "pageup", "pageup", "pageup", "pageup", "pageup")
+        await settle(pilot)
+        shown = [table.row_at(i) for i in range(table.cursor, table.total)]
+        assert [row.id for row in shown] == expected[table.cursor :]
+    store.close()
+
+
+@sync
 async def test_a_broad_search_shows_its_first_page_then_its_count(tmp_path):
     path = tmp_path / "big.db"
     build_demo(path, tickets=450, seed=2, clock=FixedClock(NOW), progress=False)

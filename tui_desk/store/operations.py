@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -312,11 +312,17 @@ class Store:
         """One page of tickets matching ``flt``, in a stable order (ties broken by case)."""
         if sort not in SORT_COLUMNS:
             raise DeskError(f"cannot sort by {sort!r} (one of: {', '.join(SORT_COLUMNS)})")
+        flt = flt or TicketFilter()
         column = SORT_COLUMNS[sort]
+        match = sqlite.search_match(flt.search) if flt.search else None
+        if sort == "case" and match is not None:
+            query, column = sqlite.join_search(self._filtered(replace(flt, search=None)), Ticket.id, match)
+        else:
+            query = self._filtered(flt)
         order = [column.desc() if descending else column.asc()]
         if sort != "case":
             order.append(Ticket.id.desc() if descending else Ticket.id.asc())
-        query = self._filtered(flt or TicketFilter()).order_by(*order).offset(offset)
+        query = query.order_by(*order).offset(offset)
         if limit is not None:
             query = query.limit(limit)
         with self.reading():

@@ -231,6 +231,21 @@ def search_ticket_ids_sql() -> str:
     return "(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)"
 
 
+_SEARCH_TABLE = pw.Table("ticket_search").alias("ticket_search")
+
+
+def join_search(query: pw.ModelSelect, ticket_id: pw.Field, match: str) -> tuple[pw.ModelSelect, pw.Node]:
+    """``query`` narrowed to the tickets matching ``match`` by a join, and the column to order by id.
+
+    Ordered by that column (the index's own rowid), SQLite reads matches in order and stops at the
+    LIMIT, so the first page of a search for three letters does not wait for every match; ordered by
+    the ticket's id instead, it would read and sort them all.
+    """
+    rowid = _SEARCH_TABLE.c.rowid
+    joined = query.join(_SEARCH_TABLE, on=(rowid == ticket_id)).where(pw.SQL("ticket_search MATCH ?", (match,)))
+    return joined, rowid
+
+
 def data_version(db: pw.Database) -> int:
     """SQLite's counter that changes when another connection commits: cheap change detection."""
     return db.execute_sql("PRAGMA data_version").fetchone()[0]

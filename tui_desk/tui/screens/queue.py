@@ -115,7 +115,16 @@ class QueueScreen(Screen):
             tags = store.tags(t.id for t in tickets)
             return [QueueRow.of(t, tags[t.id], now, config, tz) for t in tickets]
 
+        counted: list[int] = []  # the view's total once counted
+
         def by_offset(offset: int, limit: int) -> list[QueueRow]:
+            total = counted[0] if counted else None
+            if total is not None and offset > total // 2:
+                # Nearer the end: read from the end (a jump to the last page skips no rows), reversed.
+                count = max(0, min(limit, total - offset))
+                tail = store.list_tickets(flt, sort=sort, descending=not descending,
+                                          offset=total - offset - count, limit=count)
+                return rows_of(tail[::-1])
             return rows_of(store.list_tickets(flt, sort=sort, descending=descending, offset=offset, limit=limit))
 
         def by_ids(ids: list[int]):
@@ -137,9 +146,12 @@ class QueueScreen(Screen):
             if searching:
                 ids = fetch_ids()
                 return len(ids), by_ids(ids)(first, PAGE_SIZE), by_ids(ids)
-            page = by_offset(first, PAGE_SIZE)
-            total = first + len(page) if len(page) < PAGE_SIZE else store.count_tickets(flt)
-            return total, page, by_offset
+            if first:  # a refresh deep in the list: the count first, so the page can be read from the end
+                counted.append(store.count_tickets(flt))
+                return counted[0], by_offset(first, PAGE_SIZE), by_offset
+            page = by_offset(0, PAGE_SIZE)
+            counted.append(len(page) if len(page) < PAGE_SIZE else store.count_tickets(flt))
+            return counted[0], page, by_offset
 
         def loaded() -> None:
             self.loads += 1

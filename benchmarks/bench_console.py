@@ -65,7 +65,8 @@ async def _wait(pilot, condition, timeout: float = 30.0) -> None:
 
 
 def child_first_paint(mode: str, db: str, started: float) -> None:
-    """Run in a fresh process: report seconds from ``started`` (the parent's clock) to the first painted rows."""
+    """Run in a fresh process: report seconds from ``started`` (the parent's clock) to the first frame
+    written with the table (for the queue: with its first rows)."""
     from textual.app import App
     from textual.widgets import Input, Static
 
@@ -88,11 +89,7 @@ def child_first_paint(mode: str, db: str, started: float) -> None:
                 pass
 
         app = Bare()
-
-        async def run() -> None:
-            async with app.run_test(size=SIZE) as pilot:
-                await pilot.pause()
-                print(json.dumps({"seconds": time.time() - started}))
+        shows = lambda: True  # noqa: E731 - its first frame is what it has to show
 
     else:
         from tui_desk.store import Store
@@ -100,12 +97,23 @@ def child_first_paint(mode: str, db: str, started: float) -> None:
 
         store = Store(Path(db), clock=FixedClock(NOW), agent="ana")
         app = DeskApp(store, timers=False, live=False)
+        shows = lambda: getattr(app.screen, "loads", 0) > 0 and app.screen.table.row_at(0) is not None  # noqa: E731
 
-        async def run() -> None:
-            async with app.run_test(size=SIZE) as pilot:
-                await _wait(pilot, lambda: getattr(app.screen, "loads", 0) > 0 and app.screen.table.row_at(0))
-                await pilot.pause()
-                print(json.dumps({"seconds": time.time() - started, "rows": app.screen.table.total}))
+    # The moment the first frame that shows it (for the queue: with rows) is written to the terminal.
+    painted: list[float] = []
+    display = app._display
+
+    def spy(screen, renderable):
+        if renderable is not None and not painted and shows():
+            painted.append(time.time())
+        return display(screen, renderable)
+
+    app._display = spy
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await _wait(pilot, lambda: bool(painted))
+            print(json.dumps({"seconds": painted[0] - started}))
 
     asyncio.run(run())
 

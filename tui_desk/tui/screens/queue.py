@@ -83,8 +83,7 @@ class QueueScreen(Screen):
             Content.assemble(("tui-desk", "bold"), "  queue  ·  agent ", (printable(self.app.agent), "bold"),
                              "  ·  ", printable(self.app.store.path.name, one_line=True))
         )
-        self.table.focus()
-        self.reload()
+        self.table.focus()  # the first load comes with the screen's first resume, like every later one
 
     @property
     def table(self) -> TicketTable:
@@ -247,7 +246,7 @@ class QueueScreen(Screen):
         self.reload(keep_position=True, recount=True)
 
     def on_screen_resume(self) -> None:
-        self.reload(keep_position=True, recount=True)
+        self.reload(keep_position=self.loads > 0, recount=True)
 
     # -- search -----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import json
 import re
 import sqlite3
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,29 @@ async def test_triage_search_view_assign_and_bulk_status(desk):
         for row in marked:
             assert desk.get(row.case_number).status == Status.L2.slug
         assert not table.marked
+
+
+@sync
+async def test_the_first_page_is_read_while_the_console_starts(desk, monkeypatch):
+    reads: list[str] = []
+    list_tickets = Store.list_tickets
+
+    def spy(self, *args, **kwargs):
+        reads.append(threading.current_thread().name)
+        return list_tickets(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "list_tickets", spy)
+    app = app_for(desk)
+    assert app.first_queue_page is not None  # reading before the app even runs
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        flt = TicketFilter(statuses=[s for s in Status if s is not Status.CLOSED])
+        expected = desk.ticket_ids(flt, sort="case", descending=True)
+        assert [table.row_at(i).id for i in range(min(len(expected), PAGE_SIZE))] == expected[:PAGE_SIZE]
+        assert table.total == len(expected)
+        assert reads == ["first-page"]  # the screen took that page instead of reading it again
+        assert app.first_queue_page is None
 
 
 @sync

@@ -112,7 +112,7 @@ class DeskApp(App[int]):
         poll_interval: float = POLL_INTERVAL_S,
     ) -> None:
         super().__init__()
-        importlib.import_module("tui_desk.tui.screens.queue")
+        queue = importlib.import_module("tui_desk.tui.screens.queue")
         # Other screens are imported after the first paint, unless the console starts on one of them.
         self._screens_imported = start_screen != "queue"
         self._import_failures = _import_screen_modules() if self._screens_imported else []
@@ -124,6 +124,9 @@ class DeskApp(App[int]):
         self.poll_interval = poll_interval
         self._watch = ChangeWatch(store.path)
         self._detail_screen = None  # built on first use, then reused (see open_ticket)
+        # The queue's first page is read while Textual starts up; the queue takes it on its first load.
+        self.first_queue_page = queue.FirstPage(store, self.agent, self.now(), self.tz) if start_screen == "queue" \
+            else None
         self._state = load_state()
         saved_theme = self._state.get("theme")
         if isinstance(saved_theme, str) and saved_theme in self.available_themes:

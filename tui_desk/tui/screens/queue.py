@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import Future
+from datetime import datetime, tzinfo
 
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -15,6 +18,8 @@ from textual.worker import get_current_worker
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.domain.text import printable
+from tui_desk.store import Store
+from tui_desk.store.models import Ticket
 from tui_desk.store.operations import SORT_COLUMNS, TicketFilter
 from tui_desk.tui.app import StoreChanged, register_screen
 from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS
@@ -28,6 +33,53 @@ TINY_VIEW_TITLES = {**SHORT_VIEW_TITLES, "unassigned": "Unasg", "overdue": "Over
 COUNT_PAUSE_S = 2.0  # on a busy store, recount the views at most this often
 SEARCH_DELAY_S = 0.01  # fold keys that arrive together (a paste, a fast burst) into one query
 LIVE_SEARCH_FROM = 3  # characters
+DEFAULT_VIEW = "open"
+DEFAULT_SORT = ("case", True)  # newest first: cheap at any size
+
+
+def queue_rows(store: Store, tickets: list[Ticket], now: datetime, tz: tzinfo) -> list[QueueRow]:
+    tags = store.tags(t.id for t in tickets)
+    return [QueueRow.of(t, tags[t.id], now, store.config, tz) for t in tickets]
+
+
+def read_page(
+    store: Store, flt: TicketFilter, sort: str, descending: bool, now: datetime, tz: tzinfo,
+    offset: int, limit: int, total: int | None = None,
+) -> list[QueueRow]:
+    """Rows ``offset`` to ``offset + limit`` of a view; past the middle of a view of known ``total``
+    size they are read from its end, reversed, so a jump to the last page skips no rows."""
+    if total is not None and offset > total // 2:
+        count = max(0, min(limit, total - offset))
+        tail = store.list_tickets(flt, sort=sort, descending=not descending, offset=total - offset - count,
+                                  limit=count)
+        return queue_rows(store, tail[::-1], now, tz)
+    return queue_rows(store, store.list_tickets(flt, sort=sort, descending=descending, offset=offset, limit=limit),
+                      now, tz)
+
+
+def read_first_page(
+    store: Store, flt: TicketFilter, sort: str, descending: bool, now: datetime, tz: tzinfo
+) -> tuple[int, list[QueueRow]]:
+    """A view's size and first page (counted only when it fills more than a page)."""
+    page = read_page(store, flt, sort, descending, now, tz, 0, PAGE_SIZE)
+    return (len(page) if len(page) < PAGE_SIZE else store.count_tickets(flt)), page
+
+
+class FirstPage(Future):
+    """The queue's first page, read in a thread while the console starts (see ``DeskApp``)."""
+
+    def __init__(self, store: Store, agent: str, now: datetime, tz: tzinfo) -> None:
+        super().__init__()
+        self.matches = (VIEW_BY_KEY[DEFAULT_VIEW].filter(agent, now), *DEFAULT_SORT)
+        threading.Thread(target=self._read, args=(store, now, tz), daemon=True, name="first-page").start()
+
+    def _read(self, store: Store, now: datetime, tz: tzinfo) -> None:
+        try:
+            self.set_result(read_first_page(store, self.matches[0], *DEFAULT_SORT, now, tz))
+        except Exception as err:  # noqa: BLE001 - the screen's worker reports it
+            self.set_exception(err)
+        finally:
+            store.db.close()  # this thread's own connection
 
 
 class QueueScreen(Screen):
@@ -54,7 +106,7 @@ class QueueScreen(Screen):
         ],
     ]
 
-    def __init__(self, view: str = "open") -> None:
+    def __init__(self, view: str = DEFAULT_VIEW) -> None:
         super().__init__()
         self.view = VIEW_BY_KEY[view]
         self.search = ""
@@ -78,7 +130,7 @@ class QueueScreen(Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.table.sort_key, self.table.descending = "case", True  # newest first: cheap at any size
+        self.table.sort_key, self.table.descending = DEFAULT_SORT  # newest first: cheap at any size
         self.query_one("#title", Static).update(
             Content.assemble(("tui-desk", "bold"), "  queue  ·  agent ", (printable(self.app.agent), "bold"),
                              "  ·  ", printable(self.app.store.path.name, one_line=True))
@@ -106,28 +158,25 @@ class QueueScreen(Screen):
         """
         flt = self.current_filter()
         sort, descending = self.table.sort_key, self.table.descending
-        store, now, config, tz = self.app.store, self.app.now(), self.app.store.config, self.app.tz
+        store, now, tz = self.app.store, self.app.now(), self.app.tz
         first = (int(self.table.scroll_y) // PAGE_SIZE) * PAGE_SIZE if keep_position else 0
         searching = bool(self.search)
 
         def rows_of(tickets) -> list[QueueRow]:
-            tags = store.tags(t.id for t in tickets)
-            return [QueueRow.of(t, tags[t.id], now, config, tz) for t in tickets]
+            return queue_rows(store, tickets, now, tz)
 
         counted: list[int] = []  # the view's total once counted
 
         def by_offset(offset: int, limit: int) -> list[QueueRow]:
-            total = counted[0] if counted else None
-            if total is not None and offset > total // 2:
-                # Nearer the end: read from the end (a jump to the last page skips no rows), reversed.
-                count = max(0, min(limit, total - offset))
-                tail = store.list_tickets(flt, sort=sort, descending=not descending,
-                                          offset=total - offset - count, limit=count)
-                return rows_of(tail[::-1])
-            return rows_of(store.list_tickets(flt, sort=sort, descending=descending, offset=offset, limit=limit))
+            return read_page(store, flt, sort, descending, now, tz, offset, limit, counted[0] if counted else None)
 
         def by_ids(ids: list[int]):
             return lambda offset, limit: rows_of(store.tickets_by_id(ids[offset : offset + limit]))
+
+        started = self.app.first_queue_page if not self.loads and not keep_position and not searching else None
+        if started is not None and started.matches != (flt, sort, descending):
+            started = None
+        self.app.first_queue_page = None
 
         def fetch_ids() -> list[int]:
             worker = get_current_worker()
@@ -148,9 +197,10 @@ class QueueScreen(Screen):
             if first:  # a refresh deep in the list: the count first, so the page can be read from the end
                 counted.append(store.count_tickets(flt))
                 return counted[0], by_offset(first, PAGE_SIZE), by_offset
-            page = by_offset(0, PAGE_SIZE)
-            counted.append(len(page) if len(page) < PAGE_SIZE else store.count_tickets(flt))
-            return counted[0], page, by_offset
+            total, page = started.result() if started is not None else read_first_page(
+                store, flt, sort, descending, now, tz)
+            counted.append(total)
+            return total, page, by_offset
 
         def loaded() -> None:
             self.loads += 1

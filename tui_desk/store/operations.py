@@ -188,11 +188,18 @@ class Store:
         if database.obj is not self.db:
             database.initialize(self.db)
 
+    def _connect(self) -> None:
+        # Each thread keeps its connection until ``close`` or the thread ends: opening and closing one
+        # per operation cost more than the operation (the last close of a WAL store checkpoints it).
+        if self.db.is_closed():
+            self.db.connect()
+
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
-        """A connection for this thread for the duration of a read."""
+        """This thread's connection, for a read."""
         self._activate()
-        with self._errors(), self.db.connection_context():
+        with self._errors():
+            self._connect()
             yield
 
     @contextlib.contextmanager
@@ -201,8 +208,10 @@ class Store:
         if self.read_only:
             raise DeskError(f"the store {self.path} is open read-only; nothing was changed")
         self._activate()
-        with self._errors(), self.db.connection_context(), sqlite.write_transaction(self.db):
-            yield
+        with self._errors():
+            self._connect()
+            with sqlite.write_transaction(self.db):
+                yield
 
     def now(self) -> datetime:
         return to_utc(self.clock.now())
@@ -212,6 +221,7 @@ class Store:
         return sqlite.data_version(self.db)
 
     def close(self) -> None:
+        """Close this thread's connection (other threads' close when they end)."""
         if not self.db.is_closed():
             self.db.close()
 

@@ -151,9 +151,12 @@ def install_search(db: pw.Database) -> None:
         "CREATE TRIGGER IF NOT EXISTS ticket_search_insert AFTER INSERT ON ticket BEGIN "
         f"INSERT INTO ticket_search(rowid, fields, log) VALUES (new.id, {_fields_text('new.')}, ''); END"
     )
+    # Only a real change re-indexes: saving a ticket writes every column, also on each log append.
+    changed = " OR ".join(f"old.{column} IS NOT new.{column}" for column in _TICKET_COLUMNS)
     db.execute_sql(
         f"CREATE TRIGGER IF NOT EXISTS ticket_search_update AFTER UPDATE OF {', '.join(_TICKET_COLUMNS)} "
-        f"ON ticket BEGIN UPDATE ticket_search SET fields = {_fields_text('new.')} WHERE rowid = new.id; END"
+        f"ON ticket WHEN {changed} BEGIN "
+        f"UPDATE ticket_search SET fields = {_fields_text('new.')} WHERE rowid = new.id; END"
     )
     entry_text = _ENTRY_TEXT.replace("summary", "new.summary").replace("sender_name", "new.sender_name").replace(
         "body", "new.body"

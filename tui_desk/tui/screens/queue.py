@@ -33,6 +33,7 @@ TINY_VIEW_TITLES = {**SHORT_VIEW_TITLES, "unassigned": "Unasg", "overdue": "Over
 COUNT_PAUSE_S = 2.0  # on a busy store, recount the views at most this often
 SEARCH_DELAY_S = 0.01  # fold keys that arrive together (a paste, a fast burst) into one query
 LIVE_SEARCH_FROM = 3  # characters
+COUNT_AFTER_S = 0.15  # a search's count (and its id list) once typing pauses this long
 DEFAULT_VIEW = "open"
 DEFAULT_SORT = ("case", True)  # newest first: cheap at any size
 
@@ -113,6 +114,7 @@ class QueueScreen(Screen):
         self.counts: dict[str, int | None] = {v.key: None for v in VIEWS}
         self.total: int | None = None
         self._search_timer = None
+        self._count_timer = None  # a search's count, waiting for typing to pause
         self.loads = 0  # result sets shown so far, and when the last came (benchmarks and tests wait on it)
         self.loaded_at = 0.0
         self._counting = False
@@ -156,6 +158,9 @@ class QueueScreen(Screen):
         A plain view shows its first page from a LIMIT query and its count at once, then fetches the
         ordered ids in the background so that deep scrolling never runs an OFFSET scan.
         """
+        if self._count_timer is not None:
+            self._count_timer.stop()  # that count belongs to the result set this load replaces
+            self._count_timer = None
         flt = self.current_filter()
         sort, descending = self.table.sort_key, self.table.descending
         store, now, tz = self.app.store, self.app.now(), self.app.tz
@@ -188,9 +193,7 @@ class QueueScreen(Screen):
         def fetch():
             if page_first:
                 page = by_offset(0, PAGE_SIZE)
-                if len(page) < PAGE_SIZE:
-                    return len(page), page, by_offset
-                self.app.call_from_worker(show_first_page, page)
+                return (len(page) if len(page) < PAGE_SIZE else None), page, by_offset
             if searching:
                 ids = fetch_ids()
                 return len(ids), by_ids(ids)(first, PAGE_SIZE), by_ids(ids)
@@ -207,18 +210,27 @@ class QueueScreen(Screen):
             self.loaded_at = time.perf_counter()
             self.table.loading_message = "No tickets here." if not self.search else "No ticket matches."
 
-        def show_first_page(page: list[QueueRow]) -> None:
-            self.total = None  # counting
-            loaded()
-            shown_first.append(self.table.reset(by_offset, len(page), page))
+        def count_matches() -> tuple[int, list[int]]:
+            ids = fetch_ids()
+            return len(ids), ids
+
+        def show_count(result: tuple[int, list[int]]) -> None:
+            # The rows are on screen: only the count and the cheaper pages are new.
+            self.total = result[0]
+            self.table.complete(by_ids(result[1]), result[0], shown_first[0])
             self._show_status()
 
         def show(result) -> None:
             total, page, loader = result
             self.total = total
-            if shown_first:  # the rows are on screen: only the count and the cheaper pages are new
-                self.table.complete(loader, total, shown_first[0])
+            if total is None:
+                # The first page of a big result: the count follows once typing pauses (a count for
+                # every prefix typed would only compete with the next keystroke's page).
+                loaded()
+                shown_first.append(self.table.reset(by_offset, len(page), page))
                 self._show_status()
+                self._count_timer = self.set_timer(COUNT_AFTER_S, lambda: self.app.run_db(
+                    count_matches, on_done=show_count, group="queue", exclusive=True))
                 return
             loaded()
             table = self.table

@@ -104,6 +104,7 @@ REFUSED = [
     ("NaN refund", ["refund", "{case}", "--amount", "NaN"], None, "not a number"),
     ("infinite refund", ["refund", "{case}", "--amount=-Infinity"], None, "not a number"),
     ("huge refund", ["refund", "{case}", "--amount", "1e400"], None, "too large"),
+    ("refund in fractions of a cent", ["refund", "{case}", "--amount", "12.345"], None, "more than two decimals"),
     ("negative refund", ["refund", "{case}", "--amount=-0.01"], None, "zero or more"),
     ("bad currency", ["refund", "{case}", "--currency", "€€€"], None, "three-letter"),
     ("email without @", ["new", "--customer", "c", "--subject", "s", "--email", "jane"], None, "no @"),
@@ -261,6 +262,15 @@ def test_store_folder_missing(cli, tmp_path):
         err = cli.fails(*argv, db=target)
         assert "does not exist" in err or "no store at" in err, err
     assert not (tmp_path / "no").exists()
+
+
+def test_an_empty_file_read_only_is_named_as_such(cli, tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    for argv in (["--read-only", "list"], ["--read-only", "overdue"]):
+        err = cli.fails(*argv, db=empty)
+        assert "empty file, not a tui-desk store" in err and "no such table" not in err, err
+    assert empty.read_bytes() == b""
 
 
 def test_empty_store_path_does_not_fall_through_to_the_real_store(cli, isolated_env):

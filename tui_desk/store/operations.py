@@ -167,7 +167,10 @@ class Store:
         with self._errors():
             if read_only:
                 with db.connection_context():
-                    schema.check_not_newer(schema.stored_version(db), self.path)
+                    version = schema.stored_version(db)
+                    if version is None:
+                        raise DeskError(f"{self.path} is an empty file, not a tui-desk store (nothing to read)")
+                    schema.check_not_newer(version, self.path)
             else:
                 with db.connection_context():
                     schema.ensure_schema(db, self.path)
@@ -792,6 +795,8 @@ class Store:
                 raise DeskError(f"refund amount {amount!r} must be zero or more")
             if value >= MAX_REFUND:  # the column keeps 14 digits; more would be stored rounded, silently
                 raise DeskError(f"refund amount {amount!r} is too large (at most {MAX_REFUND - Decimal('0.01')})")
+            if value != value.quantize(Decimal("0.01")):  # the column keeps cents: more would be rounded
+                raise DeskError(f"refund amount {amount!r} has more than two decimals")
         if currency is not None and not (currency.strip().isalpha() and len(currency.strip()) == 3):
             raise DeskError(f"currency {currency!r} must be a three-letter code such as EUR")
         with self.writing():

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import html
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -240,6 +241,47 @@ async def test_a_long_history_shows_its_newest_entries_first_then_all(desk):
         assert screen.view.entries[target - 1].corrected_by == (total,)
         text = screen_text(app)
         assert f"corrects #{target}" in text and "Correction" in text
+
+
+@sync
+async def test_an_attachment_opens_with_the_system_opener(desk, tmp_path, monkeypatch):
+    """A stand-in ``xdg-open`` on PATH (a real program) records what it was asked to open."""
+    proof = tmp_path / "receipt [b]1.pdf"
+    proof.write_bytes(b"%PDF receipt")
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    desk.add_entry(case, channel="email", summary="Receipt attached", attachments=[proof])
+    stored = desk.blobs.path_of(desk.entries(desk.get(case))[-1].attachment_list[0].sha256)
+    opener_dir = tmp_path / "bin"
+    opener_dir.mkdir()
+    opened = tmp_path / "opened.txt"
+    opener = opener_dir / "xdg-open"
+    opener.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{opened}"\n')
+    opener.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{opener_dir}:{os.environ['PATH']}")
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(case)
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        assert [label for _, label in dialog.choices][-1].endswith("receipt [b]1.pdf (12 B)")
+        dialog.query_one("OptionList").highlighted = len(dialog.choices) - 1
+        await pilot.press("enter")
+        await settle(pilot)
+        for _ in range(100):
+            if opened.exists():
+                break
+            await pilot.pause(0.05)
+        assert opened.read_text() == str(stored)
+        assert stored.read_bytes() == b"%PDF receipt"
+        assert isinstance(app.screen, DetailScreen)
+        monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))  # no opener: the path is shown instead
+        app.screen.open_file("receipt.pdf", stored)
+        await settle(pilot)
+        assert any(str(stored) in n.message and "stored at" in n.message for n in app._notifications)
 
 
 @sync

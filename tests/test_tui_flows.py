@@ -285,6 +285,49 @@ async def test_an_attachment_opens_with_the_system_opener(desk, tmp_path, monkey
 
 
 @sync
+async def test_a_half_typed_new_ticket_is_kept_and_offered_back(desk, isolated_env):
+    from tui_desk.tui.screens.new_ticket import DRAFT_DELAY_S, NewTicketScreen
+
+    before = desk.count_tickets()
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NewTicketScreen)
+        await pilot.press(*"Ines Ortega", "tab", "tab", "tab", *"Kettle leaks [at] base")
+        await pilot.pause(DRAFT_DELAY_S + 0.2)
+        # the console is torn down mid-form (as when the terminal goes away)
+    assert desk.count_tickets() == before
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog) and "Ines Ortega" in " ".join(app.screen.lines)
+        await pilot.press("enter")  # restore
+        await settle(pilot)
+        form = app.screen
+        assert form.query_one("#customer", Input).value == "Ines Ortega"
+        assert form.query_one("#subject", Input).value == "Kettle leaks [at] base"
+        await pilot.press("escape")  # leaving keeps it
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("escape", "n")
+        await settle(pilot)
+        assert isinstance(app.screen, NewTicketScreen)  # created: nothing is offered back any more
+    created = desk.list_tickets(sort="case", descending=True, limit=1)[0]
+    assert (created.customer, created.subject) == ("Ines Ortega", "Kettle leaks [at] base")
+    assert desk.count_tickets() == before + 1
+
+
+@sync
 async def test_closed_ticket_is_read_only(desk):
     case = desk.list_tickets(TicketFilter(statuses=[Status.CLOSED]), limit=1)[0].case_number
     app = app_for(desk)

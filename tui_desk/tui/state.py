@@ -1,4 +1,5 @@
-"""What the console remembers between runs (the theme): a small JSON file in the user state directory."""
+"""What the console remembers between runs (the theme, a half-typed new ticket): a small JSON file in the
+user state directory."""
 
 from __future__ import annotations
 
@@ -36,3 +37,21 @@ def save_state(changes: dict, path: Path | None = None) -> None:
         os.replace(temp, path)
     except OSError:
         pass
+
+
+def new_ticket_draft(store: Path, path: Path | None = None) -> dict | None:
+    """The half-typed new ticket kept for this store, if any."""
+    drafts = load_state(path).get("new_ticket_drafts")
+    draft = drafts.get(str(store)) if isinstance(drafts, dict) else None
+    return draft if isinstance(draft, dict) else None
+
+
+def keep_new_ticket_draft(store: Path, draft: dict | None, path: Path | None = None) -> None:
+    """Keep (or with None, forget) the half-typed new ticket for this store."""
+    drafts = load_state(path).get("new_ticket_drafts")
+    drafts = dict(drafts) if isinstance(drafts, dict) else {}
+    if draft is None:
+        drafts.pop(str(store), None)
+    else:
+        drafts[str(store)] = draft
+    save_state({"new_ticket_drafts": drafts}, path)

@@ -1,6 +1,13 @@
-"""Opening a ticket by hand: the customer's details and the issue, Ctrl+S to create it."""
+"""Opening a ticket by hand: the customer's details and the issue, Ctrl+S to create it.
+
+What is typed is kept as a draft as you type (in the console's state file: a ticket that does not
+exist yet has no place in the store) and offered back the next time the form opens, also after the
+terminal went away. Creating the ticket forgets it; Escape keeps it.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -8,12 +15,16 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static, TextArea
+from textual.widgets.select import InvalidSelectValueError
 
 from tui_desk.domain import vocabulary
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.text import printable
+from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 FIELDS = ("customer", "email", "order_id", "subject", "reason", "tags")
+DRAFT_DELAY_S = 0.4  # keep the draft this long after the last keystroke
 
 
 class NewTicketScreen(Screen):
@@ -46,8 +57,91 @@ class NewTicketScreen(Screen):
         yield Static("", id="form-error", classes="field-error")
         yield KeyBar()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.ready = False  # True once any draft was restored or declined
+        self.dirty = False  # typed since the form opened (or the draft was restored)
+        self.finished = False
+        self._draft_timer = None
+
     def on_mount(self) -> None:
         self.query_one("#customer", Input).focus()
+        draft = new_ticket_draft(self._store_key)
+        if not draft:
+            self.ready = True
+            return
+        from tui_desk.tui.screens.dialogs import ChoiceDialog
+
+        def chosen(answer: str | None) -> None:
+            if answer == "discard":
+                keep_new_ticket_draft(self._store_key, None)
+            else:
+                self.restore(draft)
+            self.ready = True
+
+        customer = printable(str(draft.get("customer", "")), one_line=True) or "(no customer yet)"
+        subject = printable(str(draft.get("subject", "")), one_line=True) or "(no subject yet)"
+        self.app.push_screen(
+            ChoiceDialog("You have an unfinished new ticket", [f"customer: {customer}", f"subject: {subject}"],
+                         [("restore", "Restore it"), ("discard", "Discard it and start fresh")]),
+            chosen,
+        )
+
+    @property
+    def _store_key(self) -> Path:
+        return self.app.store.path.resolve()
+
+    # -- the draft --------------------------------------------------------------------------
+
+    def values(self) -> dict:
+        data: dict = {name: self.query_one(f"#{name}", Input).value for name in FIELDS}
+        data["kind"] = self.query_one("#kind", Select).value
+        data["priority"] = self.query_one("#priority", Select).value
+        data["body"] = self.query_one("#body", TextArea).text
+        return data
+
+    def restore(self, data: dict) -> None:
+        for name in FIELDS:
+            if isinstance(data.get(name), str):
+                self.query_one(f"#{name}", Input).value = data[name]
+        for name in ("kind", "priority"):
+            try:
+                self.query_one(f"#{name}", Select).value = data.get(name)
+            except InvalidSelectValueError:
+                pass  # a kind the config no longer has: the form's default stays
+        if isinstance(data.get("body"), str):
+            self.query_one("#body", TextArea).text = data["body"]
+        self.dirty = False
+
+    def _changed(self) -> None:
+        if not self.ready or self.finished:
+            return
+        self.dirty = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DELAY_S, self.flush_draft)
+
+    def on_input_changed(self, _: Input.Changed) -> None:
+        self._changed()
+
+    def on_select_changed(self, _: Select.Changed) -> None:
+        self._changed()
+
+    def on_text_area_changed(self, _: TextArea.Changed) -> None:
+        self._changed()
+
+    def flush_draft(self) -> None:
+        """Keep what is typed now (also called when the terminal goes away)."""
+        if self.dirty and not self.finished:
+            values = self.values()
+            if any(str(v).strip() for k, v in values.items() if k not in ("kind", "priority")):
+                keep_new_ticket_draft(self._store_key, values)
+
+    def on_unmount(self) -> None:
+        try:
+            self.flush_draft()
+        except Exception:  # noqa: BLE001 - the autosave a moment ago is kept
+            pass
 
     def _form_error(self, message) -> None:
         """The message under the form (hidden while empty)."""
@@ -78,6 +172,8 @@ class NewTicketScreen(Screen):
             return ticket.case_number
 
         def created(case: str) -> None:
+            self.finished = True
+            keep_new_ticket_draft(self._store_key, None)
             self.app.notify(f"{case} opened", markup=False)
             self.app.announce_change()
             self.dismiss()
@@ -93,4 +189,7 @@ class NewTicketScreen(Screen):
         self.app.run_db(create, on_done=created, on_error=failed, group="new-ticket")
 
     def action_cancel(self) -> None:
+        self.flush_draft()
+        if self.dirty:
+            self.app.notify("The new ticket is kept as a draft: n brings it back", markup=False)
         self.dismiss()

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import shutil
 
 import pytest
 
@@ -226,3 +227,32 @@ def test_malformed_command_lines_get_one_line(cli):
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert result.stderr.startswith("tui-desk: error: ")
     assert "TUI_DESK_NOW" in cli.fails("list", TUI_DESK_NOW="garbage")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (apt-get install tmux)")
+def test_demo_opens_the_console_as_one_of_its_agents(cli, tmp_path):
+    """In a real terminal (a tmux pane): the demo console's agent has tickets in "My tickets"."""
+    import subprocess
+    import time
+
+    from tests.conftest import TUI_DESK
+
+    env = cli.env()
+    del env["TUI_DESK_AGENT"]
+    socket, demo = tmp_path / "tmux.sock", tmp_path / "demo.db"
+    tmux = ["tmux", "-S", str(socket)]
+    command = f"{TUI_DESK} --db {demo} demo --tickets 60 --seed 2"
+    subprocess.run([*tmux, "new-session", "-d", "-s", "demo", "-x", "100", "-y", "30", command], env=env, check=True)
+    try:
+        screen = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "demo"], capture_output=True, text=True).stdout
+            if "My tickets" in screen and "…" not in screen.splitlines()[1]:
+                break
+            time.sleep(0.2)
+        assert "agent ana" in screen, screen
+        mine = int(screen.split("My tickets", 1)[1].split()[0].replace(",", ""))
+        assert mine > 0, screen
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)

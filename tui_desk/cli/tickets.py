@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -342,6 +343,9 @@ def cmd_demo(ctx) -> int:
             print(f"  {t.case_number}  {status_of(t.status).label:<17} {clip(printable(t.subject, one_line=True), 50)}")
         return 0
     from tui_desk.cli import open_console
+    from tui_desk.demo import AGENTS
 
     ctx.args.db = str(path)
+    if not ctx.args.agent and not os.environ.get("TUI_DESK_AGENT"):
+        ctx.args.agent = AGENTS[0]  # one of the demo's agents, so that "My tickets" has some
     return open_console(ctx)

@@ -210,6 +210,33 @@ async def test_the_detail_screen_shows_only_the_case_opened(desk):
 
 
 @sync
+async def test_keys_typed_ahead_never_show_one_ticket_under_another_s_number(desk):
+    """Enter, Escape, Down, Enter in one burst reuse the ticket screen for the second case before the
+    first case's load is in: when that load arrives late, it must not fill the second case's screen."""
+    first, second = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=2)
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(first.case_number)
+        await settle(pilot)
+        screen = app.screen
+        late = screen.view  # what a load of the first case delivers
+        app.pop_screen()
+        app.open_ticket(second.case_number)
+        assert app.screen is screen
+        screen.show_view(late)  # arriving after the screen moved on
+        assert screen.view is None or screen.view.ticket.case_number == second.case_number
+        await settle(pilot)
+        screen.show_view(late)  # or after the second case's own load
+        assert screen.view.ticket.case_number == second.case_number
+        text = screen_text(app)
+        assert second.case_number in text and first.case_number not in text
+        await pilot.press("l")
+        await settle(pilot)
+        assert app.screen.case_number == second.case_number  # the log entry goes where the screen said
+
+
+@sync
 async def test_a_long_history_shows_its_newest_entries_first_then_all(desk):
     ticket = desk.create_ticket(customer="Long Story", subject="A long history", email="long@example.com")
     desk.add_entry(ticket.case_number, channel="email", summary="Entry that gets corrected")

@@ -73,6 +73,8 @@ class DetailScreen(Screen):
         """Make this (already built) screen show another case: nothing of the previous one stays."""
         self.case_number = case_number.strip().upper()
         self.view = None
+        if not self.query("#head"):
+            return  # not built yet (it was closed as soon as it opened): compose will show this case
         self.query_one("#head", Static).update(Content.assemble((self.case_number, "bold"), "  loading…"))
         self.query_one("#fields", Static).update("")
         self.query_one("#dates", Static).update("")
@@ -96,6 +98,7 @@ class DetailScreen(Screen):
 
         opening = self.view is None
         width = self.query_one(Timeline).text_width
+        show = self.show_view
 
         def view_of(ticket: Ticket, tags: list[str], draft: bool, last: int | None = None) -> TicketView:
             entries = TimelineEntry.build(store.entries(ticket, last=last), tz)
@@ -111,22 +114,29 @@ class DetailScreen(Screen):
             return view_of(ticket, tags, draft)
 
         def failed(err: Exception) -> None:
+            if case != self.case_number:
+                return  # a load for the case this screen showed before
             self.app.warn(err)
             if self.view is None:
                 self.query_one(Timeline).placeholder = str(err)
                 self.query_one(Timeline).refresh()
 
-        def show(view: TicketView) -> None:
-            first = self.view is None
-            grew = self.view is not None and len(view.entries) != len(self.view.entries)
-            before = self._binding_state()
-            self.view = view
-            self._show_header()
-            self.query_one(Timeline).set_entries(view.entries, to_end=first or grew, lines=view.lines)
-            if self._binding_state() != before:
-                self.refresh_bindings()  # only when an action came or went
+        # One group per screen: a newer load (another case, or a refresh) supersedes an older one.
+        self.app.run_db(fetch, on_done=show, on_error=failed, group=f"detail-{id(self)}", exclusive=True)
 
-        self.app.run_db(fetch, on_done=show, on_error=failed, group=f"detail-{case}", exclusive=True)
+    def show_view(self, view: TicketView) -> None:
+        """Show what a load read, unless it was read for another case than the one the screen is on now
+        (keys typed ahead: Enter, Escape, Down, Enter reuse this screen before the first load is in)."""
+        if view.ticket.case_number != self.case_number:
+            return
+        first = self.view is None
+        grew = self.view is not None and len(view.entries) != len(self.view.entries)
+        before = self._binding_state()
+        self.view = view
+        self._show_header()
+        self.query_one(Timeline).set_entries(view.entries, to_end=first or grew, lines=view.lines)
+        if self._binding_state() != before:
+            self.refresh_bindings()  # only when an action came or went
 
     def on_store_changed(self, _: StoreChanged) -> None:
         self.load()

@@ -268,6 +268,13 @@ async def test_a_long_history_shows_its_newest_entries_first_then_all(desk):
         assert screen.view.entries[target - 1].corrected_by == (total,)
         text = screen_text(app)
         assert f"corrects #{target}" in text and "Correction" in text
+        timeline = screen.query_one("#timeline")
+        await pilot.press("home")  # a jump, not a second-long animation through the history
+        await pilot.pause()
+        assert timeline.scroll_y == 0 and "#1 " in screen_text(app)
+        await pilot.press("end")
+        await pilot.pause()
+        assert timeline.scroll_y == timeline.max_scroll_y > 0
 
 
 @sync

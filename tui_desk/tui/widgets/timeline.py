@@ -235,13 +235,21 @@ class Timeline(ScrollView, can_focus=True):
         self._follow_end = False
         super().action_scroll_up()
 
-    def action_page_up(self) -> None:
-        self._follow_end = False
-        super().action_page_up()
-
+    # Jumps, not animations: an animated scroll through a long history takes a second.
     def action_scroll_home(self) -> None:
         self._follow_end = False
-        super().action_scroll_home()
+        self.scroll_home(animate=False, immediate=True)
+
+    def action_scroll_end(self) -> None:
+        self._follow_end = True  # at the newest entry: keep showing the newest as they come
+        self.scroll_end(animate=False, immediate=True)
+
+    def action_page_down(self) -> None:
+        self.scroll_page_down(animate=False)
+
+    def action_page_up(self) -> None:
+        self._follow_end = False
+        self.scroll_page_up(animate=False)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

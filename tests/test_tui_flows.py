@@ -89,10 +89,19 @@ async def test_triage_search_view_assign_and_bulk_status(desk):
         await settle(pilot)
         assert table.total == 1
         assert table.current.customer == "[red]Mallory[/red]"
-        await pilot.press("escape", "escape")  # clear the box, back to the table
+        await pilot.press(*["backspace"] * 5)  # "ma": below three letters the whole view is back
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert queue.search == "" and table.total == open_count
+        await pilot.press(*"llory")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert table.total == 1
+        await pilot.press("escape")  # one Escape clears the box and goes back to the table
         await pilot.pause(0.3)
         await settle(pilot)
         assert table.total == open_count and table.has_focus
+        assert queue.query_one("#search", Input).value == ""
 
         # view switch: Closed
         await pilot.press("6")

@@ -320,7 +320,10 @@ class QueueScreen(Screen):
             self._search_timer.stop()
             self._search_timer = None
         # One or two letters match most of a big store: those wait for Enter; longer text searches live.
-        if typed == self.search or (typed and len(typed) < LIVE_SEARCH_FROM):
+        # Backspacing below that shows the whole view again (the box never says less than the filter).
+        if typed and len(typed) < LIVE_SEARCH_FROM:
+            typed = ""
+        if typed == self.search:
             return
         self.search = typed
         self._search_timer = self.set_timer(SEARCH_DELAY_S, self.reload)
@@ -340,9 +343,8 @@ class QueueScreen(Screen):
 
     def action_back(self) -> None:
         box = self.query_one("#search", Input)
-        if box.has_focus and box.value:
+        if box.has_focus:  # one Escape clears the search and goes back to the rows
             box.value = ""
-        elif box.has_focus:
             self.table.focus()
         elif self.table.marked:
             self.table.clear_marks()

@@ -168,18 +168,19 @@ class DetailScreen(Screen):
         def row(label: str, value: str | None) -> Content:
             return Content.assemble((f"{label:<10}", "$text-muted"), printable(value or "—", one_line=True))
 
-        customer = t.customer + (f" <{t.email}>" if t.email else "")
         refund = ""
         if t.refund_amount is not None:
             refund = f"{t.refund_amount:.2f} {t.currency or ''}".strip()
+        # Where the refund stands: its latest milestone (each one is in the timeline with its time).
         milestones = [
-            f"{label} {format_when(at, tz)}"
-            for label, at in (("approved", t.refund_approved_at), ("initiated", t.refund_initiated_at),
-                              ("refunded", t.refunded_at))
+            f"{label} {format_when(at, tz)[:10]}"
+            for label, at in (("refunded", t.refunded_at), ("initiated", t.refund_initiated_at),
+                              ("approved", t.refund_approved_at))
             if at
-        ]
+        ][:1]
         fields = [
-            row("Customer", customer),
+            row("Customer", t.customer),
+            row("Email", t.email),
             row("Order", t.order_id),
             row("Reason", t.reason),
             row("Agent", t.assignee or "unassigned"),

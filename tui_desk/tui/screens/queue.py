@@ -488,7 +488,7 @@ class QueueScreen(Screen):
                     operation(case)
                     done.append(case)
                 except Exception as err:  # noqa: BLE001 - each refusal is reported, the rest still applies
-                    refused.append(f"{case}: {err}")
+                    refused.append(str(err) if str(err).startswith(case) else f"{case}: {err}")
             return done, refused
 
         def report(result: tuple[list[str], list[str]]) -> None:

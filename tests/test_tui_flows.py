@@ -588,6 +588,17 @@ async def test_palette_goes_to_case_and_theme_persists(desk, isolated_env):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen) and app.screen.case_number == case
+        await pilot.press("escape")
+        await settle(pilot)
+        # Found by name too: "go to" offers it, and it asks for the number.
+        await pilot.press("ctrl+p", *"go to")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press(*case[-5:], "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.case_number == case
         app.theme = "nord"
         await pilot.pause()
     state = json.loads(Path(isolated_env / ".local/state/tui-desk/console.json").read_text())

@@ -135,7 +135,8 @@ class QueueScreen(Screen):
         self.table.sort_key, self.table.descending = DEFAULT_SORT  # newest first: cheap at any size
         self.query_one("#title", Static).update(
             Content.assemble(("tui-desk", "bold"), "  queue  ·  agent ", (printable(self.app.agent), "bold"),
-                             "  ·  ", printable(self.app.store.path.name, one_line=True))
+                             "  ·  ", printable(self.app.store.path.name, one_line=True),
+                             ("  ·  read-only", "bold $warning") if self.app.store.read_only else "")
         )
         self.table.focus()  # the first load comes with the screen's first resume, like every later one
 

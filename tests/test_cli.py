@@ -248,7 +248,8 @@ def test_demo_opens_the_console_as_one_of_its_agents(cli, tmp_path):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "demo"], capture_output=True, text=True).stdout
-            if "My tickets" in screen and "…" not in screen.splitlines()[1]:
+            views = next((line for line in screen.splitlines() if "My tickets" in line), "")
+            if views and "My tickets …" not in views:
                 break
             time.sleep(0.2)
         assert "agent ana" in screen, screen

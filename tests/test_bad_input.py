@@ -269,7 +269,7 @@ def test_an_empty_file_read_only_is_named_as_such(cli, tmp_path):
     empty.touch()
     for argv in (["--read-only", "list"], ["--read-only", "overdue"]):
         err = cli.fails(*argv, db=empty)
-        assert "empty file, not a tui-desk store" in err and "no such table" not in err, err
+        assert "holds no tui-desk store (the file is empty)" in err and "no such table" not in err, err
     assert empty.read_bytes() == b""
 
 

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -243,17 +244,17 @@ def test_demo_opens_the_console_as_one_of_its_agents(cli, tmp_path):
     tmux = ["tmux", "-S", str(socket)]
     command = f"{TUI_DESK} --db {demo} demo --tickets 60 --seed 2"
     subprocess.run([*tmux, "new-session", "-d", "-s", "demo", "-x", "100", "-y", "30", command], env=env, check=True)
+    subprocess.run([*tmux, "set-option", "-t", "demo", "remain-on-exit", "on"], capture_output=True)
     try:
         screen = ""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "demo"], capture_output=True, text=True).stdout
-            views = next((line for line in screen.splitlines() if "My tickets" in line), "")
-            if views and "My tickets …" not in views:
+            mine = re.search(r"(?:My tickets|Mine) ([\d,]+)", screen)  # the short title when narrow
+            if mine:
                 break
             time.sleep(0.2)
-        assert "agent ana" in screen, screen
-        mine = int(screen.split("My tickets", 1)[1].split()[0].replace(",", ""))
-        assert mine > 0, screen
+        assert "agent ana" in screen and mine, screen
+        assert int(mine.group(1).replace(",", "")) > 0, screen
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)

@@ -169,7 +169,7 @@ class Store:
                 with db.connection_context():
                     version = schema.stored_version(db)
                     if version is None:
-                        raise DeskError(f"{self.path} is an empty file, not a tui-desk store (nothing to read)")
+                        raise DeskError(f"{self.path} holds no tui-desk store (the file is empty); nothing to read")
                     schema.check_not_newer(version, self.path)
             else:
                 with db.connection_context():

@@ -371,6 +371,38 @@ async def test_a_half_typed_new_ticket_is_kept_and_offered_back(desk, isolated_e
 
 
 @sync
+async def test_on_a_closed_row_the_keys_that_would_be_refused_are_not_offered(desk):
+    from tui_desk.tui.screens.dialogs import HelpScreen
+
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+
+        def offered() -> set[str]:
+            return {b.binding.action for b in queue.active_bindings.values() if b.enabled}
+
+        assert {"log", "status", "assign_me"} <= offered()
+        await pilot.press("6")  # the Closed view
+        await settle(pilot)
+        assert queue.table.current.status is Status.CLOSED
+        assert not {"log", "status", "assign_me", "tags"} & offered() and "open" in offered()
+        await pilot.press("space")  # marked rows: the keys apply to the marks (and say what was refused)
+        await settle(pilot)
+        assert "status" in offered()
+        await pilot.press("5")
+        await settle(pilot)
+        assert "log" in offered()
+        app.open_ticket(desk.list_tickets(TicketFilter(statuses=[Status.CLOSED]), limit=1)[0].case_number)
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        assert "Escalate" not in text and "Log entry" not in text and "Back" in text
+
+
+@sync
 async def test_closed_ticket_is_read_only(desk):
     case = desk.list_tickets(TicketFilter(statuses=[Status.CLOSED]), limit=1)[0].case_number
     app = app_for(desk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -72,12 +73,16 @@ class HelpScreen(ModalScreen[None]):
 
 
 def help_rows(app, nodes) -> list[tuple[str, str]]:
-    """(keys, description) for the bindings with an id (ours, not Textual's plumbing), same action merged."""
+    """(keys, description) for the bindings with an id (ours, not Textual's plumbing), same action merged;
+    an action the screen does not allow right now (logging on a Closed ticket) is left out."""
     rows: dict[tuple[int, str], list] = {}
     for node in nodes:
         for bindings in node._bindings.key_to_bindings.values():
             for b in bindings:
                 if not b.description or not b.id:
+                    continue
+                _namespace, name, parameters = parse_action(b.action)
+                if node.check_action(name, parameters) is False:
                     continue
                 entry = rows.setdefault((id(node), b.action), [[], b.tooltip or b.description])
                 key = app.get_key_display(b)

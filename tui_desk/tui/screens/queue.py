@@ -115,6 +115,7 @@ class QueueScreen(Screen):
         self.total: int | None = None
         self._search_timer = None
         self._count_timer = None  # a search's count, waiting for typing to pause
+        self._keys_for: tuple | None = None  # the row state the key bar was last worked out for
         self.loads = 0  # result sets shown so far, and when the last came (benchmarks and tests wait on it)
         self.loaded_at = 0.0
         self._counting = False
@@ -301,6 +302,7 @@ class QueueScreen(Screen):
         if table.marked:
             parts.append(f"{len(table.marked)} marked (s/a/A/t apply to them)")
         self.query_one("#status-line", Static).update(Content("  ·  ".join(parts)))
+        self.on_ticket_table_current_changed(TicketTable.CurrentChanged())  # new rows: maybe other keys
 
     def on_resize(self) -> None:
         self._show_views()
@@ -393,11 +395,26 @@ class QueueScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         tables = self.query(TicketTable)
-        if action in ("open", "log") and (not tables or tables.first().current is None):
+        current = tables.first().current if tables else None
+        if action in ("open", "log") and current is None:
             return False
         if action in ("status", "assign_me", "assign", "tags", "log", "new") and self.app.store.read_only:
             return False
+        if (action in ("status", "assign_me", "assign", "tags", "log") and current is not None
+                and current.status is Status.CLOSED and not tables.first().marked):
+            return False  # Closed is final: the key bar does not offer what would be refused
         return True
+
+    def _key_state(self) -> tuple:
+        table = self.table
+        current = table.current
+        return (current is None, current is not None and current.status is Status.CLOSED, bool(table.marked))
+
+    def on_ticket_table_current_changed(self, _: TicketTable.CurrentChanged) -> None:
+        state = self._key_state()
+        if state != self._keys_for:
+            self._keys_for = state
+            self.refresh_bindings()
 
     def _targets(self) -> list[str]:
         """The marked tickets, else the one under the cursor."""

@@ -265,6 +265,8 @@ class TicketTable(ScrollView, can_focus=True):
                 return  # a newer search or view replaced this result set
             self._pages[page] = rows
             self._stale.pop(page, None)
+            if page == self.cursor // PAGE_SIZE:
+                self.post_message(self.CurrentChanged())
             while len(self._pages) > CACHED_PAGES:
                 self._pages.popitem(last=False)
             self.refresh()
@@ -295,6 +297,7 @@ class TicketTable(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.height - 1, 1)
 
     def watch_cursor(self, cursor: int) -> None:
+        self.post_message(self.CurrentChanged())
         top = int(self.scroll_y)
         if cursor < top:
             self.scroll_to(y=cursor, animate=False, immediate=True)
@@ -325,6 +328,9 @@ class TicketTable(ScrollView, can_focus=True):
         self.action_cursor(1)
         self.refresh()
         self.post_message(self.MarksChanged(len(self.marked)))
+
+    class CurrentChanged(Message):
+        """The row under the cursor moved, or its page arrived (the screen's keys may depend on it)."""
 
     class MarksChanged(Message):
         def __init__(self, count: int) -> None:

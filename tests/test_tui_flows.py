@@ -43,6 +43,16 @@ def desk(tmp_path) -> Store:
     store.close()
 
 
+@pytest.fixture
+def big(tmp_path) -> Store:
+    """A 450-ticket demo store: several pages of queue."""
+    path = tmp_path / "big.db"
+    build_demo(path, tickets=450, seed=2, clock=FixedClock(NOW), progress=False)
+    store = Store(path, clock=FixedClock(NOW), agent="ana")
+    yield store
+    store.close()
+
+
 def sync(test):
     """Run an async Pilot test with asyncio.run (no pytest async plugin needed)."""
 
@@ -642,10 +652,8 @@ async def test_palette_goes_to_case_and_theme_persists(desk, isolated_env):
 
 
 @sync
-async def test_deep_scroll_fetches_pages_on_demand(tmp_path):
-    path = tmp_path / "big.db"
-    build_demo(path, tickets=450, seed=2, clock=FixedClock(NOW), progress=False)
-    store = Store(path, clock=FixedClock(NOW), agent="ana")
+async def test_deep_scroll_fetches_pages_on_demand(big):
+    store = big
     flt = TicketFilter(statuses=[s for s in Status if s is not Status.CLOSED])
     oldest = store.list_tickets(flt, sort="case", limit=1)[0].case_number
     app = app_for(store)
@@ -660,15 +668,12 @@ async def test_deep_scroll_fetches_pages_on_demand(tmp_path):
         await pilot.press("pageup", "pageup")
         await settle(pilot)
         assert table.current is not None and table.cursor == table.total - 1 - 2 * table._visible_rows
-    store.close()
 
 
 @sync
 @pytest.mark.parametrize("sort", ["case", "customer", "due"])
-async def test_the_end_of_a_long_view_is_read_from_the_end(tmp_path, sort):
-    path = tmp_path / "big.db"
-    build_demo(path, tickets=450, seed=2, clock=FixedClock(NOW), progress=False)
-    store = Store(path, clock=FixedClock(NOW), agent="ana")
+async def test_the_end_of_a_long_view_is_read_from_the_end(big, sort):
+    store = big
     flt = TicketFilter(statuses=[s for s in Status if s is not Status.CLOSED])
     app = app_for(store)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -689,14 +694,11 @@ async def test_the_end_of_a_long_view_is_read_from_the_end(tmp_path, sort):
         await settle(pilot)
         shown = [table.row_at(i) for i in range(table.cursor, table.total)]
         assert [row.id for row in shown] == expected[table.cursor :]
-    store.close()
 
 
 @sync
-async def test_a_broad_search_shows_its_first_page_then_its_count(tmp_path):
-    path = tmp_path / "big.db"
-    build_demo(path, tickets=450, seed=2, clock=FixedClock(NOW), progress=False)
-    store = Store(path, clock=FixedClock(NOW), agent="ana")
+async def test_a_broad_search_shows_its_first_page_then_its_count(big):
+    store = big
     flt = TicketFilter(statuses=[s for s in Status if s is not Status.CLOSED], search="ord")
     matches = store.count_tickets(flt)
     assert matches > 2 * PAGE_SIZE
@@ -720,7 +722,6 @@ async def test_a_broad_search_shows_its_first_page_then_its_count(tmp_path):
         await pilot.press("end")
         await settle(pilot)
         assert table.current.case_number == oldest
-    store.close()
 
 
 @sync

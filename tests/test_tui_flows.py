@@ -174,6 +174,23 @@ async def test_the_first_page_is_read_while_the_console_starts(desk, monkeypatch
 
 
 @sync
+async def test_letters_typed_right_after_slash_land_in_the_search_box(desk):
+    """Keys that arrive together (a fast typist, a terminal over SSH) are routed before `/` moves the focus."""
+    from textual import events
+
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        for name, character in [("slash", "/"), *[(c, c) for c in "mallory"]]:
+            app.post_message(events.Key(name, character))
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert queue.query_one("#search", Input).value == "mallory"
+        assert queue.search == "mallory" and queue.table.total == 1
+
+
+@sync
 async def test_open_ticket_shows_fields_and_timeline(desk):
     case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
     app = app_for(desk)

@@ -34,10 +34,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, get_current_worker
 
 from tui_desk.domain.clock import Clock, to_utc
@@ -194,6 +196,19 @@ class DeskApp(App[int]):
                 except Exception:  # noqa: BLE001 - leaving anyway; the last autosave is in the store
                     pass
         self.exit(0)
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed faster than focus moves (`/` then a word, `l` then a summary) were sent to the widget
+        focus left, and come here unused: they belong in the text box focus went to, in order."""
+        focused = self.focused
+        if not (event.is_printable and event.character):
+            return
+        if isinstance(focused, Input):
+            focused.insert_text_at_cursor(event.character)
+            event.stop()
+        elif isinstance(focused, TextArea) and not focused.read_only:
+            focused.insert(event.character)
+            event.stop()
 
     def on_unmount(self) -> None:
         self._watch.close()

@@ -339,16 +339,18 @@ class QueueScreen(Screen):
                     self._search_timer.stop()
                 self.search = typed
                 self.reload()
-            self.table.focus()
+            self.set_focus(self.table)
 
+    # Focus moves at once here (``Widget.focus`` waits a turn): keys typed right after `/`, Enter or
+    # Escape go where those keys sent the agent, not to the widget they left.
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.set_focus(self.query_one("#search", Input))
 
     def action_back(self) -> None:
         box = self.query_one("#search", Input)
         if box.has_focus:  # one Escape clears the search and goes back to the rows
             box.value = ""
-            self.table.focus()
+            self.set_focus(self.table)
         elif self.table.marked:
             self.table.clear_marks()
         elif self.search:

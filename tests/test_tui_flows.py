@@ -188,6 +188,11 @@ async def test_letters_typed_right_after_slash_land_in_the_search_box(desk):
         await settle(pilot)
         assert queue.query_one("#search", Input).value == "mallory"
         assert queue.search == "mallory" and queue.table.total == 1
+        for name in ("escape", "enter"):  # clear the search, open the row under the cursor
+            app.post_message(events.Key(name, None))
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and queue.search == ""
 
 
 @sync

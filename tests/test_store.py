@@ -330,6 +330,8 @@ def test_a_version_1_store_gets_the_one_document_search_index(db_path, clock):
     raw.execute("CREATE VIRTUAL TABLE entry_search USING fts5(summary, sender_name, body)")
     raw.execute("CREATE VIRTUAL TABLE ticket_search USING fts5(case_number, customer, email, order_id, subject, "
                 "content='ticket', content_rowid='id')")
+    raw.execute("DROP INDEX ticket_assignee_status")
+    raw.execute('CREATE INDEX ticket_assignee ON ticket ("assignee")')
     raw.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     raw.commit()
     raw.close()
@@ -342,6 +344,12 @@ def test_a_version_1_store_gets_the_one_document_search_index(db_path, clock):
     raw = sqlite3.connect(db_path)
     tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "entry_search" not in tables and "log_search" not in tables
+    indexes = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "ticket_assignee_status" in indexes and "ticket_assignee" not in indexes
+    # "My tickets" is counted from that index alone.
+    plan = " ".join(row[3] for row in raw.execute(
+        "EXPLAIN QUERY PLAN SELECT count(*) FROM ticket WHERE assignee = 'ana' AND status IN ('new', 'l1')"))
+    assert "COVERING INDEX ticket_assignee_status" in plan, plan
     assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
     raw.close()
 

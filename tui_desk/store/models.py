@@ -67,7 +67,7 @@ class Ticket(BaseModel):
     reason = pw.TextField(null=True)
     priority = pw.TextField(default="normal")
     status = pw.TextField(index=True)  # Status slug
-    assignee = pw.TextField(null=True, index=True)
+    assignee = pw.TextField(null=True)  # indexed with status: see Meta
     created_by = pw.TextField()
     references = pw.TextField(null=True)  # an earlier case number this one follows up
     opened_at = UTCDateTimeField(index=True)
@@ -103,6 +103,11 @@ class Ticket(BaseModel):
     log_head = pw.TextField(default="")
     # Bumped on every change, so a console can tell the ticket changed underneath it.
     version = pw.IntegerField(default=1)
+
+    class Meta:
+        # "My tickets" and "Unassigned" (an agent, or nobody, and an open status) count from this index
+        # alone, without reading the tickets; it also serves every lookup by assignee.
+        indexes = ((("assignee", "status"), False),)
 
 
 class TicketTag(BaseModel):

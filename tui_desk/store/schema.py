@@ -14,8 +14,16 @@ from tui_desk.store.models import ALL_MODELS, Meta
 SCHEMA_VERSION = 2
 
 # MIGRATIONS[n] upgrades a store from version n to n + 1, inside the same write transaction.
+def _to_2(db: pw.Database) -> None:
+    """Schema 2: one full-text document per ticket (its fields and its log); tickets indexed by
+    assignee and status together (the queue's per-agent counts read only the index)."""
+    sqlite.rebuild_search(db)
+    db.execute_sql("DROP INDEX IF EXISTS ticket_assignee")
+    db.execute_sql('CREATE INDEX IF NOT EXISTS ticket_assignee_status ON ticket ("assignee", "status")')
+
+
 MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
-    1: sqlite.rebuild_search,  # 2: one full-text document per ticket (its fields and its log)
+    1: _to_2,
 }
 
 

@@ -127,8 +127,9 @@ class DeskApp(App[int]):
         self._watch = ChangeWatch(store.path)
         self._detail_screen = None  # built on first use, then reused (see open_ticket)
         # The queue's first page is read while Textual starts up; the queue takes it on its first load.
-        self.first_queue_page = queue.FirstPage(store, self.agent, self.now(), self.tz) if start_screen == "queue" \
-            else None
+        self.first_queue_page = None
+        if start_screen == "queue":
+            self.first_queue_page = queue.FirstPage(store, self.agent, self.now(), self.tz)
         self._state = load_state()
         saved_theme = self._state.get("theme")
         if isinstance(saved_theme, str) and saved_theme in self.available_themes:

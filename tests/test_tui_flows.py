@@ -361,7 +361,8 @@ async def test_an_attachment_opens_with_the_system_opener(desk, tmp_path, monkey
 
 @sync
 async def test_a_half_typed_new_ticket_is_kept_and_offered_back(desk, isolated_env):
-    from tui_desk.tui.screens.new_ticket import DRAFT_DELAY_S, NewTicketScreen
+    from tui_desk.tui.screens.drafts import DRAFT_DELAY_S
+    from tui_desk.tui.screens.new_ticket import NewTicketScreen
 
     before = desk.count_tickets()
     app = app_for(desk)

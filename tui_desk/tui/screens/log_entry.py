@@ -23,9 +23,9 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import NOTE_REQUIRED, Status, parse_status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store.operations import TicketChanged, TicketSnapshot
+from tui_desk.tui.screens.drafts import KeepsDraft
 from tui_desk.tui.widgets.key_bar import KeyBar
 
-DRAFT_DELAY_S = 0.4  # save the draft this long after the last keystroke
 TEXT_FIELDS = ("sender_name", "start", "end", "summary", "attachments", "follow_up", "status_note")
 SELECT_FIELDS = ("channel", "direction", "sender", "status")
 
@@ -71,7 +71,7 @@ def _row(label: str, widget, name: str) -> ComposeResult:
     yield Static("", classes="field-error", id=f"error-{name}")
 
 
-class LogEntryScreen(Screen):
+class LogEntryScreen(KeepsDraft, Screen):
     """The form; ``expected`` is the ticket as it was when typing began, to tell what changed underneath."""
 
     CSS_PATH = "log_entry.tcss"
@@ -212,13 +212,8 @@ class LogEntryScreen(Screen):
         self.dirty = True
         self.notify("Draft restored", markup=False)
 
-    def _changed(self) -> None:
-        if not self.ready or self.finished:
-            return
-        self.dirty = True
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        self._draft_timer = self.set_timer(DRAFT_DELAY_S, self._save_draft)
+    def _keep_draft(self) -> None:
+        self._save_draft()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._clear_error(event.input.id)

@@ -20,14 +20,14 @@ from textual.widgets.select import InvalidSelectValueError
 from tui_desk.domain import vocabulary
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.text import printable
+from tui_desk.tui.screens.drafts import KeepsDraft
 from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 FIELDS = ("customer", "email", "order_id", "subject", "reason", "tags")
-DRAFT_DELAY_S = 0.4  # keep the draft this long after the last keystroke
 
 
-class NewTicketScreen(Screen):
+class NewTicketScreen(KeepsDraft, Screen):
     CSS_PATH = "log_entry.tcss"  # the form layout it shares with the log-entry screen
     DEFAULT_CLASSES = "form-screen"
     BINDINGS = [
@@ -113,13 +113,8 @@ class NewTicketScreen(Screen):
             self.query_one("#body", TextArea).text = data["body"]
         self.dirty = False
 
-    def _changed(self) -> None:
-        if not self.ready or self.finished:
-            return
-        self.dirty = True
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        self._draft_timer = self.set_timer(DRAFT_DELAY_S, self.flush_draft)
+    def _keep_draft(self) -> None:
+        self.flush_draft()
 
     def on_input_changed(self, _: Input.Changed) -> None:
         self._changed()

@@ -46,9 +46,12 @@ def prepare(db: Path, tickets: int) -> str:
     if long is None:
         long = store.create_ticket(customer="Bench Customer", subject=LONG_SUBJECT, email="bench@example.com")
         for i in range(999 - long.log_count + 1):
-            store.add_entry(long.case_number, channel=("email", "chat", "phone", "note")[i % 4],
-                            summary=f"Interaction {i + 1}",
-                            body=f"Message number {i + 1}.\nIt has two lines and a little more text to wrap. " * 2)
+            store.add_entry(
+                long.case_number,
+                channel=("email", "chat", "phone", "note")[i % 4],
+                summary=f"Interaction {i + 1}",
+                body=f"Message number {i + 1}.\nIt has two lines and a little more text to wrap. " * 2,
+            )
     case = long.case_number
     store.close()
     return case
@@ -130,8 +133,12 @@ def child_first_paint(mode: str, db: str, started: float) -> None:
 
 def first_paint(mode: str, db: Path) -> float:
     started = time.time()
-    out = subprocess.run([sys.executable, __file__, "--child", mode, "--db", str(db), "--started", str(started)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--db", str(db), "--started", str(started)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
 
 
@@ -216,6 +223,7 @@ async def in_app(db: Path, case: str) -> dict:
             steps.append((key, frames.at - t0))
             await pilot.pause()
         results["scroll"] = steps
+
         # Opening: to the first frame that shows the ticket (a long history shows its newest entries
         # first), and to the whole history read, laid out and painted.
         async def open_times(number: str) -> tuple[list[float], list[float], int]:
@@ -224,8 +232,14 @@ async def in_app(db: Path, case: str) -> dict:
                 frames.expect(lambda: isinstance(app.screen, DetailScreen) and app.screen.view is not None)
                 t0 = time.perf_counter()
                 app.open_ticket(number)
-                await _wait(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.view is not None
-                            and len(app.screen.view.entries) == app.screen.view.ticket.log_count)
+                await _wait(
+                    pilot,
+                    lambda: (
+                        isinstance(app.screen, DetailScreen)
+                        and app.screen.view is not None
+                        and len(app.screen.view.entries) == app.screen.view.ticket.log_count
+                    ),
+                )
                 await pilot.pause()
                 whole.append(time.perf_counter() - t0)
                 shown.append(frames.at - t0)
@@ -260,30 +274,42 @@ def main() -> None:
     r = asyncio.run(in_app(db, case))
     keys = [t for _, t, _ in r["search"]]
     scroll = [t for _, t in r["scroll"]]
-    print(f"tui-desk console benchmark · {args.tickets:,} tickets · {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()} · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"tui-desk console benchmark · {args.tickets:,} tickets · {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()} · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
     print(f"first paint, process start → rows shown (median of {args.runs}):")
     print(f"  bare Textual app, same widgets, no data: {statistics.median(bare) * 1000:7.0f} ms")
     print(f"  queue on {args.tickets:,} tickets:          {statistics.median(queue) * 1000:7.0f} ms")
-    print(f"search, keystroke → first frame written with the new rows ({len(keys)} keystrokes from "
-          f"the 3rd character on, typed at {1 / TYPING_GAP_S:.0f} keys a second; incl. the "
-          f"{SEARCH_DELAY_S * 1000:.0f} ms wait for more keys):")
+    print(
+        f"search, keystroke → first frame written with the new rows ({len(keys)} keystrokes from "
+        f"the 3rd character on, typed at {1 / TYPING_GAP_S:.0f} keys a second; incl. the "
+        f"{SEARCH_DELAY_S * 1000:.0f} ms wait for more keys):"
+    )
     print(f"  median {statistics.median(keys) * 1000:.0f} ms, max {max(keys) * 1000:.0f} ms")
     per_word: dict[str, list[float]] = {}
     for query, seconds, _hits in r["search"]:
         per_word.setdefault(next(w for w in SEARCH_WORDS if w.startswith(query)), []).append(seconds)
     print("  per word: " + ", ".join(f"{w!r} {statistics.median(t) * 1000:.0f} ms" for w, t in per_word.items()))
     worst = sorted(r["search"], key=lambda s: -s[1])[:3]
-    print("  slowest: " + ", ".join(f"{q!r} {t * 1000:.0f} ms ({'still counting' if n is None else f'{n:,}'} hits)"
-                                    for q, t, n in worst))
-    print(f"scroll steps, key → first frame with the rows (down, page down, end, page up, home): "
-          f"median {statistics.median(scroll) * 1000:.0f} ms, "
-          f"max {max(scroll) * 1000:.0f} ms ({max(r['scroll'], key=lambda s: s[1])[0]})")
-    print(f"open a ticket with {r['open_entries']:,} entries → first frame with its newest entries: median "
-          f"{statistics.median(r['open']) * 1000:.0f} ms, max {max(r['open']) * 1000:.0f} ms "
-          f"(a ticket with {r['short_entries']} entries: median {statistics.median(r['open_short']) * 1000:.0f} ms); "
-          f"→ whole history in and painted: median {statistics.median(r['open_whole']) * 1000:.0f} ms, "
-          f"max {max(r['open_whole']) * 1000:.0f} ms ({OPEN_RUNS} opens each)")
+    print(
+        "  slowest: "
+        + ", ".join(
+            f"{q!r} {t * 1000:.0f} ms ({'still counting' if n is None else f'{n:,}'} hits)" for q, t, n in worst
+        )
+    )
+    print(
+        f"scroll steps, key → first frame with the rows (down, page down, end, page up, home): "
+        f"median {statistics.median(scroll) * 1000:.0f} ms, "
+        f"max {max(scroll) * 1000:.0f} ms ({max(r['scroll'], key=lambda s: s[1])[0]})"
+    )
+    print(
+        f"open a ticket with {r['open_entries']:,} entries → first frame with its newest entries: median "
+        f"{statistics.median(r['open']) * 1000:.0f} ms, max {max(r['open']) * 1000:.0f} ms "
+        f"(a ticket with {r['short_entries']} entries: median {statistics.median(r['open_short']) * 1000:.0f} ms); "
+        f"→ whole history in and painted: median {statistics.median(r['open_whole']) * 1000:.0f} ms, "
+        f"max {max(r['open_whole']) * 1000:.0f} ms ({OPEN_RUNS} opens each)"
+    )
     print(f"load average while measuring: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

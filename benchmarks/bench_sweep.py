@@ -83,21 +83,43 @@ def build(path: Path, tickets: int, due: int, seed: int = 1) -> None:
                 status = rng.choice((Status.NEW, Status.L1, Status.WAITING_US, Status.CLOSED, Status.CLOSED))
             subject = "Parcel never arrived"
             fields = dict(
-                seq=1, kind="acknowledgement", at=opened, until=None, logged_at=opened, channel="system",
-                direction="out", sender="system", sender_name="", agent="bench",
-                summary=f"Automatic acknowledgement sent to Customer {tid}", body=f"Case number: {number}",
-                follow_up_at=None, corrects_seq=None, due_at=None,
+                seq=1,
+                kind="acknowledgement",
+                at=opened,
+                until=None,
+                logged_at=opened,
+                channel="system",
+                direction="out",
+                sender="system",
+                sender_name="",
+                agent="bench",
+                summary=f"Automatic acknowledgement sent to Customer {tid}",
+                body=f"Case number: {number}",
+                follow_up_at=None,
+                corrects_seq=None,
+                due_at=None,
             )
             head = entry_digest("", fields, [])
             entry = {**fields, "id": tid, "ticket_id": tid, "corrects_id": None, "digest": head}
             entry_rows.append(tuple(_stamp(entry[c]) if c in _DATES else entry[c] for c in entry_cols))
             row = dict(defaults)
             row.update(
-                id=tid, case_number=number, kind="refund", customer=f"Customer {tid}",
-                email=f"c{tid}@example.com", subject=subject, description="", status=status.slug,
-                created_by="bench", opened_at=_stamp(opened), last_action_at=_stamp(opened),
-                status_changed_at=_stamp(period or opened), period_started_at=_stamp(period),
-                reminders_done=reminders_done, log_count=1, log_head=head,
+                id=tid,
+                case_number=number,
+                kind="refund",
+                customer=f"Customer {tid}",
+                email=f"c{tid}@example.com",
+                subject=subject,
+                description="",
+                status=status.slug,
+                created_by="bench",
+                opened_at=_stamp(opened),
+                last_action_at=_stamp(opened),
+                status_changed_at=_stamp(period or opened),
+                period_started_at=_stamp(period),
+                reminders_done=reminders_done,
+                log_count=1,
+                log_head=head,
                 timer_due_at=_stamp(timers.next_due(status, period, reminders_done, policy)),
                 closed_at=_stamp(opened + DAY) if status is Status.CLOSED else None,
             )
@@ -172,8 +194,10 @@ def main() -> None:
                 for suffix in ("", "-wal", "-shm"):
                     Path(str(p) + suffix).unlink(missing_ok=True)
             build(pristine, args.tickets, args.due)
-        print(f"machine: {platform.machine()}, {_cpus()} CPUs, Python {platform.python_version()}, "
-              f"SQLite {sqlite3.sqlite_version}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+        print(
+            f"machine: {platform.machine()}, {_cpus()} CPUs, Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        )
         for scenario in ("on time", "catch-up"):
             # Sweep a copy, so the kept store stays "1,000 due" for the next run.
             for suffix in ("-wal", "-shm"):
@@ -216,8 +240,10 @@ def measure(path: Path, args, scenario: str) -> None:
     print(f"  sweep of the due tickets: {busy * 1000:.0f} ms wall, {busy_cpu * 1000:.0f} ms CPU  [target < 500 ms]")
     print(f"    did: {result.summary()}; {result.skipped} stale reminders recorded as skipped")
     idle_ms, idle_cpu_ms = statistics.median(idle) * 1000, statistics.median(idle_cpu) * 1000
-    print(f"  idle sweep: median {idle_ms:.2f} ms wall ({idle_cpu_ms:.2f} ms CPU), max {max(idle) * 1000:.2f} ms "
-          f"over {len(idle)} runs  [target < 10 ms]")
+    print(
+        f"  idle sweep: median {idle_ms:.2f} ms wall ({idle_cpu_ms:.2f} ms CPU), max {max(idle) * 1000:.2f} ms "
+        f"over {len(idle)} runs  [target < 10 ms]"
+    )
     print(f"  next_timer_due: {lookup * 1000:.2f} ms")
     if scenario == "on time":
         t0 = time.perf_counter()
@@ -227,8 +253,10 @@ def measure(path: Path, args, scenario: str) -> None:
             text=True,
             env={"TUI_DESK_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin", "HOME": str(path.parent)},
         )
-        print(f"  `tui-desk sweep` process on the swept store (the cron case; mostly Python start-up): "
-              f"{(time.perf_counter() - t0) * 1000:.0f} ms, exit {done.returncode}")
+        print(
+            f"  `tui-desk sweep` process on the swept store (the cron case; mostly Python start-up): "
+            f"{(time.perf_counter() - t0) * 1000:.0f} ms, exit {done.returncode}"
+        )
 
 
 def _cpus() -> int:

@@ -16,16 +16,31 @@ import tempfile
 import time
 from pathlib import Path
 
-STATUSES = ("Pending", "Escalated", "Refund Initiated", "Resolved", "Closed", "Open", "In progress",
-            "Awaiting customer")
+STATUSES = (
+    "Pending",
+    "Escalated",
+    "Refund Initiated",
+    "Resolved",
+    "Closed",
+    "Open",
+    "In progress",
+    "Awaiting customer",
+)
 
 
 def write_sheet(path: Path, rows: int, *, case_numbers: bool = True) -> None:
     """A seed-layout sheet: every row has two dated communication-log lines."""
     with path.open("w", encoding="utf-8", newline="") as out:
         w = csv.writer(out)
-        header = ["Customer", "Order ID", "Open Date", "Issue Summary", "Communication Log", "Status",
-                  "Date of Last Action"]
+        header = [
+            "Customer",
+            "Order ID",
+            "Open Date",
+            "Issue Summary",
+            "Communication Log",
+            "Status",
+            "Date of Last Action",
+        ]
         w.writerow((["Case Number"] if case_numbers else []) + header)
         for i in range(rows):
             day = 1 + i % 28
@@ -54,8 +69,9 @@ def main() -> int:
         for label in ("import", "re-run"):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
-            result = subprocess.run([tui_desk, "--db", str(db), "import", str(sheet)], env=env,
-                                    capture_output=True, text=True)
+            result = subprocess.run(
+                [tui_desk, "--db", str(db), "import", str(sheet)], env=env, capture_output=True, text=True
+            )
             took = time.perf_counter() - start
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -63,8 +79,10 @@ def main() -> int:
                 print(result.stderr, file=sys.stderr)
                 return 1
             figures.append(took)
-            print(f"{label}: {rows} rows in {took:.1f} s wall, {cpu:.1f} s CPU ({rows / took:,.0f} rows/s; "
-                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs): {result.stdout.strip()}")
+            print(
+                f"{label}: {rows} rows in {took:.1f} s wall, {cpu:.1f} s CPU ({rows / took:,.0f} rows/s; "
+                f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs): {result.stdout.strip()}"
+            )
         print(f"store size: {db.stat().st_size / 1e6:.0f} MB")
     return 0 if figures[0] < 60 else 1
 

@@ -81,7 +81,12 @@ REFUSED = [
     ("absurd digits", [*LOG, "--at", "+" + "9" * 5000 + "d"], None, "out of range"),
     ("impossible date", [*LOG, "--at", "2026-02-30"], None, "cannot read the date"),
     ("impossible time", [*LOG, "--at", "2026-11-15 24:00"], None, "cannot read"),
-    ("ends before it starts", [*LOG, "--at", "2026-11-15 10:00", "--until", "2026-11-15 09:00"], None, "ends .* before it starts"),
+    (
+        "ends before it starts",
+        [*LOG, "--at", "2026-11-15 10:00", "--until", "2026-11-15 09:00"],
+        None,
+        "ends .* before it starts",
+    ),
     ("unknown case log", ["log", UNKNOWN, "--channel", "email", "--summary", "x"], None, "no ticket"),
     ("unknown case show", ["show", UNKNOWN], None, "no ticket"),
     ("unknown case status", ["status", UNKNOWN, "l1"], None, "no ticket"),

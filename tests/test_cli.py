@@ -12,9 +12,23 @@ import pytest
 @pytest.fixture
 def case(cli):
     return cli.json(
-        "new", "--customer", "Maria Garcia", "--subject", "Blender broken", "--email", "maria@example.com",
-        "--order", "ORD-77", "--reason", "defective item", "--priority", "high", "--tag", "vip",
-        "--description", "Stopped after two days.",
+        "new",
+        "--customer",
+        "Maria Garcia",
+        "--subject",
+        "Blender broken",
+        "--email",
+        "maria@example.com",
+        "--order",
+        "ORD-77",
+        "--reason",
+        "defective item",
+        "--priority",
+        "high",
+        "--tag",
+        "vip",
+        "--description",
+        "Stopped after two days.",
     )["case_number"]
 
 
@@ -31,8 +45,18 @@ def test_new_show_json_has_the_record(cli, case):
 
 
 def test_description_from_stdin_and_support_kind(cli):
-    data = cli.json("new", "--customer", "Zoe", "--subject", "Login", "--kind", "support", "--description", "-",
-                    input="line one\nline two\n")
+    data = cli.json(
+        "new",
+        "--customer",
+        "Zoe",
+        "--subject",
+        "Login",
+        "--kind",
+        "support",
+        "--description",
+        "-",
+        input="line one\nline two\n",
+    )
     assert data["case_number"] == "TD-SUP-2026-00001" and data["description"] == "line one\nline two\n"
 
 
@@ -40,8 +64,26 @@ def test_log_with_attachment_times_and_follow_up(cli, case, tmp_path):
     proof = tmp_path / "video-proof.mp4"
     proof.write_bytes(b"\x00\x01video" * 100)
     out = cli.json(
-        "log", case, "--channel", "phone", "--summary", "Customer called", "--from", "buyer", "--name", "Maria",
-        "--body", "-", "--attach", str(proof), "--at", "14:00", "--until", "14:20", "--follow-up", "tomorrow 9:00",
+        "log",
+        case,
+        "--channel",
+        "phone",
+        "--summary",
+        "Customer called",
+        "--from",
+        "buyer",
+        "--name",
+        "Maria",
+        "--body",
+        "-",
+        "--attach",
+        str(proof),
+        "--at",
+        "14:00",
+        "--until",
+        "14:20",
+        "--follow-up",
+        "tomorrow 9:00",
         input="She sent the video.\n",
     )
     entry = out["entry"]
@@ -62,10 +104,14 @@ def test_status_assign_tag_refund_and_list(cli, case):
     assert cli.json("status", case, "waiting-us")["status"] == "Waiting on Us"
     assert cli.json("assign", case, "ben")["assignee"] == "ben"
     assert cli.json("tag", case, "billing-dispute", "refund-delayed")["tags"] == [
-        "billing-dispute", "refund-delayed", "vip"]
+        "billing-dispute",
+        "refund-delayed",
+        "vip",
+    ]
     assert cli.json("tag", case, "vip", "--remove")["tags"] == ["billing-dispute", "refund-delayed"]
-    refund = cli.json("refund", case, "--amount", "49.90", "--currency", "eur", "--approved", "-1d",
-                      "--initiated", "now")
+    refund = cli.json(
+        "refund", case, "--amount", "49.90", "--currency", "eur", "--approved", "-1d", "--initiated", "now"
+    )
     assert refund["amount"] == "49.90" and refund["currency"] == "EUR"
     assert refund["approved_at"] == "2026-11-14T14:30:00Z"
     assert cli.json("status", case, "resolved", "--note", "Refund sent")["status"] == "Resolved"
@@ -94,8 +140,9 @@ def test_db_from_environment(cli, tmp_path):
 
     from tests.conftest import TUI_DESK
 
-    listed = subprocess.run([TUI_DESK, "list", "--json"], capture_output=True, text=True,
-                            env=cli.env(TUI_DESK_DB=str(other)))
+    listed = subprocess.run(
+        [TUI_DESK, "list", "--json"], capture_output=True, text=True, env=cli.env(TUI_DESK_DB=str(other))
+    )
     assert [r["customer"] for r in json.loads(listed.stdout)] == ["A"]
 
 
@@ -106,8 +153,17 @@ def test_demo_builds_a_store_with_every_status(cli, tmp_path):
     rows = cli.json("list", db=demo)
     assert len(rows) == 400
     statuses = {r["status"] for r in rows}
-    assert statuses == {"New", "To do next", "L1 in progress", "L2 in progress", "Waiting on Seller",
-                        "Waiting on Buyer", "Waiting on Us", "Resolved", "Closed"}
+    assert statuses == {
+        "New",
+        "To do next",
+        "L1 in progress",
+        "L2 in progress",
+        "Waiting on Seller",
+        "Waiting on Buyer",
+        "Waiting on Us",
+        "Resolved",
+        "Closed",
+    }
     kinds = {r["kind"] for r in rows}
     assert kinds == {"refund", "support"}
     shown = cli.json("show", rows[0]["case_number"], db=demo)
@@ -206,8 +262,13 @@ def test_demo_never_overwrites_a_real_store(cli, case, db_path):
 
     from tests.conftest import TUI_DESK
 
-    result = subprocess.run([TUI_DESK, "demo", "--no-open", "--tickets", "5"], capture_output=True, text=True,
-                            env=cli.env(TUI_DESK_DB=str(db_path)), timeout=120)
+    result = subprocess.run(
+        [TUI_DESK, "demo", "--no-open", "--tickets", "5"],
+        capture_output=True,
+        text=True,
+        env=cli.env(TUI_DESK_DB=str(db_path)),
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert str(db_path) not in result.stdout
     assert store_fingerprint(cli, case) == before
@@ -216,8 +277,9 @@ def test_demo_never_overwrites_a_real_store(cli, case, db_path):
 def test_times_that_contradict_each_other_are_refused(cli, case):
     before = store_fingerprint(cli, case)
     assert "before it starts" in cli.fails("log", case, "--channel", "phone", "--summary", "x", "--until", "-1d")
-    assert "before the contact" in cli.fails("log", case, "--channel", "phone", "--summary", "x",
-                                             "--at", "14:00", "--follow-up", "13:00")
+    assert "before the contact" in cli.fails(
+        "log", case, "--channel", "phone", "--summary", "x", "--at", "14:00", "--follow-up", "13:00"
+    )
     assert "before it was approved" in cli.fails("refund", case, "--approved", "tomorrow", "--refunded", "yesterday")
     assert store_fingerprint(cli, case) == before
 

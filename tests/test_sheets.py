@@ -50,8 +50,20 @@ def test_sheet_dates_are_read(text, expected):
     assert read_date(text) == expected
 
 
-@pytest.mark.parametrize("text", ["03/04/2023", "2023-13-45", "2023-02-30", "31.02.2023", "yesterday", "26/10/23",
-                                  "2023-10-26 25:00", "Smarch 3, 2023", "soon"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "03/04/2023",
+        "2023-13-45",
+        "2023-02-30",
+        "31.02.2023",
+        "yesterday",
+        "26/10/23",
+        "2023-10-26 25:00",
+        "Smarch 3, 2023",
+        "soon",
+    ],
+)
 def test_unreadable_dates_are_refused_not_guessed(text):
     with pytest.raises(UnreadableDate):
         read_date(text)
@@ -148,19 +160,64 @@ def test_a_log_line_with_an_impossible_date_is_refused():
 
 
 def test_seed_column_names_and_variants_are_recognised_case_insensitively():
-    seed000 = ["Case Number", "Customer", "Open Date", "Issue Summary", "Communication Log (Latest)", "Status",
-               "Resolution Date"]
+    seed000 = [
+        "Case Number",
+        "Customer",
+        "Open Date",
+        "Issue Summary",
+        "Communication Log (Latest)",
+        "Status",
+        "Resolution Date",
+    ]
     assert list(map_columns(seed000).fields.values()) == [
-        "case_number", "customer", "opened_at", "subject", "log", "status", "resolved_at"]
-    seed002 = ["Case ID", "Customer Name & Order ID", "Date Request Received", "Reason for Refund", "Status",
-               "Notes & Communications", "Date of Last Action", "Resolution Date"]
+        "case_number",
+        "customer",
+        "opened_at",
+        "subject",
+        "log",
+        "status",
+        "resolved_at",
+    ]
+    seed002 = [
+        "Case ID",
+        "Customer Name & Order ID",
+        "Date Request Received",
+        "Reason for Refund",
+        "Status",
+        "Notes & Communications",
+        "Date of Last Action",
+        "Resolution Date",
+    ]
     assert list(map_columns(seed002).fields.values()) == [
-        "case_number", "customer_and_order", "opened_at", "reason", "status", "log", "last_action_at", "resolved_at"]
-    variants = ["CASE_NUMBER", "  customer  name ", "OPEN DATE (UTC)", "subject", "Follow-up", "Order #", "Notes",
-                "Some Extra Column"]
+        "case_number",
+        "customer_and_order",
+        "opened_at",
+        "reason",
+        "status",
+        "log",
+        "last_action_at",
+        "resolved_at",
+    ]
+    variants = [
+        "CASE_NUMBER",
+        "  customer  name ",
+        "OPEN DATE (UTC)",
+        "subject",
+        "Follow-up",
+        "Order #",
+        "Notes",
+        "Some Extra Column",
+    ]
     mapping = map_columns(variants)
     assert list(mapping.fields.values()) == [
-        "case_number", "customer", "opened_at", "subject", "follow_up_at", "order_id", "log"]
+        "case_number",
+        "customer",
+        "opened_at",
+        "subject",
+        "follow_up_at",
+        "order_id",
+        "log",
+    ]
     assert mapping.extra == ["Some Extra Column"]
     assert mapping.utc_columns == {2}
 
@@ -190,7 +247,7 @@ def test_two_columns_for_one_field_are_refused():
 
 
 def test_formula_escape_round_trips():
-    for text in ["=HYPERLINK(\"http://x\")", "+1", "-rf", "@SUM(A1)", "'=x", "''=x", "'plain", "plain", "", "12"]:
+    for text in ['=HYPERLINK("http://x")', "+1", "-rf", "@SUM(A1)", "'=x", "''=x", "'plain", "plain", "", "12"]:
         assert unescape_cell(escape_cell(text)) == text
     assert escape_cell("=1+1") == "'=1+1"
 

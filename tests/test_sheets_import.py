@@ -32,9 +32,25 @@ def chain_is_intact(store, case_number: str) -> bool:
         ticket = Ticket.get(Ticket.case_number == case_number)
         head = ""
         for e in LogEntry.select().where(LogEntry.ticket == ticket.id).order_by(LogEntry.seq):
-            fields = {name: getattr(e, name) for name in (
-                "seq", "kind", "at", "until", "logged_at", "channel", "direction", "sender", "sender_name", "agent",
-                "summary", "body", "follow_up_at", "due_at")}
+            fields = {
+                name: getattr(e, name)
+                for name in (
+                    "seq",
+                    "kind",
+                    "at",
+                    "until",
+                    "logged_at",
+                    "channel",
+                    "direction",
+                    "sender",
+                    "sender_name",
+                    "agent",
+                    "summary",
+                    "body",
+                    "follow_up_at",
+                    "due_at",
+                )
+            }
             fields["corrects_seq"] = e.corrects.seq if e.corrects_id else None
             head = entry_digest(head, fields, [])
             if head != e.digest:
@@ -84,11 +100,14 @@ def test_gtb_row_from_seed_000_is_imported_with_its_number_dates_log_and_status(
 
 
 def test_kept_case_numbers_push_new_numbers_past_them(store, tmp_path):
-    sheet = write_csv(tmp_path / "ours.csv", [
-        ["Case Number", "Customer", "Open Date", "Subject"],
-        ["TD-REF-2026-00041", "Maria", "2026-11-01", "Old one"],
-        ["td-ref-2026-00007", "John", "2026-11-02", "Older one"],
-    ])
+    sheet = write_csv(
+        tmp_path / "ours.csv",
+        [
+            ["Case Number", "Customer", "Open Date", "Subject"],
+            ["TD-REF-2026-00041", "Maria", "2026-11-01", "Old one"],
+            ["td-ref-2026-00007", "John", "2026-11-02", "Older one"],
+        ],
+    )
     import_tickets(store, records(sheet))
     assert store.get("TD-REF-2026-00007").customer == "John"
     ticket = store.create_ticket(customer="Aiko", subject="New one")
@@ -109,12 +128,15 @@ def test_skip_bad_imports_the_rest_and_lists_the_bad(store):
 
 
 def test_a_failure_while_writing_rolls_back_the_rows_before_it(store, tmp_path):
-    sheet = write_csv(tmp_path / "dup.csv", [
-        ["Case Number", "Customer", "Open Date", "Subject"],
-        ["GTB-1", "Maria", "2023-10-26", "First"],
-        ["GTB-2", "John", "2023-10-26", "Second"],
-        ["GTB-1", "Aiko", "2023-10-27", "Same number again"],
-    ])
+    sheet = write_csv(
+        tmp_path / "dup.csv",
+        [
+            ["Case Number", "Customer", "Open Date", "Subject"],
+            ["GTB-1", "Maria", "2023-10-26", "First"],
+            ["GTB-2", "John", "2023-10-26", "Second"],
+            ["GTB-1", "Aiko", "2023-10-27", "Same number again"],
+        ],
+    )
     with pytest.raises(DeskError, match="line 4: case number GTB-1 appears again \\(first on line 2\\)"):
         import_tickets(store, records(sheet))
     assert store.count_tickets() == 0
@@ -144,11 +166,32 @@ def test_workbook_cells_typed_as_dates_are_read(store, tmp_path):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["Refund log"])
-    sheet.append(["Case Number", "Customer", "Order ID", "Open Date", "Issue Summary", "Communication Log", "Status",
-                  "Date of Last Action", "Amount"])
-    sheet.append(["GTB-REF-5001", "Maria Garcia", 778812, datetime(2023, 10, 26, 9, 30), "Blender stopped working",
-                  "2023-10-27: Asked for a video.\n2023-10-28: Video received.", "Awaiting customer",
-                  date(2023, 10, 28), 49.9])
+    sheet.append(
+        [
+            "Case Number",
+            "Customer",
+            "Order ID",
+            "Open Date",
+            "Issue Summary",
+            "Communication Log",
+            "Status",
+            "Date of Last Action",
+            "Amount",
+        ]
+    )
+    sheet.append(
+        [
+            "GTB-REF-5001",
+            "Maria Garcia",
+            778812,
+            datetime(2023, 10, 26, 9, 30),
+            "Blender stopped working",
+            "2023-10-27: Asked for a video.\n2023-10-28: Video received.",
+            "Awaiting customer",
+            date(2023, 10, 28),
+            49.9,
+        ]
+    )
     path = tmp_path / "log.xlsx"
     book.save(path)
     outcome = import_tickets(store, records(path))
@@ -230,7 +273,8 @@ def test_cli_ambiguous_dates_need_dayfirst_or_monthfirst(cli):
     assert cli.json("list") == []
     # Day first cannot be right for this sheet: 10/26/2023 on line 3 says so, and nothing is written.
     assert "line 3: open date: '10/26/2023' is not a real date" in cli.fails(
-        "import", str(DATA / "ambiguous_dates.csv"), "--dayfirst")
+        "import", str(DATA / "ambiguous_dates.csv"), "--dayfirst"
+    )
     assert cli.json("list") == []
     cli.ok("import", str(DATA / "ambiguous_dates.csv"), "--monthfirst")
     shown = cli.json("show", "GTB-REF-3001")
@@ -240,14 +284,18 @@ def test_cli_ambiguous_dates_need_dayfirst_or_monthfirst(cli):
 
 
 def test_cli_missing_columns_are_named_and_map_fixes_them(cli, tmp_path):
-    sheet = write_csv(tmp_path / "odd.csv", [
-        ["Ref No", "Buyer Mail", "Logged", "What happened", "Where"],
-        ["ACME-77", KIM, "2023-10-26", "Lid cracked", "Oslo"],
-    ])
+    sheet = write_csv(
+        tmp_path / "odd.csv",
+        [
+            ["Ref No", "Buyer Mail", "Logged", "What happened", "Where"],
+            ["ACME-77", KIM, "2023-10-26", "Lid cracked", "Oslo"],
+        ],
+    )
     err = cli.fails("import", str(sheet))
     assert "no column for customer, opened_at, subject" in err and "--map" in err
-    result = cli.json("import", str(sheet), "--map", "Buyer Mail=email", "--map", "Logged=opened_at",
-                      "--map", "What happened=subject")
+    result = cli.json(
+        "import", str(sheet), "--map", "Buyer Mail=email", "--map", "Logged=opened_at", "--map", "What happened=subject"
+    )
     assert result["cases"] == ["ACME-77"]
     shown = cli.json("show", "ACME-77")
     assert (shown["customer"], shown["email"]) == (KIM, KIM)  # an email alone stands for the customer
@@ -255,12 +303,16 @@ def test_cli_missing_columns_are_named_and_map_fixes_them(cli, tmp_path):
 
 
 def test_cli_unknown_status_word_is_reported_and_status_map_names_it(cli, tmp_path):
-    sheet = write_csv(tmp_path / "parked.csv", [
-        ["Case Number", "Customer", "Open Date", "Subject", "Status"],
-        ["P-1", "Maria", "2023-10-26", "Lid cracked", "Parked"],
-    ])
+    sheet = write_csv(
+        tmp_path / "parked.csv",
+        [
+            ["Case Number", "Customer", "Open Date", "Subject", "Status"],
+            ["P-1", "Maria", "2023-10-26", "Lid cracked", "Parked"],
+        ],
+    )
     assert cli.fails("import", str(sheet)) == (
-        "tui-desk: error: line 2: unknown status 'Parked' (add --status-map \"Parked=STATUS\")")
+        "tui-desk: error: line 2: unknown status 'Parked' (add --status-map \"Parked=STATUS\")"
+    )
     cli.ok("import", str(sheet), "--status-map", "Parked=Waiting on Seller")
     assert cli.json("show", "P-1")["status"] == "Waiting on Seller"
 
@@ -287,17 +339,42 @@ def test_cli_refuses_files_that_are_not_sheets(cli, tmp_path):
 
 
 def generate_sheet(path: Path, rows: int) -> None:
-    statuses = ("Pending", "Escalated", "Refund Initiated", "Resolved", "Closed", "Open", "In progress",
-                "Awaiting customer")
+    statuses = (
+        "Pending",
+        "Escalated",
+        "Refund Initiated",
+        "Resolved",
+        "Closed",
+        "Open",
+        "In progress",
+        "Awaiting customer",
+    )
     with path.open("w", encoding="utf-8", newline="") as out:
         w = csv.writer(out)
-        w.writerow(["Case Number", "Customer", "Open Date", "Issue Summary", "Communication Log", "Status",
-                    "Date of Last Action"])
+        w.writerow(
+            [
+                "Case Number",
+                "Customer",
+                "Open Date",
+                "Issue Summary",
+                "Communication Log",
+                "Status",
+                "Date of Last Action",
+            ]
+        )
         for i in range(rows):
             d = 1 + i % 28
-            w.writerow([f"GTB-REF-2023-{i + 1:06d}", f"buyer{i}@example.com", f"2023-10-{d:02d}", f"Item {i} broken",
-                        f"2023-11-{d:02d}: Customer sent proof.\n2023-11-{d:02d} 15:00: RMA approved.",
-                        statuses[i % len(statuses)], f"2023-11-{d:02d}"])
+            w.writerow(
+                [
+                    f"GTB-REF-2023-{i + 1:06d}",
+                    f"buyer{i}@example.com",
+                    f"2023-10-{d:02d}",
+                    f"Item {i} broken",
+                    f"2023-11-{d:02d}: Customer sent proof.\n2023-11-{d:02d} 15:00: RMA approved.",
+                    statuses[i % len(statuses)],
+                    f"2023-11-{d:02d}",
+                ]
+            )
 
 
 def _import_generated(cli, tmp_path, rows: int) -> None:
@@ -348,8 +425,13 @@ def test_big_import_shows_a_progress_bar_on_a_terminal_and_none_when_piped(cli, 
     generate_sheet(sheet, 3000)
     leader, follower = pty.openpty()
     try:
-        result = subprocess.run([*cli_command(cli), "import", str(sheet)], stderr=follower, stdout=subprocess.PIPE,
-                                env=cli.env(COLUMNS="100"), timeout=120)
+        result = subprocess.run(
+            [*cli_command(cli), "import", str(sheet)],
+            stderr=follower,
+            stdout=subprocess.PIPE,
+            env=cli.env(COLUMNS="100"),
+            timeout=120,
+        )
         os.close(follower)
         follower = None
         seen = b""
@@ -387,16 +469,19 @@ def test_one_ticket_from_show_json_can_be_imported(cli, tmp_path):
 
 
 def test_rows_that_break_the_ticket_rules_are_bad_rows_with_their_line(store, tmp_path):
-    sheet = write_csv(tmp_path / "rules.csv", [
-        ["Case Number", "Customer", "Open Date", "Subject", "Priority", "Tags", "Kind"],
-        ["GTB 1", "Maria", "2023-10-26", "Space in the number", "", "", ""],
-        ["GTB-2", "John", "2023-10-26", "Odd priority", "someday", "", ""],
-        ["GTB-3", "Aiko", "2023-10-26", "Odd tag", "", "two words!", ""],
-        ["GTB-4", "Lucas", "2023-10-26", "Odd kind", "", "", "warranty"],
-        ["GTB-5", "Priya", "2023-10-26", "Fine", "Medium", "vip, repeat-customer", "support"],
-        ["GTB-6", "", "2023-10-26", "No customer", "", "", ""],
-        ["GTB-7", "Omar", "", "No open date", "", "", ""],
-    ])
+    sheet = write_csv(
+        tmp_path / "rules.csv",
+        [
+            ["Case Number", "Customer", "Open Date", "Subject", "Priority", "Tags", "Kind"],
+            ["GTB 1", "Maria", "2023-10-26", "Space in the number", "", "", ""],
+            ["GTB-2", "John", "2023-10-26", "Odd priority", "someday", "", ""],
+            ["GTB-3", "Aiko", "2023-10-26", "Odd tag", "", "two words!", ""],
+            ["GTB-4", "Lucas", "2023-10-26", "Odd kind", "", "", "warranty"],
+            ["GTB-5", "Priya", "2023-10-26", "Fine", "Medium", "vip, repeat-customer", "support"],
+            ["GTB-6", "", "2023-10-26", "No customer", "", "", ""],
+            ["GTB-7", "Omar", "", "No open date", "", "", ""],
+        ],
+    )
     outcome = import_tickets(store, records(sheet), skip_bad=True)
     assert [n for _, n in outcome.created] == ["GTB-5"]
     assert [(b.line, b.reason.split(" (")[0]) for b in outcome.bad] == [

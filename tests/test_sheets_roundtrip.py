@@ -21,14 +21,59 @@ WRITTEN_HERE = ("logged_at", "digest")
 
 def build_store(cli) -> list[str]:
     """A store with a bit of everything a log can hold, made through the real command."""
-    t1 = cli.json("new", "--customer", "Maria Garcia", "--email", MAIL, "--order", "ORD-778812",
-                  "--subject", '=HYPERLINK("http://evil.example","click")', "--reason", "defective item",
-                  "--priority", "high", "--tag", "billing-dispute", "--tag", "vip",
-                  "--description", "Blender stopped\nafter two days; \"quotes\", commas")["case_number"]
-    cli.ok("log", t1, "--channel", "email", "--summary", "Customer sent a video", "--from", "buyer",
-           "--name", "Maria", "--body", "Here is the video.\r\nSecond line", "--at", "2026-11-13 09:15")
-    cli.ok("log", t1, "--channel", "phone", "--direction", "out", "--summary", "Called back",
-           "--at", "2026-11-14 10:00", "--until", "2026-11-14 10:12", "--follow-up", "2026-11-18 12:00")
+    t1 = cli.json(
+        "new",
+        "--customer",
+        "Maria Garcia",
+        "--email",
+        MAIL,
+        "--order",
+        "ORD-778812",
+        "--subject",
+        '=HYPERLINK("http://evil.example","click")',
+        "--reason",
+        "defective item",
+        "--priority",
+        "high",
+        "--tag",
+        "billing-dispute",
+        "--tag",
+        "vip",
+        "--description",
+        'Blender stopped\nafter two days; "quotes", commas',
+    )["case_number"]
+    cli.ok(
+        "log",
+        t1,
+        "--channel",
+        "email",
+        "--summary",
+        "Customer sent a video",
+        "--from",
+        "buyer",
+        "--name",
+        "Maria",
+        "--body",
+        "Here is the video.\r\nSecond line",
+        "--at",
+        "2026-11-13 09:15",
+    )
+    cli.ok(
+        "log",
+        t1,
+        "--channel",
+        "phone",
+        "--direction",
+        "out",
+        "--summary",
+        "Called back",
+        "--at",
+        "2026-11-14 10:00",
+        "--until",
+        "2026-11-14 10:12",
+        "--follow-up",
+        "2026-11-18 12:00",
+    )
     cli.ok("log", t1, "--channel", "note", "--summary", "-2 is the wrong count", "--corrects", "2")
     cli.ok("status", t1, "l1")
     cli.ok("status", t1, "waiting-buyer")
@@ -36,8 +81,9 @@ def build_store(cli) -> list[str]:
     cli.ok("assign", t1, "ben")
     cli.ok("refund", t1, "--amount", "49.90", "--currency", "EUR", "--approved", "2026-11-15 10:00")
     cli.ok("status", t1, "resolved", "--note", "Refund approved")
-    t2 = cli.json("new", "--customer", "John Smith", "--subject", "Password reset mail never comes",
-                  "--kind", "support")["case_number"]
+    t2 = cli.json(
+        "new", "--customer", "John Smith", "--subject", "Password reset mail never comes", "--kind", "support"
+    )["case_number"]
     cli.ok("status", t2, "closed", "--note", "Sent the reset link by hand")
     t3 = cli.json("new", "--customer", "Aiko Tanaka", "--subject", "Parcel never arrived")["case_number"]
     cli.ok("import", str(DATA / "gtb_seed000.csv"))
@@ -113,12 +159,22 @@ def test_per_ticket_export_has_the_seed_columns_and_the_latest_entry(cli, store_
     text = cli.ok("export").stdout
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0])[:12] == [
-        "Case Number", "Customer", "Email", "Order ID", "Open Date (UTC)", "Issue Summary", "Reason",
-        "Communication Log (Latest)", "Status", "Date of Last Action (UTC)", "Resolution Date (UTC)",
-        "Follow-up (UTC)"]
+        "Case Number",
+        "Customer",
+        "Email",
+        "Order ID",
+        "Open Date (UTC)",
+        "Issue Summary",
+        "Reason",
+        "Communication Log (Latest)",
+        "Status",
+        "Date of Last Action (UTC)",
+        "Resolution Date (UTC)",
+        "Follow-up (UTC)",
+    ]
     by_case = {r["Case Number"]: r for r in rows}
     first = by_case[t1]
-    assert first["Issue Summary"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"  # never a live formula
+    assert first["Issue Summary"] == '\'=HYPERLINK("http://evil.example","click")'  # never a live formula
     assert first["Status"] == "Resolved"
     assert first["Communication Log (Latest)"].startswith("2026-11-15 14:30 UTC: Status: ")
     assert first["Tags"] == "billing-dispute vip"

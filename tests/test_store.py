@@ -14,8 +14,8 @@ from tui_desk.domain.statuses import Status
 from tui_desk.store import Store, TicketChanged
 from tui_desk.store import schema as schema_module
 from tui_desk.store.models import Meta, Ticket
-from tui_desk.store.schema import SCHEMA_VERSION
 from tui_desk.store.operations import TicketFilter, TicketSnapshot
+from tui_desk.store.schema import SCHEMA_VERSION
 
 
 def new(store, **kw):
@@ -258,6 +258,7 @@ def test_older_store_is_migrated_on_open(db_path, clock, monkeypatch):
     s = Store(db_path, clock=clock, agent="ana")
     t = new(s)
     s.close()
+
     # Pretend this tui-desk knows one schema more, whose migration adds a column.
     def add_priority_note(db):
         db.execute_sql("ALTER TABLE ticket ADD COLUMN priority_note TEXT")
@@ -308,8 +309,14 @@ def test_search_finds_log_text_written_before_and_after_a_bulk_load(store):
     t = new(store)
     store.add_entry(t.case_number, channel="chat", summary="Courier lost the parcel")
     with store.writing(), sqlite.bulk_load(store.db):
-        store._append(store._fresh(t.case_number), kind="message", channel="email", direction="in",
-                      sender="buyer", summary="Tracking number QX-7781 attached")
+        store._append(
+            store._fresh(t.case_number),
+            kind="message",
+            channel="email",
+            direction="in",
+            sender="buyer",
+            summary="Tracking number QX-7781 attached",
+        )
     store.add_entry(t.case_number, channel="phone", summary="Promised a replacement")
     for words in ("courier", "qx 7781", "replacement", "courier replacement", "blender courier"):
         assert [x.case_number for x in store.list_tickets(TicketFilter(search=words))] == [t.case_number], words
@@ -328,8 +335,10 @@ def test_a_version_1_store_gets_the_one_document_search_index(db_path, clock):
         raw.execute(f"DROP TRIGGER {name}")
     raw.execute("DROP TABLE ticket_search")
     raw.execute("CREATE VIRTUAL TABLE entry_search USING fts5(summary, sender_name, body)")
-    raw.execute("CREATE VIRTUAL TABLE ticket_search USING fts5(case_number, customer, email, order_id, subject, "
-                "content='ticket', content_rowid='id')")
+    raw.execute(
+        "CREATE VIRTUAL TABLE ticket_search USING fts5(case_number, customer, email, order_id, subject, "
+        "content='ticket', content_rowid='id')"
+    )
     raw.execute("DROP INDEX ticket_assignee_status")
     raw.execute('CREATE INDEX ticket_assignee ON ticket ("assignee")')
     raw.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
@@ -347,8 +356,12 @@ def test_a_version_1_store_gets_the_one_document_search_index(db_path, clock):
     indexes = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "ticket_assignee_status" in indexes and "ticket_assignee" not in indexes
     # "My tickets" is counted from that index alone.
-    plan = " ".join(row[3] for row in raw.execute(
-        "EXPLAIN QUERY PLAN SELECT count(*) FROM ticket WHERE assignee = 'ana' AND status IN ('new', 'l1')"))
+    plan = " ".join(
+        row[3]
+        for row in raw.execute(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM ticket WHERE assignee = 'ana' AND status IN ('new', 'l1')"
+        )
+    )
     assert "COVERING INDEX ticket_assignee_status" in plan, plan
     assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
     raw.close()

@@ -62,12 +62,8 @@ def test_parallel_sweeps_apply_each_action_exactly_once(db_path, clock, cli):
 
     store = Store(db_path, clock=clock, agent="ana")
     with store.reading():
-        events = Counter(
-            (e.ticket_id, e.action, e.slot, e.outcome) for e in TimerEvent.select()
-        )
-        entries = Counter(
-            (e.ticket_id, e.kind, e.due_at) for e in LogEntry.select().where(LogEntry.kind != "status")
-        )
+        events = Counter((e.ticket_id, e.action, e.slot, e.outcome) for e in TimerEvent.select())
+        entries = Counter((e.ticket_id, e.kind, e.due_at) for e in LogEntry.select().where(LogEntry.kind != "status"))
         sent_by_timers = OutboxMessage.select().where(OutboxMessage.timer_event.is_null(False))
         messages = Counter(m.timer_event_id for m in sent_by_timers)
     assert set(events.values()) == {1} and set(entries.values()) == {1} and set(messages.values()) == {1}

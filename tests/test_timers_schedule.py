@@ -18,7 +18,10 @@ def kinds(plan):
 
 def test_next_due_walks_the_slots_then_the_close():
     assert [next_due(Status.WAITING_BUYER, P, n, POLICY) for n in range(4)] == [
-        P + 3 * DAY, P + 6 * DAY, P + 9 * DAY, P + 30 * DAY
+        P + 3 * DAY,
+        P + 6 * DAY,
+        P + 9 * DAY,
+        P + 30 * DAY,
     ]
     assert next_due(Status.RESOLVED, P, 0, POLICY) == P + 7 * DAY
     assert next_due(Status.WAITING_US, P, 0, POLICY) is None

@@ -80,7 +80,6 @@ def app_for(store: Store, **kw) -> DeskApp:
     return DeskApp(store, timers=False, **kw)
 
 
-
 @sync
 async def test_triage_search_view_assign_and_bulk_status(desk):
     app = app_for(desk)
@@ -117,9 +116,7 @@ async def test_triage_search_view_assign_and_bulk_status(desk):
         await pilot.press("6")
         await settle(pilot)
         closed = desk.count_tickets(TicketFilter(statuses=[Status.CLOSED]))
-        assert table.total == closed and all(
-            table.row_at(i).status is Status.CLOSED for i in range(min(closed, 20))
-        )
+        assert table.total == closed and all(table.row_at(i).status is Status.CLOSED for i in range(min(closed, 20)))
 
         # assign to me from the Unassigned view
         await pilot.press("2")
@@ -478,8 +475,16 @@ async def test_log_entry_with_attachment_and_status_change(desk, tmp_path):
         screen = app.screen
         assert isinstance(screen, LogEntryScreen)
         await pilot.press(*"Asked buyer for photos")
-        await fill(pilot, screen, channel="email", direction="out", body="Could you send photos?\nThanks",
-                   attachments=f"'{proof}'", follow_up="+2d", status="waiting-buyer")
+        await fill(
+            pilot,
+            screen,
+            channel="email",
+            direction="out",
+            body="Could you send photos?\nThanks",
+            attachments=f"'{proof}'",
+            follow_up="+2d",
+            status="waiting-buyer",
+        )
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, LogEntryScreen)
@@ -559,9 +564,24 @@ async def test_changed_underneath_is_shown_before_saving(desk):
         await settle(pilot)
         await pilot.press(*"My note")
         # another agent logs meanwhile, through the real command line
-        subprocess.run([TUI_DESK, "--db", str(desk.path), "--agent", "ben", "log", case, "--channel", "phone",
-                        "--summary", "Ben called the buyer"], check=True, capture_output=True,
-                       env={"TUI_DESK_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin"})
+        subprocess.run(
+            [
+                TUI_DESK,
+                "--db",
+                str(desk.path),
+                "--agent",
+                "ben",
+                "log",
+                case,
+                "--channel",
+                "phone",
+                "--summary",
+                "Ben called the buyer",
+            ],
+            check=True,
+            capture_output=True,
+            env={"TUI_DESK_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin"},
+        )
         await pilot.press("ctrl+s")
         await settle(pilot)
         dialog = app.screen
@@ -603,8 +623,12 @@ async def test_changes_by_the_cli_appear_without_refresh(desk):
         app.open_ticket(case)
         await settle(pilot)
         before = len(app.screen.view.entries)
-        subprocess.run([TUI_DESK, "--db", str(desk.path), "--agent", "ben", "assign", case, "ben"], check=True,
-                       capture_output=True, env={"TUI_DESK_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin"})
+        subprocess.run(
+            [TUI_DESK, "--db", str(desk.path), "--agent", "ben", "assign", case, "ben"],
+            check=True,
+            capture_output=True,
+            env={"TUI_DESK_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin"},
+        )
         for _ in range(20):
             await pilot.pause(0.1)
             await settle(pilot, 1)

@@ -25,8 +25,13 @@ def desk(tmp_path) -> tuple[Store, str]:
     clock = FixedClock(NOW - timedelta(days=2))
     store = Store(path, clock=clock, agent="ana")
     ticket = store.create_ticket(
-        customer="Maria Garcia [vip]", subject="Blender [bold]stopped[/bold] after two days", email="maria@example.com",
-        order_id="ORD-884213", reason="defective item", priority="high", tags=["rma-issued"],
+        customer="Maria Garcia [vip]",
+        subject="Blender [bold]stopped[/bold] after two days",
+        email="maria@example.com",
+        order_id="ORD-884213",
+        reason="defective item",
+        priority="high",
+        tags=["rma-issued"],
         description="It makes a grinding noise and then stops.",
     )
     case = ticket.case_number
@@ -35,14 +40,31 @@ def desk(tmp_path) -> tuple[Store, str]:
     clock.advance(timedelta(hours=3))
     store.assign(case, "ana")
     store.change_status(case, Status.L1)
-    store.add_entry(case, channel="email", direction="out", summary="Asked for a photo of the base",
-                    body="Could you send a photo of the base plate?")
+    store.add_entry(
+        case,
+        channel="email",
+        direction="out",
+        summary="Asked for a photo of the base",
+        body="Could you send a photo of the base plate?",
+    )
     clock.advance(timedelta(hours=20))
-    store.add_entry(case, channel="email", direction="in", sender_name="Maria", summary="Photo of the base",
-                    body="Here it is.\nThe \x1b[31mred\x1b[0m light blinks.", attachments=[photo])
+    store.add_entry(
+        case,
+        channel="email",
+        direction="in",
+        sender_name="Maria",
+        summary="Photo of the base",
+        body="Here it is.\nThe \x1b[31mred\x1b[0m light blinks.",
+        attachments=[photo],
+    )
     clock.advance(timedelta(hours=1))
-    store.add_entry(case, channel="note", summary="Photo shows the motor fuse", corrects=5,
-                    body="Correction: the photo shows the fuse, not the motor.")
+    store.add_entry(
+        case,
+        channel="note",
+        summary="Photo shows the motor fuse",
+        corrects=5,
+        body="Correction: the photo shows the fuse, not the motor.",
+    )
     store.change_status(case, Status.WAITING_BUYER)
     store.close()
     return Store(path, clock=FixedClock(NOW), agent="ana"), case

@@ -109,7 +109,7 @@ def load_config(path: Path | None = None) -> Config:
     prefix = validate_code(str(data.get("prefix", base.prefix)), "config: prefix")
     kinds = data.get("kinds", base.kinds)
     if not isinstance(kinds, dict) or not kinds:
-        raise DeskError("config: kinds must be a table like { refund = \"REF\" }")
+        raise DeskError('config: kinds must be a table like { refund = "REF" }')
     kinds = {str(k): validate_code(str(v), f"config: kinds.{k}") for k, v in kinds.items()}
     timezone = str(data.get("timezone", base.timezone))
     try:

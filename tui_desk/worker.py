@@ -313,8 +313,17 @@ class _TicketRow:
         raw.update({f.name: stored for f, stored in changed})
 
 
-def _append(store: Store, ticket: _LazyTicket, *, kind: str, direction: str, summary: str, body: str,
-            at: datetime, due_at: datetime | None = None) -> tuple[int, int]:
+def _append(
+    store: Store,
+    ticket: _LazyTicket,
+    *,
+    kind: str,
+    direction: str,
+    summary: str,
+    body: str,
+    at: datetime,
+    due_at: datetime | None = None,
+) -> tuple[int, int]:
     """A ``system`` entry chained exactly as ``Store._append`` chains one; returns (id, seq)."""
     fields = dict(
         seq=ticket.log_count + 1,
@@ -341,8 +350,19 @@ def _append(store: Store, ticket: _LazyTicket, *, kind: str, direction: str, sum
         store,
         _INSERT_ENTRY,
         (
-            ticket.id, fields["seq"], kind, at_text, at_text, vocabulary.SYSTEM_CHANNEL, direction,
-            vocabulary.SYSTEM, vocabulary.SYSTEM, summary, body, due_text, digest,
+            ticket.id,
+            fields["seq"],
+            kind,
+            at_text,
+            at_text,
+            vocabulary.SYSTEM_CHANNEL,
+            direction,
+            vocabulary.SYSTEM,
+            vocabulary.SYSTEM,
+            summary,
+            body,
+            due_text,
+            digest,
         ),
     )
     ticket.log_count += 1
@@ -357,12 +377,18 @@ def _close(store: Store, ticket: _LazyTicket, note: str, now: datetime) -> None:
     """The status change to Closed, by ``system``, as ``Store._set_status(..., by_system=True)`` makes it."""
     old = ticket.status
     entry_id, _ = _append(
-        store, ticket, kind="status", direction="internal",
-        summary=f"Status: {status_of(old).label} → {Status.CLOSED.label}", body=note, at=now,
+        store,
+        ticket,
+        kind="status",
+        direction="internal",
+        summary=f"Status: {status_of(old).label} → {Status.CLOSED.label}",
+        body=note,
+        at=now,
     )
     _execute(
         store,
-        _INSERT_STATUS_CHANGE, (ticket.id, entry_id, _stamp(now), old, Status.CLOSED.slug, vocabulary.SYSTEM, note)
+        _INSERT_STATUS_CHANGE,
+        (ticket.id, entry_id, _stamp(now), old, Status.CLOSED.slug, vocabulary.SYSTEM, note),
     )
     store._status_fields(ticket, Status.CLOSED, now)
 
@@ -426,7 +452,13 @@ def _apply(store: Store, row: _TicketRow, status: Status, action: timers.TimerAc
     else:  # pragma: no cover - plan_timers only makes the four kinds above
         raise ValueError(action.action)
     entry_id, seq = _append(
-        store, ticket, kind=action.action, direction=direction, summary=summary, body=body, at=now,
+        store,
+        ticket,
+        kind=action.action,
+        direction=direction,
+        summary=summary,
+        body=body,
+        at=now,
         due_at=action.due_at,
     )
     outcome = {"reminder": "sent", "reminder_skipped": "skipped"}.get(action.action, "closed")

@@ -99,9 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tui-desk {__version__}")
     parser.add_argument("--db", metavar="PATH", help="the store file (default: $TUI_DESK_DB or the user data folder)")
     parser.add_argument("--agent", metavar="NAME", help="who is acting (default: $TUI_DESK_AGENT or your login name)")
-    parser.add_argument(
-        "--read-only", action="store_true", help="open the store read-only (also TUI_DESK_READ_ONLY=1)"
-    )
+    parser.add_argument("--read-only", action="store_true", help="open the store read-only (also TUI_DESK_READ_ONLY=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (tickets, *_optional_modules()):
         module.register(commands)

@@ -19,10 +19,20 @@ PREVIEW_ROWS = 20
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("import", help="import a case-log sheet (CSV, XLSX, or a JSON export)")
     p.add_argument("file", help="the sheet: .csv (any delimiter), .xlsx, or .json from `export --format json`")
-    p.add_argument("--map", action="append", default=[], metavar='"COLUMN=FIELD"',
-                   help='read this column as this field ("Ref No=case_number"; FIELD - ignores it)')
-    p.add_argument("--status-map", action="append", default=[], metavar='"WORD=STATUS"',
-                   help='read this sheet status word as this status ("Parked=waiting-us")')
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar='"COLUMN=FIELD"',
+        help='read this column as this field ("Ref No=case_number"; FIELD - ignores it)',
+    )
+    p.add_argument(
+        "--status-map",
+        action="append",
+        default=[],
+        metavar='"WORD=STATUS"',
+        help='read this sheet status word as this status ("Parked=waiting-us")',
+    )
     order = p.add_mutually_exclusive_group()
     order.add_argument("--dayfirst", action="store_true", help="read 03/04/2023 as 3 April")
     order.add_argument("--monthfirst", action="store_true", help="read 03/04/2023 as March 4")
@@ -76,8 +86,14 @@ class ImportProgress:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.task = self.bar.add_task(f"reading {path.name}", total=None)
         self.bar.start()
 
@@ -105,7 +121,7 @@ def cmd_import(ctx) -> int:
     for item in a.status_map:
         word, sep, target = item.rpartition("=")
         if not sep or not word.strip():
-            raise DeskError(f"--status-map {item!r} must look like \"WORD=STATUS\"")
+            raise DeskError(f'--status-map {item!r} must look like "WORD=STATUS"')
         status_map[" ".join(word.lower().split())] = parse_status(target)
     path = Path(a.file)
     config = ctx.config

@@ -19,7 +19,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("demo", help="build a realistic demo store and open the console on it")
     p.add_argument("--tickets", type=int, default=2000, metavar="N", help="how many tickets (default 2000)")
     p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
-    p.add_argument("--no-open", action="store_true", help="build the store, list a few tickets, do not open the console")
+    p.add_argument(
+        "--no-open", action="store_true", help="build the store, list a few tickets, do not open the console"
+    )
     p.add_argument("--fresh", action="store_true", help="rebuild even if a demo store with these settings exists")
     p.set_defaults(handler=cmd_demo)
 
@@ -184,7 +186,9 @@ def cmd_assign(ctx) -> int:
     ticket = ctx.store().assign(a.case, assignee)
     ctx.emit(
         {"case_number": ticket.case_number, "assignee": ticket.assignee},
-        f"{ticket.case_number} assigned to {ticket.assignee}" if ticket.assignee else f"{ticket.case_number} unassigned",
+        f"{ticket.case_number} assigned to {ticket.assignee}"
+        if ticket.assignee
+        else f"{ticket.case_number} unassigned",
     )
     return 0
 

@@ -74,8 +74,10 @@ def cmd_outbox(ctx) -> int:
     for m in messages:
         sent = f"sent {format_when(m.sent_at, tz)}" if m.sent_at else "waiting"
         to = printable(m.address or "(no address)", one_line=True)
-        print(f"{m.id:>6}  {m.case_number:<20} {m.recipient:<6} {clip(to, 28):<28} {format_when(m.created_at, tz):<20} "
-              f"{sent:<8}  {clip(printable(m.subject, one_line=True), 60)}")
+        print(
+            f"{m.id:>6}  {m.case_number:<20} {m.recipient:<6} {clip(to, 28):<28} {format_when(m.created_at, tz):<20} "
+            f"{sent:<8}  {clip(printable(m.subject, one_line=True), 60)}"
+        )
     return 0
 
 

@@ -38,8 +38,10 @@ def parse_span(text: str | int | float, where: str = "duration") -> timedelta:
                 break
             amount = float(match[1])
             unit = match[2]
-            span += timedelta(days=amount) if unit == "d" else (
-                timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount)
+            span += (
+                timedelta(days=amount)
+                if unit == "d"
+                else (timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount))
             )
             pos = match.end()
         if not raw or raw[pos:].strip() or pos == 0:
@@ -297,7 +299,7 @@ def make_calendar(
     """A calendar from config words: ``["mon", ...]``, ``"09:00-17:00"``, a zone name, ISO dates."""
     chosen = days if days is not None else list(WEEKDAYS[:5])
     if not isinstance(chosen, (list, tuple)):
-        raise DeskError(f"sla.calendar.days: give a list such as [\"mon\", \"tue\"], not {days!r}")
+        raise DeskError(f'sla.calendar.days: give a list such as ["mon", "tue"], not {days!r}')
     numbers = set()
     for word in chosen:
         key = str(word).strip().lower()[:3]

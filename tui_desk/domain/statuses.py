@@ -77,10 +77,7 @@ _WORKING = (
 # can be reopened to active work while the customer may still disagree.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset((*_WORKING, Status.RESOLVED, Status.CLOSED)),
-    **{
-        s: frozenset((*(w for w in _WORKING if w is not s), Status.RESOLVED, Status.CLOSED))
-        for s in _WORKING
-    },
+    **{s: frozenset((*(w for w in _WORKING if w is not s), Status.RESOLVED, Status.CLOSED)) for s in _WORKING},
     Status.RESOLVED: frozenset((Status.WAITING_US, Status.L1, Status.L2, Status.CLOSED)),
     Status.CLOSED: frozenset(),
 }

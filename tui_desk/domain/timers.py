@@ -89,9 +89,7 @@ def plan_timers(
     slots = list(range(reminders_done + 1, last + 1))
     if now >= close_at:
         skipped = [TimerAction("reminder_skipped", s, reminder_due(period_started_at, s, policy)) for s in slots]
-        return TimerPlan(
-            (*skipped, TimerAction("auto_close", 0, close_at)), max([reminders_done, *slots]), True
-        )
+        return TimerPlan((*skipped, TimerAction("auto_close", 0, close_at)), max([reminders_done, *slots]), True)
     due = [s for s in slots if reminder_due(period_started_at, s, policy) <= now]
     if not due:
         return TimerPlan((), reminders_done, False)

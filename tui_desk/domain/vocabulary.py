@@ -77,7 +77,9 @@ def resolve_party(channel: str, direction: str | None, sender: str | None) -> tu
     if direction == "in" and sender == "agent":
         raise DeskError("an inbound message comes from a buyer, seller or partner, not an agent")
     if direction in ("out", "internal") and sender != "agent":
-        raise DeskError(f"an {'outbound' if direction == 'out' else 'internal'} entry is written by an agent, not a {sender}")
+        raise DeskError(
+            f"an {'outbound' if direction == 'out' else 'internal'} entry is written by an agent, not a {sender}"
+        )
     return direction, sender
 
 

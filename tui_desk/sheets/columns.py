@@ -10,28 +10,88 @@ from tui_desk.domain.errors import DeskError
 # Field -> the column names that mean it (compared case-insensitively, spaces and _ alike, "(UTC)" dropped).
 # The first name is the one export writes.
 TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
-    "case_number": ("Case Number", "Case ID", "Case No", "Case #", "Case", "Ticket Number", "Ticket ID",
-                    "Ticket No", "Ticket #", "Ticket", "Ticket Ref", "Reference", "Reference Number", "Case Reference",
-                    "Ref", "Ref No"),
+    "case_number": (
+        "Case Number",
+        "Case ID",
+        "Case No",
+        "Case #",
+        "Case",
+        "Ticket Number",
+        "Ticket ID",
+        "Ticket No",
+        "Ticket #",
+        "Ticket",
+        "Ticket Ref",
+        "Reference",
+        "Reference Number",
+        "Case Reference",
+        "Ref",
+        "Ref No",
+    ),
     "customer": ("Customer", "Customer Name", "Name", "Buyer", "Client", "Username", "Customer Username"),
     # Seed 002 keeps both in one column: "Maria Garcia / VB-778812" is split when it splits cleanly.
-    "customer_and_order": ("Customer Name & Order ID", "Customer Name and Order ID", "Customer & Order ID",
-                           "Customer / Order ID", "Customer & Order"),
+    "customer_and_order": (
+        "Customer Name & Order ID",
+        "Customer Name and Order ID",
+        "Customer & Order ID",
+        "Customer / Order ID",
+        "Customer & Order",
+    ),
     "email": ("Email", "E-mail", "Customer Email", "Customer E-mail", "Contact", "Contact Email", "Email Address"),
     "order_id": ("Order ID", "Order", "Order Number", "Order No", "Order #", "Order Ref"),
-    "opened_at": ("Open Date", "Case Open Date", "Opened", "Opened At", "Date Opened", "Date Request Received",
-                  "Request Date", "Date Received", "Received", "Submission Date", "Date Submitted", "Submitted",
-                  "Created", "Created At", "Date Created", "Date"),
+    "opened_at": (
+        "Open Date",
+        "Case Open Date",
+        "Opened",
+        "Opened At",
+        "Date Opened",
+        "Date Request Received",
+        "Request Date",
+        "Date Received",
+        "Received",
+        "Submission Date",
+        "Date Submitted",
+        "Submitted",
+        "Created",
+        "Created At",
+        "Date Created",
+        "Date",
+    ),
     "subject": ("Issue Summary", "Subject", "Issue", "Summary", "Title", "Problem"),
     "reason": ("Reason", "Reason for Refund", "Refund Reason", "Category", "Reason / Category"),
-    "log": ("Communication Log (Latest)", "Communication Log", "Communication Log Latest", "Notes & Communications",
-            "Notes and Communications", "Notes", "Log", "Communications", "Comments", "History", "Updates"),
+    "log": (
+        "Communication Log (Latest)",
+        "Communication Log",
+        "Communication Log Latest",
+        "Notes & Communications",
+        "Notes and Communications",
+        "Notes",
+        "Log",
+        "Communications",
+        "Comments",
+        "History",
+        "Updates",
+    ),
     "status": ("Status", "State", "Case Status", "Ticket Status"),
-    "last_action_at": ("Date of Last Action", "Last Action", "Last Action Date", "Last Updated", "Last Update",
-                       "Updated", "Updated At"),
+    "last_action_at": (
+        "Date of Last Action",
+        "Last Action",
+        "Last Action Date",
+        "Last Updated",
+        "Last Update",
+        "Updated",
+        "Updated At",
+    ),
     "resolved_at": ("Resolution Date", "Resolved", "Resolved At", "Date Resolved", "Resolved Date"),
-    "follow_up_at": ("Follow-up", "Follow up", "Follow-up Date", "Follow up Date", "Next Follow-up",
-                     "Follow-up Due", "Followup"),
+    "follow_up_at": (
+        "Follow-up",
+        "Follow up",
+        "Follow-up Date",
+        "Follow up Date",
+        "Next Follow-up",
+        "Follow-up Due",
+        "Followup",
+    ),
     "kind": ("Kind", "Type", "Case Type", "Ticket Type"),
     "priority": ("Priority",),
     "assignee": ("Assignee", "Assigned To", "Agent", "Owner", "Handler"),
@@ -74,9 +134,24 @@ INFORMATIONAL = {"logged_at": ("Logged At",), "digest": ("Digest",), "log_count"
 
 ALL_COLUMNS = {**TICKET_COLUMNS, **ENTRY_COLUMNS, **INFORMATIONAL}
 DATE_FIELDS = frozenset(
-    {"opened_at", "last_action_at", "resolved_at", "follow_up_at", "closed_at", "status_changed_at",
-     "first_response_at", "sla_response_due_at", "sla_resolution_due_at", "refund_approved_at",
-     "refund_initiated_at", "refunded_at", "entry_at", "entry_until", "entry_follow_up_at", "entry_due_at"}
+    {
+        "opened_at",
+        "last_action_at",
+        "resolved_at",
+        "follow_up_at",
+        "closed_at",
+        "status_changed_at",
+        "first_response_at",
+        "sla_response_due_at",
+        "sla_resolution_due_at",
+        "refund_approved_at",
+        "refund_initiated_at",
+        "refunded_at",
+        "entry_at",
+        "entry_until",
+        "entry_follow_up_at",
+        "entry_due_at",
+    }
 )
 REQUIRED = ("customer", "opened_at")
 IGNORE = "-"
@@ -139,7 +214,7 @@ def parse_map_option(values: list[str]) -> dict[str, str]:
         if target == "_":
             target = IGNORE
         if not sep or not column:
-            raise DeskError(f"--map {value!r} must look like \"Column Name=field\"")
+            raise DeskError(f'--map {value!r} must look like "Column Name=field"')
         if target != IGNORE and target not in ALL_COLUMNS:
             raise DeskError(f"--map {value!r}: unknown field {target!r} (one of: {', '.join(TICKET_COLUMNS)}, -)")
         chosen[normal(column)] = target
@@ -165,7 +240,7 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> 
         if target in seen:
             raise DeskError(
                 f"columns {seen[target]!r} and {header!r} both look like {target}; "
-                f"use --map \"{header}=-\" or --map \"{header}=FIELD\""
+                f'use --map "{header}=-" or --map "{header}=FIELD"'
             )
         seen[target] = header
         mapping.fields[index] = target
@@ -181,6 +256,6 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> 
     if needed:
         found = ", ".join(h for h in mapping.headers if h.strip()) or "none"
         raise DeskError(
-            f"no column for {', '.join(needed)} (columns found: {found}); name it with --map \"Column=FIELD\""
+            f'no column for {", ".join(needed)} (columns found: {found}); name it with --map "Column=FIELD"'
         )
     return mapping

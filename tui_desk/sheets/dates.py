@@ -36,9 +36,18 @@ _MONTHS = {
     name: i + 1
     for i, names in enumerate(
         [
-            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
-            ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"),
-            ("nov", "november"), ("dec", "december"),
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
         ]
     )
     for name in names
@@ -128,9 +137,11 @@ def _combine(day: date, match: re.Match, text: str, tz: tzinfo) -> datetime:
     if zone in ("Z", "UTC"):
         tz = UTC
     elif zone:
-        return datetime.fromisoformat(f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}{_offset(zone)}").replace(
-            microsecond=micro
-        ).astimezone(UTC)
+        return (
+            datetime.fromisoformat(f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}{_offset(zone)}")
+            .replace(microsecond=micro)
+            .astimezone(UTC)
+        )
     return datetime.combine(day, time(hour, minute, second, micro), tzinfo=tz).astimezone(UTC)
 
 

@@ -101,8 +101,11 @@ def _tags(flt: ExportFilter) -> dict[int, list[str]]:
     ids = _tickets(flt).select(Ticket.id)
     tags: dict[int, list[str]] = {}
     for ticket_id, name in (
-        TicketTag.select(TicketTag.ticket, TicketTag.name).where(TicketTag.ticket.in_(ids))
-        .order_by(TicketTag.name).tuples().iterator()
+        TicketTag.select(TicketTag.ticket, TicketTag.name)
+        .where(TicketTag.ticket.in_(ids))
+        .order_by(TicketTag.name)
+        .tuples()
+        .iterator()
     ):
         tags.setdefault(ticket_id, []).append(name)
     return tags

@@ -48,7 +48,7 @@ def _decode(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise DeskError(f"{path.name} line {line} is not UTF-8 text; save the sheet as \"CSV UTF-8\"") from None
+        raise DeskError(f'{path.name} line {line} is not UTF-8 text; save the sheet as "CSV UTF-8"') from None
 
 
 def _sniff(text: str) -> str:

@@ -28,8 +28,11 @@ from tui_desk.store.imports import BadRow, EntryRecord, TicketRecord
 _PRIORITY_WORDS = {"medium": "normal", "med": "normal", "critical": "urgent", "highest": "urgent", "lowest": "low"}
 _TICKET_DATES = frozenset(name for name in DATE_FIELDS if not name.startswith("entry_"))
 _LABELS = {  # how the import entry names a field
-    "opened_at": "open date", "last_action_at": "date of last action", "resolved_at": "resolution date",
-    "follow_up_at": "follow-up date", "closed_at": "closed date",
+    "opened_at": "open date",
+    "last_action_at": "date of last action",
+    "resolved_at": "resolution date",
+    "follow_up_at": "follow-up date",
+    "closed_at": "closed date",
 }
 
 
@@ -74,9 +77,7 @@ class Row:
 
 def rows_of(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -> list[Row]:
     utc = {f for i, f in mapping.fields.items() if i in mapping.utc_columns}
-    return [
-        Row(line, {f: cells[i] for i, f in mapping.fields.items()}, options, utc) for line, cells in sheet.rows
-    ]
+    return [Row(line, {f: cells[i] for i, f in mapping.fields.items()}, options, utc) for line, cells in sheet.rows]
 
 
 def records_from_sheet(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -> list[TicketRecord | BadRow]:
@@ -175,10 +176,16 @@ def _status(word: str, resolved: bool, row: Row) -> Status:
     return found
 
 
-_ORDER_SPLIT = re.compile(r"^(?P<name>.+?)\s*(?:/|\||,|;|\s-\s|\s–\s)\s*(?:order\s*(?:id|no|#)?[:\s]*)?#?"
-                          r"(?P<order>[A-Za-z0-9][\w./-]*\d[\w./-]*)$", re.IGNORECASE)
-_ORDER_PAREN = re.compile(r"^(?P<name>.+?)\s*\(\s*(?:order\s*(?:id|no|#)?[:\s]*)?#?"
-                          r"(?P<order>[A-Za-z0-9][\w./-]*\d[\w./-]*)\s*\)$", re.IGNORECASE)
+_ORDER_SPLIT = re.compile(
+    r"^(?P<name>.+?)\s*(?:/|\||,|;|\s-\s|\s–\s)\s*(?:order\s*(?:id|no|#)?[:\s]*)?#?"
+    r"(?P<order>[A-Za-z0-9][\w./-]*\d[\w./-]*)$",
+    re.IGNORECASE,
+)
+_ORDER_PAREN = re.compile(
+    r"^(?P<name>.+?)\s*\(\s*(?:order\s*(?:id|no|#)?[:\s]*)?#?"
+    r"(?P<order>[A-Za-z0-9][\w./-]*\d[\w./-]*)\s*\)$",
+    re.IGNORECASE,
+)
 
 
 def split_customer_and_order(cell: str) -> tuple[str, str | None]:
@@ -203,8 +210,13 @@ def _kind_from_number(number: str | None, options: ReadOptions) -> str:
 
 def _fingerprint(record: TicketRecord, identities: dict[str, int]) -> str:
     identity = "\x1f".join(
-        [record.customer, record.email or "", record.order_id or "", record.opened_at.isoformat(),
-         record.subject.strip()]
+        [
+            record.customer,
+            record.email or "",
+            record.order_id or "",
+            record.opened_at.isoformat(),
+            record.subject.strip(),
+        ]
     )
     occurrence = identities.get(identity, 0) + 1
     identities[identity] = occurrence
@@ -226,14 +238,30 @@ def _seed_record(row: Row, cells: list[object], headers: list[str], identities: 
     texts = [c if isinstance(c, str) else _cell_text(c) for c in cells]
     body = "\n".join(f"{h}: {t}" for h, t in zip(headers, texts, strict=False) if t and not t.isspace())
     record.entries.append(
-        EntryRecord(kind="import", channel="system", direction="internal", sender="system", summary=summary,
-                    body=body, at=record.opened_at, line=row.line)
+        EntryRecord(
+            kind="import",
+            channel="system",
+            direction="internal",
+            sender="system",
+            summary=summary,
+            body=body,
+            at=record.opened_at,
+            line=row.line,
+        )
     )
     for line in lines:
         first = " ".join(line.text.split()) or line.original
         record.entries.append(
-            EntryRecord(kind="import", channel="note", direction="internal", sender="agent", summary=first,
-                        body=line.original, at=line.at, line=row.line)
+            EntryRecord(
+                kind="import",
+                channel="note",
+                direction="internal",
+                sender="agent",
+                summary=first,
+                body=line.original,
+                at=line.at,
+                line=row.line,
+            )
         )
     if record.last_action_at is None:
         known = [e.at for e in record.entries] + [d for d in (record.resolved_at, record.closed_at) if d]
@@ -312,10 +340,20 @@ def _entry(row: Row) -> EntryRecord:
 
 
 _ENTRY_KEYS = {
-    "seq": "entry_seq", "at": "entry_at", "until": "entry_until", "kind": "entry_kind", "channel": "entry_channel",
-    "direction": "entry_direction", "sender": "entry_sender", "sender_name": "entry_sender_name",
-    "agent": "entry_agent", "summary": "entry_summary", "body": "entry_body", "follow_up_at": "entry_follow_up_at",
-    "corrects": "entry_corrects", "due_at": "entry_due_at",
+    "seq": "entry_seq",
+    "at": "entry_at",
+    "until": "entry_until",
+    "kind": "entry_kind",
+    "channel": "entry_channel",
+    "direction": "entry_direction",
+    "sender": "entry_sender",
+    "sender_name": "entry_sender_name",
+    "agent": "entry_agent",
+    "summary": "entry_summary",
+    "body": "entry_body",
+    "follow_up_at": "entry_follow_up_at",
+    "corrects": "entry_corrects",
+    "due_at": "entry_due_at",
 }
 
 

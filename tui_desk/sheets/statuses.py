@@ -34,21 +34,67 @@ _SELLER = {"seller", "vendor", "merchant", "supplier", "warehouse", "partner", "
 _BUYER = {"customer", "buyer", "client", "user", "info", "information", "reply", "response", "return", "feedback"}
 
 _RULES: tuple[tuple[Status, object], ...] = (
-    (Status.CLOSED, {"closed", "cancelled", "canceled", "rejected", "denied", "declined", "withdrawn", "archived",
-                     "duplicate", "spam", "void"}),
-    (Status.RESOLVED, {"resolved", "refunded", "completed", "complete", "done", "fixed", "solved", "settled",
-                       "paid"}),
+    (
+        Status.CLOSED,
+        {
+            "closed",
+            "cancelled",
+            "canceled",
+            "rejected",
+            "denied",
+            "declined",
+            "withdrawn",
+            "archived",
+            "duplicate",
+            "spam",
+            "void",
+        },
+    ),
+    (Status.RESOLVED, {"resolved", "refunded", "completed", "complete", "done", "fixed", "solved", "settled", "paid"}),
     (Status.WAITING_SELLER, lambda w: bool(w & _WAIT and w & _SELLER)),
     (Status.WAITING_BUYER, lambda w: bool(w & _WAIT and w & _BUYER)),
-    (Status.WAITING_US, lambda w: bool({"replied", "reopened", "answered"} & w
-                                       or (w & _WAIT and w & {"us", "support", "agent", "team"}))),
-    (Status.L2, lambda w: bool({"escalated", "escalation", "specialist", "l2", "dispute", "disputed",
-                                "chargeback", "claim"} & w or "tier 2" in _joined(w) or "level 2" in _joined(w))),
-    (Status.L1, lambda w: bool({"processing", "working", "investigating", "investigation", "review", "reviewing",
-                                "initiated", "approved", "rma", "replacement", "shipped", "started", "l1",
-                                "progress"} & w or {"received"} <= w and "return" in w)),
-    (Status.TODO, {"open", "pending", "todo", "queued", "received", "submitted", "triage", "unassigned", "new",
-                   "to", "do"}),
+    (
+        Status.WAITING_US,
+        lambda w: bool(
+            {"replied", "reopened", "answered"} & w or (w & _WAIT and w & {"us", "support", "agent", "team"})
+        ),
+    ),
+    (
+        Status.L2,
+        lambda w: bool(
+            {"escalated", "escalation", "specialist", "l2", "dispute", "disputed", "chargeback", "claim"} & w
+            or "tier 2" in _joined(w)
+            or "level 2" in _joined(w)
+        ),
+    ),
+    (
+        Status.L1,
+        lambda w: bool(
+            {
+                "processing",
+                "working",
+                "investigating",
+                "investigation",
+                "review",
+                "reviewing",
+                "initiated",
+                "approved",
+                "rma",
+                "replacement",
+                "shipped",
+                "started",
+                "l1",
+                "progress",
+            }
+            & w
+            or {"received"} <= w
+            and "return" in w
+        ),
+    ),
+    (
+        Status.TODO,
+        {"open", "pending", "todo", "queued", "received", "submitted", "triage", "unassigned", "new", "to", "do"},
+    ),
 )
 
 
@@ -88,4 +134,4 @@ def _by_rule(text: str, extra: dict[str, Status]) -> Status:
                 return status
         elif test(words):
             return status
-    raise DeskError(f"unknown status {text!r} (add --status-map \"{text}=STATUS\")")
+    raise DeskError(f'unknown status {text!r} (add --status-map "{text}=STATUS")')

@@ -123,8 +123,11 @@ def _check(record: TicketRecord, config) -> None:
     """The rules a ticket must meet before it is written (the same create_ticket applies)."""
     vocabulary.require_text(record.customer, "customer")
     vocabulary.require_text(record.subject, "subject")
-    for what, value in (("description", record.description), ("order id", record.order_id or ""),
-                        ("email", record.email or "")):
+    for what, value in (
+        ("description", record.description),
+        ("order id", record.order_id or ""),
+        ("email", record.email or ""),
+    ):
         if "\x00" in value:
             raise DeskError(f"{what} contains a NUL character")
     config.kind_code(record.kind)
@@ -207,7 +210,7 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
     db = store.db
     existing = {row[0] for row in db.execute_sql("SELECT case_number FROM ticket")}
     known_prints = {
-        key[len(FINGERPRINT_KEY):]: value
+        key[len(FINGERPRINT_KEY) :]: value
         for key, value in Meta.select(Meta.key, Meta.value).where(Meta.key.startswith(FINGERPRINT_KEY)).tuples()
     }
     # Keep every case number the file brings before allocating any new one, so none can collide.
@@ -353,8 +356,15 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
             )
         )
         changes.append(
-            dict(ticket=ticket_id, entry=status_entry or first_entry, at=stored(status_at), from_status=None,
-                 to_status=record.status.slug, agent=store.agent, note="imported")
+            dict(
+                ticket=ticket_id,
+                entry=status_entry or first_entry,
+                at=stored(status_at),
+                from_status=None,
+                to_status=record.status.slug,
+                agent=store.agent,
+                note="imported",
+            )
         )
         tags.extend(dict(ticket=ticket_id, name=name) for name in record.tags)
         outcome.created.append((record.line, number))

@@ -12,7 +12,6 @@ from tui_desk.domain.evidence import iso_micro
 database = pw.DatabaseProxy()
 
 
-
 class UTCDateTimeField(pw.Field):
     """A UTC instant stored as fixed-width text (``2026-11-15 14:30:00.000000``) so text order is time order."""
 
@@ -129,7 +128,9 @@ class Blob(BaseModel):
 class LogEntry(BaseModel):
     """One line of a case's communication log. Append-only: the database refuses UPDATE and DELETE."""
 
-    ticket = pw.ForeignKeyField(Ticket, backref="entries", on_delete="RESTRICT", index=False)  # (ticket, seq) indexes it
+    ticket = pw.ForeignKeyField(
+        Ticket, backref="entries", on_delete="RESTRICT", index=False
+    )  # (ticket, seq) indexes it
     seq = pw.IntegerField()  # 1, 2, 3 … within the ticket
     kind = pw.TextField()  # message, note, acknowledgement, status, assignment, tags, correction, reminder, …
     at = UTCDateTimeField()  # when the contact happened (start)

@@ -13,6 +13,7 @@ from tui_desk.store.models import ALL_MODELS, Meta
 
 SCHEMA_VERSION = 2
 
+
 # MIGRATIONS[n] upgrades a store from version n to n + 1, inside the same write transaction.
 def _to_2(db: pw.Database) -> None:
     """Schema 2: one full-text document per ticket (its fields and its log); tickets indexed by

@@ -161,8 +161,10 @@ def install_search(db: pw.Database) -> None:
         f"ON ticket WHEN {changed} BEGIN "
         f"UPDATE ticket_search SET fields = {_fields_text('new.')} WHERE rowid = new.id; END"
     )
-    entry_text = _ENTRY_TEXT.replace("summary", "new.summary").replace("sender_name", "new.sender_name").replace(
-        "body", "new.body"
+    entry_text = (
+        _ENTRY_TEXT.replace("summary", "new.summary")
+        .replace("sender_name", "new.sender_name")
+        .replace("body", "new.body")
     )
     db.execute_sql(
         "CREATE TRIGGER IF NOT EXISTS log_entry_search_insert AFTER INSERT ON log_entry "

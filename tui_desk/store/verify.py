@@ -325,4 +325,3 @@ def _check_integrity(db) -> list[Problem]:
     if rows == ["ok"]:
         return []
     return [Problem(None, None, "integrity", f"SQLite integrity check failed: {printable(rows[0], one_line=True)}")]
-

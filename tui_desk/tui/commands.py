@@ -38,11 +38,16 @@ class GoToCase(Provider):
         if text in cases or len(cases) == 1:
             self.app.open_ticket(text if text in cases else cases[0])
         elif not cases:
-            self.app.notify(f"No case number contains {printable(text, one_line=True)}", severity="warning",
-                            markup=False)
+            self.app.notify(
+                f"No case number contains {printable(text, one_line=True)}", severity="warning", markup=False
+            )
         else:
-            self.app.notify(f"Several cases match {printable(text, one_line=True)} ({', '.join(cases[:2])}, …): "
-                            "type more of the number", severity="warning", markup=False)
+            self.app.notify(
+                f"Several cases match {printable(text, one_line=True)} ({', '.join(cases[:2])}, …): "
+                "type more of the number",
+                severity="warning",
+                markup=False,
+            )
 
     async def search(self, query: str) -> Hits:
         text = query.strip().upper()

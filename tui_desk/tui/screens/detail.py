@@ -48,8 +48,14 @@ class DetailScreen(Screen):
         Binding("A", "assign", "Assign to…", show=False, id="detail.assign"),
         Binding("t", "tags", "Tags", show=False, tooltip="Tags (+add -remove)", id="detail.tags"),
         Binding("e", "escalate", "Escalate L2", id="detail.escalate"),
-        Binding("f", "attachments", "Files", show=False, tooltip="Attachments: open or show the path",
-                id="detail.attachments"),
+        Binding(
+            "f",
+            "attachments",
+            "Files",
+            show=False,
+            tooltip="Attachments: open or show the path",
+            id="detail.attachments",
+        ),
         Binding("q", "app.quit", "Quit", show=False, id="detail.quit"),
     ]
 
@@ -174,8 +180,11 @@ class DetailScreen(Screen):
         # Where the refund stands: its latest milestone (each one is in the timeline with its time).
         milestones = [
             f"{label} {format_when(at, tz)[:10]}"
-            for label, at in (("refunded", t.refunded_at), ("initiated", t.refund_initiated_at),
-                              ("approved", t.refund_approved_at))
+            for label, at in (
+                ("refunded", t.refunded_at),
+                ("initiated", t.refund_initiated_at),
+                ("approved", t.refund_approved_at),
+            )
             if at
         ][:1]
         fields = [
@@ -242,14 +251,16 @@ class DetailScreen(Screen):
         def chosen(result) -> None:
             if result is not None:
                 status, note = result
-                self._run(lambda: self.app.store.change_status(self.case_number, status, note or None),
-                          f"now {status.label}")
+                self._run(
+                    lambda: self.app.store.change_status(self.case_number, status, note or None), f"now {status.label}"
+                )
 
         self.app.push_screen(StatusDialog([self.case_number], status_of(self.ticket.status)), chosen)
 
     def action_escalate(self) -> None:
-        self._run(lambda: self.app.store.change_status(self.case_number, Status.L2, "Escalated to L2"),
-                  "escalated to L2")
+        self._run(
+            lambda: self.app.store.change_status(self.case_number, Status.L2, "Escalated to L2"), "escalated to L2"
+        )
 
     def action_assign_me(self) -> None:
         self._run(lambda: self.app.store.assign(self.case_number, self.app.agent), f"assigned to {self.app.agent}")
@@ -278,8 +289,14 @@ class DetailScreen(Screen):
             self._run(lambda: self.app.store.tag(self.case_number, add, remove), "tags changed")
 
         current = " ".join(self.view.tags)
-        self.app.push_screen(PromptDialog(f"Tags for {self.case_number} (now: {current or 'none'})",
-                                          "+tag to add, -tag to remove", check=check_tags_text), chosen)
+        self.app.push_screen(
+            PromptDialog(
+                f"Tags for {self.case_number} (now: {current or 'none'})",
+                "+tag to add, -tag to remove",
+                check=check_tags_text,
+            ),
+            chosen,
+        )
 
     def action_attachments(self) -> None:
         from tui_desk.tui.screens.dialogs import ChoiceDialog
@@ -299,8 +316,9 @@ class DetailScreen(Screen):
         opener = shutil.which("xdg-open") or shutil.which("open")
         if opener and path.exists():
             try:
-                subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                 start_new_session=True)
+                subprocess.Popen(
+                    [opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+                )
                 self.app.notify(f"Opening {printable(name)}: {path}", markup=False)
                 return
             except OSError:

@@ -101,9 +101,11 @@ class StatusDialog(ModalScreen[tuple[Status, str] | None]):
         super().__init__()
         self.cases = list(cases)
         self.current = current
-        self.targets = sorted(TRANSITIONS[current], key=list(Status).index) if current else [
-            s for s in Status if s is not Status.NEW
-        ]
+        self.targets = (
+            sorted(TRANSITIONS[current], key=list(Status).index)
+            if current
+            else [s for s in Status if s is not Status.NEW]
+        )
         self.chosen: Status | None = None
 
     def compose(self) -> ComposeResult:

@@ -94,29 +94,66 @@ class LogEntryScreen(KeepsDraft, Screen):
     def compose(self) -> ComposeResult:
         yield Static(Content.assemble(("Log entry ", "bold"), (self.case_number, "bold"), "  loading…"), id="head")
         with VerticalScroll(id="form"):
-            yield from _row("Channel", Select([(c, c) for c in vocabulary.CHANNELS], value="email", allow_blank=False,
-                                              compact=True, id="channel"), "channel")
-            yield from _row("Direction", Select([(d, d) for d in vocabulary.DIRECTIONS], prompt="auto",
-                                                compact=True, id="direction"), "direction")
-            yield from _row("From", Select([(s, s) for s in vocabulary.SENDERS], prompt="auto", compact=True,
-                                           id="sender"), "sender")
-            yield from _row("Name", Input(placeholder="sender's name (optional)", compact=True, id="sender_name"),
-                            "sender_name")
-            yield from _row("Start", Input(placeholder="now  (14:30, yesterday 9:00, -2h)", compact=True,
-                                           id="start"), "start")
-            yield from _row("End", Input(placeholder="(optional) end of the call or chat", compact=True, id="end"),
-                            "end")
-            yield from _row("Summary", Input(placeholder="one line: what happened (required)", compact=True,
-                                             id="summary"), "summary")
+            yield from _row(
+                "Channel",
+                Select(
+                    [(c, c) for c in vocabulary.CHANNELS], value="email", allow_blank=False, compact=True, id="channel"
+                ),
+                "channel",
+            )
+            yield from _row(
+                "Direction",
+                Select([(d, d) for d in vocabulary.DIRECTIONS], prompt="auto", compact=True, id="direction"),
+                "direction",
+            )
+            yield from _row(
+                "From", Select([(s, s) for s in vocabulary.SENDERS], prompt="auto", compact=True, id="sender"), "sender"
+            )
+            yield from _row(
+                "Name", Input(placeholder="sender's name (optional)", compact=True, id="sender_name"), "sender_name"
+            )
+            yield from _row(
+                "Start", Input(placeholder="now  (14:30, yesterday 9:00, -2h)", compact=True, id="start"), "start"
+            )
+            yield from _row(
+                "End", Input(placeholder="(optional) end of the call or chat", compact=True, id="end"), "end"
+            )
+            yield from _row(
+                "Summary",
+                Input(placeholder="one line: what happened (required)", compact=True, id="summary"),
+                "summary",
+            )
             yield from _row("Content", TextArea(compact=True, id="body", soft_wrap=True), "body")
-            yield from _row("Files", Input(placeholder="paths, space-separated (→ completes)", compact=True,
-                                           suggester=PathSuggester(), id="attachments"), "attachments")
-            yield from _row("Follow-up", Input(placeholder="promised by (+2d, tomorrow 9:00)", compact=True,
-                                               id="follow_up"), "follow_up")
-            yield from _row("Status", Select([(s.label, s.slug) for s in Status if s is not Status.NEW],
-                                             prompt="no change", compact=True, id="status"), "status")
-            yield from _row("Note", Input(placeholder="status note (Resolved/Closed need one)", compact=True,
-                                          id="status_note"), "status_note")
+            yield from _row(
+                "Files",
+                Input(
+                    placeholder="paths, space-separated (→ completes)",
+                    compact=True,
+                    suggester=PathSuggester(),
+                    id="attachments",
+                ),
+                "attachments",
+            )
+            yield from _row(
+                "Follow-up",
+                Input(placeholder="promised by (+2d, tomorrow 9:00)", compact=True, id="follow_up"),
+                "follow_up",
+            )
+            yield from _row(
+                "Status",
+                Select(
+                    [(s.label, s.slug) for s in Status if s is not Status.NEW],
+                    prompt="no change",
+                    compact=True,
+                    id="status",
+                ),
+                "status",
+            )
+            yield from _row(
+                "Note",
+                Input(placeholder="status note (Resolved/Closed need one)", compact=True, id="status_note"),
+                "status_note",
+            )
         yield Static("", id="form-error", classes="field-error")
         yield KeyBar()
 
@@ -234,15 +271,15 @@ class LogEntryScreen(KeepsDraft, Screen):
         data["_saved_at"] = format_when(self.app.now(), self.app.tz)
         if self.snapshot is not None:
             s = self.snapshot
-            data["_base"] = {"version": s.version, "log_count": s.log_count, "status": s.status,
-                             "assignee": s.assignee}
+            data["_base"] = {"version": s.version, "log_count": s.log_count, "status": s.status, "assignee": s.assignee}
         return data
 
     def _save_draft(self) -> None:
         if self.finished or self.snapshot is None or self.app.store.read_only:
             return
-        self.app.run_db(self.app.store.save_draft, self.case_number, self._draft_data(), self.snapshot,
-                        group="draft", quiet=True)
+        self.app.run_db(
+            self.app.store.save_draft, self.case_number, self._draft_data(), self.snapshot, group="draft", quiet=True
+        )
 
     def on_unmount(self) -> None:
         # The app is quitting with the form open (Ctrl+Q): keep the last keystrokes too.
@@ -356,8 +393,7 @@ class LogEntryScreen(KeepsDraft, Screen):
             store.discard_draft(case)
             return entry.seq
 
-        self.app.run_db(save, on_done=self._saved, on_error=lambda err: self._save_failed(err, args),
-                        group="log-save")
+        self.app.run_db(save, on_done=self._saved, on_error=lambda err: self._save_failed(err, args), group="log-save")
 
     def _saved(self, seq: int) -> None:
         self.saving = False
@@ -394,8 +430,11 @@ class LogEntryScreen(KeepsDraft, Screen):
             ChoiceDialog(
                 f"{self.case_number} changed while you were typing",
                 err.changes,
-                [("review", "Review the ticket first (Escape there comes back here)"),
-                 ("save", "Save my entry anyway"), ("edit", "Keep editing")],
+                [
+                    ("review", "Review the ticket first (Escape there comes back here)"),
+                    ("save", "Save my entry anyway"),
+                    ("edit", "Keep editing"),
+                ],
             ),
             chosen,
         )
@@ -420,9 +459,11 @@ class LogEntryScreen(KeepsDraft, Screen):
                 self.dismiss()
 
         self.app.push_screen(
-            ChoiceDialog("Leave this entry?", ["What you typed is not logged yet."],
-                         [("edit", "Keep editing"), ("keep", "Leave; keep it as a draft"),
-                          ("discard", "Leave and discard it")]),
+            ChoiceDialog(
+                "Leave this entry?",
+                ["What you typed is not logged yet."],
+                [("edit", "Keep editing"), ("keep", "Leave; keep it as a draft"), ("discard", "Leave and discard it")],
+            ),
             chosen,
         )
 
@@ -430,10 +471,18 @@ class LogEntryScreen(KeepsDraft, Screen):
 def _field_for(message: str) -> str | None:
     """Which field a store refusal is about, to show it there."""
     lowered = message.lower()
-    for needle, field in (("attachment", "attachments"), ("summary", "summary"), ("ends before", "end"),
-                          ("needs", "status_note"), ("cannot move", "status"), ("already", "status"),
-                          ("inbound", "sender"), ("outbound", "sender"), ("note is internal", "direction"),
-                          ("channel", "channel")):
+    for needle, field in (
+        ("attachment", "attachments"),
+        ("summary", "summary"),
+        ("ends before", "end"),
+        ("needs", "status_note"),
+        ("cannot move", "status"),
+        ("already", "status"),
+        ("inbound", "sender"),
+        ("outbound", "sender"),
+        ("note is internal", "direction"),
+        ("channel", "channel"),
+    ):
         if needle in lowered:
             return field
     return None

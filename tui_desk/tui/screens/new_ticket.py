@@ -46,8 +46,16 @@ class NewTicketScreen(KeepsDraft, Screen):
                 ("Order", Input(placeholder="order id", compact=True, id="order_id")),
                 ("Subject", Input(placeholder="the issue in one line (required)", compact=True, id="subject")),
                 ("Reason", Input(placeholder="e.g. defective item, not delivered", compact=True, id="reason")),
-                ("Priority", Select([(p, p) for p in vocabulary.PRIORITIES], value="normal", allow_blank=False,
-                                    compact=True, id="priority")),
+                (
+                    "Priority",
+                    Select(
+                        [(p, p) for p in vocabulary.PRIORITIES],
+                        value="normal",
+                        allow_blank=False,
+                        compact=True,
+                        id="priority",
+                    ),
+                ),
                 ("Tags", Input(placeholder="space-separated", compact=True, id="tags")),
                 ("Details", TextArea(compact=True, id="body", soft_wrap=True)),
             ):
@@ -82,8 +90,11 @@ class NewTicketScreen(KeepsDraft, Screen):
         customer = printable(str(draft.get("customer", "")), one_line=True) or "(no customer yet)"
         subject = printable(str(draft.get("subject", "")), one_line=True) or "(no subject yet)"
         self.app.push_screen(
-            ChoiceDialog("You have an unfinished new ticket", [f"customer: {customer}", f"subject: {subject}"],
-                         [("restore", "Restore it"), ("discard", "Discard it and start fresh")]),
+            ChoiceDialog(
+                "You have an unfinished new ticket",
+                [f"customer: {customer}", f"subject: {subject}"],
+                [("restore", "Restore it"), ("discard", "Discard it and start fresh")],
+            ),
             chosen,
         )
 
@@ -160,9 +171,15 @@ class NewTicketScreen(KeepsDraft, Screen):
 
         def create() -> str:
             ticket = store.create_ticket(
-                customer=values["customer"], subject=values["subject"], kind=kind, email=values["email"],
-                order_id=values["order_id"], reason=values["reason"], priority=priority,
-                tags=values["tags"].split(), description=body,
+                customer=values["customer"],
+                subject=values["subject"],
+                kind=kind,
+                email=values["email"],
+                order_id=values["order_id"],
+                reason=values["reason"],
+                priority=priority,
+                tags=values["tags"].split(),
+                description=body,
             )
             return ticket.case_number
 

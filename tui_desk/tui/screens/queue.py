@@ -44,18 +44,25 @@ def queue_rows(store: Store, tickets: list[Ticket], now: datetime, tz: tzinfo) -
 
 
 def read_page(
-    store: Store, flt: TicketFilter, sort: str, descending: bool, now: datetime, tz: tzinfo,
-    offset: int, limit: int, total: int | None = None,
+    store: Store,
+    flt: TicketFilter,
+    sort: str,
+    descending: bool,
+    now: datetime,
+    tz: tzinfo,
+    offset: int,
+    limit: int,
+    total: int | None = None,
 ) -> list[QueueRow]:
     """Rows ``offset`` to ``offset + limit`` of a view; past the middle of a view of known ``total``
     size they are read from its end, reversed, so a jump to the last page skips no rows."""
     if total is not None and offset > total // 2:
         count = max(0, min(limit, total - offset))
-        tail = store.list_tickets(flt, sort=sort, descending=not descending, offset=total - offset - count,
-                                  limit=count)
+        tail = store.list_tickets(flt, sort=sort, descending=not descending, offset=total - offset - count, limit=count)
         return queue_rows(store, tail[::-1], now, tz)
-    return queue_rows(store, store.list_tickets(flt, sort=sort, descending=descending, offset=offset, limit=limit),
-                      now, tz)
+    return queue_rows(
+        store, store.list_tickets(flt, sort=sort, descending=descending, offset=offset, limit=limit), now, tz
+    )
 
 
 def read_first_page(
@@ -126,8 +133,11 @@ class QueueScreen(Screen):
         yield Static(id="views")
         with Horizontal(id="search-bar"):
             yield Static("/", id="search-label")
-            yield Input(placeholder="search case, customer, email, order, subject, log (live from 3 letters)",
-                        id="search", compact=True)
+            yield Input(
+                placeholder="search case, customer, email, order, subject, log (live from 3 letters)",
+                id="search",
+                compact=True,
+            )
         yield TicketTable(id="tickets")
         yield Static(id="status-line")
         yield KeyBar()
@@ -135,9 +145,14 @@ class QueueScreen(Screen):
     def on_mount(self) -> None:
         self.table.sort_key, self.table.descending = DEFAULT_SORT  # newest first: cheap at any size
         self.query_one("#title", Static).update(
-            Content.assemble(("tui-desk", "bold"), "  queue  ·  agent ", (printable(self.app.agent), "bold"),
-                             "  ·  ", printable(self.app.store.path.name, one_line=True),
-                             ("  ·  read-only", "bold $warning") if self.app.store.read_only else "")
+            Content.assemble(
+                ("tui-desk", "bold"),
+                "  queue  ·  agent ",
+                (printable(self.app.agent), "bold"),
+                "  ·  ",
+                printable(self.app.store.path.name, one_line=True),
+                ("  ·  read-only", "bold $warning") if self.app.store.read_only else "",
+            )
         )
         self.table.focus()  # the first load comes with the screen's first resume, like every later one
 
@@ -202,8 +217,9 @@ class QueueScreen(Screen):
             if first:  # a refresh deep in the list: the count first, so the page can be read from the end
                 counted.append(store.count_tickets(flt))
                 return counted[0], by_offset(first, PAGE_SIZE), by_offset
-            total, page = started.result() if started is not None else read_first_page(
-                store, flt, sort, descending, now, tz)
+            total, page = (
+                started.result() if started is not None else read_first_page(store, flt, sort, descending, now, tz)
+            )
             counted.append(total)
             return total, page, by_offset
 
@@ -231,8 +247,10 @@ class QueueScreen(Screen):
                 loaded()
                 shown_first.append(self.table.reset(by_offset, len(page), page))
                 self._show_status()
-                self._count_timer = self.set_timer(COUNT_AFTER_S, lambda: self.app.run_db(
-                    count_matches, on_done=show_count, group="queue", exclusive=True))
+                self._count_timer = self.set_timer(
+                    COUNT_AFTER_S,
+                    lambda: self.app.run_db(count_matches, on_done=show_count, group="queue", exclusive=True),
+                )
                 return
             loaded()
             table = self.table
@@ -248,8 +266,12 @@ class QueueScreen(Screen):
             if loader is by_offset:
                 # Only when someone scrolls deep: the id list costs a scan, OFFSET near the top does not.
                 table.on_deep_page = lambda: self.app.run_db(
-                    fetch_ids, on_done=lambda ids: table.upgrade_loader(by_ids(ids), generation),
-                    group="queue-ids", exclusive=True, quiet=True)
+                    fetch_ids,
+                    on_done=lambda ids: table.upgrade_loader(by_ids(ids), generation),
+                    group="queue-ids",
+                    exclusive=True,
+                    quiet=True,
+                )
 
         self.app.run_db(fetch, on_done=show, group="queue", exclusive=True)
 
@@ -402,8 +424,12 @@ class QueueScreen(Screen):
             return False
         if action in ("status", "assign_me", "assign", "tags", "log", "new") and self.app.store.read_only:
             return False
-        if (action in ("status", "assign_me", "assign", "tags", "log") and current is not None
-                and current.status is Status.CLOSED and not tables.first().marked):
+        if (
+            action in ("status", "assign_me", "assign", "tags", "log")
+            and current is not None
+            and current.status is Status.CLOSED
+            and not tables.first().marked
+        ):
             return False  # Closed is final: the key bar does not offer what would be refused
         return True
 
@@ -454,8 +480,9 @@ class QueueScreen(Screen):
         def chosen(result: tuple[Status, str] | None) -> None:
             if result is not None:
                 status, note = result
-                self._apply(cases, lambda c: self.app.store.change_status(c, status, note or None),
-                            f"to {status.label}")
+                self._apply(
+                    cases, lambda c: self.app.store.change_status(c, status, note or None), f"to {status.label}"
+                )
 
         self.app.push_screen(StatusDialog(cases, current), chosen)
 

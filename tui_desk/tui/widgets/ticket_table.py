@@ -274,9 +274,7 @@ class TicketTable(ScrollView, can_focus=True):
         def failed(_: Exception) -> None:
             self._pending.discard(page)
 
-        self.app.run_db(
-            loader, page * PAGE_SIZE, PAGE_SIZE, on_done=done, on_error=failed, group=f"table-page-{page}"
-        )
+        self.app.run_db(loader, page * PAGE_SIZE, PAGE_SIZE, on_done=done, on_error=failed, group=f"table-page-{page}")
 
     # -- geometry -----------------------------------------------------------------------
 

@@ -68,8 +68,7 @@ class TimelineEntry:
                     summary=printable(e.summary, one_line=True),
                     body=printable(e.body),
                     attachments=tuple(
-                        (printable(a.name, one_line=True), a.size, a.sha256)
-                        for a in getattr(e, "attachment_list", [])
+                        (printable(a.name, one_line=True), a.size, a.sha256) for a in getattr(e, "attachment_list", [])
                     ),
                     corrects=e.corrects_seq,
                     corrected_by=tuple(corrected_by.get(e.seq, ())),
@@ -228,8 +227,12 @@ class Timeline(ScrollView, can_focus=True):
     def _to_end(self) -> None:
         # Set directly once the new virtual size is laid out (a scroll before that is clamped to the old one).
         if self._follow_end:
-            self.scroll_to(y=max(0, len(self._lines) - self.scrollable_content_region.height), animate=False,
-                           immediate=True, force=True)
+            self.scroll_to(
+                y=max(0, len(self._lines) - self.scrollable_content_region.height),
+                animate=False,
+                immediate=True,
+                force=True,
+            )
 
     def action_scroll_up(self) -> None:
         self._follow_end = False

@@ -34,9 +34,9 @@ SEARCH_WORDS = ("maria", "garcia", "refund", "TD-REF-2026-0423", "ORD-3", "parce
 
 def prepare(db: Path, tickets: int) -> str:
     """The demo store at ``db`` with one 1,000-entry ticket; returns that ticket's case number."""
-    from tui_desk.demo import build_demo
     from tui_desk.domain.clock import FixedClock
     from tui_desk.store import Store
+    from tui_desk.store.demo import build_demo
     from tui_desk.store.models import Ticket
 
     build_demo(db, tickets=tickets, seed=7, clock=FixedClock(NOW), progress=True)

@@ -14,8 +14,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tui_desk.demo import build_demo
 from tui_desk.domain.clock import FixedClock
+from tui_desk.store.demo import build_demo
 
 
 def measure(tickets: int) -> dict:

@@ -19,11 +19,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tui_desk.demo import build_demo
 from tui_desk.domain.clock import FixedClock
-from tui_desk.reports import build_report
+from tui_desk.reporting.overdue import overdue, workload
+from tui_desk.reporting.reports import build_report
 from tui_desk.store import Store
-from tui_desk.supervision import overdue, workload
+from tui_desk.store.demo import build_demo
 
 NOW = datetime(2026, 11, 15, 14, 30, tzinfo=UTC)
 

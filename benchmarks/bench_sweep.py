@@ -1,7 +1,7 @@
 """Sweep cost on a big store: 1,000,000 tickets of which 1,000 have a timer due, then idle sweeps.
 
 Targets (2-core machine): the 1,000 due actions in under 0.5 s, an idle sweep in under 10 ms.
-The store is built with bulk SQL (like ``tui_desk.demo``), every ticket with its acknowledgement
+The store is built with bulk SQL (like ``tui_desk.store.demo``), every ticket with its acknowledgement
 entry in the hash chain, so the indexes and full-text tables have their real size.
 
     python benchmarks/bench_sweep.py                   # build in a temp folder, measure, delete
@@ -31,7 +31,7 @@ from tui_desk.domain.evidence import entry_digest
 from tui_desk.domain.statuses import Status
 from tui_desk.store import Store
 from tui_desk.store.models import LogEntry, Meta, Ticket, UTCDateTimeField
-from tui_desk.worker import next_timer_due, sweep_timers
+from tui_desk.store.sweep import next_timer_due, sweep_timers
 
 NOW = datetime(2026, 11, 15, 14, 30, tzinfo=UTC)
 DAY = timedelta(days=1)

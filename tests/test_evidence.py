@@ -206,7 +206,7 @@ def test_verify_does_not_write(cli, case, db_path):
 
 def test_demo_store_chains_verify(tmp_path, clock):
     """The bulk demo builder chains its entries the same way the store does."""
-    from tui_desk.demo import build_demo
+    from tui_desk.store.demo import build_demo
 
     path = tmp_path / "demo.db"
     build_demo(path, tickets=300, seed=3, clock=clock, config=None, fresh=True)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tui_desk.domain.statuses import Status
-from tui_desk.reports import build_report, percentile
+from tui_desk.reporting.reports import build_report, percentile
 
 SINCE = datetime(2026, 11, 2, tzinfo=UTC)  # Monday: week 1 = 2 .. 8 Nov, week 2 = 9 .. 15 Nov
 UNTIL = datetime(2026, 11, 16, tzinfo=UTC)

@@ -409,7 +409,7 @@ def test_import_into_a_store_with_tickets_keeps_them_and_indexes_new_rows(store,
     store.create_ticket(customer="Existing", subject="Already here")
     import_tickets(store, records(DATA / "vigorbuy_seed002.csv"))
     assert store.count_tickets() == 6
-    from tui_desk.store.operations import TicketFilter
+    from tui_desk.store import TicketFilter
 
     assert [t.case_number for t in store.list_tickets(TicketFilter(search="TR-5521"))] == ["VB-REF-2024-00018"]
     assert [t.customer for t in store.list_tickets(TicketFilter(search="Existing"))] == ["Existing"]
@@ -497,8 +497,8 @@ def test_rows_that_break_the_ticket_rules_are_bad_rows_with_their_line(store, tm
 
 
 def test_a_bulk_import_into_a_store_with_tickets_indexes_the_new_rows_for_search(store, tmp_path):
+    from tui_desk.store import TicketFilter
     from tui_desk.store.imports import BULK_INDEX_MIN
-    from tui_desk.store.operations import TicketFilter
 
     store.create_ticket(customer="Existing Customer", subject="Already here")
     sheet = tmp_path / "bulk.csv"

@@ -31,7 +31,7 @@ from tui_desk.domain.clock import SystemClock
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import Store
-from tui_desk.store.operations import TicketFilter
+from tui_desk.store import TicketFilter
 
 role, name, db, seconds, folder = sys.argv[1:6]
 deadline = time.monotonic() + float(seconds)
@@ -97,7 +97,7 @@ while time.monotonic() < deadline:
             done = attempt(lambda: store.change_status(t.case_number, target))
             ack(op="status", case=t.case_number, seq=done.log_count, token=target.slug)
         elif role == "sweeper":
-            from tui_desk.worker import sweep_timers
+            from tui_desk.store.sweep import sweep_timers
             result = attempt(lambda: sweep_timers(store))
             for a in result.actions:
                 ack(op="timer", case=a["case_number"], action=a["action"], seq=a["entry"])

@@ -130,7 +130,7 @@ def desk_db(tmp_path, clock):
     cases = build_desk(store, clock)
     # Apply the timers that fell due (T4's reminders) now, so the console has nothing left to sweep
     # and the screen stays still.
-    from tui_desk.worker import sweep_timers
+    from tui_desk.store.sweep import sweep_timers
 
     sweep_timers(store)
     store.close()

@@ -11,10 +11,9 @@ import pytest
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
-from tui_desk.store import Store, TicketChanged
+from tui_desk.store import Store, TicketChanged, TicketFilter, TicketSnapshot
 from tui_desk.store import schema as schema_module
 from tui_desk.store.models import Meta, Ticket
-from tui_desk.store.operations import TicketFilter, TicketSnapshot
 from tui_desk.store.schema import SCHEMA_VERSION
 
 

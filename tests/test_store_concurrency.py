@@ -5,7 +5,7 @@ import sys
 import textwrap
 
 from tests.conftest import TUI_DESK
-from tui_desk.store.operations import TicketFilter
+from tui_desk.store import TicketFilter
 
 WRITER = textwrap.dedent(
     """

@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import workers_done
 from tui_desk.domain.statuses import Status
+from tui_desk.reporting.overdue import overdue, workload
 from tui_desk.store import Store
-from tui_desk.supervision import overdue, workload
 from tui_desk.tui.app import DeskApp
 
 NOW = datetime(2026, 11, 15, 14, 30, tzinfo=UTC)  # a Sunday; the week began Monday 9 Nov

@@ -11,8 +11,8 @@ from tui_desk.domain.statuses import Status
 from tui_desk.domain.timers import TimerPolicy
 from tui_desk.store import Store
 from tui_desk.store.models import OutboxMessage, StatusChange, Ticket, TimerEvent
+from tui_desk.store.sweep import SweepResult, due_query, next_timer_due, sweep_timers
 from tui_desk.store.verify import verify_store
-from tui_desk.worker import SweepResult, due_query, next_timer_due, sweep_timers
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)

@@ -17,11 +17,10 @@ import pytest
 from textual.widgets import Input, Select, TextArea
 
 from tests.conftest import NOW, TUI_DESK, workers_done
-from tui_desk.demo import build_demo
 from tui_desk.domain.clock import FixedClock
 from tui_desk.domain.statuses import Status
-from tui_desk.store import Store
-from tui_desk.store.operations import TicketFilter
+from tui_desk.store import Store, TicketFilter
+from tui_desk.store.demo import build_demo
 from tui_desk.tui.app import DeskApp
 from tui_desk.tui.screens.detail import NEWEST_FIRST, DetailScreen
 from tui_desk.tui.screens.dialogs import ChoiceDialog, StatusDialog

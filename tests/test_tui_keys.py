@@ -6,7 +6,7 @@ import pytest
 
 from tests.test_tui_flows import app_for, desk, screen_text, settle, sync  # noqa: F401 - desk is a fixture
 from tui_desk.domain.statuses import Status
-from tui_desk.store.operations import TicketFilter
+from tui_desk.store import TicketFilter
 
 
 @pytest.mark.parametrize("where", ["queue", "detail"])

@@ -8,10 +8,10 @@ import pytest
 from textual.widgets import Input, TextArea
 
 from tests.conftest import NOW, workers_done
-from tui_desk.demo import build_demo
 from tui_desk.domain.clock import FixedClock
 from tui_desk.domain.statuses import Status
 from tui_desk.store import Store
+from tui_desk.store.demo import build_demo
 from tui_desk.tui.app import DeskApp
 
 SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24")]

@@ -67,7 +67,7 @@ def cmd_verify(ctx) -> int:
 
 
 def cmd_export_case(ctx) -> int:
-    from tui_desk.casefile import export_case
+    from tui_desk.reporting.casefile import export_case
 
     a = ctx.args
     fmt = a.format or ("html" if a.out and Path(a.out).suffix.lower() in (".html", ".htm") else "md")

@@ -40,7 +40,7 @@ def _when(ctx, value: str | None):
 
 
 def cmd_report(ctx) -> int:
-    from tui_desk.reports import build_report, report_csv, report_text
+    from tui_desk.reporting.reports import build_report, report_csv, report_text
 
     a = ctx.args
     since, until = _when(ctx, a.since), _when(ctx, a.until)
@@ -53,7 +53,7 @@ def cmd_report(ctx) -> int:
 
 
 def cmd_overdue(ctx) -> int:
-    from tui_desk.supervision import overdue
+    from tui_desk.reporting.overdue import overdue
 
     store = ctx.store(create=False)
     sections = overdue(store)
@@ -75,7 +75,7 @@ def cmd_overdue(ctx) -> int:
 
 
 def cmd_workload(ctx) -> int:
-    from tui_desk.supervision import workload
+    from tui_desk.reporting.overdue import workload
 
     loads = workload(ctx.store(create=False))
 

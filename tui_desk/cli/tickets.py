@@ -12,7 +12,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status, parse_status, status_of
 from tui_desk.domain.text import clip, printable
 from tui_desk.domain.vocabulary import CHANNELS, DIRECTIONS, PRIORITIES, SENDERS
-from tui_desk.store.operations import TicketFilter, describe_entry
+from tui_desk.store import TicketFilter, describe_entry
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -332,7 +332,7 @@ def cmd_list(ctx) -> int:
 
 
 def cmd_demo(ctx) -> int:
-    from tui_desk.demo import build_demo, demo_path
+    from tui_desk.store.demo import build_demo, demo_path
 
     a = ctx.args
     if a.tickets < 1:
@@ -347,7 +347,7 @@ def cmd_demo(ctx) -> int:
             print(f"  {t.case_number}  {status_of(t.status).label:<17} {clip(printable(t.subject, one_line=True), 50)}")
         return 0
     from tui_desk.cli import open_console
-    from tui_desk.demo import AGENTS
+    from tui_desk.store.demo import AGENTS
 
     ctx.args.db = str(path)
     if not ctx.args.agent and not os.environ.get("TUI_DESK_AGENT"):

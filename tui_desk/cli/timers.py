@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_sweep(ctx) -> int:
-    from tui_desk.worker import sweep_timers
+    from tui_desk.store.sweep import sweep_timers
 
     result = sweep_timers(ctx.store(create=False))  # a mistyped --db in a cron line must not start a new store
 
@@ -56,7 +56,7 @@ def _parse(value: str):
 
 
 def cmd_outbox(ctx) -> int:
-    from tui_desk.worker import describe_message, mark_sent, pending_outbox
+    from tui_desk.store.sweep import describe_message, mark_sent, pending_outbox
 
     store = ctx.store(create=False)
     if ctx.args.mark_sent is not None:

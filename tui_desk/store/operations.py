@@ -686,7 +686,7 @@ class Store:
     def _status_fields(self, ticket: Ticket, target: Status, now: datetime) -> None:
         """A status change's effect on the ticket's own fields (dates, timers, SLA clocks), in memory only.
 
-        Shared by ``_set_status`` and the timer sweep's bulk path (worker.py), which writes the row itself.
+        Shared by ``_set_status`` and the timer sweep's bulk path (store/sweep.py), which writes the row itself.
         """
         old = ticket.status
         ticket.status = target.slug

@@ -330,7 +330,7 @@ class DeskApp(App[int]):
         """Apply what fell due; return what happened and how long until the next look."""
         ceiling = float(self.store.config.sweep_interval_s)
         try:
-            from tui_desk.worker import seconds_until_next_sweep, sweep_timers
+            from tui_desk.store.sweep import seconds_until_next_sweep, sweep_timers
         except ImportError:
             return None, ceiling
         result = sweep_timers(self.store)

@@ -9,8 +9,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from tui_desk.domain.text import printable
+from tui_desk.store import TicketFilter
 from tui_desk.store.models import Ticket
-from tui_desk.store.operations import TicketFilter
 
 
 class GoToCase(Provider):

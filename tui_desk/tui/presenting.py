@@ -9,8 +9,8 @@ from tui_desk.config import Config
 from tui_desk.domain.dates import format_span
 from tui_desk.domain.statuses import WAITING_ON_PARTY_STATUSES, Status, status_of
 from tui_desk.domain.text import printable
+from tui_desk.store import TicketFilter
 from tui_desk.store.models import Ticket
-from tui_desk.store.operations import TicketFilter
 
 # Status colours for the queue and the detail header; the label is always shown too (never colour alone).
 STATUS_STYLE = {

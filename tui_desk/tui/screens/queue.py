@@ -18,9 +18,8 @@ from textual.worker import get_current_worker
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.domain.text import printable
-from tui_desk.store import Store
+from tui_desk.store import SORT_COLUMNS, Store, TicketFilter
 from tui_desk.store.models import Ticket
-from tui_desk.store.operations import SORT_COLUMNS, TicketFilter
 from tui_desk.tui.app import StoreChanged, register_screen
 from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS
 from tui_desk.tui.widgets.key_bar import KeyBar

@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tui_desk.domain.text import clip, printable
-from tui_desk.reports import build_report
+from tui_desk.reporting.reports import build_report
 from tui_desk.tui.app import StoreChanged
 from tui_desk.tui.screens.supervisor_charts import bar, sparkline
 from tui_desk.tui.screens.supervisor_nav import SupervisorNav, nav_bindings

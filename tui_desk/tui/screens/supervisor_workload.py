@@ -8,7 +8,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tui_desk.domain.text import clip, printable
-from tui_desk.supervision import AgentLoad, workload
+from tui_desk.reporting.overdue import AgentLoad, workload
 from tui_desk.tui.app import StoreChanged
 from tui_desk.tui.screens.supervisor_charts import bar
 from tui_desk.tui.screens.supervisor_nav import SupervisorNav, nav_bindings

@@ -1,0 +1,1 @@
+"""What supervisors and arbitrators read: reports, the overdue panel and workload, the case file."""

@@ -303,19 +303,23 @@ def test_describe_is_json_ready(store, tmp_path):
 
 
 def test_search_finds_log_text_written_before_and_after_a_bulk_load(store):
-    from tui_desk.store import sqlite
+    from tui_desk.store import log, sqlite
 
     t = new(store)
     store.add_entry(t.case_number, channel="chat", summary="Courier lost the parcel")
     with store.writing(), sqlite.bulk_load(store.db):
-        store._append(
-            store._fresh(t.case_number),
+        ticket = store.get(t.case_number)
+        entry = log.NewEntry(
             kind="message",
             channel="email",
             direction="in",
             sender="buyer",
             summary="Tracking number QX-7781 attached",
+            agent=store.agent,
+            at=store.now(),
         )
+        log.append(store.db, ticket, entry)
+        ticket.save()
     store.add_entry(t.case_number, channel="phone", summary="Promised a replacement")
     for words in ("courier", "qx 7781", "replacement", "courier replacement", "blender courier"):
         assert [x.case_number for x in store.list_tickets(TicketFilter(search=words))] == [t.case_number], words

@@ -56,7 +56,7 @@ def _parse(value: str):
 
 
 def cmd_outbox(ctx) -> int:
-    from tui_desk.store.sweep import describe_message, mark_sent, pending_outbox
+    from tui_desk.store.outbox import describe_message, mark_sent, pending_outbox
 
     store = ctx.store(create=False)
     if ctx.args.mark_sent is not None:

@@ -11,7 +11,7 @@ from tui_desk.domain import sla
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_span, iso
 from tui_desk.domain.statuses import OPEN_STATUSES, WAITING_ON_PARTY_STATUSES, Status, status_of
-from tui_desk.store.operations import overdue_condition
+from tui_desk.store.queries import overdue_condition
 from tui_desk.store.models import Ticket
 
 OPEN_SLUGS = [s.slug for s in OPEN_STATUSES]

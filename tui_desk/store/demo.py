@@ -11,19 +11,19 @@ import json
 import random
 import shutil
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import platformdirs
 
 from tui_desk.config import APP_NAME, Config
-from tui_desk.domain import sla, timers
+from tui_desk.domain import log_texts, sla, timers
 from tui_desk.domain.case_numbers import format_case_number
 from tui_desk.domain.clock import Clock, SystemClock, to_utc
 from tui_desk.domain.errors import DeskError
-from tui_desk.domain.evidence import entry_digest
 from tui_desk.domain.statuses import Status
-from tui_desk.store import sqlite
+from tui_desk.store import log, sqlite
 from tui_desk.store.models import Meta, UTCDateTimeField
 
 AGENTS = ("ana", "ben", "chloe", "dev", "emil", "farah")
@@ -256,7 +256,7 @@ def _fill(store, count: int, seed: int, marker: str, progress: bool) -> None:
                 quoted = ", ".join(f'"{c}"' for c in columns)
                 sql = f"INSERT INTO ticket({quoted}) VALUES ({', '.join('?' * len(columns))})"
                 conn.executemany(sql, [[_value(r[c]) for c in columns] for r in ticket_rows])
-                conn.executemany(_ENTRY_SQL, [(r[0] + entry_offset, *r[1:]) for r in entry_rows])
+                log.insert_rows(store.db, entry_rows, id_offset=entry_offset)
                 conn.executemany("INSERT INTO ticket_tag(ticket_id, name) VALUES (?, ?)", tag_rows)
                 conn.executemany(_CHANGE_SQL, [(r[0], r[1] + entry_offset, *r[2:]) for r in change_rows])
                 conn.executemany(_OUTBOX_SQL, outbox_rows)
@@ -278,311 +278,284 @@ def _generate(batch):
     """The rows of one batch of tickets: their fields, histories, tags, status changes and outbox."""
     plan, seed, now, config = batch
     rng = random.Random(seed)
-    policy = config.timers
-    ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows, event_rows = [], [], [], [], [], []
-    entry_id = 0
+    rows = _Rows(log.LogBatch(first_id=1))
     for tid, kind, final, opened, number in plan:
-        customer = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-        email = customer.lower().replace(" ", ".").replace("á", "a") + "@example.com"
-        if kind == "refund":
-            reason = rng.choice(list(REFUND_REASONS))
-            subject = rng.choice(REFUND_REASONS[reason])
+        _history(rows, rng, now, config, tid, kind, final, opened, number)
+    return rows.tickets, rows.entries.rows, rows.tags, rows.changes, rows.outbox, rows.events
+
+
+@dataclass
+class _Rows:
+    """What a batch of demo tickets writes, table by table."""
+
+    entries: log.LogBatch
+    tickets: list = field(default_factory=list)
+    tags: list = field(default_factory=list)
+    changes: list = field(default_factory=list)
+    outbox: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+
+
+def _history(rows: _Rows, rng: random.Random, now: datetime, config: Config, tid, kind, final, opened, number) -> None:
+    """One ticket's fields and history, from its open time to its final status."""
+    policy = config.timers
+    entries = rows.entries
+    ticket_rows, tag_rows, change_rows, outbox_rows, event_rows = (
+        rows.tickets,
+        rows.tags,
+        rows.changes,
+        rows.outbox,
+        rows.events,
+    )
+    customer = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    email = customer.lower().replace(" ", ".").replace("á", "a") + "@example.com"
+    if kind == "refund":
+        reason = rng.choice(list(REFUND_REASONS))
+        subject = rng.choice(REFUND_REASONS[reason])
+    else:
+        reason = rng.choice(list(SUPPORT_TOPICS))
+        subject = rng.choice(SUPPORT_TOPICS[reason])
+    description = f"{subject}. Order placed {opened:%Y-%m-%d}; please help."
+    priority = rng.choices(("low", "normal", "high", "urgent"), (2, 6, 2, 0.6))[0]
+    assignee = None if final in (Status.NEW, Status.TODO) and rng.random() < 0.7 else rng.choice(AGENTS)
+    t = {
+        "first_response_at": None,
+        "follow_up_at": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "period_started_at": None,
+        "reminders_done": 0,
+        "timer_due_at": None,
+        "refund_amount": None,
+        "currency": None,
+        "refund_approved_at": None,
+        "refund_initiated_at": None,
+        "refunded_at": None,
+    }
+    chain = log.Chain(tid)
+
+    def add(at, kind_, channel, direction, sender, summary, body="", agent=None, name="", due=None):
+        entry = log.NewEntry(
+            kind=kind_,
+            channel=channel,
+            direction=direction,
+            sender=sender,
+            summary=summary,
+            agent=agent or "system",
+            at=at,
+            body=body,
+            sender_name=name,
+            due_at=due,
+        )
+        return entries.add(chain, entry)
+
+    clocks = sla.opened(opened, priority, config.sla)
+    ack = log_texts.acknowledgement(customer, number, subject, description)
+    ack_id = entries.add(
+        chain,
+        log.system_entry("acknowledgement", ack.summary, at=opened, body=ack.body, direction="out", agent="intake"),
+    )
+    change_rows.append((tid, ack_id, _stamp(opened), None, Status.NEW.slug, "intake", ""))
+    outbox_rows.append((tid, "buyer", email, number, ack.mail_subject, ack.body, _stamp(opened), _stamp(opened)))
+    # When the work ends: resolution within days of opening; a close 7 days after resolving.
+    resolved_plan = closed_plan = None
+    if final is Status.CLOSED:
+        resolved_plan = opened + timedelta(hours=rng.uniform(3, 6 * 24))
+        closed_plan = min(resolved_plan + timedelta(days=7, hours=rng.uniform(0, 36)), now - timedelta(minutes=10))
+    elif final is Status.RESOLVED:
+        resolved_plan = opened + (now - opened) * rng.uniform(0.4, 0.9)
+        resolved_plan = min(
+            max(resolved_plan, now - timedelta(days=7) + timedelta(hours=1)), now - timedelta(minutes=10)
+        )
+    work_end = resolved_plan or now
+    span = (work_end - opened).total_seconds()
+    steps = rng.randint(0, 6) if final is not Status.NEW else 0
+    t_at = opened
+    current = Status.NEW
+    who = assignee or rng.choice(AGENTS)
+
+    def move(to: Status, at: datetime, note: str = "") -> None:
+        nonlocal current, clocks
+        clocks = sla.status_changed(
+            clocks,
+            old=current,
+            new=to,
+            now=at,
+            opened_at=opened,
+            priority=priority,
+            responded_at=t["first_response_at"],
+            policy=config.sla,
+        )
+        eid = entries.add(
+            chain, log.system_entry("status", log_texts.status_change(current, to), at=at, body=note, agent=who)
+        )
+        change_rows.append((tid, eid, _stamp(at), current.slug, to.slug, who, note))
+        current = to
+
+    # Most worked tickets got a first reply within hours (the SLA's first-response clock).
+    if final not in (Status.NEW, Status.TODO) and rng.random() < 0.92:
+        first = opened + timedelta(minutes=rng.uniform(10, 300))
+        if first < now - timedelta(minutes=10):
+            add(
+                first,
+                "message",
+                "email",
+                "out",
+                "agent",
+                "First reply: we are looking into it",
+                f"Hello {customer}, thank you for your message about {subject.lower()}. We are on it.",
+                agent=who,
+            )
+            t["first_response_at"] = first
+            clocks = sla.responded(clocks, first)
+            t_at = first
+    # The timeline before the final status: messages both ways, notes, a status change or two.
+    for i in range(steps):
+        t_at = t_at + timedelta(seconds=rng.uniform(0.02, 0.12) * span)
+        if t_at >= work_end - timedelta(minutes=5):
+            break
+        roll = rng.random()
+        if roll < 0.4:
+            summary, body = rng.choice(OUTBOUND)
+            add(t_at, "message", rng.choice(("email", "chat")), "out", "agent", summary, body, agent=who)
+            if t["first_response_at"] is None:
+                t["first_response_at"] = t_at
+                clocks = sla.responded(clocks, t_at)
+        elif roll < 0.75:
+            summary, body = rng.choice(INBOUND)
+            add(t_at, "message", rng.choice(CHANNELS_IN), "in", "buyer", summary, body, agent=who, name=customer)
+        elif roll < 0.87:
+            summary, body = rng.choice(SELLER)
+            add(t_at, "message", "email", "in", "seller", summary, body, agent=who, name="Shop support")
         else:
-            reason = rng.choice(list(SUPPORT_TOPICS))
-            subject = rng.choice(SUPPORT_TOPICS[reason])
-        description = f"{subject}. Order placed {opened:%Y-%m-%d}; please help."
-        priority = rng.choices(("low", "normal", "high", "urgent"), (2, 6, 2, 0.6))[0]
-        assignee = None if final in (Status.NEW, Status.TODO) and rng.random() < 0.7 else rng.choice(AGENTS)
-        t = {
-            "first_response_at": None,
-            "follow_up_at": None,
-            "resolved_at": None,
-            "closed_at": None,
-            "period_started_at": None,
-            "reminders_done": 0,
-            "timer_due_at": None,
-            "refund_amount": None,
-            "currency": None,
-            "refund_approved_at": None,
-            "refund_initiated_at": None,
-            "refunded_at": None,
-        }
-        log: list[dict] = []
-        head = ""
-
-        def add(at, kind_, channel, direction, sender, summary, body="", agent=None, name="", follow=None, due=None):
-            nonlocal entry_id, head
-            entry_id += 1
-            at_s = _stamp(at)
-            fields = dict(
-                seq=len(log) + 1,
-                kind=kind_,
-                at=at_s,
-                until=None,
-                logged_at=at_s,
-                channel=channel,
-                direction=direction,
-                sender=sender,
-                sender_name=name,
-                agent=agent or "system",
-                summary=summary,
-                body=body,
-                follow_up_at=_stamp(follow),
-                corrects_seq=None,
-                due_at=_stamp(due),
+            summary, body = rng.choice(NOTES)
+            add(t_at, "note", "note", "internal", "agent", summary, body, agent=who)
+        if i == 0 and final not in (Status.NEW,) and current is Status.NEW:
+            move(Status.TODO if final is Status.TODO else Status.L1, t_at + timedelta(minutes=1))
+    # Enter the final status, recently enough for the timers to make sense.
+    if final is not current and final is not Status.NEW:
+        late_waiting = final.is_waiting_on_party and (now - opened).days >= 31
+        if late_waiting:  # the party has been silent for four weeks: closes within days
+            ago = timedelta(hours=rng.uniform(24 * 26.5, 24 * 29.9))
+        elif final.is_waiting_on_party:
+            ago = timedelta(hours=rng.uniform(1, 24 * (3.3 if rng.random() < 0.85 else 8.5)))
+        elif final in (Status.RESOLVED, Status.CLOSED):
+            ago = now - (closed_plan or resolved_plan)
+        else:
+            ago = timedelta(hours=rng.uniform(0.2, 72))
+        enter = max(t_at + timedelta(minutes=2), min(now - ago, now - timedelta(minutes=1)))
+        if enter >= now:
+            enter = now - timedelta(seconds=30)
+        note = ""
+        if final is Status.RESOLVED:
+            note = "Refund approved and sent; customer informed." if kind == "refund" else "Answered."
+        elif final is Status.CLOSED:
+            note = "Final summary: resolved to the customer's satisfaction; no further action."
+        if final in (Status.WAITING_BUYER, Status.WAITING_SELLER):
+            party = "buyer" if final is Status.WAITING_BUYER else "seller"
+            asked = enter - timedelta(seconds=20)
+            add(
+                asked,
+                "message",
+                "email",
+                "out",
+                "agent",
+                f"Asked the {party} for more information",
+                "Could you tell us more?",
+                agent=who,
             )
-            head = entry_digest(head, fields, [])
-            fields["when"] = at
-            log.append(fields)
-            entry_rows.append(
-                (
-                    entry_id,
-                    tid,
-                    fields["seq"],
-                    kind_,
-                    at_s,
-                    None,
-                    at_s,
-                    channel,
-                    direction,
-                    sender,
-                    name,
-                    fields["agent"],
-                    summary,
-                    body,
-                    fields["follow_up_at"],
-                    None,
-                    fields["due_at"],
-                    head,
-                )
-            )
-            return entry_id
-
-        clocks = sla.opened(opened, priority, config.sla)
-        ack_id = add(
-            opened,
-            "acknowledgement",
-            "system",
-            "out",
-            "system",
-            f"Automatic acknowledgement sent to {customer}",
-            f"Case number: {number}\nSubject: {subject}\n\n{description}",
-            agent="intake",
-        )
-        change_rows.append((tid, ack_id, _stamp(opened), None, Status.NEW.slug, "intake", ""))
-        outbox_rows.append(
-            (tid, "buyer", email, number, f"[{number}] {subject}", log[0]["body"], _stamp(opened), _stamp(opened))
-        )
-        # When the work ends: resolution within days of opening; a close 7 days after resolving.
-        resolved_plan = closed_plan = None
+            if t["first_response_at"] is None:
+                t["first_response_at"] = asked
+                clocks = sla.responded(clocks, asked)
+        if final is Status.CLOSED and rng.random() < 0.8:
+            # Most closed cases were resolved first, then closed by hand after the 7 days.
+            resolved = max(t_at + timedelta(minutes=1), resolved_plan)
+            move(Status.RESOLVED, resolved, "Resolution sent to the customer.")
+            t["resolved_at"] = resolved
+            enter = max(enter, resolved + timedelta(minutes=1))
+        move(final, enter, note)
+        t_at = enter
+        if final is Status.RESOLVED:
+            t["resolved_at"] = enter
         if final is Status.CLOSED:
-            resolved_plan = opened + timedelta(hours=rng.uniform(3, 6 * 24))
-            closed_plan = min(resolved_plan + timedelta(days=7, hours=rng.uniform(0, 36)), now - timedelta(minutes=10))
-        elif final is Status.RESOLVED:
-            resolved_plan = opened + (now - opened) * rng.uniform(0.4, 0.9)
-            resolved_plan = min(
-                max(resolved_plan, now - timedelta(days=7) + timedelta(hours=1)), now - timedelta(minutes=10)
-            )
-        work_end = resolved_plan or now
-        span = (work_end - opened).total_seconds()
-        steps = rng.randint(0, 6) if final is not Status.NEW else 0
-        t_at = opened
-        current = Status.NEW
-        who = assignee or rng.choice(AGENTS)
-
-        def move(to: Status, at: datetime, note: str = "") -> None:
-            nonlocal current, clocks
-            clocks = sla.status_changed(
-                clocks,
-                old=current,
-                new=to,
-                now=at,
-                opened_at=opened,
-                priority=priority,
-                responded_at=t["first_response_at"],
-                policy=config.sla,
-            )
-            eid = add(
-                at, "status", "system", "internal", "system", f"Status: {current.label} → {to.label}", note, agent=who
-            )
-            change_rows.append((tid, eid, _stamp(at), current.slug, to.slug, who, note))
-            current = to
-
-        # Most worked tickets got a first reply within hours (the SLA's first-response clock).
-        if final not in (Status.NEW, Status.TODO) and rng.random() < 0.92:
-            first = opened + timedelta(minutes=rng.uniform(10, 300))
-            if first < now - timedelta(minutes=10):
-                add(
-                    first,
-                    "message",
-                    "email",
-                    "out",
-                    "agent",
-                    "First reply: we are looking into it",
-                    f"Hello {customer}, thank you for your message about {subject.lower()}. We are on it.",
-                    agent=who,
-                )
-                t["first_response_at"] = first
-                clocks = sla.responded(clocks, first)
-                t_at = first
-        # The timeline before the final status: messages both ways, notes, a status change or two.
-        for i in range(steps):
-            t_at = t_at + timedelta(seconds=rng.uniform(0.02, 0.12) * span)
-            if t_at >= work_end - timedelta(minutes=5):
-                break
-            roll = rng.random()
-            if roll < 0.4:
-                summary, body = rng.choice(OUTBOUND)
-                add(t_at, "message", rng.choice(("email", "chat")), "out", "agent", summary, body, agent=who)
-                if t["first_response_at"] is None:
-                    t["first_response_at"] = t_at
-                    clocks = sla.responded(clocks, t_at)
-            elif roll < 0.75:
-                summary, body = rng.choice(INBOUND)
-                add(t_at, "message", rng.choice(CHANNELS_IN), "in", "buyer", summary, body, agent=who, name=customer)
-            elif roll < 0.87:
-                summary, body = rng.choice(SELLER)
-                add(t_at, "message", "email", "in", "seller", summary, body, agent=who, name="Shop support")
-            else:
-                summary, body = rng.choice(NOTES)
-                add(t_at, "note", "note", "internal", "agent", summary, body, agent=who)
-            if i == 0 and final not in (Status.NEW,) and current is Status.NEW:
-                move(Status.TODO if final is Status.TODO else Status.L1, t_at + timedelta(minutes=1))
-        # Enter the final status, recently enough for the timers to make sense.
-        if final is not current and final is not Status.NEW:
-            late_waiting = final.is_waiting_on_party and (now - opened).days >= 31
-            if late_waiting:  # the party has been silent for four weeks: closes within days
-                ago = timedelta(hours=rng.uniform(24 * 26.5, 24 * 29.9))
-            elif final.is_waiting_on_party:
-                ago = timedelta(hours=rng.uniform(1, 24 * (3.3 if rng.random() < 0.85 else 8.5)))
-            elif final in (Status.RESOLVED, Status.CLOSED):
-                ago = now - (closed_plan or resolved_plan)
-            else:
-                ago = timedelta(hours=rng.uniform(0.2, 72))
-            enter = max(t_at + timedelta(minutes=2), min(now - ago, now - timedelta(minutes=1)))
-            if enter >= now:
-                enter = now - timedelta(seconds=30)
-            note = ""
-            if final is Status.RESOLVED:
-                note = "Refund approved and sent; customer informed." if kind == "refund" else "Answered."
-            elif final is Status.CLOSED:
-                note = "Final summary: resolved to the customer's satisfaction; no further action."
-            if final in (Status.WAITING_BUYER, Status.WAITING_SELLER):
+            t["closed_at"] = enter
+        if final.is_waiting_on_party or final is Status.RESOLVED:
+            t["period_started_at"] = enter
+            if late_waiting:
                 party = "buyer" if final is Status.WAITING_BUYER else "seller"
-                asked = enter - timedelta(seconds=20)
-                add(
-                    asked,
-                    "message",
-                    "email",
-                    "out",
-                    "agent",
-                    f"Asked the {party} for more information",
-                    "Could you tell us more?",
-                    agent=who,
-                )
-                if t["first_response_at"] is None:
-                    t["first_response_at"] = asked
-                    clocks = sla.responded(clocks, asked)
-            if final is Status.CLOSED and rng.random() < 0.8:
-                # Most closed cases were resolved first, then closed by hand after the 7 days.
-                resolved = max(t_at + timedelta(minutes=1), resolved_plan)
-                move(Status.RESOLVED, resolved, "Resolution sent to the customer.")
-                t["resolved_at"] = resolved
-                enter = max(enter, resolved + timedelta(minutes=1))
-            move(final, enter, note)
-            t_at = enter
-            if final is Status.RESOLVED:
-                t["resolved_at"] = enter
-            if final is Status.CLOSED:
-                t["closed_at"] = enter
-            if final.is_waiting_on_party or final is Status.RESOLVED:
-                t["period_started_at"] = enter
-                if late_waiting:
-                    party = "buyer" if final is Status.WAITING_BUYER else "seller"
-                    for slot in range(1, policy.max_reminders + 1):
-                        due = enter + policy.reminder_interval * slot
-                        sent = due + timedelta(seconds=rng.uniform(1, 50))
-                        values = {
-                            "case_number": number,
-                            "subject": subject,
-                            "party": party,
-                            "days_left": (policy.waiting_close_after - policy.reminder_interval * slot).days,
-                            "days": policy.waiting_close_after.days,
-                        }
-                        eid = add(
-                            sent,
-                            "reminder",
-                            "system",
-                            "out",
-                            "system",
-                            f"Reminder {slot} of {policy.max_reminders} sent to the {party}",
-                            config.templates["reminder"].format(**values),
-                            due=due,
+                for slot in range(1, policy.max_reminders + 1):
+                    due = enter + policy.reminder_interval * slot
+                    sent = due + timedelta(seconds=rng.uniform(1, 50))
+                    texts = log_texts.timer_action(
+                        "reminder",
+                        slot=slot,
+                        party=party,
+                        case_number=number,
+                        subject=subject,
+                        period_started_at=enter,
+                        due_at=due,
+                        now=sent,
+                        policy=policy,
+                        templates=config.templates,
+                    )
+                    reminder = log.system_entry(
+                        "reminder", texts.summary, at=sent, body=texts.body, direction="out", agent="system"
+                    )
+                    reminder.due_at = due
+                    eid = entries.add(chain, reminder)
+                    event_rows.append((tid, "reminder", _stamp(enter), slot, _stamp(due), _stamp(sent), "sent", eid))
+                    outbox_rows.append(
+                        (
+                            tid,
+                            party,
+                            email if party == "buyer" else None,
+                            number,
+                            texts.mail_subject,
+                            texts.body,
+                            _stamp(sent),
+                            _stamp(sent),
                         )
-                        event_rows.append(
-                            (tid, "reminder", _stamp(enter), slot, _stamp(due), _stamp(sent), "sent", eid)
-                        )
-                        outbox_rows.append(
-                            (
-                                tid,
-                                party,
-                                email if party == "buyer" else None,
-                                number,
-                                f"[{number}] Reminder: {subject}",
-                                log[-1]["body"],
-                                _stamp(sent),
-                                _stamp(sent),
-                            )
-                        )
-                    t["reminders_done"] = policy.max_reminders
-                t["timer_due_at"] = timers.next_due(final, enter, t["reminders_done"], policy)
-        if final.is_open and rng.random() < 0.25:
-            t["follow_up_at"] = now + timedelta(hours=rng.uniform(-48, 96))
-            log[-1]["follow_up_at"] = _stamp(t["follow_up_at"])
-        if kind == "refund" and final in (Status.RESOLVED, Status.CLOSED, Status.L2, Status.WAITING_US):
-            t["refund_amount"] = f"{rng.uniform(5, 400):.2f}"
-            t["currency"] = rng.choice(("EUR", "USD", "GBP"))
-            t["refund_approved_at"] = opened + timedelta(hours=rng.uniform(1, 72))
-            if final in (Status.RESOLVED, Status.CLOSED):
-                t["refund_initiated_at"] = t["refund_approved_at"] + timedelta(hours=rng.uniform(1, 96))
-                t["refunded_at"] = t["refund_initiated_at"] + timedelta(hours=rng.uniform(24, 200))
-        if t["follow_up_at"] is not None:
-            # The follow-up promise lives on the last entry: re-chain that entry with it.
-            last_row = list(entry_rows[-1])
-            prev = entry_rows[-2][-1] if len(log) > 1 else ""
-            head = entry_digest(prev, log[-1], [])
-            last_row[14] = _stamp(t["follow_up_at"])
-            last_row[-1] = head
-            entry_rows[-1] = tuple(last_row)
-        last_action = max(e["when"] for e in log)
-        for tag in rng.sample(TAGS, k=rng.choices((0, 1, 2), (5, 3, 1))[0]):
-            tag_rows.append((tid, tag))
-        row = {
-            "id": tid,
-            "case_number": number,
-            "kind": kind,
-            "customer": customer,
-            "email": email,
-            "order_id": f"ORD-{rng.randint(100000, 999999)}",
-            "subject": subject,
-            "description": description,
-            "reason": reason,
-            "priority": priority,
-            "status": current.slug,
-            "assignee": assignee,
-            "created_by": "intake",
-            "opened_at": opened,
-            "last_action_at": last_action,
-            "status_changed_at": t_at if current is not Status.NEW else opened,
-            "log_count": len(log),
-            "log_head": head,
-            "version": len(log) + 1,
-            **t,
-        }
-        for name in sla.FIELDS:
-            row[f"sla_{name}"] = getattr(clocks, name)
-        ticket_rows.append(row)
-    return ticket_rows, entry_rows, tag_rows, change_rows, outbox_rows, event_rows
+                    )
+                t["reminders_done"] = policy.max_reminders
+            t["timer_due_at"] = timers.next_due(final, enter, t["reminders_done"], policy)
+    if final.is_open and rng.random() < 0.25:
+        t["follow_up_at"] = now + timedelta(hours=rng.uniform(-48, 96))
+    if kind == "refund" and final in (Status.RESOLVED, Status.CLOSED, Status.L2, Status.WAITING_US):
+        t["refund_amount"] = f"{rng.uniform(5, 400):.2f}"
+        t["currency"] = rng.choice(("EUR", "USD", "GBP"))
+        t["refund_approved_at"] = opened + timedelta(hours=rng.uniform(1, 72))
+        if final in (Status.RESOLVED, Status.CLOSED):
+            t["refund_initiated_at"] = t["refund_approved_at"] + timedelta(hours=rng.uniform(1, 96))
+            t["refunded_at"] = t["refund_initiated_at"] + timedelta(hours=rng.uniform(24, 200))
+    if t["follow_up_at"] is not None:
+        entries.amend_last(follow_up_at=t["follow_up_at"])  # the promise lives on the last entry
+    for tag in rng.sample(TAGS, k=rng.choices((0, 1, 2), (5, 3, 1))[0]):
+        tag_rows.append((tid, tag))
+    row = {
+        "id": tid,
+        "case_number": number,
+        "kind": kind,
+        "customer": customer,
+        "email": email,
+        "order_id": f"ORD-{rng.randint(100000, 999999)}",
+        "subject": subject,
+        "description": description,
+        "reason": reason,
+        "priority": priority,
+        "status": current.slug,
+        "assignee": assignee,
+        "created_by": "intake",
+        "opened_at": opened,
+        "last_action_at": chain.last_action_at,
+        "status_changed_at": t_at if current is not Status.NEW else opened,
+        "log_count": chain.log_count,
+        "log_head": chain.log_head,
+        "version": chain.version,
+        **t,
+    }
+    for name in sla.FIELDS:
+        row[f"sla_{name}"] = getattr(clocks, name)
+    ticket_rows.append(row)
 
 
 def _progress(enabled: bool, total: int):
@@ -614,10 +587,6 @@ def _progress(enabled: bool, total: int):
     return update
 
 
-_ENTRY_SQL = (
-    "INSERT INTO log_entry(id, ticket_id, seq, kind, at, until, logged_at, channel, direction, sender, sender_name, "
-    "agent, summary, body, follow_up_at, corrects_id, due_at, digest) VALUES (" + ", ".join(["?"] * 18) + ")"
-)
 _CHANGE_SQL = (
     "INSERT INTO status_change(ticket_id, entry_id, at, from_status, to_status, agent, note) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"

@@ -11,7 +11,7 @@ subject, and which occurrence of that identity in the file it is), kept in ``Met
 ``import:row:<fingerprint>`` -> case number.
 
 Rows are written by bulk inserts with ids handed out under the write lock, so 100,000 rows take
-seconds, not minutes; every entry is hash-chained exactly as ``Store._append`` chains it.
+seconds, not minutes; every entry is chained and inserted by the log's one writer (store/log.py), in its batch form.
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ from tui_desk.domain import timers, vocabulary
 from tui_desk.domain.case_numbers import parse_case_number
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.errors import DeskError
-from tui_desk.domain.evidence import entry_digest, iso_micro
 from tui_desk.domain.statuses import Status
-from tui_desk.store import sqlite
-from tui_desk.store.models import LogEntry, Meta, StatusChange, Ticket, TicketTag
+from tui_desk.store import log, sqlite
+from tui_desk.store.models import Meta, StatusChange, Ticket, TicketTag
 
 FINGERPRINT_KEY = "import:row:"
 BATCH = 2000  # tickets buffered before a flush
@@ -254,27 +253,14 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
 
 def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_prints: dict, progress) -> None:
     db = store.db
-    # Times go in as the text the store keeps (and the digest covers): a sheet repeats the same few
-    # dates many times, so each is formatted once.
-    texts: dict[datetime, str] = {}
-
-    def stored(dt: datetime | None) -> str | None:
-        if dt is None:
-            return None
-        text = texts.get(dt)
-        if text is None:
-            text = texts[dt] = iso_micro(dt)
-        return text
-
     import_time = store.now()
-    logged_at = stored(import_time)
     next_ticket = (db.execute_sql("SELECT max(id) FROM ticket").fetchone()[0] or 0) + 1
-    next_entry = (db.execute_sql("SELECT max(id) FROM log_entry").fetchone()[0] or 0) + 1
-    tickets, entries, changes, tags, prints = [], [], [], [], []
+    entries = log.LogBatch(first_id=(db.execute_sql("SELECT max(id) FROM log_entry").fetchone()[0] or 0) + 1)
+    tickets, changes, tags, prints = [], [], [], []
     done = 0
     for record in todo:
         if record.case_number is None:
-            number = store._allocate_case_number(store.config.kind_code(record.kind), record.opened_at.year)
+            number = store.allocate_case_number(store.config.kind_code(record.kind), record.opened_at.year)
             if record.fingerprint:
                 prints.append((FINGERPRINT_KEY + record.fingerprint, number))
                 known_prints[record.fingerprint] = number
@@ -282,35 +268,34 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
             number = record.case_number
         ticket_id = next_ticket
         next_ticket += 1
-        head, count, status_entry, first_entry, entry_ids = "", 0, None, None, {}
+        chain = log.Chain(ticket_id)
+        status_entry, first_entry, entry_ids = None, None, {}
         for entry in record.entries:
-            count += 1
-            fields = dict(
-                seq=count,
-                kind=entry.kind,
-                at=stored(entry.at),
-                until=stored(entry.until),
-                logged_at=logged_at,
-                channel=entry.channel,
-                direction=entry.direction,
-                sender=entry.sender,
-                sender_name=entry.sender_name,
-                agent=entry.agent or store.agent,
-                summary=entry.summary,
-                body=entry.body,
-                follow_up_at=stored(entry.follow_up_at),
-                corrects_seq=entry.corrects,
-                due_at=stored(entry.due_at),
+            corrects = (entry_ids.get(entry.corrects), entry.corrects) if entry.corrects is not None else None
+            entry_id = entries.add(
+                chain,
+                log.NewEntry(
+                    kind=entry.kind,
+                    channel=entry.channel,
+                    direction=entry.direction,
+                    sender=entry.sender,
+                    summary=entry.summary,
+                    agent=entry.agent or store.agent,
+                    at=entry.at,
+                    body=entry.body,
+                    until=entry.until,
+                    logged_at=import_time,
+                    sender_name=entry.sender_name,
+                    follow_up_at=entry.follow_up_at,
+                    corrects=corrects,
+                    due_at=entry.due_at,
+                ),
             )
-            head = entry_digest(head, fields, [])
-            fields["corrects"] = entry_ids.get(entry.corrects) if entry.corrects is not None else None
-            del fields["corrects_seq"]
-            entries.append({"id": next_entry, "ticket": ticket_id, "digest": head, **fields})
-            entry_ids[count] = next_entry
-            first_entry = first_entry or next_entry
+            entry_ids[chain.log_count] = entry_id
+            first_entry = first_entry or entry_id
             if entry.kind == "status":
-                status_entry = next_entry
-            next_entry += 1
+                status_entry = entry_id
+        count = chain.log_count
         status_at = to_utc(record.status_changed_at or record.resolved_at or record.last_action_at or record.opened_at)
         last_action = record.last_action_at or max([record.opened_at, *(e.at for e in record.entries)])
         # Timers count from the import at the earliest: no sheet ran them, and a customer must not be
@@ -333,25 +318,25 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
                 assignee=(record.assignee or "").strip() or None,
                 created_by=record.created_by or store.agent,
                 references=record.references,
-                opened_at=stored(record.opened_at),
-                first_response_at=stored(record.first_response_at),
-                last_action_at=stored(last_action),
-                status_changed_at=stored(status_at),
-                follow_up_at=stored(record.follow_up_at),
-                sla_response_due_at=stored(record.sla_response_due_at),
-                sla_resolution_due_at=stored(record.sla_resolution_due_at),
-                resolved_at=stored(record.resolved_at),
-                closed_at=stored(record.closed_at),
+                opened_at=log.stamp(record.opened_at),
+                first_response_at=log.stamp(record.first_response_at),
+                last_action_at=log.stamp(last_action),
+                status_changed_at=log.stamp(status_at),
+                follow_up_at=log.stamp(record.follow_up_at),
+                sla_response_due_at=log.stamp(record.sla_response_due_at),
+                sla_resolution_due_at=log.stamp(record.sla_resolution_due_at),
+                resolved_at=log.stamp(record.resolved_at),
+                closed_at=log.stamp(record.closed_at),
                 refund_amount=record.refund_amount,
                 currency=record.currency,
-                refund_approved_at=stored(record.refund_approved_at),
-                refund_initiated_at=stored(record.refund_initiated_at),
-                refunded_at=stored(record.refunded_at),
-                period_started_at=stored(period),
+                refund_approved_at=log.stamp(record.refund_approved_at),
+                refund_initiated_at=log.stamp(record.refund_initiated_at),
+                refunded_at=log.stamp(record.refunded_at),
+                period_started_at=log.stamp(period),
                 reminders_done=0,
-                timer_due_at=stored(timers.next_due(record.status, period, 0, store.config.timers)),
+                timer_due_at=log.stamp(timers.next_due(record.status, period, 0, store.config.timers)),
                 log_count=count,
-                log_head=head,
+                log_head=chain.log_head,
                 version=1,
             )
         )
@@ -359,7 +344,7 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
             dict(
                 ticket=ticket_id,
                 entry=status_entry or first_entry,
-                at=stored(status_at),
+                at=log.stamp(status_at),
                 from_status=None,
                 to_status=record.status.slug,
                 agent=store.agent,
@@ -383,35 +368,41 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
         progress(done + len(outcome.existing) + len(outcome.bad))
 
 
-def _flush(db, tickets: list, entries: list, changes: list, tags: list) -> None:
-    """Write what is buffered, parents first, one prepared INSERT per table; the lists are emptied.
+def _flush(db, tickets: list, entries: log.LogBatch, changes: list, tags: list) -> None:
+    """Write what is buffered, parents first, one prepared INSERT per table; the buffers are emptied."""
+    _insert_dicts(db, Ticket, tickets)
+    entries.insert(db)
+    _insert_dicts(db, StatusChange, changes)
+    _insert_dicts(db, TicketTag, tags)
+
+
+def _insert_dicts(db, model, rows: list[dict]) -> None:
+    """Rows given as dicts of field values, in one ``executemany``; the list is emptied.
 
     Peewee would build the SQL text of every row again (most of the time of a big import), so the
     statement is built once and the rows go through the DB-API ``executemany``.
     """
-    cursor = db.cursor()
-    for model, rows in ((Ticket, tickets), (LogEntry, entries), (StatusChange, changes), (TicketTag, tags)):
-        if not rows:
-            continue
-        columns = list(rows[0].keys())
-        fields = [model._meta.fields[c] for c in columns]
-        # Columns this import does not know (added by later schema versions) get their model default,
-        # as Model.create would give them.
-        defaults = [f for f in model._meta.sorted_fields if f.name not in rows[0] and f.default is not None]
-        fields += defaults
-        columns += [f.name for f in defaults]
-        for f in defaults:
-            value = f.default() if callable(f.default) else f.default
-            for r in rows:
-                r[f.name] = value
-        names = ", ".join(f'"{f.column_name}"' for f in fields)
-        marks = ", ".join([db.param] * len(fields))
-        sql = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})'
-        # Text and numbers go in as they are; only dates, decimals and keys need the field's conversion.
-        plain = (pw.TextField, pw.IntegerField, pw.AutoField)
-        convert = [(c, f.db_value) for c, f in zip(columns, fields, strict=True) if not isinstance(f, plain)]
+    if not rows:
+        return
+    columns = list(rows[0].keys())
+    fields = [model._meta.fields[c] for c in columns]
+    # Columns this import does not know (added by later schema versions) get their model default,
+    # as Model.create would give them.
+    defaults = [f for f in model._meta.sorted_fields if f.name not in rows[0] and f.default is not None]
+    fields += defaults
+    columns += [f.name for f in defaults]
+    for f in defaults:
+        value = f.default() if callable(f.default) else f.default
         for r in rows:
-            for c, db_value in convert:
-                r[c] = db_value(r[c])
-        cursor.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
-        rows.clear()
+            r[f.name] = value
+    names = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = ", ".join([db.param] * len(fields))
+    sql = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})'
+    # Text and numbers go in as they are; only dates, decimals and keys need the field's conversion.
+    plain = (pw.TextField, pw.IntegerField, pw.AutoField)
+    convert = [(c, f.db_value) for c, f in zip(columns, fields, strict=True) if not isinstance(f, plain)]
+    for r in rows:
+        for c, db_value in convert:
+            r[c] = db_value(r[c])
+    db.cursor().executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+    rows.clear()

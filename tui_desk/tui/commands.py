@@ -10,7 +10,6 @@ from textual.content import Content
 
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketFilter
-from tui_desk.store.models import Ticket
 
 
 class GoToCase(Provider):
@@ -30,7 +29,7 @@ class GoToCase(Provider):
         self.app.push_screen(PromptDialog("Go to case", "a case number or its last digits, e.g. 00042"), chosen)
 
     def _find(self, text: str) -> tuple[str, list[str]]:
-        flt = TicketFilter(extra=[Ticket.case_number.contains(text)])
+        flt = TicketFilter(case_contains=text)
         return text, [t.case_number for t in self.app.store.list_tickets(flt, sort="case", descending=True, limit=3)]
 
     def _go(self, found: tuple[str, list[str]]) -> None:
@@ -60,7 +59,7 @@ class GoToCase(Provider):
         if len(text) < 2:
             return
         store = self.app.store
-        flt = TicketFilter(extra=[Ticket.case_number.contains(text)])
+        flt = TicketFilter(case_contains=text)
         try:
             tickets = await asyncio.to_thread(store.list_tickets, flt, sort="case", descending=True, limit=8)
         except Exception:  # noqa: BLE001 - a busy store just gives no hits this keystroke

@@ -1,0 +1,142 @@
+"""The words of the entries the program writes itself: acknowledgements, status changes, timer actions, mail subjects.
+
+Each text has one definition here, so a ticket opened, moved or reminded by the console, the command
+line, the sweep, an import or the demo builder reads the same in its log and in the customer's inbox.
+The templates a team may change (``[templates]`` in the config) are filled in here too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tui_desk.domain.dates import format_when
+from tui_desk.domain.errors import DeskError
+from tui_desk.domain.statuses import Status
+from tui_desk.domain.timers import TimerPolicy
+
+
+def mail_subject(case_number: str, subject: str, what: str = "") -> str:
+    """``[TD-REF-2026-00042] Reminder: Blender broken``: the case number first, where mail gateways look for it."""
+    return f"[{case_number}] {what + ': ' if what else ''}{subject}"
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    summary: str
+    body: str
+    mail_subject: str
+
+
+def acknowledgement(customer: str, case_number: str, subject: str, description: str) -> Acknowledgement:
+    """The automatic acknowledgement a new ticket logs and sends (seed 004 "New"): number, subject, description."""
+    return Acknowledgement(
+        summary=f"Automatic acknowledgement sent to {customer}",
+        body=f"Case number: {case_number}\nSubject: {subject}\n\n{description or ''}".rstrip(),
+        mail_subject=mail_subject(case_number, subject),
+    )
+
+
+def status_change(old: Status, new: Status) -> str:
+    return f"Status: {old.label} → {new.label}"
+
+
+def assignment(assignee: str | None, previous: str | None) -> str:
+    return f"Assigned to {assignee}" if assignee else f"Unassigned (was {previous})"
+
+
+def tags_changed(added: list[str], removed: list[str]) -> str:
+    return "Tags " + " ".join([f"+{n}" for n in added] + [f"-{n}" for n in removed])
+
+
+def refund_recorded(parts: list[str]) -> str:
+    return "Refund: " + ", ".join(parts)
+
+
+def answered(who: str) -> str:
+    """The note of the automatic move to Waiting on Us when the waited-on party writes."""
+    return f"{who} answered"
+
+
+@dataclass(frozen=True)
+class TimerTexts:
+    """What a timer action writes: its log entry, the note of the status change it makes, the mail it queues."""
+
+    summary: str
+    body: str
+    direction: str  # out: the party is told; internal: a note for the agents only
+    mail_subject: str | None = None  # None: nothing is sent
+    note: str = ""  # the status change's note, for closes
+
+
+def days_left(until: datetime, now: datetime) -> int:
+    """Whole days left, rounded up: a reminder sent a few seconds late still says 27 days, not 26."""
+    return max(0, math.ceil((until - now) / timedelta(days=1)))
+
+
+def _days(span: timedelta) -> str:
+    days = span / timedelta(days=1)
+    return str(int(days)) if days == int(days) else f"{days:g}"
+
+
+def fill_template(templates: dict[str, str], name: str, values: dict) -> str:
+    try:
+        return templates[name].format(**values)
+    except (KeyError, IndexError, ValueError, AttributeError) as err:  # config checks this; a last guard
+        raise DeskError(f"config: templates.{name} cannot be filled in ({err})") from None
+
+
+def timer_action(
+    action: str,
+    *,
+    slot: int,
+    party: str,
+    case_number: str,
+    subject: str,
+    period_started_at: datetime,
+    due_at: datetime,
+    now: datetime,
+    policy: TimerPolicy,
+    templates: dict[str, str],
+) -> TimerTexts:
+    """The texts of one timer action (``reminder``, ``reminder_skipped``, ``auto_close``, ``resolved_close``)."""
+    values = {"case_number": case_number, "subject": subject, "party": party}
+    if action in ("reminder", "reminder_skipped"):
+        close_at = period_started_at + policy.waiting_close_after
+        values.update(days_left=days_left(close_at, now), days=_days(policy.waiting_close_after))
+        of = f"{slot} of {policy.max_reminders}"
+        if action == "reminder":
+            return TimerTexts(
+                summary=f"Reminder {of} sent to the {party}",
+                body=fill_template(templates, "reminder", values),
+                direction="out",
+                mail_subject=mail_subject(case_number, subject, "Reminder"),
+            )
+        closing = now >= close_at
+        return TimerTexts(
+            summary=f"Reminder {of} to the {party} skipped: "
+            + ("the ticket is closed instead" if closing else "a later reminder is sent instead"),
+            body=f"Due {format_when(due_at)}; no sweep ran until "
+            + ("the close was due." if closing else "a later reminder was due."),
+            direction="internal",
+        )
+    if action == "auto_close":
+        values.update(days_left=0, days=_days(policy.waiting_close_after))
+        return TimerTexts(
+            summary=f"Closed after {values['days']} days without an answer from the {party}; {party} told",
+            body=fill_template(templates, "auto_close", values),
+            direction="out",
+            mail_subject=mail_subject(case_number, subject, "Closed"),
+            note=f"No answer from the {party} in {values['days']} days",
+        )
+    if action == "resolved_close":
+        values.update(days_left=0, days=_days(policy.resolved_close_after))
+        return TimerTexts(
+            summary=f"Closed for good {values['days']} days after it was resolved; {party} told",
+            body=fill_template(templates, "resolved_close", values),
+            direction="out",
+            mail_subject=mail_subject(case_number, subject, "Closed"),
+            note=f"Resolved {values['days']} days ago without disagreement",
+        )
+    raise ValueError(action)

@@ -1,0 +1,397 @@
+"""The store's writes: each one checks the rules, then writes in one transaction holding the write lock.
+
+The console and the command line call these and nothing else, so both follow the same rules. Every
+log entry goes through the one writer (store/log.py); the words of system entries come from
+domain/log_texts.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import peewee as pw
+
+from tui_desk.domain import log_texts, sla, statuses, vocabulary
+from tui_desk.domain.case_numbers import format_case_number, parse_case_number
+from tui_desk.domain.clock import to_utc
+from tui_desk.domain.dates import format_when
+from tui_desk.domain.errors import DeskError
+from tui_desk.domain.statuses import Status, status_of
+from tui_desk.store import log, outbox
+from tui_desk.store.models import CaseSequence, LogEntry, Ticket, TicketTag
+
+
+@dataclass(frozen=True)
+class TicketSnapshot:
+    """What a console saw of a ticket when it started typing, to tell what changed underneath."""
+
+    version: int
+    log_count: int
+    status: str
+    assignee: str | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketSnapshot:
+        return cls(ticket.version, ticket.log_count, ticket.status, ticket.assignee)
+
+
+class TicketChanged(DeskError):  # noqa: N818 - what happened to the ticket, read in the message
+    """The ticket changed since the snapshot a write was based on; ``changes`` says how."""
+
+    def __init__(self, case_number: str, changes: list[str], current: TicketSnapshot) -> None:
+        self.changes = changes
+        self.current = current
+        super().__init__(f"{case_number} changed while you were typing: " + "; ".join(changes))
+
+
+MAX_REFUND = Decimal("1000000000000")  # 12 digits before the point, 2 after: Ticket.refund_amount's size
+
+
+class TicketCommands:
+    """The store's writes (a part of ``Store``): open, log, move, assign, tag, record a refund."""
+
+    # -- creating -------------------------------------------------------------------------
+
+    def allocate_case_number(self, kind_code: str, year: int) -> str:
+        """The next free case number of this kind and year. Call inside ``writing`` (the number is taken then)."""
+        prefix = self.config.prefix
+        while True:
+            cursor = self.db.execute_sql(
+                "INSERT INTO case_sequence(prefix, kind_code, year, last) VALUES (?, ?, ?, 1) "
+                "ON CONFLICT(prefix, kind_code, year) DO UPDATE SET last = last + 1 RETURNING last",
+                (prefix, kind_code, year),
+            )
+            seq = cursor.fetchone()[0]
+            number = format_case_number(prefix, kind_code, year, seq)
+            if not Ticket.select().where(Ticket.case_number == number).exists():
+                return number
+
+    def reserve_case_number(self, number: str) -> None:
+        """Keep an existing (imported) case number: later allocations go past it. Call inside ``writing``."""
+        try:
+            prefix, kind_code, year, seq = parse_case_number(number)
+        except DeskError:
+            return  # a foreign format can never collide with ours
+        CaseSequence.insert(prefix=prefix, kind_code=kind_code, year=year, last=seq).on_conflict(
+            conflict_target=[CaseSequence.prefix, CaseSequence.kind_code, CaseSequence.year],
+            update={CaseSequence.last: pw.fn.max(CaseSequence.last, seq)},
+        ).execute()
+
+    def create_ticket(
+        self,
+        *,
+        customer: str,
+        subject: str,
+        kind: str = "refund",
+        email: str | None = None,
+        order_id: str | None = None,
+        reason: str | None = None,
+        priority: str = "normal",
+        tags: Iterable[str] = (),
+        description: str = "",
+        references: str | None = None,
+    ) -> Ticket:
+        """Open a ticket: allocate its case number, log the automatic acknowledgement, queue it for the customer."""
+        customer = vocabulary.require_text(customer, "customer").strip()
+        subject = vocabulary.require_text(subject, "subject")
+        if "\x00" in (description or ""):
+            raise DeskError("description contains a NUL character")
+        kind = kind.strip().lower()
+        kind_code = self.config.kind_code(kind)
+        priority = vocabulary.check_priority(priority)
+        tag_names = sorted({vocabulary.check_tag(t) for t in tags})
+        email = (email or "").strip() or None
+        if email and "@" not in email:
+            raise DeskError(f"email {email!r} has no @")
+        if references:
+            references = self.get(references).case_number
+        now = self.now()
+        with self.writing():
+            number = self.allocate_case_number(kind_code, now.year)
+            ticket = Ticket.create(
+                case_number=number,
+                kind=kind,
+                customer=customer,
+                email=email,
+                order_id=(order_id or "").strip() or None,
+                subject=subject,
+                description=description or "",
+                reason=(reason or "").strip() or None,
+                priority=priority,
+                status=Status.NEW.slug,
+                created_by=self.agent,
+                references=references,
+                opened_at=now,
+                last_action_at=now,
+                status_changed_at=now,
+            )
+            sla.write_clocks(ticket, sla.opened(now, priority, self.config.sla))
+            for name in tag_names:
+                TicketTag.create(ticket=ticket, name=name)
+            ack = log_texts.acknowledgement(customer, number, subject, description)
+            ack_entry = self._append(
+                ticket,
+                log.system_entry(
+                    "acknowledgement", ack.summary, at=now, body=ack.body, direction="out", agent=self.agent
+                ),
+            )
+            log.record_first_status(self.db, ticket.id, ack_entry.id, Status.NEW, at=now, agent=self.agent)
+            outbox.queue_message(self.db, ticket.id, "buyer", email, number, ack.mail_subject, ack.body, created_at=now)
+        return ticket
+
+    # -- the log --------------------------------------------------------------------------
+
+    def _append(self, ticket: Ticket, entry: log.NewEntry) -> LogEntry:
+        """Append ``entry`` through the log's one writer and save the ticket's moved head. Call inside ``writing``."""
+        written = log.append(self.db, ticket, entry)
+        ticket.save()
+        return written
+
+    def _log_system(self, ticket: Ticket, kind: str, summary: str) -> None:
+        """A system entry for something the acting agent did now (assignment, tags, refund)."""
+        self._append(ticket, log.system_entry(kind, summary, at=self.now(), agent=self.agent))
+
+    def _fresh(self, case_number: str) -> Ticket:
+        """Re-read a ticket inside a write transaction: what another process committed counts."""
+        ticket = Ticket.get_or_none(Ticket.case_number == case_number.strip().upper())
+        if ticket is None:
+            raise DeskError(f"no ticket {case_number.strip()!r}")
+        return ticket
+
+    def _check_unchanged(self, ticket: Ticket, expected: TicketSnapshot | None) -> None:
+        if expected is None or expected.version == ticket.version:
+            return
+        changes = []
+        new = (
+            LogEntry.select()
+            .where((LogEntry.ticket == ticket.id) & (LogEntry.seq > expected.log_count))
+            .order_by(LogEntry.seq)
+        )
+        for entry in new:
+            if entry.sender in vocabulary.PARTIES:
+                changes.append(f"{entry.agent} logged a message from the {entry.sender}: “{entry.summary}”")
+            elif entry.agent == vocabulary.SYSTEM:
+                changes.append(f"the system: “{entry.summary}”")
+            else:
+                changes.append(f"{entry.agent}: “{entry.summary}”")
+        if ticket.status != expected.status:
+            changes.append(f"status is now {status_of(ticket.status).label}")
+        if ticket.assignee != expected.assignee:
+            changes.append(f"assigned to {ticket.assignee or 'nobody'}")
+        raise TicketChanged(ticket.case_number, changes or ["it was edited"], TicketSnapshot.of(ticket))
+
+    def _writable(self, ticket: Ticket) -> None:
+        if ticket.status == Status.CLOSED.slug:
+            raise DeskError(f"{ticket.case_number} is Closed, which is final; open a new ticket that references it")
+
+    def add_entry(
+        self,
+        case_number: str,
+        *,
+        channel: str,
+        summary: str,
+        direction: str | None = None,
+        sender: str | None = None,
+        sender_name: str = "",
+        body: str = "",
+        attachments: Sequence[str | Path] = (),
+        at: datetime | None = None,
+        until: datetime | None = None,
+        follow_up: datetime | None = None,
+        corrects: int | None = None,
+        status: Status | None = None,
+        status_note: str | None = None,
+        expected: TicketSnapshot | None = None,
+    ) -> LogEntry:
+        """Log an interaction (or a note, or a correction of an earlier entry), with its consequences.
+
+        An inbound message from the party the ticket waits on moves it to Waiting on Us; so does the
+        customer answering a Resolved ticket. ``status`` applies a status change with the entry.
+        """
+        channel = vocabulary.check_channel(channel)
+        summary = vocabulary.require_text(summary, "summary")
+        if "\x00" in (body or "") or "\x00" in (sender_name or ""):
+            raise DeskError("the entry contains a NUL character")
+        direction, sender = vocabulary.resolve_party(channel, direction, sender)
+        at = to_utc(at) if at else None
+        until = to_utc(until) if until else None
+        start = at or self.now()
+        if until and until < start:
+            raise DeskError(f"the contact ends ({format_when(until)}) before it starts ({format_when(start)})")
+        if follow_up and to_utc(follow_up) < start:
+            raise DeskError(f"the follow-up ({format_when(follow_up)}) is before the contact ({format_when(start)})")
+        files = [self.blobs.ingest(Path(p)) for p in attachments]
+        with self.writing():
+            ticket = self._fresh(case_number)
+            self._writable(ticket)
+            self._check_unchanged(ticket, expected)
+            current = status_of(ticket.status)
+            auto = statuses.status_after_inbound(current, sender) if direction == "in" else None
+            if status is not None:
+                statuses.check_transition(auto or current, status, status_note)
+            target_entry = None
+            if corrects is not None:
+                target_entry = LogEntry.get_or_none((LogEntry.ticket == ticket.id) & (LogEntry.seq == corrects))
+                if target_entry is None:
+                    raise DeskError(f"{ticket.case_number} has no entry {corrects} to correct")
+            kind = "correction" if target_entry else ("note" if channel == "note" else "message")
+            now = self.now()
+            entry = self._append(
+                ticket,
+                log.NewEntry(
+                    kind=kind,
+                    channel=channel,
+                    direction=direction,
+                    sender=sender,
+                    sender_name=sender_name.strip(),
+                    summary=summary,
+                    body=body or "",
+                    agent=self.agent,
+                    at=at or now,
+                    logged_at=now,
+                    until=until,
+                    follow_up_at=follow_up,
+                    corrects=(target_entry.id, target_entry.seq) if target_entry else None,
+                    files=files,
+                ),
+            )
+            if direction == "out" and kind == "message":
+                if ticket.first_response_at is None:
+                    ticket.first_response_at = entry.at
+                    sla.write_clocks(ticket, sla.responded(sla.read_clocks(ticket), entry.at))
+                ticket.follow_up_at = None  # we got back to them: the promise is kept
+            if follow_up is not None:
+                ticket.follow_up_at = to_utc(follow_up)
+            ticket.save()
+            if auto is not None:
+                who = sender_name.strip() or sender
+                self._set_status(ticket, auto, log_texts.answered(who), by_system=True)
+            if status is not None:
+                self._set_status(ticket, status, status_note or "")
+        return entry
+
+    # -- status, assignment, tags, refund -------------------------------------------------
+
+    def _set_status(self, ticket: Ticket, target: Status, note: str, *, by_system: bool = False) -> None:
+        """Move the ticket, log it, and start or stop its timers. Call inside ``writing``."""
+        log.change_status(
+            self.db,
+            ticket,
+            target,
+            note=note,
+            agent=vocabulary.SYSTEM if by_system else self.agent,
+            at=self.now(),
+            timer_policy=self.config.timers,
+            sla_policy=self.config.sla,
+        )
+        ticket.save()
+
+    def change_status(
+        self, case_number: str, target: Status, note: str | None = None, *, expected: TicketSnapshot | None = None
+    ) -> Ticket:
+        """Move a ticket by hand; Resolved needs a resolution note and Closed a final summary."""
+        if note is not None and "\x00" in note:
+            raise DeskError("the note contains a NUL character")
+        with self.writing():
+            ticket = self._fresh(case_number)
+            self._check_unchanged(ticket, expected)
+            statuses.check_transition(status_of(ticket.status), target, note)
+            self._set_status(ticket, target, note or "")
+        return ticket
+
+    def assign(self, case_number: str, assignee: str | None) -> Ticket:
+        """Give the ticket to an agent (None or blank: unassigned)."""
+        assignee = (assignee or "").strip() or None
+        with self.writing():
+            ticket = self._fresh(case_number)
+            self._writable(ticket)
+            if ticket.assignee == assignee:
+                return ticket
+            summary = log_texts.assignment(assignee, ticket.assignee)
+            ticket.assignee = assignee
+            self._log_system(ticket, "assignment", summary)
+        return ticket
+
+    def tag(self, case_number: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> list[str]:
+        """Add and remove tags; returns the ticket's tags afterwards."""
+        add_names = {vocabulary.check_tag(t) for t in add}
+        remove_names = {vocabulary.check_tag(t) for t in remove}
+        with self.writing():
+            ticket = self._fresh(case_number)
+            self._writable(ticket)
+            present = {t.name for t in TicketTag.select().where(TicketTag.ticket == ticket.id)}
+            added = sorted(add_names - present)
+            removed = sorted(remove_names & present)
+            for name in added:
+                TicketTag.create(ticket=ticket, name=name)
+            if removed:
+                TicketTag.delete().where((TicketTag.ticket == ticket.id) & TicketTag.name.in_(removed)).execute()
+            if added or removed:
+                self._log_system(ticket, "tags", log_texts.tags_changed(added, removed))
+            return sorted((present | set(added)) - set(removed))
+
+    def set_refund(
+        self,
+        case_number: str,
+        *,
+        amount: str | None = None,
+        currency: str | None = None,
+        approved_at: datetime | None = None,
+        initiated_at: datetime | None = None,
+        refunded_at: datetime | None = None,
+    ) -> Ticket:
+        """Record the refund amount and its milestones (approved, initiated, refunded)."""
+        value = None
+        if amount is not None:
+            try:
+                value = Decimal(amount.strip())
+            except InvalidOperation:
+                raise DeskError(f"refund amount {amount!r} is not a number") from None
+            if not value.is_finite():
+                raise DeskError(f"refund amount {amount!r} is not a number")
+            if value < 0:
+                raise DeskError(f"refund amount {amount!r} must be zero or more")
+            if value >= MAX_REFUND:  # the column keeps 14 digits; more would be stored rounded, silently
+                raise DeskError(f"refund amount {amount!r} is too large (at most {MAX_REFUND - Decimal('0.01')})")
+            if value != value.quantize(Decimal("0.01")):  # the column keeps cents: more would be rounded
+                raise DeskError(f"refund amount {amount!r} has more than two decimals")
+        if currency is not None and not (currency.strip().isalpha() and len(currency.strip()) == 3):
+            raise DeskError(f"currency {currency!r} must be a three-letter code such as EUR")
+        with self.writing():
+            ticket = self._fresh(case_number)
+            self._writable(ticket)
+            parts = []
+            if value is not None:
+                ticket.refund_amount = value
+                parts.append(f"amount {value:.2f}")
+            if currency is not None:
+                ticket.currency = currency.strip().upper()
+                parts.append(f"currency {ticket.currency}")
+            for label, attr, when in (
+                ("approved", "refund_approved_at", approved_at),
+                ("initiated", "refund_initiated_at", initiated_at),
+                ("refunded", "refunded_at", refunded_at),
+            ):
+                if when is not None:
+                    setattr(ticket, attr, to_utc(when))
+                    parts.append(f"{label} {format_when(when)}")
+            if not parts:
+                raise DeskError("nothing to record: give an amount, a currency or a milestone date")
+            steps = [
+                (label, getattr(ticket, attr))
+                for label, attr in (
+                    ("approved", "refund_approved_at"),
+                    ("initiated", "refund_initiated_at"),
+                    ("refunded", "refunded_at"),
+                )
+                if getattr(ticket, attr) is not None
+            ]
+            for (earlier, a), (later, b) in zip(steps, steps[1:], strict=False):
+                if b < a:
+                    raise DeskError(f"the refund cannot be {later} ({format_when(b)}) before it was {earlier}")
+            self._log_system(ticket, "refund", log_texts.refund_recorded(parts))
+        return ticket

@@ -1,0 +1,145 @@
+"""The store: one open database, its attachment folder, the config, the clock and the acting agent.
+
+``Store`` is the facade the console, the command line, reporting and sheets use. Its methods come
+from the modules that do each job: reads (queries.py), writes (commands.py), drafts (drafts.py) and
+what ``--json`` prints (describe.py); this module holds only the plumbing they share: connections,
+transactions and errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import peewee as pw
+
+from tui_desk.config import Config
+from tui_desk.domain.clock import Clock, SystemClock, to_utc
+from tui_desk.domain.errors import DeskError
+from tui_desk.store import schema, sqlite
+from tui_desk.store.attachments import BlobFolder
+from tui_desk.store.commands import TicketCommands
+from tui_desk.store.describe import TicketDescriptions
+from tui_desk.store.drafts import DraftKeeping
+from tui_desk.store.models import database
+from tui_desk.store.queries import TicketQueries
+
+_DATABASES: dict[tuple[str, bool], pw.SqliteDatabase] = {}
+
+
+def _shared_database(path: Path, *, read_only: bool, create: bool) -> pw.SqliteDatabase:
+    """One Peewee database per file and mode in a process, shared by every Store on it.
+
+    Peewee keeps one connection per thread per database object, so two Stores on one file
+    (two agents in a test, the console and its workers) must share the object, or their
+    transactions would lock each other out.
+    """
+    key = (str(path.resolve()), read_only)
+    db = _DATABASES.get(key)
+    if db is None or not (path.exists() or not create):
+        db = sqlite.open_database(path, read_only=read_only, create=create)
+        _DATABASES[key] = db
+    return db
+
+
+def default_agent() -> str:
+    """The acting agent when none is named: ``TUI_DESK_AGENT``, else the OS login name."""
+    name = os.environ.get("TUI_DESK_AGENT")
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "agent"
+
+
+class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
+    """An open store: the database file, its attachment folder, the config, the clock and the acting agent."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        config: Config | None = None,
+        clock: Clock | None = None,
+        agent: str | None = None,
+        read_only: bool = False,
+        create: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        self.config = config or Config()
+        self.clock = clock or SystemClock()
+        self.agent = (agent or default_agent()).strip() or "agent"
+        self.read_only = read_only
+        self.blobs = BlobFolder(self.path.with_name(self.path.name + ".files"))
+        db = _shared_database(self.path, read_only=read_only, create=create)
+        database.initialize(db)
+        self.db = db
+        with self._errors():
+            if read_only:
+                with db.connection_context():
+                    version = schema.stored_version(db)
+                    if version is None:
+                        raise DeskError(f"{self.path} holds no tui-desk store (the file is empty); nothing to read")
+                    schema.check_not_newer(version, self.path)
+            else:
+                with db.connection_context():
+                    schema.ensure_schema(db, self.path)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except DeskError:
+            raise
+        except (pw.DatabaseError, sqlite3.DatabaseError, pw.InterfaceError) as err:
+            raise DeskError(sqlite.explain_error(err, self.path, read_only=self.read_only)) from None
+
+    def _activate(self) -> None:
+        # The models are bound to one database proxy; point it at this store's database.
+        if database.obj is not self.db:
+            database.initialize(self.db)
+
+    def _connect(self) -> None:
+        # Each thread keeps its connection until ``close`` or the thread ends: opening and closing one
+        # per operation cost more than the operation (the last close of a WAL store checkpoints it).
+        if self.db.is_closed():
+            self.db.connect()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """This thread's connection, for a read."""
+        self._activate()
+        with self._errors():
+            self._connect()
+            yield
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """A write transaction that holds the write lock from its first statement."""
+        if self.read_only:
+            raise DeskError(f"the store {self.path} is open read-only; nothing was changed")
+        self._activate()
+        with self._errors():
+            self._connect()
+            with sqlite.write_transaction(self.db):
+                yield
+
+    def now(self) -> datetime:
+        return to_utc(self.clock.now())
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits; a console polls it to notice others' work."""
+        return sqlite.data_version(self.db)
+
+    def close(self) -> None:
+        """Close this thread's connection (other threads' close when they end)."""
+        if not self.db.is_closed():
+            self.db.close()

@@ -1,0 +1,298 @@
+"""The one writer of the case log: every log entry is built, chained and inserted here, singly or in batches.
+
+An entry's digest covers the previous entry's digest (the ticket's ``log_head``), its chained fields
+and its attachments (domain/evidence.py). Appending moves the ticket's chain head, entry count,
+version and last action *in memory*; the caller writes the ticket row (the store's commands through
+the ORM, the sweep with its narrow UPDATE, the bulk builders in their own ticket rows). People-written
+entries reach the search index through the database's triggers (store/sqlite.py).
+
+The statements are fixed and prepared once: the sweep may append a thousand entries in one run, an
+import or the demo builder hundreds of thousands, and building each through the ORM would cost more
+than running it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from tui_desk.domain import log_texts, vocabulary
+from tui_desk.domain.clock import to_utc
+from tui_desk.domain.evidence import entry_digest
+from tui_desk.domain.lifecycle import enter_status
+from tui_desk.domain.sla import SlaPolicy
+from tui_desk.domain.statuses import Status, status_of
+from tui_desk.domain.timers import TimerPolicy
+from tui_desk.store.attachments import AttachmentFile
+from tui_desk.store.models import Attachment, Blob, LogEntry, StatusChange, UTCDateTimeField
+
+
+class ChainHead(Protocol):
+    """What the writer reads and moves on a ticket: a ``Ticket``, the sweep's row, or a bulk builder's ``Chain``."""
+
+    id: int
+    log_count: int
+    log_head: str
+    last_action_at: datetime | None
+    version: int
+
+
+@dataclass
+class Chain:
+    """The chain state of a ticket whose row a bulk builder writes itself (a plain dict, not a ``Ticket``)."""
+
+    id: int
+    log_count: int = 0
+    log_head: str = ""
+    last_action_at: datetime | None = None
+    version: int = 1
+
+
+@dataclass
+class NewEntry:
+    """An entry to append. ``logged_at`` defaults to ``at``; ``corrects`` is (id, seq) of the entry it corrects."""
+
+    kind: str
+    channel: str
+    direction: str
+    sender: str
+    summary: str
+    agent: str
+    at: datetime
+    body: str = ""
+    until: datetime | None = None
+    logged_at: datetime | None = None
+    sender_name: str = ""
+    follow_up_at: datetime | None = None
+    corrects: tuple[int | None, int] | None = None
+    due_at: datetime | None = None
+    files: Sequence[AttachmentFile] = field(default_factory=tuple)
+
+
+def system_entry(
+    kind: str, summary: str, *, at: datetime, agent: str, body: str = "", direction: str = "internal", **more
+) -> NewEntry:
+    """An entry the program writes (acknowledgement, status, assignment, tags, refund, timer actions).
+
+    Its channel and sender are ``system``; ``agent`` is who caused it: the acting agent, or ``system``
+    for what the program did by itself (timers, automatic moves).
+    """
+    return NewEntry(
+        agent=agent,
+        kind=kind,
+        channel=vocabulary.SYSTEM_CHANNEL,
+        direction=direction,
+        sender=vocabulary.SYSTEM,
+        summary=summary,
+        body=body,
+        at=at,
+        **more,
+    )
+
+
+# A run stamps the same few instants (its own time, due times, a sheet's dates) many times over.
+stamp = functools.lru_cache(maxsize=4096)(UTCDateTimeField().db_value)
+
+_ENTRY_FIELDS = (
+    "ticket",
+    "seq",
+    "kind",
+    "at",
+    "until",
+    "logged_at",
+    "channel",
+    "direction",
+    "sender",
+    "sender_name",
+    "agent",
+    "summary",
+    "body",
+    "follow_up_at",
+    "corrects",
+    "due_at",
+    "digest",
+)
+
+
+def _insert_sql(model, names: Sequence[str]) -> str:
+    columns = ", ".join(f'"{model._meta.fields[n].column_name}"' for n in names)
+    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
+
+
+_INSERT_ENTRY = _insert_sql(LogEntry, _ENTRY_FIELDS)
+_INSERT_ENTRY_WITH_ID = _insert_sql(LogEntry, ("id", *_ENTRY_FIELDS))
+_INSERT_BLOB = _insert_sql(Blob, ("sha256", "size", "stored_at")) + " ON CONFLICT DO NOTHING"
+_INSERT_ATTACHMENT = _insert_sql(Attachment, ("entry", "blob", "name", "size"))
+_INSERT_STATUS_CHANGE = _insert_sql(
+    StatusChange, ("ticket", "entry", "at", "from_status", "to_status", "agent", "note")
+)
+
+
+def _link(ticket: ChainHead, entry: NewEntry) -> tuple:
+    """Chain ``entry`` onto ``ticket`` (moving its head in memory); the row to insert, without an id."""
+    seq = ticket.log_count + 1
+    at = stamp(entry.at)
+    fields = {
+        "seq": seq,
+        "kind": entry.kind,
+        "at": at,
+        "until": stamp(entry.until),
+        "logged_at": stamp(entry.logged_at) if entry.logged_at is not None else at,
+        "channel": entry.channel,
+        "direction": entry.direction,
+        "sender": entry.sender,
+        "sender_name": entry.sender_name,
+        "agent": entry.agent,
+        "summary": entry.summary,
+        "body": entry.body,
+        "follow_up_at": stamp(entry.follow_up_at),
+        "corrects_seq": entry.corrects[1] if entry.corrects else None,
+        "due_at": stamp(entry.due_at),
+    }
+    digest = entry_digest(ticket.log_head, fields, [(f.sha256, f.name, f.size) for f in entry.files])
+    ticket.log_count = seq
+    ticket.log_head = digest
+    when = to_utc(entry.at)
+    if ticket.last_action_at is None or when > ticket.last_action_at:
+        ticket.last_action_at = when
+    ticket.version += 1
+    corrects_id = entry.corrects[0] if entry.corrects else None
+    return (
+        ticket.id,
+        seq,
+        entry.kind,
+        at,
+        fields["until"],
+        fields["logged_at"],
+        entry.channel,
+        entry.direction,
+        entry.sender,
+        entry.sender_name,
+        entry.agent,
+        entry.summary,
+        entry.body,
+        fields["follow_up_at"],
+        corrects_id,
+        fields["due_at"],
+        digest,
+    )
+
+
+def append_row(db, ticket: ChainHead, entry: NewEntry) -> tuple[int, int]:
+    """Append one entry (and its attachments) on this thread's connection; returns its (id, seq).
+
+    Call inside a write transaction; the caller writes the ticket's moved head with the rest of its row.
+    """
+    conn = db.connection()
+    row = _link(ticket, entry)
+    entry_id = conn.execute(_INSERT_ENTRY, row).lastrowid
+    if entry.files:
+        now = stamp(entry.logged_at or entry.at)
+        for f in entry.files:
+            conn.execute(_INSERT_BLOB, (f.sha256, f.size, now))
+            conn.execute(_INSERT_ATTACHMENT, (entry_id, f.sha256, f.name, f.size))
+    return entry_id, row[1]
+
+
+def append(db, ticket: ChainHead, entry: NewEntry) -> LogEntry:
+    """``append_row``, returning the entry as a ``LogEntry`` (what the store's commands hand back)."""
+    entry_id, seq = append_row(db, ticket, entry)
+    return LogEntry(
+        id=entry_id,
+        ticket=ticket.id,
+        seq=seq,
+        kind=entry.kind,
+        at=to_utc(entry.at),
+        until=to_utc(entry.until) if entry.until else None,
+        logged_at=to_utc(entry.logged_at or entry.at),
+        channel=entry.channel,
+        direction=entry.direction,
+        sender=entry.sender,
+        sender_name=entry.sender_name,
+        agent=entry.agent,
+        summary=entry.summary,
+        body=entry.body,
+        follow_up_at=to_utc(entry.follow_up_at) if entry.follow_up_at else None,
+        corrects=entry.corrects[0] if entry.corrects else None,
+        due_at=to_utc(entry.due_at) if entry.due_at else None,
+        digest=ticket.log_head,
+    )
+
+
+def change_status(
+    db,
+    ticket,
+    target: Status,
+    *,
+    note: str,
+    agent: str,
+    at: datetime,
+    timer_policy: TimerPolicy,
+    sla_policy: SlaPolicy,
+) -> int:
+    """Move a ticket: its status entry, its ``StatusChange`` row, and the status's effect on its fields.
+
+    The one way a status changes, by a person or by the sweep; returns the entry's id. The caller
+    writes the ticket row.
+    """
+    old = status_of(ticket.status)
+    entry = system_entry("status", log_texts.status_change(old, target), at=at, body=note, agent=agent)
+    entry_id, _ = append_row(db, ticket, entry)
+    db.connection().execute(_INSERT_STATUS_CHANGE, (ticket.id, entry_id, stamp(at), old.slug, target.slug, agent, note))
+    enter_status(ticket, target, at, timer_policy=timer_policy, sla_policy=sla_policy)
+    return entry_id
+
+
+def record_first_status(db, ticket_id: int, entry_id: int, status: Status, *, at: datetime, agent: str, note=""):
+    """The ``StatusChange`` a ticket starts with (opened as New, or imported in its final status)."""
+    db.connection().execute(_INSERT_STATUS_CHANGE, (ticket_id, entry_id, stamp(at), None, status.slug, agent, note))
+
+
+class LogBatch:
+    """Entries for many tickets, chained as they are added and inserted together: the bulk builders' form.
+
+    Ids are handed out from ``first_id`` (the builder holds the write lock, so nobody else takes them).
+    ``add`` is pure work on memory, so a builder may chain in other processes and insert in its own.
+    """
+
+    def __init__(self, first_id: int = 1) -> None:
+        self.next_id = first_id
+        self.rows: list[tuple] = []
+        self._undo: tuple | None = None
+
+    def add(self, ticket: ChainHead, entry: NewEntry) -> int:
+        if entry.files:
+            raise ValueError("a batch carries no attachments; append them one by one")
+        self._undo = (ticket, entry, ticket.log_count, ticket.log_head, ticket.last_action_at, ticket.version)
+        entry_id = self.next_id
+        self.next_id += 1
+        self.rows.append((entry_id, *_link(ticket, entry)))
+        return entry_id
+
+    def amend_last(self, **changes) -> None:
+        """Change a field of the entry added last, before it is inserted, and chain it again.
+
+        For builders that learn a field late (the demo decides a promised follow-up after the last move).
+        """
+        ticket, entry, *before = self._undo
+        ticket.log_count, ticket.log_head, ticket.last_action_at, ticket.version = before
+        entry_id = self.rows.pop()[0]
+        for name, value in changes.items():
+            setattr(entry, name, value)
+        self.rows.append((entry_id, *_link(ticket, entry)))
+
+    def insert(self, db, *, id_offset: int = 0) -> None:
+        """Insert the batched rows (ids moved by ``id_offset``) with one prepared statement; the batch is emptied."""
+        insert_rows(db, self.rows, id_offset=id_offset)
+        self.rows.clear()
+        self._undo = None
+
+
+def insert_rows(db, rows: Sequence[tuple], *, id_offset: int = 0) -> None:
+    """Insert rows a ``LogBatch`` built (possibly in another process), ids moved by ``id_offset``."""
+    if id_offset:
+        rows = [(r[0] + id_offset, *r[1:]) for r in rows]
+    db.connection().executemany(_INSERT_ENTRY_WITH_ID, rows)

@@ -1,0 +1,219 @@
+"""Reading tickets: the filters a queue or ``list`` applies, their sort orders, paging, and a ticket's log.
+
+Filters are typed fields, never expressions from callers, so every way of asking for tickets is one
+that this module knows how to make fast (and one the PostgreSQL backend can answer too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import peewee as pw
+
+from tui_desk.domain import statuses, vocabulary
+from tui_desk.domain.errors import DeskError
+from tui_desk.domain.statuses import Status
+from tui_desk.store import sqlite
+from tui_desk.store.models import Attachment, LogEntry, Ticket, TicketTag
+
+
+@dataclass
+class TicketFilter:
+    """Which tickets a queue or ``list`` shows. Empty means all."""
+
+    statuses: Sequence[Status] = ()
+    assignee: str | None = None
+    unassigned: bool = False
+    tag: str | None = None
+    search: str | None = None
+    kind: str | None = None
+    overdue_at: datetime | None = None  # overdue as of this time
+    case_contains: str | None = None  # part of a case number (the palette's "go to case")
+
+
+SORT_COLUMNS = {
+    "case": Ticket.id,
+    "customer": Ticket.customer,
+    "order": Ticket.order_id,
+    "subject": Ticket.subject,
+    "status": pw.Case(Ticket.status, [(s.slug, i) for i, s in enumerate(Status)], 0),  # lifecycle order
+    "priority": pw.Case(Ticket.priority, [(p, i) for i, p in enumerate(vocabulary.PRIORITIES)], 0),
+    "assignee": Ticket.assignee,
+    "opened": Ticket.opened_at,
+    "last_action": Ticket.last_action_at,
+    "due": pw.fn.min(
+        pw.fn.coalesce(Ticket.follow_up_at, "9999"),
+        pw.fn.coalesce(Ticket.timer_due_at, "9999"),
+        pw.fn.coalesce(Ticket.sla_resolution_due_at, "9999"),
+    ),
+}
+
+
+def overdue_condition(now: datetime) -> pw.Expression:
+    """The one definition of an overdue ticket (queue view, workload, ``list --overdue``).
+
+    Open, and a promise is broken: the first response or the resolution is past its SLA due time,
+    or a follow-up promised to the customer is past.
+    """
+    return Ticket.status.in_([s.slug for s in statuses.OPEN_STATUSES]) & (
+        (Ticket.first_response_at.is_null() & (Ticket.sla_response_due_at < now))
+        | (Ticket.sla_resolution_due_at < now)
+        | (Ticket.follow_up_at < now)
+    )
+
+
+class TicketQueries:
+    """The store's reads (a part of ``Store``): one ticket, its log, pages and counts of filtered tickets."""
+
+    def get(self, case_number: str) -> Ticket:
+        """The ticket with this case number; a one-line error if there is none."""
+        key = case_number.strip().upper()
+        with self.reading():
+            ticket = Ticket.get_or_none(Ticket.case_number == key)
+        if ticket is None:
+            raise DeskError(f"no ticket {case_number.strip()!r}")
+        return ticket
+
+    def entries(self, ticket: Ticket, *, last: int | None = None) -> list[LogEntry]:
+        """The log of a ticket in order (only the ``last`` entries if given), attachments prefetched.
+
+        Each row also carries ``corrects_seq``: the number of the entry it corrects, if any, also when
+        that entry is older than the ``last`` read.
+        """
+        with self.reading():
+            query = LogEntry.select().where(LogEntry.ticket == ticket.id)
+            if last is None:
+                rows = list(query.order_by(LogEntry.seq))
+            else:
+                rows = list(query.order_by(LogEntry.seq.desc()).limit(last))[::-1]
+            by_entry: dict[int, list[Attachment]] = {}
+            if rows:
+                attachments = Attachment.select().join(LogEntry).where(LogEntry.ticket == ticket.id)
+                if last is not None:
+                    attachments = attachments.where(LogEntry.seq >= rows[0].seq)
+                for att in attachments.order_by(Attachment.id):
+                    by_entry.setdefault(att.entry_id, []).append(att)
+            seq_of = {row.id: row.seq for row in rows}
+            older = {row.corrects_id for row in rows if row.corrects_id and row.corrects_id not in seq_of}
+            if older:
+                seq_of.update(LogEntry.select(LogEntry.id, LogEntry.seq).where(LogEntry.id.in_(older)).tuples())
+            for row in rows:
+                row.attachment_list = by_entry.get(row.id, [])
+                row.corrects_seq = seq_of.get(row.corrects_id) if row.corrects_id else None
+        return rows
+
+    def agents(self) -> list[str]:
+        """The agents tickets are assigned to, and the acting agent: the names an assign prompt offers."""
+        with self.reading():
+            query = Ticket.select(Ticket.assignee).distinct().where(Ticket.assignee.is_null(False)).tuples()
+            names = {row[0] for row in query}
+        return [self.agent, *sorted(names - {self.agent}, key=str.lower)]
+
+    def tags(self, ticket_ids: Iterable[int]) -> dict[int, list[str]]:
+        ids = list(ticket_ids)
+        result: dict[int, list[str]] = {i: [] for i in ids}
+        if not ids:
+            return result
+        with self.reading():
+            for row in TicketTag.select().where(TicketTag.ticket.in_(ids)).order_by(TicketTag.name):
+                result[row.ticket_id].append(row.name)
+        return result
+
+    def _filtered(self, flt: TicketFilter) -> pw.ModelSelect:
+        query = Ticket.select()
+        if flt.statuses:
+            query = query.where(Ticket.status.in_([s.slug for s in flt.statuses]))
+        if flt.unassigned:
+            query = query.where(Ticket.assignee.is_null())
+        elif flt.assignee:
+            query = query.where(Ticket.assignee == flt.assignee)
+        if flt.kind:
+            query = query.where(Ticket.kind == flt.kind)
+        if flt.tag:
+            tagged = TicketTag.select(TicketTag.ticket).where(TicketTag.name == vocabulary.check_tag(flt.tag))
+            query = query.where(Ticket.id.in_(tagged))
+        if flt.search and flt.search.strip():
+            match = sqlite.search_match(flt.search)
+            if match is None:
+                query = query.where(pw.SQL("0"))
+            else:
+                query = query.where(Ticket.id.in_(pw.SQL(sqlite.search_ticket_ids_sql(), (match,))))
+        if flt.overdue_at is not None:
+            query = query.where(overdue_condition(flt.overdue_at))
+        if flt.case_contains:
+            query = query.where(Ticket.case_number.contains(flt.case_contains))
+        return query
+
+    def count_tickets(self, flt: TicketFilter | None = None) -> int:
+        with self.reading():
+            return self._filtered(flt or TicketFilter()).count()
+
+    def list_tickets(
+        self,
+        flt: TicketFilter | None = None,
+        *,
+        sort: str = "case",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Ticket]:
+        """One page of tickets matching ``flt``, in a stable order (ties broken by case)."""
+        if sort not in SORT_COLUMNS:
+            raise DeskError(f"cannot sort by {sort!r} (one of: {', '.join(SORT_COLUMNS)})")
+        flt = flt or TicketFilter()
+        column = SORT_COLUMNS[sort]
+        match = sqlite.search_match(flt.search) if flt.search else None
+        if sort == "case" and match is not None:
+            query, column = sqlite.join_search(self._filtered(replace(flt, search=None)), Ticket.id, match)
+        else:
+            query = self._filtered(flt)
+        order = [column.desc() if descending else column.asc()]
+        if sort != "case":
+            order.append(Ticket.id.desc() if descending else Ticket.id.asc())
+        query = query.order_by(*order).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.reading():
+            return list(query)
+
+    def ticket_ids(
+        self,
+        flt: TicketFilter | None = None,
+        *,
+        sort: str = "case",
+        descending: bool = False,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[int]:
+        """The ids of every matching ticket, in ``list_tickets`` order: one narrow query that a console
+        counts and pages through (``tickets_by_id``) instead of re-running OFFSET scans.
+
+        ``cancelled`` is polled while SQLite works; when it turns true the query stops with a DeskError,
+        so a search superseded by the next keystroke does not keep a core busy.
+        """
+        if sort not in SORT_COLUMNS:
+            raise DeskError(f"cannot sort by {sort!r} (one of: {', '.join(SORT_COLUMNS)})")
+        column = SORT_COLUMNS[sort]
+        order = [column.desc() if descending else column.asc()]
+        if sort != "case":
+            order.append(Ticket.id.desc() if descending else Ticket.id.asc())
+        sql, params = self._filtered(flt or TicketFilter()).select(Ticket.id).order_by(*order).sql()
+        with self.reading():
+            conn = self.db.connection()
+            if cancelled is not None:
+                conn.set_progress_handler(lambda: 1 if cancelled() else 0, 20_000)
+            try:
+                return [row[0] for row in self.db.execute_sql(sql, params)]
+            finally:
+                if cancelled is not None:
+                    conn.set_progress_handler(None, 0)
+
+    def tickets_by_id(self, ids: Sequence[int]) -> list[Ticket]:
+        """These tickets in the order given (ids that no longer exist are skipped)."""
+        ids = list(ids)
+        if not ids:
+            return []
+        with self.reading():
+            found = {t.id: t for t in Ticket.select().where(Ticket.id.in_(ids))}
+        return [found[i] for i in ids if i in found]

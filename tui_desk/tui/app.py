@@ -244,7 +244,7 @@ class DeskApp(App[int]):
         self.push_screen(screen)
 
     def open_log_entry(self, case_number: str) -> None:
-        from tui_desk.tui.screens.log_entry import LogEntryScreen
+        from tui_desk.tui.screens.forms.log_entry import LogEntryScreen
 
         self.push_screen(LogEntryScreen(case_number))
 

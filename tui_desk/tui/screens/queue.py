@@ -459,7 +459,7 @@ class QueueScreen(Screen):
         self.app.open_ticket(event.row.case_number)
 
     def action_new(self) -> None:
-        from tui_desk.tui.screens.new_ticket import NewTicketScreen
+        from tui_desk.tui.screens.forms.new_ticket import NewTicketScreen
 
         self.app.push_screen(NewTicketScreen())
 

@@ -23,7 +23,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import NOTE_REQUIRED, Status, parse_status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketChanged, TicketSnapshot
-from tui_desk.tui.screens.drafts import KeepsDraft
+from tui_desk.tui.screens.forms.drafts import KeepsDraft
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 TEXT_FIELDS = ("sender_name", "start", "end", "summary", "attachments", "follow_up", "status_note")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tui_desk.tui.app import register_screen
-from tui_desk.tui.screens.supervisor_overdue import OverdueScreen
-from tui_desk.tui.screens.supervisor_reports import ReportsScreen
-from tui_desk.tui.screens.supervisor_workload import WorkloadScreen
+from tui_desk.tui.screens.supervisor.overdue import OverdueScreen
+from tui_desk.tui.screens.supervisor.reports import ReportsScreen
+from tui_desk.tui.screens.supervisor.workload import WorkloadScreen
 
 register_screen("overdue", OverdueScreen, "Overdue panel")
 register_screen("workload", WorkloadScreen, "Workload per agent")

@@ -18,7 +18,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store.models import Ticket
-from tui_desk.tui.app import StoreChanged
+from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import PRIORITY_STYLE, STATUS_STYLE, next_due, timer_text
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.timeline import Line, Timeline, TimelineEntry, human_size, lay_out

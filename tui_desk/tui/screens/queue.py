@@ -20,7 +20,7 @@ from tui_desk.domain.statuses import Status
 from tui_desk.domain.text import printable
 from tui_desk.store import SORT_COLUMNS, Store, TicketFilter
 from tui_desk.store.models import Ticket
-from tui_desk.tui.app import StoreChanged, register_screen
+from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, TicketTable
@@ -557,6 +557,3 @@ def _count(cases: list[str]) -> str:
 
 def _call(fn, *args):
     return lambda: fn(*args)
-
-
-register_screen("queue", QueueScreen, "Queue", key=None)

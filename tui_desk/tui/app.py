@@ -37,7 +37,8 @@ from tui_desk.store import Store
 from tui_desk.store.sqlite import ChangeWatch
 from tui_desk.tui.commands import GoToCase
 from tui_desk.tui.context import StoreChanged
-from tui_desk.tui.screens.queue import FirstPage, QueueScreen
+from tui_desk.tui.screens.queue import QueueScreen
+from tui_desk.tui.screens.queue_loader import FirstPage
 from tui_desk.tui.screens.supervisor import OverdueScreen, ReportsScreen, WorkloadScreen
 from tui_desk.tui.state import load_state, save_state
 

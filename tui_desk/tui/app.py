@@ -35,6 +35,7 @@ from tui_desk.domain.clock import Clock, to_utc
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import Store
 from tui_desk.store.sqlite import ChangeWatch
+from tui_desk.store.sweep import seconds_until_next_sweep, sweep_timers
 from tui_desk.tui.commands import GoToCase
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.screens.queue import QueueScreen
@@ -94,8 +95,7 @@ class DeskApp(App[int]):
         self.first_queue_page: FirstPage | None = None
         if start_screen == "queue":
             self.first_queue_page = FirstPage(store, self.agent, self.now(), self.tz)
-        self._state = load_state()
-        saved_theme = self._state.get("theme")
+        saved_theme = load_state().get("theme")
         if isinstance(saved_theme, str) and saved_theme in self.available_themes:
             self.theme = saved_theme
 
@@ -262,18 +262,13 @@ class DeskApp(App[int]):
     def _sweep(self) -> None:
         self.run_db(self._sweep_body, on_done=self._after_sweep, on_error=self._sweep_failed, group="timers")
 
-    def _sweep_body(self) -> tuple[str | None, float]:
-        """Apply what fell due; return what happened and how long until the next look."""
+    def _sweep_body(self) -> tuple[str, float]:
+        """Apply what fell due; return what happened (empty: nothing) and how long until the next look."""
         ceiling = float(self.store.config.sweep_interval_s)
-        try:
-            from tui_desk.store.sweep import seconds_until_next_sweep, sweep_timers
-        except ImportError:
-            return None, ceiling
-        result = sweep_timers(self.store)
-        summary = result.summary() if _acted(result) else None
+        summary = sweep_timers(self.store).summary()
         return summary, max(seconds_until_next_sweep(self.store, ceiling), 1.0)
 
-    def _after_sweep(self, outcome: tuple[str | None, float]) -> None:
+    def _after_sweep(self, outcome: tuple[str, float]) -> None:
         summary, interval = outcome
         if summary:
             self.notify(summary, title="Timers", markup=False)
@@ -312,26 +307,21 @@ def screen_commands(screen: Screen) -> Iterable[SystemCommand]:
     if extra is not None:
         yield from extra()
     skip = getattr(screen, "PALETTE_SKIP", ())
-    for node in [screen]:  # the screen's actions; moving the cursor is no palette material
-        for binding in node._bindings.key_to_bindings.values():
-            for b in binding:
-                if not b.description or b.action in seen or not b.id or b.action.startswith(skip):
-                    continue
-                action_name = b.action.split("(", 1)[0]
-                if node.check_action(action_name, ()) is False:
-                    continue
-                seen.add(b.action)
-                help = f"{b.tooltip or b.description} · key: {screen.app.get_key_display(b)}"
-                yield SystemCommand(b.description, help, _runner(node, b.action))
+    # The screen's own actions only: its widgets' (moving the cursor) are no palette material.
+    for bindings in screen._bindings.key_to_bindings.values():
+        for b in bindings:
+            if not b.description or b.action in seen or not b.id or b.action.startswith(skip):
+                continue
+            action_name = b.action.split("(", 1)[0]
+            if screen.check_action(action_name, ()) is False:
+                continue
+            seen.add(b.action)
+            help = f"{b.tooltip or b.description} · key: {screen.app.get_key_display(b)}"
+            yield SystemCommand(b.description, help, _runner(screen, b.action))
 
 
-def _runner(node, action: str) -> Callable[[], Any]:
-    return lambda: node.run_action(action)
-
-
-def _acted(result: Any) -> bool:
-    """Whether a sweep did anything worth telling (``SweepResult.acted`` counts its actions)."""
-    return bool(getattr(result, "acted", 0) or getattr(result, "touched", None))
+def _runner(screen: Screen, action: str) -> Callable[[], Any]:
+    return lambda: screen.run_action(action)
 
 
 def run_console(ctx, **options) -> int:

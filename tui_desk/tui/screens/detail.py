@@ -98,7 +98,7 @@ class DetailScreen(Screen):
     def closed(self) -> bool:
         return self.ticket is not None and self.ticket.status == Status.CLOSED.slug
 
-    def load(self, *, to_end: bool = True) -> None:
+    def load(self) -> None:
         store, tz = self.app.store, self.app.tz
         case = self.case_number
 

@@ -16,7 +16,7 @@ from tui_desk.domain.clock import FixedClock
 from tui_desk.store import Store
 from tui_desk.tui.app import DeskApp
 from tui_desk.tui.screens.detail import DetailScreen
-from tui_desk.tui.screens.log_entry import LogEntryScreen
+from tui_desk.tui.screens.forms.log_entry import LogEntryScreen
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -150,7 +150,7 @@ BAD_NEW = [
 
 
 async def _new_form(pilot, app):
-    from tui_desk.tui.screens.new_ticket import NewTicketScreen
+    from tui_desk.tui.screens.forms.new_ticket import NewTicketScreen
 
     await settle(pilot)
     app.push_screen(NewTicketScreen())

@@ -450,7 +450,7 @@ def test_console_on_a_full_disk_keeps_running_and_keeps_the_typed_entry(tmp_path
     from textual.widgets import Input, TextArea
 
     from tui_desk.tui.app import DeskApp
-    from tui_desk.tui.screens.log_entry import LogEntryScreen
+    from tui_desk.tui.screens.forms.log_entry import LogEntryScreen
 
     mount = tmp_path / "m"
     mount.mkdir()

@@ -238,7 +238,7 @@ def test_tickets_with_due_times_but_no_risk_times_still_show(store, clock):
 
 
 def test_charts_read_on_a_linux_console(monkeypatch):
-    from tui_desk.tui.screens.supervisor_charts import bar, plain_glyphs, sparkline
+    from tui_desk.tui.screens.supervisor.charts import bar, plain_glyphs, sparkline
 
     assert (
         sparkline([0, 1, 2, 4, 8], plain=False) == "▁▂▃▅█"

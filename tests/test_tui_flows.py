@@ -24,7 +24,7 @@ from tui_desk.store.demo import build_demo
 from tui_desk.tui.app import DeskApp
 from tui_desk.tui.screens.detail import NEWEST_FIRST, DetailScreen
 from tui_desk.tui.screens.dialogs import ChoiceDialog, StatusDialog
-from tui_desk.tui.screens.log_entry import LogEntryScreen
+from tui_desk.tui.screens.forms.log_entry import LogEntryScreen
 from tui_desk.tui.screens.queue import QueueScreen
 from tui_desk.tui.widgets.ticket_table import PAGE_SIZE
 
@@ -357,8 +357,8 @@ async def test_an_attachment_opens_with_the_system_opener(desk, tmp_path, monkey
 
 @sync
 async def test_a_half_typed_new_ticket_is_kept_and_offered_back(desk, isolated_env):
-    from tui_desk.tui.screens.drafts import DRAFT_DELAY_S
-    from tui_desk.tui.screens.new_ticket import NewTicketScreen
+    from tui_desk.tui.screens.forms.drafts import DRAFT_DELAY_S
+    from tui_desk.tui.screens.forms.new_ticket import NewTicketScreen
 
     before = desk.count_tickets()
     app = app_for(desk)

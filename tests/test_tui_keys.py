@@ -44,7 +44,7 @@ def test_path_completion_escapes_what_the_field_splits_on(tmp_path):
     import asyncio
     import shlex
 
-    from tui_desk.tui.screens.log_entry import PathSuggester
+    from tui_desk.tui.screens.forms.log_entry import PathSuggester
 
     (tmp_path / "rma label [red].pdf").write_bytes(b"x")
     typed = f"{tmp_path}/rm"

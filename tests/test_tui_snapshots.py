@@ -71,8 +71,6 @@ def desk(tmp_path) -> tuple[Store, str]:
 
 
 async def settle(pilot) -> None:
-    while not pilot.app.screens_ready:  # other screens' keys join the footer shortly after the first paint
-        await pilot.pause(0.05)
     for _ in range(4):
         await workers_done(pilot.app)
         await pilot.pause()

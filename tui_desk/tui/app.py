@@ -1,20 +1,12 @@
 """The console app: screens, database work off the UI thread, live refresh, timers, the command palette.
 
-Extending it (for other parts of tui-desk):
+How its parts fit together:
 
-- A new top-level screen is one line, at import time of the module that defines it::
-
-      from tui_desk.tui.app import register_screen
-      register_screen("supervisor", SupervisorScreen, "Supervisor: overdue panel", key="f2")
-
-  The factory is called with no arguments when the screen is opened (``app.open_screen(name)``,
-  its palette command "Open: <title>", its optional key, or ``DeskApp(store, start_screen=name)``).
-  Every module in ``tui_desk/tui/screens/`` is imported when the app starts, so a module there
-  registers itself just by calling ``register_screen`` at import time; one that fails to import
-  is reported in a warning, not a crash.
-- A palette command available everywhere: ``register_command("Title", "help text", callback)``;
-  the callback receives the app. A screen's own actions reach the palette by themselves: every
-  binding with a description that ``check_action`` allows is offered (so the palette never lies).
+- The top-level screens are the rows of ``SCREENS``: each is reachable by name (``app.open_screen(name)``,
+  ``DeskApp(store, start_screen=name)``) and from the palette as "Open: <title>". A screen's own actions
+  reach the palette by themselves: every binding with a description that ``check_action`` allows is
+  offered (so the palette never lies).
+- Screens ask the app only what ``tui/context.py`` names, and never import this module.
 - Database work: ``app.run_db(fn, *args, on_done=..., on_error=...)`` runs ``fn`` in a thread worker
   (Peewee connections are per thread; the Store opens and closes one around each operation) and
   calls ``on_done(result)`` back on the UI thread. A ``DeskError`` or database failure becomes a
@@ -26,8 +18,6 @@ Extending it (for other parts of tui-desk):
 from __future__ import annotations
 
 import asyncio
-import importlib
-import pkgutil
 import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -37,7 +27,6 @@ from typing import Any
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, get_current_worker
@@ -46,50 +35,30 @@ from tui_desk.domain.clock import Clock, to_utc
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import Store
 from tui_desk.store.sqlite import ChangeWatch
+from tui_desk.store.sweep import seconds_until_next_sweep, sweep_timers
 from tui_desk.tui.commands import GoToCase
+from tui_desk.tui.context import StoreChanged
+from tui_desk.tui.screens.queue import QueueScreen
+from tui_desk.tui.screens.queue_loader import FirstPage
+from tui_desk.tui.screens.supervisor import OverdueScreen, ReportsScreen, WorkloadScreen
 from tui_desk.tui.state import load_state, save_state
 
 POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second
-AFTER_FIRST_PAINT_S = 1.0  # work that need not delay the first screen (other screens' imports, the sweep)
+AFTER_FIRST_PAINT_S = 1.0  # work that need not delay the first screen (the sweep)
 
 
 @dataclass(frozen=True)
 class ScreenEntry:
-    name: str
-    factory: Callable[[], Screen]
+    screen: type[Screen]
     title: str
-    key: str | None = None
 
 
-SCREENS: dict[str, ScreenEntry] = {}
-COMMANDS: list[SystemCommand] = []
-
-
-def register_screen(name: str, factory: Callable[[], Screen], title: str, *, key: str | None = None) -> None:
-    """Make a top-level screen reachable by name, from the palette, and optionally by a key."""
-    SCREENS[name] = ScreenEntry(name, factory, title, key)
-
-
-def register_command(title: str, help: str, callback: Callable[[DeskApp], Any]) -> None:
-    """Add a command to the palette on every screen; ``callback(app)`` runs when it is chosen."""
-    COMMANDS.append(SystemCommand(title, help, callback))
-
-
-def _import_screen_modules() -> list[str]:
-    """Import every screen module (they register themselves); return one line per module that failed."""
-    import tui_desk.tui.screens as package
-
-    failures = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        try:
-            importlib.import_module(f"{package.__name__}.{info.name}")
-        except Exception as err:  # noqa: BLE001 - one broken screen must not take the console down
-            failures.append(f"screen module {info.name}: {type(err).__name__}: {err}")
-    return failures
-
-
-class StoreChanged(Message):
-    """Someone (this console, another one, the CLI, the timer sweep) committed to the store."""
+SCREENS: dict[str, ScreenEntry] = {
+    "queue": ScreenEntry(QueueScreen, "Queue"),
+    "overdue": ScreenEntry(OverdueScreen, "Overdue panel"),
+    "workload": ScreenEntry(WorkloadScreen, "Workload per agent"),
+    "reports": ScreenEntry(ReportsScreen, "Reports"),
+}
 
 
 class DeskApp(App[int]):
@@ -114,10 +83,6 @@ class DeskApp(App[int]):
         poll_interval: float = POLL_INTERVAL_S,
     ) -> None:
         super().__init__()
-        queue = importlib.import_module("tui_desk.tui.screens.queue")
-        # Other screens are imported after the first paint, unless the console starts on one of them.
-        self._screens_imported = start_screen != "queue"
-        self._import_failures = _import_screen_modules() if self._screens_imported else []
         self.store = store
         self.clock = clock or store.clock
         self.start_screen = start_screen
@@ -127,11 +92,10 @@ class DeskApp(App[int]):
         self._watch = ChangeWatch(store.path)
         self._detail_screen = None  # built on first use, then reused (see open_ticket)
         # The queue's first page is read while Textual starts up; the queue takes it on its first load.
-        self.first_queue_page = None
+        self.first_queue_page: FirstPage | None = None
         if start_screen == "queue":
-            self.first_queue_page = queue.FirstPage(store, self.agent, self.now(), self.tz)
-        self._state = load_state()
-        saved_theme = self._state.get("theme")
+            self.first_queue_page = FirstPage(store, self.agent, self.now(), self.tz)
+        saved_theme = load_state().get("theme")
         if isinstance(saved_theme, str) and saved_theme in self.available_themes:
             self.theme = saved_theme
 
@@ -153,10 +117,6 @@ class DeskApp(App[int]):
     def on_mount(self) -> None:
         self.watch(self, "theme", self._remember_theme, init=False)
         self.open_screen(self.start_screen)
-        if self._screens_imported:
-            self._register_screen_keys()
-        else:
-            self.set_timer(AFTER_FIRST_PAINT_S, self._import_other_screens)
         if self.live:
             self._poll()
         if self.timers_enabled:
@@ -165,27 +125,6 @@ class DeskApp(App[int]):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not on the main thread (tests) or no SIGHUP on this platform
-
-    @property
-    def screens_ready(self) -> bool:
-        """Every screen module is imported and its keys bound (shortly after the first paint)."""
-        return self._screens_imported
-
-    def _import_other_screens(self) -> None:
-        if not self.is_running or not self.screen_stack:
-            return
-        self._import_failures = _import_screen_modules()
-        self._screens_imported = True
-        self._register_screen_keys()
-
-    def _register_screen_keys(self) -> None:
-        for failure in self._import_failures:
-            self.warn(failure)
-        for entry in SCREENS.values():
-            if entry.key:
-                self.bind(entry.key, f"open_screen('{entry.name}')", description=entry.title)
-        if self.screen_stack:  # the app may be closing when the delayed import finishes
-            self.refresh_bindings()
 
     def _hang_up(self) -> None:
         """The terminal went away: keep every half-typed entry, then leave."""
@@ -217,16 +156,13 @@ class DeskApp(App[int]):
     def _remember_theme(self, theme: str) -> None:
         save_state({"theme": theme})
 
-    def action_open_screen(self, name: str) -> None:
-        self.open_screen(name)
-
     def open_screen(self, name: str) -> None:
         entry = SCREENS.get(name)
         if entry is None:
             raise DeskError(f"no console screen {name!r} (one of: {', '.join(SCREENS)})")
-        if isinstance(entry.factory, type) and isinstance(self.screen, entry.factory):
+        if isinstance(self.screen, entry.screen):
             return  # already there
-        self.push_screen(entry.factory())
+        self.push_screen(entry.screen())
 
     def open_ticket(self, case_number: str) -> None:
         from tui_desk.tui.screens.detail import DetailScreen
@@ -244,7 +180,7 @@ class DeskApp(App[int]):
         self.push_screen(screen)
 
     def open_log_entry(self, case_number: str) -> None:
-        from tui_desk.tui.screens.log_entry import LogEntryScreen
+        from tui_desk.tui.screens.forms.log_entry import LogEntryScreen
 
         self.push_screen(LogEntryScreen(case_number))
 
@@ -326,18 +262,13 @@ class DeskApp(App[int]):
     def _sweep(self) -> None:
         self.run_db(self._sweep_body, on_done=self._after_sweep, on_error=self._sweep_failed, group="timers")
 
-    def _sweep_body(self) -> tuple[str | None, float]:
-        """Apply what fell due; return what happened and how long until the next look."""
+    def _sweep_body(self) -> tuple[str, float]:
+        """Apply what fell due; return what happened (empty: nothing) and how long until the next look."""
         ceiling = float(self.store.config.sweep_interval_s)
-        try:
-            from tui_desk.store.sweep import seconds_until_next_sweep, sweep_timers
-        except ImportError:
-            return None, ceiling
-        result = sweep_timers(self.store)
-        summary = result.summary() if _acted(result) else None
+        summary = sweep_timers(self.store).summary()
         return summary, max(seconds_until_next_sweep(self.store, ceiling), 1.0)
 
-    def _after_sweep(self, outcome: tuple[str | None, float]) -> None:
+    def _after_sweep(self, outcome: tuple[str, float]) -> None:
         summary, interval = outcome
         if summary:
             self.notify(summary, title="Timers", markup=False)
@@ -360,19 +291,13 @@ class DeskApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from screen_commands(screen)
-        for entry in SCREENS.values():
-            yield SystemCommand(f"Open: {entry.title}", f"Go to the {entry.title} screen", _opener(self, entry))
-        for command in COMMANDS:
-            yield SystemCommand(command.title, command.help, _bound(self, command.callback), command.discover)
+        for name, entry in SCREENS.items():
+            yield SystemCommand(f"Open: {entry.title}", f"Go to the {entry.title} screen", _opener(self, name))
         yield from super().get_system_commands(screen)
 
 
-def _opener(app: DeskApp, entry: ScreenEntry) -> Callable[[], None]:
-    return lambda: app.open_screen(entry.name)
-
-
-def _bound(app: DeskApp, callback: Callable[[DeskApp], Any]) -> Callable[[], Any]:
-    return lambda: callback(app)
+def _opener(app: DeskApp, name: str) -> Callable[[], None]:
+    return lambda: app.open_screen(name)
 
 
 def screen_commands(screen: Screen) -> Iterable[SystemCommand]:
@@ -382,26 +307,21 @@ def screen_commands(screen: Screen) -> Iterable[SystemCommand]:
     if extra is not None:
         yield from extra()
     skip = getattr(screen, "PALETTE_SKIP", ())
-    for node in [screen]:  # the screen's actions; moving the cursor is no palette material
-        for binding in node._bindings.key_to_bindings.values():
-            for b in binding:
-                if not b.description or b.action in seen or not b.id or b.action.startswith(skip):
-                    continue
-                action_name = b.action.split("(", 1)[0]
-                if node.check_action(action_name, ()) is False:
-                    continue
-                seen.add(b.action)
-                help = f"{b.tooltip or b.description} · key: {screen.app.get_key_display(b)}"
-                yield SystemCommand(b.description, help, _runner(node, b.action))
+    # The screen's own actions only: its widgets' (moving the cursor) are no palette material.
+    for bindings in screen._bindings.key_to_bindings.values():
+        for b in bindings:
+            if not b.description or b.action in seen or not b.id or b.action.startswith(skip):
+                continue
+            action_name = b.action.split("(", 1)[0]
+            if screen.check_action(action_name, ()) is False:
+                continue
+            seen.add(b.action)
+            help = f"{b.tooltip or b.description} · key: {screen.app.get_key_display(b)}"
+            yield SystemCommand(b.description, help, _runner(screen, b.action))
 
 
-def _runner(node, action: str) -> Callable[[], Any]:
-    return lambda: node.run_action(action)
-
-
-def _acted(result: Any) -> bool:
-    """Whether a sweep did anything worth telling (``SweepResult.acted`` counts its actions)."""
-    return bool(getattr(result, "acted", 0) or getattr(result, "touched", None))
+def _runner(screen: Screen, action: str) -> Callable[[], Any]:
+    return lambda: screen.run_action(action)
 
 
 def run_console(ctx, **options) -> int:

@@ -1,1 +1,1 @@
-"""The console's screens, one module each."""
+"""The console's screens: the queue, a ticket's detail, dialogs; forms/ and supervisor/ hold the rest."""

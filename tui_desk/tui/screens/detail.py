@@ -18,7 +18,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store.models import Ticket
-from tui_desk.tui.app import StoreChanged
+from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import PRIORITY_STYLE, STATUS_STYLE, next_due, timer_text
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.timeline import Line, Timeline, TimelineEntry, human_size, lay_out
@@ -98,7 +98,7 @@ class DetailScreen(Screen):
     def closed(self) -> bool:
         return self.ticket is not None and self.ticket.status == Status.CLOSED.slug
 
-    def load(self, *, to_end: bool = True) -> None:
+    def load(self) -> None:
         store, tz = self.app.store, self.app.tz
         case = self.case_number
 

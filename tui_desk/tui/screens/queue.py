@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from concurrent.futures import Future
-from datetime import datetime, tzinfo
+from functools import partial
 
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -13,17 +11,16 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Static
-from textual.worker import get_current_worker
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.domain.text import printable
-from tui_desk.store import SORT_COLUMNS, Store, TicketFilter
-from tui_desk.store.models import Ticket
-from tui_desk.tui.app import StoreChanged, register_screen
+from tui_desk.store import SORT_COLUMNS, TicketFilter
+from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS
+from tui_desk.tui.screens.queue_loader import DEFAULT_SORT, DEFAULT_VIEW, FirstRead, QueueLoader
 from tui_desk.tui.widgets.key_bar import KeyBar
-from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, TicketTable
+from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, TicketTable
 
 SORTABLE = [c.key for c in COLUMNS if c.sortable and c.key in SORT_COLUMNS]
 VIEW_TITLES = {v.key: v.title for v in VIEWS}
@@ -33,60 +30,6 @@ COUNT_PAUSE_S = 2.0  # on a busy store, recount the views at most this often
 SEARCH_DELAY_S = 0.01  # fold keys that arrive together (a paste, a fast burst) into one query
 LIVE_SEARCH_FROM = 3  # characters
 COUNT_AFTER_S = 0.15  # a search's count (and its id list) once typing pauses this long
-DEFAULT_VIEW = "open"
-DEFAULT_SORT = ("case", True)  # newest first: cheap at any size
-
-
-def queue_rows(store: Store, tickets: list[Ticket], now: datetime, tz: tzinfo) -> list[QueueRow]:
-    tags = store.tags(t.id for t in tickets)
-    return [QueueRow.of(t, tags[t.id], now, store.config, tz) for t in tickets]
-
-
-def read_page(
-    store: Store,
-    flt: TicketFilter,
-    sort: str,
-    descending: bool,
-    now: datetime,
-    tz: tzinfo,
-    offset: int,
-    limit: int,
-    total: int | None = None,
-) -> list[QueueRow]:
-    """Rows ``offset`` to ``offset + limit`` of a view; past the middle of a view of known ``total``
-    size they are read from its end, reversed, so a jump to the last page skips no rows."""
-    if total is not None and offset > total // 2:
-        count = max(0, min(limit, total - offset))
-        tail = store.list_tickets(flt, sort=sort, descending=not descending, offset=total - offset - count, limit=count)
-        return queue_rows(store, tail[::-1], now, tz)
-    return queue_rows(
-        store, store.list_tickets(flt, sort=sort, descending=descending, offset=offset, limit=limit), now, tz
-    )
-
-
-def read_first_page(
-    store: Store, flt: TicketFilter, sort: str, descending: bool, now: datetime, tz: tzinfo
-) -> tuple[int, list[QueueRow]]:
-    """A view's size and first page (counted only when it fills more than a page)."""
-    page = read_page(store, flt, sort, descending, now, tz, 0, PAGE_SIZE)
-    return (len(page) if len(page) < PAGE_SIZE else store.count_tickets(flt)), page
-
-
-class FirstPage(Future):
-    """The queue's first page, read in a thread while the console starts (see ``DeskApp``)."""
-
-    def __init__(self, store: Store, agent: str, now: datetime, tz: tzinfo) -> None:
-        super().__init__()
-        self.matches = (VIEW_BY_KEY[DEFAULT_VIEW].filter(agent, now), *DEFAULT_SORT)
-        threading.Thread(target=self._read, args=(store, now, tz), daemon=True, name="first-page").start()
-
-    def _read(self, store: Store, now: datetime, tz: tzinfo) -> None:
-        try:
-            self.set_result(read_first_page(store, self.matches[0], *DEFAULT_SORT, now, tz))
-        except Exception as err:  # noqa: BLE001 - the screen's worker reports it
-            self.set_exception(err)
-        finally:
-            store.db.close()  # this thread's own connection
 
 
 class QueueScreen(Screen):
@@ -165,114 +108,69 @@ class QueueScreen(Screen):
         return self.view.filter(self.app.agent, self.app.now(), self.search)
 
     def reload(self, *, keep_position: bool = False, recount: bool = False) -> None:
-        """Fetch the visible page and the count in a worker; the table fetches further pages itself.
-
-        A search fetches every matching id in order at once (one query gives the count, the order and
-        cheap pages). In case-number order (the default) the first page comes before that, from a LIMIT
-        query that SQLite answers without reading every match, and the count follows: a search for
-        three letters in a big store shows rows at once and "…" for the count until it is known.
-        A plain view shows its first page from a LIMIT query and its count at once, then fetches the
-        ordered ids in the background so that deep scrolling never runs an OFFSET scan.
-        """
+        """Read the visible page and the count in a worker (see ``QueueLoader``); the table fetches further
+        pages itself. ``recount`` counts the views again too."""
         if self._count_timer is not None:
             self._count_timer.stop()  # that count belongs to the result set this load replaces
             self._count_timer = None
-        flt = self.current_filter()
-        sort, descending = self.table.sort_key, self.table.descending
-        store, now, tz = self.app.store, self.app.now(), self.app.tz
-        first = (int(self.table.scroll_y) // PAGE_SIZE) * PAGE_SIZE if keep_position else 0
-        searching = bool(self.search)
-
-        def rows_of(tickets) -> list[QueueRow]:
-            return queue_rows(store, tickets, now, tz)
-
-        counted: list[int] = []  # the view's total once counted
-
-        def by_offset(offset: int, limit: int) -> list[QueueRow]:
-            return read_page(store, flt, sort, descending, now, tz, offset, limit, counted[0] if counted else None)
-
-        def by_ids(ids: list[int]):
-            return lambda offset, limit: rows_of(store.tickets_by_id(ids[offset : offset + limit]))
-
-        started = self.app.first_queue_page if not self.loads and not keep_position and not searching else None
-        if started is not None and started.matches != (flt, sort, descending):
-            started = None
+        started = self.app.first_queue_page if not self.loads and not keep_position and not self.search else None
         self.app.first_queue_page = None
+        load = QueueLoader(
+            self.app,
+            self.current_filter(),
+            self.table.sort_key,
+            self.table.descending,
+            search=bool(self.search),
+            keep_position=keep_position,
+            first_row=(int(self.table.scroll_y) // PAGE_SIZE) * PAGE_SIZE if keep_position else 0,
+            started=started,
+        )
+        self.app.run_db(load.read, on_done=partial(self._show_load, load, recount), group="queue", exclusive=True)
 
-        def fetch_ids() -> list[int]:
-            worker = get_current_worker()
-            return store.ticket_ids(flt, sort=sort, descending=descending, cancelled=lambda: worker.is_cancelled)
-
-        page_first = searching and not keep_position and sort == "case"
-        shown_first: list[int] = []  # the generation of the first page shown, once it is
-
-        def fetch():
-            if page_first:
-                page = by_offset(0, PAGE_SIZE)
-                return (len(page) if len(page) < PAGE_SIZE else None), page, by_offset
-            if searching:
-                ids = fetch_ids()
-                return len(ids), by_ids(ids)(first, PAGE_SIZE), by_ids(ids)
-            if first:  # a refresh deep in the list: the count first, so the page can be read from the end
-                counted.append(store.count_tickets(flt))
-                return counted[0], by_offset(first, PAGE_SIZE), by_offset
-            total, page = (
-                started.result() if started is not None else read_first_page(store, flt, sort, descending, now, tz)
-            )
-            counted.append(total)
-            return total, page, by_offset
-
-        def loaded() -> None:
-            self.loads += 1
-            self.loaded_at = time.perf_counter()
-            self.table.loading_message = "No tickets here." if not self.search else "No ticket matches."
-
-        def count_matches() -> tuple[int, list[int]]:
-            ids = fetch_ids()
-            return len(ids), ids
-
-        def show_count(result: tuple[int, list[int]]) -> None:
-            # The rows are on screen: only the count and the cheaper pages are new.
-            self.total = result[0]
-            self.table.complete(by_ids(result[1]), result[0], shown_first[0])
+    def _show_load(self, load: QueueLoader, recount: bool, read: FirstRead) -> None:
+        table = self.table
+        self.total = read.total
+        self.loads += 1  # benchmarks and tests wait on these two
+        self.loaded_at = time.perf_counter()
+        table.loading_message = "No tickets here." if not self.search else "No ticket matches."
+        if read.total is None:
+            # The first page of a big result: the count follows once typing pauses (a count for
+            # every prefix typed would only compete with the next keystroke's page).
+            generation = table.reset(read.pages, len(read.page), read.page)
             self._show_status()
+            self._count_timer = self.set_timer(COUNT_AFTER_S, partial(self._count_search, load, generation))
+            return
+        page_number = load.first_row // PAGE_SIZE
+        generation = table.reset(
+            read.pages, read.total, read.page, page_number=page_number, keep_position=load.keep_position
+        )
+        self._show_status()
+        if recount or self.loads == 1:
+            self._count_views()  # after the rows: the first paint does not wait for six counts
+        if not read.by_ids:
+            # Only when someone scrolls deep: the id list costs a scan, OFFSET near the top does not.
+            table.on_deep_page = partial(self._read_ids_for_deep_pages, load, generation)
 
-        def show(result) -> None:
-            total, page, loader = result
-            self.total = total
-            if total is None:
-                # The first page of a big result: the count follows once typing pauses (a count for
-                # every prefix typed would only compete with the next keystroke's page).
-                loaded()
-                shown_first.append(self.table.reset(by_offset, len(page), page))
-                self._show_status()
-                self._count_timer = self.set_timer(
-                    COUNT_AFTER_S,
-                    lambda: self.app.run_db(count_matches, on_done=show_count, group="queue", exclusive=True),
-                )
-                return
-            loaded()
-            table = self.table
-            if keep_position:
-                generation = table.reset(loader, total, keep_position=True)
-                table._pages[first // PAGE_SIZE] = page
-                table.refresh()
-            else:
-                generation = table.reset(loader, total, page if first == 0 else None)
-            self._show_status()
-            if recount or self.loads == 1:
-                self._count_views()  # after the rows: the first paint does not wait for six counts
-            if loader is by_offset:
-                # Only when someone scrolls deep: the id list costs a scan, OFFSET near the top does not.
-                table.on_deep_page = lambda: self.app.run_db(
-                    fetch_ids,
-                    on_done=lambda ids: table.upgrade_loader(by_ids(ids), generation),
-                    group="queue-ids",
-                    exclusive=True,
-                    quiet=True,
-                )
+    def _count_search(self, load: QueueLoader, generation: int) -> None:
+        self.app.run_db(
+            load.count_search, on_done=partial(self._show_search_count, load, generation), group="queue", exclusive=True
+        )
 
-        self.app.run_db(fetch, on_done=show, group="queue", exclusive=True)
+    def _show_search_count(self, load: QueueLoader, generation: int, ids: list[int]) -> None:
+        # The rows are on screen: only the count and the cheaper pages are new.
+        self.total = len(ids)
+        self.table.complete(load.pages_by_ids(ids), len(ids), generation)
+        self._show_status()
+
+    def _read_ids_for_deep_pages(self, load: QueueLoader, generation: int) -> None:
+        table = self.table
+        self.app.run_db(
+            load.ordered_ids,
+            on_done=lambda ids: table.upgrade_loader(load.pages_by_ids(ids), generation),
+            group="queue-ids",
+            exclusive=True,
+            quiet=True,
+        )
 
     def _count_views(self) -> None:
         """Count the six views; while a count runs, later requests fold into one more run after it."""
@@ -459,7 +357,7 @@ class QueueScreen(Screen):
         self.app.open_ticket(event.row.case_number)
 
     def action_new(self) -> None:
-        from tui_desk.tui.screens.new_ticket import NewTicketScreen
+        from tui_desk.tui.screens.forms.new_ticket import NewTicketScreen
 
         self.app.push_screen(NewTicketScreen())
 
@@ -557,6 +455,3 @@ def _count(cases: list[str]) -> str:
 
 def _call(fn, *args):
     return lambda: fn(*args)
-
-
-register_screen("queue", QueueScreen, "Queue", key=None)

@@ -200,11 +200,14 @@ class TicketTable(ScrollView, can_focus=True):
         self,
         loader: Callable[[int, int], list[QueueRow]],
         total: int,
-        first_page: list[QueueRow] | None = None,
+        page: list[QueueRow] | None = None,
         *,
+        page_number: int = 0,
         keep_position: bool = False,
     ) -> int:
-        """Show a new result set. With ``keep_position`` (a live refresh) old rows stay until new ones come."""
+        """Show a new result set, with its page ``page_number`` if already read; return its generation.
+
+        With ``keep_position`` (a live refresh) old rows stay until new ones come."""
         self._generation += 1
         self.loader = loader
         self.total = total
@@ -212,8 +215,8 @@ class TicketTable(ScrollView, can_focus=True):
         self._pages.clear()
         self._pending.clear()
         self.on_deep_page = None
-        if first_page is not None:
-            self._pages[0] = first_page
+        if page is not None:
+            self._pages[page_number] = page
         if not keep_position:
             self.cursor = 0
             self.scroll_to(y=0, animate=False, immediate=True)

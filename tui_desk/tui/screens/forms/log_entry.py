@@ -23,7 +23,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import NOTE_REQUIRED, Status, parse_status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketChanged, TicketSnapshot
-from tui_desk.tui.screens.drafts import KeepsDraft
+from tui_desk.tui.screens.forms.drafts import KeepsDraft
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 TEXT_FIELDS = ("sender_name", "start", "end", "summary", "attachments", "follow_up", "status_note")
@@ -332,8 +332,8 @@ class LogEntryScreen(KeepsDraft, Screen):
         args["at"], args["until"], args["follow_up"] = when("start"), when("end"), when("follow_up")
         if args["at"] and args["until"] and args["until"] < args["at"]:
             errors["end"] = "the contact ends before it starts"
-        if args["until"] and not args["at"] and args["until"] < now:
-            pass  # start defaults to now; an end in the past with no start is read as a start given later
+        # An end in the past with no start is no error: the start defaults to now, and the end is read as a
+        # start given later.
         if not v["summary"].strip():
             errors["summary"] = "the summary is required: one line on what happened"
         try:

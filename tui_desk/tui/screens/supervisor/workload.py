@@ -9,9 +9,9 @@ from textual.widgets import DataTable, Static
 
 from tui_desk.domain.text import clip, printable
 from tui_desk.reporting.overdue import AgentLoad, workload
-from tui_desk.tui.app import StoreChanged
-from tui_desk.tui.screens.supervisor_charts import bar
-from tui_desk.tui.screens.supervisor_nav import SupervisorNav, nav_bindings
+from tui_desk.tui.context import StoreChanged
+from tui_desk.tui.screens.supervisor.charts import bar
+from tui_desk.tui.screens.supervisor.nav import SupervisorNav, nav_bindings
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 BAR_WIDTH = 24

@@ -47,12 +47,12 @@ class SupervisorNav:
     SCREEN_NAME = ""
 
     def action_go(self, name: str) -> None:
-        from tui_desk.tui.app import SCREENS
+        from tui_desk.tui.screens.supervisor import SUPERVISOR_SCREENS  # those screens import this module
 
         if name == self.SCREEN_NAME:
             return
         # The supervisor screens replace one another, so moving between them never piles up screens.
-        self.app.switch_screen(SCREENS[name].factory())
+        self.app.switch_screen(SUPERVISOR_SCREENS[name]())
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:

@@ -20,7 +20,7 @@ from textual.widgets.select import InvalidSelectValueError
 from tui_desk.domain import vocabulary
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.text import printable
-from tui_desk.tui.screens.drafts import KeepsDraft
+from tui_desk.tui.screens.forms.drafts import KeepsDraft
 from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
 from tui_desk.tui.widgets.key_bar import KeyBar
 

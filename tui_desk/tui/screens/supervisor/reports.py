@@ -10,9 +10,9 @@ from textual.widgets import Static
 
 from tui_desk.domain.text import clip, printable
 from tui_desk.reporting.reports import build_report
-from tui_desk.tui.app import StoreChanged
-from tui_desk.tui.screens.supervisor_charts import bar, sparkline
-from tui_desk.tui.screens.supervisor_nav import SupervisorNav, nav_bindings
+from tui_desk.tui.context import StoreChanged
+from tui_desk.tui.screens.supervisor.charts import bar, sparkline
+from tui_desk.tui.screens.supervisor.nav import SupervisorNav, nav_bindings
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 BAR_WIDTH = 20

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tui_desk.domain.dates import format_when, parse_when
 from tui_desk.domain.errors import DeskError
-from tui_desk.domain.statuses import Status, parse_status, status_of
+from tui_desk.domain.statuses import OPEN_STATUSES, parse_status, status_of
 from tui_desk.domain.text import clip, printable
 from tui_desk.domain.vocabulary import CHANNELS, DIRECTIONS, PRIORITIES, SENDERS
 from tui_desk.store import TicketFilter, describe_entry
@@ -343,7 +343,7 @@ def cmd_demo(ctx) -> int:
     if a.no_open:
         store = ctx.store(path=path)
         print(f"demo store: {path} ({store.count_tickets()} tickets)")
-        for t in store.list_tickets(TicketFilter(statuses=[s for s in Status if s.is_open]), sort="due", limit=10):
+        for t in store.list_tickets(TicketFilter(statuses=OPEN_STATUSES), sort="due", limit=10):
             print(f"  {t.case_number}  {status_of(t.status).label:<17} {clip(printable(t.subject, one_line=True), 50)}")
         return 0
     from tui_desk.cli import open_console

@@ -1,1 +1,2 @@
-"""Pure helpdesk rules: statuses, transitions, case numbers, dates, timers. No Textual, no Peewee."""
+"""Pure helpdesk rules: statuses, transitions, what "overdue" means, case numbers, dates, timers, the texts
+of system log entries. No Textual, no Peewee."""

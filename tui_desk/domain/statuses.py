@@ -49,7 +49,12 @@ _SLUGS = {
 
 _BY_SLUG = {slug: status for status, slug in _SLUGS.items()}
 
+# Two named sets, because "open" is asked two ways. OPEN_STATUSES: work is owed (every status but
+# Resolved and Closed) -- the SLA, follow-ups and idle tickets count only here. NOT_CLOSED_STATUSES:
+# every status but Closed -- what the queue's own views show, since a Resolved ticket can still be
+# reopened for 7 days and an agent should still see it.
 OPEN_STATUSES = tuple(s for s in Status if s.is_open)
+NOT_CLOSED_STATUSES = tuple(s for s in Status if s is not Status.CLOSED)
 WAITING_ON_PARTY_STATUSES = (Status.WAITING_SELLER, Status.WAITING_BUYER)
 
 

@@ -10,11 +10,13 @@ import peewee as pw
 from tui_desk.domain import sla
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_span, iso
-from tui_desk.domain.statuses import OPEN_STATUSES, WAITING_ON_PARTY_STATUSES, Status, status_of
-from tui_desk.store.queries import overdue_condition
+from tui_desk.domain.overdue import OWING_STATUSES, SLA_PROMISES, Promise, broken_promises
+from tui_desk.domain.statuses import OPEN_STATUSES, WAITING_ON_PARTY_STATUSES, status_of
 from tui_desk.store.models import Ticket
+from tui_desk.store.queries import overdue_condition
 
 OPEN_SLUGS = [s.slug for s in OPEN_STATUSES]
+OWING_SLUGS = [s.slug for s in OWING_STATUSES]
 WAITING_SLUGS = [s.slug for s in WAITING_ON_PARTY_STATUSES]
 ROW_LIMIT = 500  # per section: the count still says how many there are
 PANEL_COLUMNS = (
@@ -101,20 +103,23 @@ def _row(t, due_at: datetime, what: str, now: datetime) -> OverdueRow:
     )
 
 
-def _sla_due(t, now: datetime, *, risk: bool) -> tuple[datetime, str] | None:
-    """The most pressing SLA clock of an open ticket past its due time (breached) or its risk time."""
+def _breached(t, now: datetime) -> tuple[datetime, str] | None:
+    """The most late SLA promise the ticket broke (domain/overdue.py), or None."""
+    found = [(owed.due_at, owed.promise.value) for owed in broken_promises(t, now) if owed.promise in SLA_PROMISES]
+    return min(found) if found else None
+
+
+def _at_risk(t, now: datetime) -> tuple[datetime, str] | None:
+    """The most pressing SLA clock of an owing ticket past its risk time (from the risk time on), or None."""
 
     def passed(mark: datetime | None) -> bool:
-        # At risk from the risk time on; breached only once the due time is past, as domain/sla.py says.
-        return mark is not None and (mark <= now if risk else mark < now)
+        return mark is not None and mark <= now
 
     found = []
-    response_mark = (t.sla_response_risk_at or t.sla_response_due_at) if risk else t.sla_response_due_at
-    if t.first_response_at is None and passed(response_mark):
-        found.append((t.sla_response_due_at, "response"))
-    resolution_mark = (t.sla_resolution_risk_at or t.sla_resolution_due_at) if risk else t.sla_resolution_due_at
-    if passed(resolution_mark):
-        found.append((t.sla_resolution_due_at, "resolution"))
+    if t.first_response_at is None and passed(t.sla_response_risk_at or t.sla_response_due_at):
+        found.append((t.sla_response_due_at, Promise.RESPONSE.value))
+    if passed(t.sla_resolution_risk_at or t.sla_resolution_due_at):
+        found.append((t.sla_resolution_due_at, Promise.RESOLUTION.value))
     return min(found) if found else None
 
 
@@ -133,30 +138,33 @@ def overdue(store, now: datetime | None = None, *, limit: int | None = ROW_LIMIT
         return Ticket.select(*PANEL_COLUMNS).namedtuples()
 
     with store.reading():
-        # Risk times come before due times, so "risk passed" selects breached and at-risk tickets at once.
+        # One query for the three promise sections: the overdue tickets (the store's SQL form of the domain
+        # rule) and those whose SLA risk time has passed. Risk times come before due times.
         pressing = select().where(
-            is_open
-            & (
-                (
-                    Ticket.first_response_at.is_null()
-                    & ((Ticket.sla_response_risk_at <= now) | (Ticket.sla_response_due_at <= now))
+            overdue_condition(now)
+            | (
+                Ticket.status.in_(OWING_SLUGS)
+                & (
+                    (
+                        Ticket.first_response_at.is_null()
+                        & ((Ticket.sla_response_risk_at <= now) | (Ticket.sla_response_due_at <= now))
+                    )
+                    | (Ticket.sla_resolution_risk_at <= now)
+                    # Imported tickets may carry due times without the risk times computed here.
+                    | (Ticket.sla_resolution_due_at <= now)
                 )
-                | (Ticket.sla_resolution_risk_at <= now)
-                # Imported tickets may carry due times without the risk times computed here.
-                | (Ticket.sla_resolution_due_at <= now)
             )
         )
         for t in pressing:
-            breached = _sla_due(t, now, risk=False)
+            breached = _breached(t, now)
             if breached:
                 sections["breached"].rows.append(_row(t, *breached, now))
             else:
-                at_risk = _sla_due(t, now, risk=True)
+                at_risk = _at_risk(t, now)
                 if at_risk:
                     sections["at_risk"].rows.append(_row(t, *at_risk, now))
-        missed = select().where((Ticket.status != Status.CLOSED.slug) & (Ticket.follow_up_at < now))
-        for t in missed:
-            sections["follow_up"].rows.append(_row(t, t.follow_up_at, "follow-up", now))
+            if any(owed.promise is Promise.FOLLOW_UP for owed in broken_promises(t, now)):
+                sections["follow_up"].rows.append(_row(t, t.follow_up_at, Promise.FOLLOW_UP.value, now))
         horizon = now + timedelta(days=policy.closing_soon_days) - close_after
         closing = select().where(Ticket.status.in_(WAITING_SLUGS) & (Ticket.period_started_at <= horizon))
         for t in closing:
@@ -201,7 +209,8 @@ def week_start(at: datetime, tz) -> datetime:
 def workload(store, now: datetime | None = None) -> list[AgentLoad]:
     """Per agent: open tickets, overdue ones (SLA breached or a follow-up missed), waiting, resolved this week.
 
-    "Overdue" counts the open tickets in the panel's first and third sections, in one grouped query.
+    "Overdue" is domain/overdue.py's rule in its SQL form: the tickets of the panel's first and third sections,
+    counted in one grouped query.
     """
     now = to_utc(now or store.now())
     is_open = Ticket.status.in_(OPEN_SLUGS)

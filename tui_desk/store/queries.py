@@ -12,7 +12,7 @@ from datetime import datetime
 
 import peewee as pw
 
-from tui_desk.domain import statuses, vocabulary
+from tui_desk.domain import overdue, vocabulary
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import sqlite
@@ -52,16 +52,19 @@ SORT_COLUMNS = {
 
 
 def overdue_condition(now: datetime) -> pw.Expression:
-    """The one definition of an overdue ticket (queue view, workload, ``list --overdue``).
+    """An overdue ticket in SQL (queue view, workload, ``list --overdue``, the overdue panel).
 
-    Open, and a promise is broken: the first response or the resolution is past its SLA due time,
-    or a follow-up promised to the customer is past.
+    The SQL form of domain/overdue.py, built from its names so the two cannot drift: a status that owes
+    work, and a promise not kept whose due time is past (``overdue.is_late``, the same comparison).
     """
-    return Ticket.status.in_([s.slug for s in statuses.OPEN_STATUSES]) & (
-        (Ticket.first_response_at.is_null() & (Ticket.sla_response_due_at < now))
-        | (Ticket.sla_resolution_due_at < now)
-        | (Ticket.follow_up_at < now)
-    )
+    broken = None
+    for promise in overdue.Promise:
+        late = overdue.is_late(getattr(Ticket, overdue.DUE_FIELD[promise]), now)
+        kept_by = overdue.KEPT_FIELD.get(promise)
+        if kept_by is not None:
+            late = getattr(Ticket, kept_by).is_null() & late
+        broken = late if broken is None else broken | late
+    return Ticket.status.in_([s.slug for s in overdue.OWING_STATUSES]) & broken
 
 
 class TicketQueries:

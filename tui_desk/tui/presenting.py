@@ -7,7 +7,8 @@ from datetime import datetime, tzinfo
 
 from tui_desk.config import Config
 from tui_desk.domain.dates import format_span
-from tui_desk.domain.statuses import WAITING_ON_PARTY_STATUSES, Status, status_of
+from tui_desk.domain.overdue import Promise, pending_promises
+from tui_desk.domain.statuses import NOT_CLOSED_STATUSES, WAITING_ON_PARTY_STATUSES, Status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketFilter
 from tui_desk.store.models import Ticket
@@ -26,7 +27,6 @@ STATUS_STYLE = {
 }
 PRIORITY_STYLE = {"urgent": "bold #ff5f5f", "high": "#ffaf5f", "normal": "", "low": "#808080"}
 
-OPEN_STATUSES = tuple(s for s in Status if s is not Status.CLOSED)
 # "Waiting" means waiting on the buyer or the seller; Waiting on Us is our move, in "All open".
 WAITING_STATUSES = WAITING_ON_PARTY_STATUSES
 
@@ -40,11 +40,11 @@ class QueueView:
 
     def filter(self, agent: str, now: datetime, search: str | None = None) -> TicketFilter:
         flt = {
-            "mine": TicketFilter(statuses=OPEN_STATUSES, assignee=agent),
-            "unassigned": TicketFilter(statuses=OPEN_STATUSES, unassigned=True),
+            "mine": TicketFilter(statuses=NOT_CLOSED_STATUSES, assignee=agent),
+            "unassigned": TicketFilter(statuses=NOT_CLOSED_STATUSES, unassigned=True),
             "waiting": TicketFilter(statuses=WAITING_STATUSES),
-            "overdue": TicketFilter(overdue_at=now),
-            "open": TicketFilter(statuses=OPEN_STATUSES),
+            "overdue": TicketFilter(overdue_at=now),  # domain/overdue.py, as the store's SQL
+            "open": TicketFilter(statuses=NOT_CLOSED_STATUSES),
             "closed": TicketFilter(statuses=(Status.CLOSED,)),
         }[self.key]
         flt.search = search or None
@@ -64,6 +64,8 @@ VIEW_BY_KEY = {v.key: v for v in VIEWS}
 
 
 SHORT_WHAT = {"follow-up": "f-up", "auto-close": "close"}
+# How the due-next column names each promise of domain/overdue.py.
+PROMISE_WHAT = {Promise.FOLLOW_UP: "follow-up", Promise.RESPONSE: "reply", Promise.RESOLUTION: "SLA"}
 
 
 @dataclass(frozen=True)
@@ -100,16 +102,14 @@ def timer_due(ticket: Ticket, config: Config) -> Due | None:
 
 
 def next_due(ticket: Ticket, config: Config) -> Due | None:
-    """The earliest of the promised follow-up, the SLA and the timer; None for a Closed ticket."""
+    """The earliest of the promises still owed (domain/overdue.py) and the timer; None for a Closed ticket.
+
+    The queue marks a row ``!`` when this is past: for the promises that is exactly the domain's rule, so a
+    Resolved ticket's old follow-up, which nobody owes any more, neither shows here nor marks the row.
+    """
     if ticket.status == Status.CLOSED.slug:
         return None
-    candidates = []
-    if ticket.follow_up_at is not None:
-        candidates.append(Due("follow-up", ticket.follow_up_at))
-    if ticket.first_response_at is None and ticket.sla_response_due_at is not None:
-        candidates.append(Due("reply", ticket.sla_response_due_at))
-    if ticket.sla_resolution_due_at is not None and ticket.status != Status.RESOLVED.slug:
-        candidates.append(Due("SLA", ticket.sla_resolution_due_at))
+    candidates = [Due(PROMISE_WHAT[owed.promise], owed.due_at) for owed in pending_promises(ticket)]
     timer = timer_due(ticket, config)
     if timer is not None:
         candidates.append(timer)

@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_desk.config import Config
+from tui_desk.domain.overdue import is_overdue
 from tui_desk.domain.statuses import Status, status_of
 from tui_desk.domain.text import clip
 from tui_desk.store.models import Ticket
@@ -68,7 +69,7 @@ class QueueRow:
             opened=short_date(ticket.opened_at, tz),
             last_action=ago(ticket.last_action_at, now),
             due=due.short(now) if due else "",
-            overdue=bool(due and due.at < now),
+            overdue=is_overdue(ticket, now),  # the Overdue view's rule: a past-due timer is the sweep's, not late
         )
 
 

@@ -113,9 +113,8 @@ def _text_arg(value: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise DeskError(
-            f"standard input is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); nothing was written"
-        ) from None
+        byte = f"byte 0x{data[err.start]:02x} at offset {err.start}"
+        raise DeskError(f"standard input is not UTF-8 text ({byte}); nothing was written") from None
 
 
 def _when(ctx, value: str | None):
@@ -249,10 +248,12 @@ def render_ticket(data: dict, tz) -> str:
     ]
     refund = data["refund"]
     if refund["amount"] or refund["approved_at"]:
-        lines.append(
-            f"Refund:     {refund['amount'] or '-'} {refund['currency'] or ''}  approved {_iso_to_when(refund['approved_at'], tz)}"
-            f"  initiated {_iso_to_when(refund['initiated_at'], tz)}  refunded {_iso_to_when(refund['refunded_at'], tz)}"
+        amount = f"{refund['amount'] or '-'} {refund['currency'] or ''}"
+        steps = "  ".join(
+            f"{label} {_iso_to_when(refund[key], tz)}"
+            for label, key in (("approved", "approved_at"), ("initiated", "initiated_at"), ("refunded", "refunded_at"))
         )
+        lines.append(f"Refund:     {amount}  {steps}")
     for label, key in (
         ("Opened", "opened_at"),
         ("First reply", "first_response_at"),
@@ -271,9 +272,8 @@ def render_ticket(data: dict, tz) -> str:
     for e in data["log"]:
         who = e["sender"] + (f" {p(e['sender_name'])}" if e["sender_name"] else "")
         span = f" - {_iso_to_when(e['until'], tz)}" if e["until"] else ""
-        lines.append(
-            f"#{e['seq']:<3} {_iso_to_when(e['at'], tz)}{span}  {e['channel']}/{e['direction']}  {who}  (by {p(e['agent'])})"
-        )
+        how = f"{e['channel']}/{e['direction']}"
+        lines.append(f"#{e['seq']:<3} {_iso_to_when(e['at'], tz)}{span}  {how}  {who}  (by {p(e['agent'])})")
         corr = f"[corrects #{e['corrects']}] " if e["corrects"] else ""
         lines.append(f"     {corr}{p(e['summary'], one_line=True)}")
         for line in e["body"].splitlines():

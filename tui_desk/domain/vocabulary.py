@@ -7,7 +7,6 @@ import re
 from tui_desk.domain.errors import DeskError
 
 PRIORITIES = ("low", "normal", "high", "urgent")
-PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
 CHANNELS = ("email", "chat", "phone", "social", "note")
 SYSTEM_CHANNEL = "system"
 DIRECTIONS = ("in", "out", "internal")

@@ -252,7 +252,8 @@ def _verification_markdown(t: Ticket, report) -> list[str]:
         "`[previous digest, [the entry's fields], [[sha256, name, size] of each attachment, sorted]]`, "
         'written without spaces (`separators=(",", ":")`) and without escaping non-ASCII characters. '
         f"The fields, in order, are {', '.join(CHAINED_FIELDS)}; times are UTC text to the "
-        f"microsecond exactly as stored (e.g. `{iso_micro(datetime(2026, 11, 15, 14, 30, tzinfo=UTC))}`), an absent value is `null`, and the first entry's previous digest is the empty string. "
+        f"microsecond exactly as stored (e.g. `{iso_micro(datetime(2026, 11, 15, 14, 30, tzinfo=UTC))}`), "
+        "an absent value is `null`, and the first entry's previous digest is the empty string. "
         "The final digest is the last entry's digest. Appendix A holds exactly these values and Appendix B "
         "a script that recomputes them. If someone gave you the final digest earlier (by mail, on paper), "
         "compare it with the one above: the same digest means no earlier entry was changed, removed or "
@@ -325,18 +326,16 @@ def to_html(data: dict) -> str:
         ]
         out += [f"<tr><th>{label}</th><td>{_h(value)}</td></tr>" for label, value in facts if value]
         for a in e.attachment_list:
-            out.append(
-                f"<tr><th>Attachment</th><td>{_h(a.name)}, {a.size} bytes, SHA-256 <code>{_h(a.sha256)}</code></td></tr>"
-            )
+            sha = f"SHA-256 <code>{_h(a.sha256)}</code>"
+            out.append(f"<tr><th>Attachment</th><td>{_h(a.name)}, {a.size} bytes, {sha}</td></tr>")
         out.append(f"<tr><th>Digest</th><td><code>{_h(e.digest)}</code></td></tr></table>")
         if e.body:
             out.append(f"<pre>{_h(e.body)}</pre>")
         out.append("</div>")
     out.append("<h2>Integrity</h2>")
     if report.ok:
-        out.append(
-            f"<p>At export the chain of {t.log_count} entries was intact and every attachment file matched its SHA-256.</p>"
-        )
+        intact = f"the chain of {t.log_count} entries was intact"
+        out.append(f"<p>At export {intact} and every attachment file matched its SHA-256.</p>")
     else:
         out.append('<p class="bad"><strong>At export tui-desk found these problems:</strong></p><ul>')
         out += [f"<li>{_h(p.line())}</li>" for p in report.problems]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from functools import partial
 
 from textual.app import ComposeResult, SystemCommand
@@ -65,8 +64,7 @@ class QueueScreen(Screen):
         self._search_timer = None
         self._count_timer = None  # a search's count, waiting for typing to pause
         self._keys_for: tuple | None = None  # the row state the key bar was last worked out for
-        self.loads = 0  # result sets shown so far, and when the last came (benchmarks and tests wait on it)
-        self.loaded_at = 0.0
+        self.loads = 0  # result sets shown so far (benchmarks and tests wait on it)
         self._counting = False
         self._count_again = False
 
@@ -130,8 +128,7 @@ class QueueScreen(Screen):
     def _show_load(self, load: QueueLoader, recount: bool, read: FirstRead) -> None:
         table = self.table
         self.total = read.total
-        self.loads += 1  # benchmarks and tests wait on these two
-        self.loaded_at = time.perf_counter()
+        self.loads += 1  # benchmarks and tests wait on it
         table.loading_message = "No tickets here." if not self.search else "No ticket matches."
         if read.total is None:
             # The first page of a big result: the count follows once typing pauses (a count for

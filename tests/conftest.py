@@ -16,6 +16,8 @@ from tui_desk.store import Store
 
 NOW = datetime(2026, 11, 15, 14, 30, tzinfo=UTC)
 TUI_DESK = str(Path(sys.executable).with_name("tui-desk"))
+# The sample sheets, for every test folder: tests/data/sheets beside this file.
+SHEETS_DATA = Path(__file__).parent / "data" / "sheets"
 
 
 def pytest_addoption(parser):

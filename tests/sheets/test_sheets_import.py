@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from conftest import SHEETS_DATA as DATA
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.evidence import entry_digest
@@ -17,7 +18,6 @@ from tui_desk.sheets.rows import ReadOptions, records_from_sheet
 from tui_desk.store.imports import import_tickets
 from tui_desk.store.models import LogEntry, Meta, StatusChange, Ticket
 
-DATA = Path(__file__).parent / "data" / "sheets"
 KIM = "kim" + chr(64) + "example.org"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_tui_flows import app_for, desk, screen_text, settle, sync  # noqa: F401 - desk is a fixture
+from tests.console.test_tui_flows import app_for, desk, screen_text, settle, sync  # noqa: F401 - desk is a fixture
 from tui_desk.domain.statuses import Status
 from tui_desk.store import TicketFilter
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import SHEETS_DATA as DATA
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
@@ -16,8 +16,6 @@ from tui_desk.sheets.dates import DateOrder, UnreadableDate, read_date
 from tui_desk.sheets.logcells import split_log_cell
 from tui_desk.sheets.reader import read_sheet
 from tui_desk.sheets.statuses import sheet_status
-
-DATA = Path(__file__).parent / "data" / "sheets"
 
 
 def day(y, m, d, hh=0, mi=0):

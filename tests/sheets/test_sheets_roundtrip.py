@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from conftest import CLI
+from conftest import SHEETS_DATA as DATA
 
 from tui_desk.store import Store
 
-DATA = Path(__file__).parent / "data" / "sheets"
 MAIL = "maria" + chr(64) + "example.com"
 # Fields that say when and by which chain a row was written here, so they differ by design.
 WRITTEN_HERE = ("logged_at", "digest")

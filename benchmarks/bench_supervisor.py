@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui_desk.domain.clock import FixedClock
-from tui_desk.reporting.overdue import overdue, workload
+from tui_desk.reporting.overdue import overdue
 from tui_desk.reporting.reports import build_report
+from tui_desk.reporting.workload import workload
 from tui_desk.store import Store
 from tui_desk.store.demo import build_demo
 

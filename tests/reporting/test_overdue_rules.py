@@ -23,7 +23,8 @@ from tui_desk.domain.overdue import (
     pending_promises,
 )
 from tui_desk.domain.statuses import NOT_CLOSED_STATUSES, OPEN_STATUSES, Status
-from tui_desk.reporting.overdue import overdue, workload
+from tui_desk.reporting.overdue import overdue
+from tui_desk.reporting.workload import workload
 from tui_desk.store import Store
 from tui_desk.store.models import Ticket
 from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS, next_due

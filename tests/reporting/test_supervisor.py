@@ -10,7 +10,8 @@ import pytest
 
 from tests.conftest import workers_done
 from tui_desk.domain.statuses import Status
-from tui_desk.reporting.overdue import overdue, workload
+from tui_desk.reporting.overdue import overdue
+from tui_desk.reporting.workload import workload
 from tui_desk.store import Store
 from tui_desk.tui.app import DeskApp
 

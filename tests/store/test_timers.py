@@ -321,7 +321,7 @@ def test_summary_wording():
 
 
 def test_a_swept_close_writes_the_ticket_as_the_store_would(store, clock):
-    """The sweep writes with plain statements; this keeps it in step with ``Store._set_status``."""
+    """A regression test: the sweep and a person's status change both close through ``log.change_status``."""
     swept, by_store = waiting(store, priority="high"), waiting(store, priority="high")
     clock.advance(45 * DAY)
     note = "No answer from the buyer in 30 days"

@@ -75,7 +75,7 @@ def cmd_overdue(ctx) -> int:
 
 
 def cmd_workload(ctx) -> int:
-    from tui_desk.reporting.overdue import workload
+    from tui_desk.reporting.workload import workload
 
     loads = workload(ctx.store(create=False))
 

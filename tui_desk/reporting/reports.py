@@ -21,7 +21,7 @@ from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import iso
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import status_of
-from tui_desk.reporting.overdue import week_start
+from tui_desk.reporting.workload import week_start
 from tui_desk.store.models import Ticket
 
 DEFAULT_WEEKS = 12

@@ -8,7 +8,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from tui_desk.domain.text import clip, printable
-from tui_desk.reporting.overdue import AgentLoad, workload
+from tui_desk.reporting.workload import AgentLoad, workload
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.screens.supervisor.charts import bar
 from tui_desk.tui.screens.supervisor.nav import SupervisorNav, nav_bindings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from tui_desk.domain.clock import to_utc
@@ -44,10 +44,14 @@ def iso_micro(dt: datetime) -> str:
 
 def entry_digest(previous: str, fields: Mapping[str, object], attachments: Iterable[tuple[str, str, int]]) -> str:
     """SHA-256 hex of the previous digest, the chained fields and the (sha256, name, size) of each attachment."""
-    document = [
-        previous,
-        [_plain(fields.get(name)) for name in CHAINED_FIELDS],
-        sorted([sha, name, size] for sha, name, size in attachments),
-    ]
+    return chain_digest(previous, [_plain(fields.get(name)) for name in CHAINED_FIELDS], attachments)
+
+
+def chain_digest(previous: str, values: Sequence[object], attachments: Iterable[tuple[str, str, int]]) -> str:
+    """``entry_digest`` for values already in ``CHAINED_FIELDS`` order and in stored form (times as text).
+
+    The log's writer builds each row in that form anyway; skipping the mapping is most of a bulk build's time.
+    """
+    document = [previous, values, sorted([sha, name, size] for sha, name, size in attachments)]
     canonical = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

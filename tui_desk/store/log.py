@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from tui_desk.domain import log_texts, vocabulary
 from tui_desk.domain.clock import to_utc
-from tui_desk.domain.evidence import entry_digest
+from tui_desk.domain.evidence import chain_digest
 from tui_desk.domain.lifecycle import enter_status
 from tui_desk.domain.sla import SlaPolicy
 from tui_desk.domain.statuses import Status, status_of
@@ -51,7 +51,7 @@ class Chain:
     version: int = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class NewEntry:
     """An entry to append. ``logged_at`` defaults to ``at``; ``corrects`` is (id, seq) of the entry it corrects."""
 
@@ -69,7 +69,7 @@ class NewEntry:
     follow_up_at: datetime | None = None
     corrects: tuple[int | None, int] | None = None
     due_at: datetime | None = None
-    files: Sequence[AttachmentFile] = field(default_factory=tuple)
+    files: Sequence[AttachmentFile] = ()
 
 
 def system_entry(
@@ -122,8 +122,7 @@ def _insert_sql(model, names: Sequence[str]) -> str:
     return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
 
 
-_INSERT_ENTRY = _insert_sql(LogEntry, _ENTRY_FIELDS)
-_INSERT_ENTRY_WITH_ID = _insert_sql(LogEntry, ("id", *_ENTRY_FIELDS))
+_INSERT_ENTRY = _insert_sql(LogEntry, ("id", *_ENTRY_FIELDS))
 _INSERT_BLOB = _insert_sql(Blob, ("sha256", "size", "stored_at")) + " ON CONFLICT DO NOTHING"
 _INSERT_ATTACHMENT = _insert_sql(Attachment, ("entry", "blob", "name", "size"))
 _INSERT_STATUS_CHANGE = _insert_sql(
@@ -131,42 +130,22 @@ _INSERT_STATUS_CHANGE = _insert_sql(
 )
 
 
-def _link(ticket: ChainHead, entry: NewEntry) -> tuple:
-    """Chain ``entry`` onto ``ticket`` (moving its head in memory); the row to insert, without an id."""
+def _link(ticket: ChainHead, entry: NewEntry, entry_id: int | None = None) -> tuple:
+    """Chain ``entry`` onto ``ticket`` (moving its head in memory); the row to insert (id None: the next one)."""
     seq = ticket.log_count + 1
     at = stamp(entry.at)
-    fields = {
-        "seq": seq,
-        "kind": entry.kind,
-        "at": at,
-        "until": stamp(entry.until),
-        "logged_at": stamp(entry.logged_at) if entry.logged_at is not None else at,
-        "channel": entry.channel,
-        "direction": entry.direction,
-        "sender": entry.sender,
-        "sender_name": entry.sender_name,
-        "agent": entry.agent,
-        "summary": entry.summary,
-        "body": entry.body,
-        "follow_up_at": stamp(entry.follow_up_at),
-        "corrects_seq": entry.corrects[1] if entry.corrects else None,
-        "due_at": stamp(entry.due_at),
-    }
-    digest = entry_digest(ticket.log_head, fields, [(f.sha256, f.name, f.size) for f in entry.files])
-    ticket.log_count = seq
-    ticket.log_head = digest
-    when = to_utc(entry.at)
-    if ticket.last_action_at is None or when > ticket.last_action_at:
-        ticket.last_action_at = when
-    ticket.version += 1
-    corrects_id = entry.corrects[0] if entry.corrects else None
-    return (
-        ticket.id,
+    until = stamp(entry.until) if entry.until is not None else None
+    logged_at = stamp(entry.logged_at) if entry.logged_at is not None else at
+    follow_up_at = stamp(entry.follow_up_at) if entry.follow_up_at is not None else None
+    due_at = stamp(entry.due_at) if entry.due_at is not None else None
+    corrects_id, corrects_seq = entry.corrects if entry.corrects else (None, None)
+    # In CHAINED_FIELDS order (domain/evidence.py); verify recomputes the same from the stored row.
+    chained = [
         seq,
         entry.kind,
         at,
-        fields["until"],
-        fields["logged_at"],
+        until,
+        logged_at,
         entry.channel,
         entry.direction,
         entry.sender,
@@ -174,9 +153,35 @@ def _link(ticket: ChainHead, entry: NewEntry) -> tuple:
         entry.agent,
         entry.summary,
         entry.body,
-        fields["follow_up_at"],
+        follow_up_at,
+        corrects_seq,
+        due_at,
+    ]
+    files = [(f.sha256, f.name, f.size) for f in entry.files] if entry.files else ()
+    digest = chain_digest(ticket.log_head, chained, files)
+    ticket.log_count = seq
+    ticket.log_head = digest
+    if ticket.last_action_at is None or entry.at > ticket.last_action_at:  # instants are aware UTC throughout
+        ticket.last_action_at = entry.at
+    ticket.version += 1
+    return (
+        entry_id,
+        ticket.id,
+        seq,
+        entry.kind,
+        at,
+        until,
+        logged_at,
+        entry.channel,
+        entry.direction,
+        entry.sender,
+        entry.sender_name,
+        entry.agent,
+        entry.summary,
+        entry.body,
+        follow_up_at,
         corrects_id,
-        fields["due_at"],
+        due_at,
         digest,
     )
 
@@ -188,13 +193,13 @@ def append_row(db, ticket: ChainHead, entry: NewEntry) -> tuple[int, int]:
     """
     conn = db.connection()
     row = _link(ticket, entry)
-    entry_id = conn.execute(_INSERT_ENTRY, row).lastrowid
+    entry_id = conn.execute(_INSERT_ENTRY, row).lastrowid  # id None: SQLite gives the next one
     if entry.files:
         now = stamp(entry.logged_at or entry.at)
         for f in entry.files:
             conn.execute(_INSERT_BLOB, (f.sha256, f.size, now))
             conn.execute(_INSERT_ATTACHMENT, (entry_id, f.sha256, f.name, f.size))
-    return entry_id, row[1]
+    return entry_id, row[2]
 
 
 def append(db, ticket: ChainHead, entry: NewEntry) -> LogEntry:
@@ -269,7 +274,7 @@ class LogBatch:
         self._undo = (ticket, entry, ticket.log_count, ticket.log_head, ticket.last_action_at, ticket.version)
         entry_id = self.next_id
         self.next_id += 1
-        self.rows.append((entry_id, *_link(ticket, entry)))
+        self.rows.append(_link(ticket, entry, entry_id))
         return entry_id
 
     def amend_last(self, **changes) -> None:
@@ -282,7 +287,7 @@ class LogBatch:
         entry_id = self.rows.pop()[0]
         for name, value in changes.items():
             setattr(entry, name, value)
-        self.rows.append((entry_id, *_link(ticket, entry)))
+        self.rows.append(_link(ticket, entry, entry_id))
 
     def insert(self, db, *, id_offset: int = 0) -> None:
         """Insert the batched rows (ids moved by ``id_offset``) with one prepared statement; the batch is emptied."""
@@ -295,4 +300,4 @@ def insert_rows(db, rows: Sequence[tuple], *, id_offset: int = 0) -> None:
     """Insert rows a ``LogBatch`` built (possibly in another process), ids moved by ``id_offset``."""
     if id_offset:
         rows = [(r[0] + id_offset, *r[1:]) for r in rows]
-    db.connection().executemany(_INSERT_ENTRY_WITH_ID, rows)
+    db.connection().executemany(_INSERT_ENTRY, rows)

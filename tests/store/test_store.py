@@ -218,6 +218,19 @@ def test_drafts_round_trip_per_agent(store, db_path, clock):
     assert store.load_draft(t.case_number) is None
 
 
+def test_a_saved_entry_forgets_its_draft_in_the_same_transaction_and_a_refused_one_keeps_it(store):
+    t = new(store)
+    snap = TicketSnapshot.of(store.get(t.case_number))
+    store.save_draft(t.case_number, {"summary": "Customer called"}, snap)
+    store.tag(t.case_number, ["vip"])  # the ticket moves on: a save based on ``snap`` is refused inside the write
+    with pytest.raises(TicketChanged):
+        store.add_entry(t.case_number, channel="phone", summary="Customer called", expected=snap, forget_draft=True)
+    assert store.load_draft(t.case_number) is not None
+    store.add_entry(t.case_number, channel="phone", summary="Customer called", forget_draft=True)
+    assert store.load_draft(t.case_number) is None
+    assert [e.summary for e in store.entries(store.get(t.case_number))].count("Customer called") == 1
+
+
 def test_list_filters_sort_and_search(store):
     a = new(store, customer="Aiko Tanaka", subject="Parcel never arrived", tags=["refund-delayed"])
     b = new(store, customer="Omar Haddad", subject="Screen has dead pixels", priority="urgent")

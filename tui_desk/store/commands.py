@@ -206,11 +206,14 @@ class TicketCommands:
         status: Status | None = None,
         status_note: str | None = None,
         expected: TicketSnapshot | None = None,
+        forget_draft: bool = False,
     ) -> LogEntry:
         """Log an interaction (or a note, or a correction of an earlier entry), with its consequences.
 
         An inbound message from the party the ticket waits on moves it to Waiting on Us; so does the
         customer answering a Resolved ticket. ``status`` applies a status change with the entry.
+        ``forget_draft`` deletes the acting agent's draft for the ticket in the same transaction, so a
+        saved entry never leaves its draft behind (and a failed save keeps it).
         """
         channel = vocabulary.check_channel(channel)
         summary = vocabulary.require_text(summary, "summary")
@@ -272,6 +275,8 @@ class TicketCommands:
                 self._set_status(ticket, auto, log_texts.answered(who), by_system=True)
             if status is not None:
                 self._set_status(ticket, status, status_note or "")
+            if forget_draft:
+                self.forget_draft_of(ticket)
         return entry
 
     # -- status, assignment, tags, refund -------------------------------------------------

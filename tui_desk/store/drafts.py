@@ -38,4 +38,8 @@ class DraftKeeping:
     def discard_draft(self, case_number: str) -> None:
         ticket = self.get(case_number)
         with self.writing():
-            Draft.delete().where((Draft.ticket == ticket.id) & (Draft.agent == self.agent)).execute()
+            self.forget_draft_of(ticket)
+
+    def forget_draft_of(self, ticket) -> None:
+        """Delete this agent's draft for ``ticket``. Call inside ``writing`` (``add_entry`` does, on save)."""
+        Draft.delete().where((Draft.ticket == ticket.id) & (Draft.agent == self.agent)).execute()

@@ -164,26 +164,8 @@ def _link(ticket: ChainHead, entry: NewEntry, entry_id: int | None = None) -> tu
     if ticket.last_action_at is None or entry.at > ticket.last_action_at:  # instants are aware UTC throughout
         ticket.last_action_at = entry.at
     ticket.version += 1
-    return (
-        entry_id,
-        ticket.id,
-        seq,
-        entry.kind,
-        at,
-        until,
-        logged_at,
-        entry.channel,
-        entry.direction,
-        entry.sender,
-        entry.sender_name,
-        entry.agent,
-        entry.summary,
-        entry.body,
-        follow_up_at,
-        corrects_id,
-        due_at,
-        digest,
-    )
+    # The row in _ENTRY_FIELDS order: the chained values, with the corrected entry's id for its number.
+    return (entry_id, ticket.id, *chained[:13], corrects_id, due_at, digest)
 
 
 def append_row(db, ticket: ChainHead, entry: NewEntry) -> tuple[int, int]:

@@ -326,7 +326,7 @@ def test_a_swept_close_writes_the_ticket_as_the_store_would(store, clock):
     clock.advance(45 * DAY)
     note = "No answer from the buyer in 30 days"
     with store.writing():
-        store._set_status(store._fresh(by_store), Status.CLOSED, note, by_system=True)
+        store._set_status(Ticket.get(Ticket.case_number == by_store), Status.CLOSED, note, by_system=True)
     assert sweep_timers(store).touched == [swept]
     a, b = store.get(swept), store.get(by_store)
     differ = {"id", "case_number", "log_count", "log_head", "version"}
@@ -357,3 +357,25 @@ def test_the_due_query_is_an_index_range_scan(store):
         sql, params = Ticket.select(pw.fn.MIN(Ticket.timer_due_at)).sql()
         plan = " ".join(row[-1] for row in store.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
         assert "INDEX ticket_timer_due_at" in plan, plan  # next_timer_due: one index lookup
+
+
+def test_a_reply_after_the_close_fell_due_finds_the_ticket_closed_without_any_sweep(store, clock):
+    """Due timers are applied before a write, in its transaction: the write sees an on-time sweep's result."""
+    number = waiting(store)
+    clock.advance(34 * DAY)  # closed on day 30; no sweep has run
+    with pytest.raises(DeskError, match=r"was closed on .*No answer from the buyer in 30 days.*--references"):
+        store.add_entry(number, channel="email", summary="Sorry, I was away", direction="in", sender="buyer")
+    ticket = store.get(number)
+    assert ticket.status == Status.CLOSED.slug
+    assert [e.kind for e in timer_entries(store, number)] == ["reminder_skipped"] * 3 + ["auto_close"]
+    assert "Sorry, I was away" not in [e.summary for e in store.entries(ticket)]
+    assert sweep_timers(store).acted == 0  # applied exactly once: the sweep finds nothing left
+
+
+def test_a_reply_on_day_8_after_resolved_does_not_reopen_it(store, clock):
+    number = waiting(store)
+    store.change_status(number, Status.RESOLVED, "Refund sent")
+    clock.advance(8 * DAY)
+    with pytest.raises(DeskError, match="was closed"):
+        store.add_entry(number, channel="email", summary="Thanks!", direction="in", sender="buyer")
+    assert store.get(number).status == Status.CLOSED.slug

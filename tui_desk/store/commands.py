@@ -7,7 +7,8 @@ domain/log_texts.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -21,8 +22,8 @@ from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status, status_of
-from tui_desk.store import log, outbox
-from tui_desk.store.models import CaseSequence, LogEntry, Ticket, TicketTag
+from tui_desk.store import log, outbox, sweep
+from tui_desk.store.models import CaseSequence, LogEntry, StatusChange, Ticket, TicketTag
 
 
 @dataclass(frozen=True)
@@ -155,11 +156,35 @@ class TicketCommands:
         """A system entry for something the acting agent did now (assignment, tags, refund)."""
         self._append(ticket, log.system_entry(kind, summary, at=self.now(), agent=self.agent))
 
+    @contextlib.contextmanager
+    def _changing(self, case_number: str) -> Iterator[Ticket]:
+        """A write transaction on one ticket, which is re-read under the lock with its due timers applied.
+
+        Timer actions already due are first committed in a transaction of their own, so they stay applied
+        even when the write is then refused (a reply to a ticket that closed meanwhile is refused, and the
+        ticket is Closed for everyone, not only for this write).
+        """
+        ticket = self.get(case_number)
+        if ticket.timer_due_at is not None and ticket.timer_due_at <= self.now():
+            with self.writing():
+                sweep.apply_due_timers(self, ticket.id, self.now())
+        with self.writing():
+            yield self._fresh(case_number)
+
     def _fresh(self, case_number: str) -> Ticket:
-        """Re-read a ticket inside a write transaction: what another process committed counts."""
-        ticket = Ticket.get_or_none(Ticket.case_number == case_number.strip().upper())
+        """Re-read a ticket inside a write transaction: what another process committed counts.
+
+        Its due timer actions are applied first, in the same transaction, so the write sees the ticket
+        as an on-time sweep would have left it (a reply after the auto-close fell due finds it Closed).
+        """
+        key = case_number.strip().upper()
+        ticket = Ticket.get_or_none(Ticket.case_number == key)
         if ticket is None:
             raise DeskError(f"no ticket {case_number.strip()!r}")
+        now = self.now()
+        if ticket.timer_due_at is not None and ticket.timer_due_at <= now:
+            sweep.apply_due_timers(self, ticket.id, now)
+            ticket = Ticket.get_by_id(ticket.id)
         return ticket
 
     def _check_unchanged(self, ticket: Ticket, expected: TicketSnapshot | None) -> None:
@@ -186,7 +211,17 @@ class TicketCommands:
 
     def _writable(self, ticket: Ticket) -> None:
         if ticket.status == Status.CLOSED.slug:
-            raise DeskError(f"{ticket.case_number} is Closed, which is final; open a new ticket that references it")
+            closing = (
+                StatusChange.select()
+                .where((StatusChange.ticket == ticket.id) & (StatusChange.to_status == Status.CLOSED.slug))
+                .order_by(StatusChange.id.desc())
+                .first()
+            )
+            why = f" on {format_when(closing.at)} ({closing.note or 'closed'})" if closing else ""
+            raise DeskError(
+                f"{ticket.case_number} was closed{why}; Closed is final: open a follow-up with "
+                f"tui-desk new --references {ticket.case_number}"
+            )
 
     def add_entry(
         self,
@@ -228,8 +263,7 @@ class TicketCommands:
         if follow_up and to_utc(follow_up) < start:
             raise DeskError(f"the follow-up ({format_when(follow_up)}) is before the contact ({format_when(start)})")
         files = [self.blobs.ingest(Path(p)) for p in attachments]
-        with self.writing():
-            ticket = self._fresh(case_number)
+        with self._changing(case_number) as ticket:
             self._writable(ticket)
             self._check_unchanged(ticket, expected)
             current = status_of(ticket.status)
@@ -301,8 +335,7 @@ class TicketCommands:
         """Move a ticket by hand; Resolved needs a resolution note and Closed a final summary."""
         if note is not None and "\x00" in note:
             raise DeskError("the note contains a NUL character")
-        with self.writing():
-            ticket = self._fresh(case_number)
+        with self._changing(case_number) as ticket:
             self._check_unchanged(ticket, expected)
             statuses.check_transition(status_of(ticket.status), target, note)
             self._set_status(ticket, target, note or "")
@@ -311,8 +344,7 @@ class TicketCommands:
     def assign(self, case_number: str, assignee: str | None) -> Ticket:
         """Give the ticket to an agent (None or blank: unassigned)."""
         assignee = (assignee or "").strip() or None
-        with self.writing():
-            ticket = self._fresh(case_number)
+        with self._changing(case_number) as ticket:
             self._writable(ticket)
             if ticket.assignee == assignee:
                 return ticket
@@ -325,8 +357,7 @@ class TicketCommands:
         """Add and remove tags; returns the ticket's tags afterwards."""
         add_names = {vocabulary.check_tag(t) for t in add}
         remove_names = {vocabulary.check_tag(t) for t in remove}
-        with self.writing():
-            ticket = self._fresh(case_number)
+        with self._changing(case_number) as ticket:
             self._writable(ticket)
             present = {t.name for t in TicketTag.select().where(TicketTag.ticket == ticket.id)}
             added = sorted(add_names - present)
@@ -366,8 +397,7 @@ class TicketCommands:
                 raise DeskError(f"refund amount {amount!r} has more than two decimals")
         if currency is not None and not (currency.strip().isalpha() and len(currency.strip()) == 3):
             raise DeskError(f"currency {currency!r} must be a three-letter code such as EUR")
-        with self.writing():
-            ticket = self._fresh(case_number)
+        with self._changing(case_number) as ticket:
             self._writable(ticket)
             parts = []
             if value is not None:

@@ -150,6 +150,17 @@ def sweep_timers(store: Store, now: datetime | None = None) -> SweepResult:
     return result
 
 
+def apply_due_timers(store: Store, ticket_id: int, now: datetime) -> SweepResult:
+    """One ticket's due timer actions, before a write to it. Call inside the write's transaction.
+
+    So a write sees the ticket as an on-time sweep would have left it: a reply that comes after the
+    auto-close fell due finds the ticket Closed, whether or not any sweep ran since.
+    """
+    result = SweepResult(at=now)
+    _sweep_ticket(store, ticket_id, now, result)
+    return result
+
+
 def _sweep_ticket(store: Store, ticket_id: int, now: datetime, result: SweepResult) -> None:
     """One ticket's due actions. Call inside a write transaction."""
     ticket = _TicketRow.read(store, ticket_id)  # re-read under the lock

@@ -50,6 +50,7 @@ class Config:
     sweep_interval_s: float = 60.0
     templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
     sla: SlaPolicy = field(default_factory=SlaPolicy)
+    undo_window: timedelta = timedelta(minutes=10)  # how long an agent may undo their own last change
 
     @property
     def tz(self) -> ZoneInfo:
@@ -155,7 +156,15 @@ def load_config(path: Path | None = None) -> Config:
         sweep_interval_s=sweep,
         templates=templates,
         sla=_sla_policy(data.get("sla", {}), timezone),
+        undo_window=timedelta(minutes=_undo_minutes(data)),
     )
+
+
+def _undo_minutes(data: dict) -> int:
+    value = data.get("undo_minutes", 10)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 24 * 60:
+        raise DeskError(f"config: undo_minutes must be a whole number of minutes from 0 to 1440, not {value!r}")
+    return value
 
 
 def _sla_policy(s, timezone: str) -> SlaPolicy:

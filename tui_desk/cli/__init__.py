@@ -16,6 +16,7 @@ from tui_desk import __version__
 from tui_desk.config import APP_NAME, Config, load_config
 from tui_desk.domain.clock import clock_from_env
 from tui_desk.domain.errors import DeskError
+from tui_desk.store import TicketChanged
 
 
 class Context:
@@ -90,7 +91,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tui_desk.cli import tickets
+    from tui_desk.cli import evidence, reports, sheets, tickets, timers
 
     parser = _Parser(
         prog="tui-desk",
@@ -101,23 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--agent", metavar="NAME", help="who is acting (default: $TUI_DESK_AGENT or your login name)")
     parser.add_argument("--read-only", action="store_true", help="open the store read-only (also TUI_DESK_READ_ONLY=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (tickets, *_optional_modules()):
+    for module in (tickets, timers, sheets, reports, evidence):
         module.register(commands)
     return parser
-
-
-def _optional_modules() -> list:
-    """Command groups that other parts of tui-desk add; each has a ``register(commands)``."""
-    import importlib
-
-    found = []
-    for name in ("timers", "sheets", "reports", "evidence"):
-        try:
-            found.append(importlib.import_module(f"tui_desk.cli.{name}"))
-        except ModuleNotFoundError as err:
-            if err.name != f"tui_desk.cli.{name}":
-                raise
-    return found
 
 
 _RELATIVE_PAST = re.compile(r"^-\d+\s*(min|m|h|d|w)$")
@@ -154,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         if handler is None:
             return open_console(ctx)
         return handler(ctx) or 0
+    except TicketChanged as err:  # --if-version: the ticket moved on; a script can tell this from a mistake
+        print(f"tui-desk: error: {err}", file=sys.stderr)
+        return 3
     except DeskError as err:
         print(f"tui-desk: error: {err}", file=sys.stderr)
         return 1

@@ -54,6 +54,19 @@ def refund_recorded(parts: list[str]) -> str:
     return "Refund: " + ", ".join(parts)
 
 
+def field_edit(changes: list[tuple[str, str | None, str | None]]) -> str:
+    """``Edited: priority normal → high; subject “Parcel” → “Parcel lost”`` (blank values as —)."""
+
+    def shown(value: str | None) -> str:
+        return f"“{value}”" if value else "—"
+
+    return "Edited: " + "; ".join(f"{name.replace('_', ' ')} {shown(old)} → {shown(new)}" for name, old, new in changes)
+
+
+def undo_of(seq: int) -> str:
+    return f"Undo of #{seq}"
+
+
 def answered(who: str) -> str:
     """The note of the automatic move to Waiting on Us when the waited-on party writes."""
     return f"{who} answered"

@@ -228,6 +228,24 @@ def responded(clocks: SlaClocks, at: datetime) -> SlaClocks:
     return clocks
 
 
+def priority_changed(
+    clocks: SlaClocks, *, opened_at: datetime, priority: str, responded_at: datetime | None, policy: SlaPolicy
+) -> SlaClocks:
+    """The new priority's targets, measured from the opening as always; breaches already recorded stay.
+
+    A paused resolution clock keeps standing still: it resumes with the new priority's target
+    (``status_changed`` is given the ticket's priority then).
+    """
+    target = policy.target(priority)
+    if responded_at is None and clocks.response_breached_at is None:
+        clocks.response_due_at = policy.calendar.add(opened_at, policy.working(target.response))
+        clocks.response_risk_at = policy.calendar.add(opened_at, policy.working(target.response) * policy.at_risk)
+    if clocks.paused_since is None and clocks.resolution_due_at is not None:
+        clocks.resolution_due_at = _resolution_due(opened_at, priority, clocks.paused_seconds, policy, 1.0)
+        clocks.resolution_risk_at = _resolution_due(opened_at, priority, clocks.paused_seconds, policy, policy.at_risk)
+    return clocks
+
+
 def status_changed(
     clocks: SlaClocks,
     *,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -23,32 +23,46 @@ from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status, status_of
 from tui_desk.store import log, outbox, sweep
-from tui_desk.store.models import CaseSequence, LogEntry, StatusChange, Ticket, TicketTag
+from tui_desk.store.models import CaseSequence, FieldChange, LogEntry, StatusChange, Ticket, TicketTag
 
 
 @dataclass(frozen=True)
 class TicketSnapshot:
-    """What a console saw of a ticket when it started typing, to tell what changed underneath."""
+    """What a console saw of a ticket when it started typing, to tell what changed underneath.
+
+    A script knows only the version it read (``show --json``): ``at_version`` leaves the rest unknown.
+    """
 
     version: int
-    log_count: int
-    status: str
+    log_count: int | None
+    status: str | None
     assignee: str | None
 
     @classmethod
     def of(cls, ticket: Ticket) -> TicketSnapshot:
         return cls(ticket.version, ticket.log_count, ticket.status, ticket.assignee)
 
+    @classmethod
+    def at_version(cls, version: int) -> TicketSnapshot:
+        return cls(version, None, None, None)
+
 
 class TicketChanged(DeskError):  # noqa: N818 - what happened to the ticket, read in the message
     """The ticket changed since the snapshot a write was based on; ``changes`` says how."""
 
-    def __init__(self, case_number: str, changes: list[str], current: TicketSnapshot) -> None:
+    def __init__(
+        self, case_number: str, changes: list[str], current: TicketSnapshot, *, since: str = "while you were typing"
+    ) -> None:
         self.changes = changes
         self.current = current
-        super().__init__(f"{case_number} changed while you were typing: " + "; ".join(changes))
+        super().__init__(f"{case_number} changed {since}: " + "; ".join(changes))
 
 
+# What ``edit_ticket`` may change (the case number, dates and status are not fields one corrects).
+EDITABLE_FIELDS = ("priority", "subject", "customer", "email", "order_id", "reason", "kind")
+# The entries ``undo`` can reverse: the acting agent's own changes to the ticket.
+UNDOABLE_KINDS = ("status", "assignment", "tags", "edit")
+FUTURE_SLACK = timedelta(minutes=5)  # a contact may be dated this far ahead (clocks differ a little)
 MAX_REFUND = Decimal("1000000000000")  # 12 digits before the point, 2 after: Ticket.refund_amount's size
 
 
@@ -152,9 +166,9 @@ class TicketCommands:
         ticket.save()
         return written
 
-    def _log_system(self, ticket: Ticket, kind: str, summary: str) -> None:
+    def _log_system(self, ticket: Ticket, kind: str, summary: str) -> LogEntry:
         """A system entry for something the acting agent did now (assignment, tags, refund)."""
-        self._append(ticket, log.system_entry(kind, summary, at=self.now(), agent=self.agent))
+        return self._append(ticket, log.system_entry(kind, summary, at=self.now(), agent=self.agent))
 
     @contextlib.contextmanager
     def _changing(self, case_number: str) -> Iterator[Ticket]:
@@ -190,6 +204,13 @@ class TicketCommands:
     def _check_unchanged(self, ticket: Ticket, expected: TicketSnapshot | None) -> None:
         if expected is None or expected.version == ticket.version:
             return
+        if expected.log_count is None:
+            raise TicketChanged(
+                ticket.case_number,
+                [f"it is at version {ticket.version} now; nothing was written"],
+                TicketSnapshot.of(ticket),
+                since=f"since version {expected.version}",
+            )
         changes = []
         new = (
             LogEntry.select()
@@ -208,6 +229,19 @@ class TicketCommands:
         if ticket.assignee != expected.assignee:
             changes.append(f"assigned to {ticket.assignee or 'nobody'}")
         raise TicketChanged(ticket.case_number, changes or ["it was edited"], TicketSnapshot.of(ticket))
+
+    def _check_times(self, ticket: Ticket, start: datetime, until: datetime | None) -> None:
+        """A contact has happened: it is not dated in the future (a few minutes of clock skew allowed).
+
+        An entry dated before the ticket opened is still allowed: a call logged on a ticket opened after it.
+        """
+        latest = self.now() + FUTURE_SLACK
+        for what, when in (("contact", start), ("contact's end", until)):
+            if when is not None and when > latest:
+                raise DeskError(
+                    f"the {what} ({format_when(when)}) is in the future; a contact is logged at most "
+                    f"{int(FUTURE_SLACK.total_seconds() // 60)} minutes ahead (until {format_when(latest)})"
+                )
 
     def _writable(self, ticket: Ticket) -> None:
         if ticket.status == Status.CLOSED.slug:
@@ -266,6 +300,7 @@ class TicketCommands:
         with self._changing(case_number) as ticket:
             self._writable(ticket)
             self._check_unchanged(ticket, expected)
+            self._check_times(ticket, start, until)
             current = status_of(ticket.status)
             auto = statuses.status_after_inbound(current, sender) if direction == "in" else None
             if status is not None:
@@ -341,34 +376,196 @@ class TicketCommands:
             self._set_status(ticket, target, note or "")
         return ticket
 
-    def assign(self, case_number: str, assignee: str | None) -> Ticket:
+    def assign(self, case_number: str, assignee: str | None, *, expected: TicketSnapshot | None = None) -> Ticket:
         """Give the ticket to an agent (None or blank: unassigned)."""
         assignee = (assignee or "").strip() or None
         with self._changing(case_number) as ticket:
             self._writable(ticket)
+            self._check_unchanged(ticket, expected)
             if ticket.assignee == assignee:
                 return ticket
             summary = log_texts.assignment(assignee, ticket.assignee)
+            entry = self._log_system(ticket, "assignment", summary)
+            self._record(ticket, entry, [("assignee", ticket.assignee, assignee)])
             ticket.assignee = assignee
-            self._log_system(ticket, "assignment", summary)
+            ticket.save()
         return ticket
 
-    def tag(self, case_number: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> list[str]:
+    def tag(
+        self,
+        case_number: str,
+        add: Iterable[str] = (),
+        remove: Iterable[str] = (),
+        *,
+        expected: TicketSnapshot | None = None,
+    ) -> list[str]:
         """Add and remove tags; returns the ticket's tags afterwards."""
         add_names = {vocabulary.check_tag(t) for t in add}
         remove_names = {vocabulary.check_tag(t) for t in remove}
         with self._changing(case_number) as ticket:
             self._writable(ticket)
+            self._check_unchanged(ticket, expected)
             present = {t.name for t in TicketTag.select().where(TicketTag.ticket == ticket.id)}
             added = sorted(add_names - present)
             removed = sorted(remove_names & present)
-            for name in added:
-                TicketTag.create(ticket=ticket, name=name)
-            if removed:
-                TicketTag.delete().where((TicketTag.ticket == ticket.id) & TicketTag.name.in_(removed)).execute()
             if added or removed:
-                self._log_system(ticket, "tags", log_texts.tags_changed(added, removed))
+                entry = self._log_system(ticket, "tags", log_texts.tags_changed(added, removed))
+                self._change_tags(ticket, entry, added, removed)
             return sorted((present | set(added)) - set(removed))
+
+    def _change_tags(self, ticket: Ticket, entry: LogEntry, added: list[str], removed: list[str]) -> None:
+        for name in added:
+            TicketTag.create(ticket=ticket, name=name)
+        if removed:
+            TicketTag.delete().where((TicketTag.ticket == ticket.id) & TicketTag.name.in_(removed)).execute()
+        self._record(ticket, entry, [("tag", None, n) for n in added] + [("tag", n, None) for n in removed])
+
+    def _record(self, ticket: Ticket, entry: LogEntry, changes: list[tuple[str, str | None, str | None]]) -> None:
+        """What an entry changed, field by field (old, new), for ``undo`` and for the record."""
+        for name, old, new in changes:
+            FieldChange.create(ticket=ticket.id, entry=entry.id, field=name, old=old, new=new)
+
+    # -- editing and undoing ----------------------------------------------------------------
+
+    def edit_ticket(
+        self,
+        case_number: str,
+        *,
+        expected: TicketSnapshot | None = None,
+        **changes: str | None,
+    ) -> Ticket:
+        """Correct a ticket's own fields (``EDITABLE_FIELDS``); each change is logged as old → new.
+
+        A priority change moves the SLA due times to the new priority's targets (measured from the
+        opening, as always; breaches already recorded stay). A Closed ticket cannot be edited.
+        """
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise DeskError(f"cannot edit {sorted(unknown)[0]!r} (one of: {', '.join(EDITABLE_FIELDS)})")
+        wanted = {name: self._edited_value(name, value) for name, value in changes.items() if value is not None}
+        if not wanted:
+            raise DeskError(
+                f"nothing to edit: give one of {', '.join('--' + f.replace('_', '-') for f in EDITABLE_FIELDS)}"
+            )
+        with self._changing(case_number) as ticket:
+            self._writable(ticket)
+            self._check_unchanged(ticket, expected)
+            diff = [(name, getattr(ticket, name), new) for name, new in wanted.items() if getattr(ticket, name) != new]
+            if diff:
+                self._apply_edit(ticket, diff, summary=log_texts.field_edit(diff))
+        return ticket
+
+    def _edited_value(self, name: str, value: str) -> str | None:
+        """A new field value checked as ``create_ticket`` checks it."""
+        if "\x00" in value:
+            raise DeskError(f"{name.replace('_', ' ')} contains a NUL character")
+        if name in ("subject", "customer"):
+            text = vocabulary.require_text(value, name)
+            return text.strip() if name == "customer" else text
+        if name == "priority":
+            return vocabulary.check_priority(value)
+        if name == "kind":
+            kind = value.strip().lower()
+            self.config.kind_code(kind)
+            return kind
+        text = value.strip() or None  # email, order, reason: blank clears
+        if name == "email" and text and "@" not in text:
+            raise DeskError(f"email {text!r} has no @")
+        return text
+
+    def _apply_edit(
+        self, ticket: Ticket, diff: list[tuple[str, str | None, str | None]], *, summary: str, corrects=None
+    ):
+        entry = self._append(
+            ticket, log.system_entry("edit", summary, at=self.now(), agent=self.agent, corrects=corrects)
+        )
+        self._record(ticket, entry, diff)
+        for name, _, new in diff:
+            setattr(ticket, name, new)
+        if any(name == "priority" for name, _, _ in diff):
+            clocks = sla.priority_changed(
+                sla.read_clocks(ticket),
+                opened_at=ticket.opened_at,
+                priority=ticket.priority,
+                responded_at=ticket.first_response_at,
+                policy=self.config.sla,
+            )
+            sla.write_clocks(ticket, clocks)
+        ticket.save()
+
+    def undo(self, case_number: str, *, expected: TicketSnapshot | None = None) -> LogEntry:
+        """Reverse the acting agent's own last change (status, assignment, tags, field edit) on a ticket.
+
+        Only the ticket's latest change, made by this agent within the configured window
+        (``undo_minutes``), and never out of Closed. The undo is a new entry that corrects the one it
+        reverses: the log keeps both. Returns the new entry.
+        """
+        with self._changing(case_number) as ticket:
+            self._writable(ticket)
+            self._check_unchanged(ticket, expected)
+            last = (
+                LogEntry.select()
+                .where((LogEntry.ticket == ticket.id) & LogEntry.kind.in_(UNDOABLE_KINDS))
+                .order_by(LogEntry.seq.desc())
+                .first()
+            )
+            if last is None:
+                raise DeskError(f"{ticket.case_number} has no change to undo")
+            if last.agent != self.agent:
+                raise DeskError(
+                    f"the last change on {ticket.case_number} (#{last.seq}, {last.summary}) was made by "
+                    f"{last.agent}; only your own last change can be undone"
+                )
+            if self.now() - last.logged_at > self.config.undo_window:
+                minutes = int(self.config.undo_window.total_seconds() // 60)
+                raise DeskError(
+                    f"#{last.seq} ({last.summary}) was made {format_when(last.logged_at)}, more than "
+                    f"{minutes} minutes ago; make the change again instead"
+                )
+            return self._reverse(ticket, last)
+
+    def _reverse(self, ticket: Ticket, last: LogEntry) -> LogEntry:
+        corrects = (last.id, last.seq)
+        if last.kind == "status":
+            change = StatusChange.get(StatusChange.entry == last.id)
+            back = status_of(change.from_status)
+            entry_id = log.change_status(
+                self.db,
+                ticket,
+                back,
+                note=log_texts.undo_of(last.seq),
+                agent=self.agent,
+                at=self.now(),
+                timer_policy=self.config.timers,
+                sla_policy=self.config.sla,
+                corrects=corrects,
+            )
+            ticket.save()
+            return LogEntry.get_by_id(entry_id)
+        changes = list(FieldChange.select().where(FieldChange.entry == last.id).order_by(FieldChange.id))
+        if last.kind == "assignment":
+            (change,) = changes
+            summary = log_texts.undo_of(last.seq) + ": " + log_texts.assignment(change.old, ticket.assignee)
+            entry = self._append(
+                ticket, log.system_entry("assignment", summary, at=self.now(), agent=self.agent, corrects=corrects)
+            )
+            self._record(ticket, entry, [("assignee", ticket.assignee, change.old)])
+            ticket.assignee = change.old
+            ticket.save()
+            return entry
+        if last.kind == "tags":
+            added = sorted(c.old for c in changes if c.new is None)  # removed then: add back
+            removed = sorted(c.new for c in changes if c.old is None)
+            summary = log_texts.undo_of(last.seq) + ": " + log_texts.tags_changed(added, removed)
+            entry = self._append(
+                ticket, log.system_entry("tags", summary, at=self.now(), agent=self.agent, corrects=corrects)
+            )
+            self._change_tags(ticket, entry, added, removed)
+            return entry
+        diff = [(c.field, getattr(ticket, c.field), c.old) for c in changes]
+        summary = log_texts.undo_of(last.seq) + ": " + log_texts.field_edit(diff)
+        self._apply_edit(ticket, diff, summary=summary, corrects=corrects)
+        return LogEntry.select().where(LogEntry.ticket == ticket.id).order_by(LogEntry.seq.desc()).get()
 
     def set_refund(
         self,
@@ -379,6 +576,7 @@ class TicketCommands:
         approved_at: datetime | None = None,
         initiated_at: datetime | None = None,
         refunded_at: datetime | None = None,
+        expected: TicketSnapshot | None = None,
     ) -> Ticket:
         """Record the refund amount and its milestones (approved, initiated, refunded)."""
         value = None
@@ -399,6 +597,7 @@ class TicketCommands:
             raise DeskError(f"currency {currency!r} must be a three-letter code such as EUR")
         with self._changing(case_number) as ticket:
             self._writable(ticket)
+            self._check_unchanged(ticket, expected)
             parts = []
             if value is not None:
                 ticket.refund_amount = value

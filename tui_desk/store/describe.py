@@ -56,6 +56,7 @@ class TicketDescriptions:
                 "paused_since": iso(ticket.sla_paused_since),
             },
             "log_head": ticket.log_head,
+            "version": ticket.version,  # what --if-version compares
         }
         if with_log:
             data["log"] = [describe_entry(e) for e in self.entries(ticket)]

@@ -219,6 +219,7 @@ def change_status(
     at: datetime,
     timer_policy: TimerPolicy,
     sla_policy: SlaPolicy,
+    corrects: tuple[int, int] | None = None,
 ) -> int:
     """Move a ticket: its status entry, its ``StatusChange`` row, and the status's effect on its fields.
 
@@ -226,7 +227,9 @@ def change_status(
     writes the ticket row.
     """
     old = status_of(ticket.status)
-    entry = system_entry("status", log_texts.status_change(old, target), at=at, body=note, agent=agent)
+    entry = system_entry(
+        "status", log_texts.status_change(old, target), at=at, body=note, agent=agent, corrects=corrects
+    )
     entry_id, _ = append_row(db, ticket, entry)
     db.connection().execute(_INSERT_STATUS_CHANGE, (ticket.id, entry_id, stamp(at), old.slug, target.slug, agent, note))
     enter_status(ticket, target, at, timer_policy=timer_policy, sla_policy=sla_policy)

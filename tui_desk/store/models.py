@@ -169,6 +169,19 @@ class StatusChange(BaseModel):
     note = pw.TextField(default="")
 
 
+class FieldChange(BaseModel):
+    """What one assignment, tag change, field edit or undo changed: old and new value, as text (None: none).
+
+    Append-only evidence beside its log entry; ``undo`` reads it to put back exactly what was there.
+    """
+
+    ticket = pw.ForeignKeyField(Ticket, backref="field_changes", on_delete="RESTRICT")
+    entry = pw.ForeignKeyField(LogEntry, on_delete="RESTRICT")
+    field = pw.TextField()  # assignee, tag, priority, subject, customer, email, order_id, reason, kind
+    old = pw.TextField(null=True)
+    new = pw.TextField(null=True)
+
+
 class TimerEvent(BaseModel):
     """One timer action applied (or skipped) for one period; the unique key makes a second attempt a no-op."""
 
@@ -221,6 +234,7 @@ ALL_MODELS = [
     LogEntry,
     Attachment,
     StatusChange,
+    FieldChange,
     TimerEvent,
     OutboxMessage,
     Draft,

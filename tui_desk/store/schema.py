@@ -9,9 +9,9 @@ import peewee as pw
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import sqlite
-from tui_desk.store.models import ALL_MODELS, Meta
+from tui_desk.store.models import ALL_MODELS, FieldChange, Meta
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 # MIGRATIONS[n] upgrades a store from version n to n + 1, inside the same write transaction.
@@ -23,8 +23,16 @@ def _to_2(db: pw.Database) -> None:
     db.execute_sql('CREATE INDEX IF NOT EXISTS ticket_assignee_status ON ticket ("assignee", "status")')
 
 
+def _to_3(db: pw.Database) -> None:
+    """Schema 3: ``field_change`` records what assignments, tag changes and field edits changed (for undo),
+    append-only like the other evidence tables."""
+    db.create_tables([FieldChange])
+    sqlite.install_guards(db)
+
+
 MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
     1: _to_2,
+    2: _to_3,
 }
 
 

@@ -30,7 +30,7 @@ PRAGMAS = {
 }
 
 # Evidence tables: the database itself refuses to rewrite or remove their rows.
-APPEND_ONLY_TABLES = ("log_entry", "attachment", "status_change", "timer_event", "blob")
+APPEND_ONLY_TABLES = ("log_entry", "attachment", "status_change", "field_change", "timer_event", "blob")
 
 
 def open_database(path: Path, *, read_only: bool = False, create: bool = True) -> pw.SqliteDatabase:

@@ -12,7 +12,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import OPEN_STATUSES, parse_status, status_of
 from tui_desk.domain.text import clip, printable
 from tui_desk.domain.vocabulary import CHANNELS, DIRECTIONS, PRIORITIES, SENDERS
-from tui_desk.store import TicketFilter, describe_entry
+from tui_desk.store import TicketFilter, TicketSnapshot, describe_entry
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -55,6 +55,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--status", help="also move the ticket to this status")
     p.add_argument("--note", help="resolution note or final summary for --status")
     p.add_argument("--json", action="store_true")
+    _guarded(p)
     p.set_defaults(handler=cmd_log)
 
     p = commands.add_parser("status", help="change a ticket's status")
@@ -62,12 +63,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("status", help='a label ("Waiting on Buyer") or slug (waiting-buyer)')
     p.add_argument("--note", help="resolution note (Resolved) or final summary (Closed)")
     p.add_argument("--json", action="store_true")
+    _guarded(p)
     p.set_defaults(handler=cmd_status)
 
     p = commands.add_parser("assign", help="assign a ticket to an agent ('-' unassigns)")
     p.add_argument("case")
     p.add_argument("assignee")
     p.add_argument("--json", action="store_true")
+    _guarded(p)
     p.set_defaults(handler=cmd_assign)
 
     p = commands.add_parser("tag", help="add tags to a ticket (or remove them)")
@@ -75,6 +78,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("tags", nargs="+")
     p.add_argument("--remove", action="store_true", help="remove these tags instead")
     p.add_argument("--json", action="store_true")
+    _guarded(p)
     p.set_defaults(handler=cmd_tag)
 
     p = commands.add_parser("refund", help="record a refund amount and its milestones")
@@ -85,7 +89,27 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--initiated", metavar="WHEN")
     p.add_argument("--refunded", metavar="WHEN")
     p.add_argument("--json", action="store_true")
+    _guarded(p)
     p.set_defaults(handler=cmd_refund)
+
+    p = commands.add_parser("edit", help="correct a ticket's fields (each change is logged, old → new)")
+    p.add_argument("case")
+    p.add_argument("--priority", help=f"one of {', '.join(PRIORITIES)} (moves the SLA due times)")
+    p.add_argument("--subject")
+    p.add_argument("--customer")
+    p.add_argument("--email", help="blank clears it")
+    p.add_argument("--order", dest="order_id", help="blank clears it")
+    p.add_argument("--reason", help="blank clears it")
+    p.add_argument("--kind")
+    p.add_argument("--json", action="store_true")
+    _guarded(p)
+    p.set_defaults(handler=cmd_edit)
+
+    p = commands.add_parser("undo", help="undo your own last change on a ticket (status, assignment, tags, edit)")
+    p.add_argument("case")
+    p.add_argument("--json", action="store_true")
+    _guarded(p)
+    p.set_defaults(handler=cmd_undo)
 
     p = commands.add_parser("show", help="a ticket's fields, key dates, tags and whole log")
     p.add_argument("case")
@@ -121,6 +145,20 @@ def _when(ctx, value: str | None):
     if value is None:
         return None
     return parse_when(value, ctx.clock.now(), ctx.config.tz)
+
+
+def _guarded(p) -> None:
+    p.add_argument(
+        "--if-version",
+        type=int,
+        metavar="N",
+        help="write only if the ticket is still at version N (from show --json); else exit status 3",
+    )
+
+
+def _expected(ctx) -> TicketSnapshot | None:
+    version = ctx.args.if_version
+    return None if version is None else TicketSnapshot.at_version(version)
 
 
 def cmd_new(ctx) -> int:
@@ -161,6 +199,7 @@ def cmd_log(ctx) -> int:
         corrects=a.corrects,
         status=status,
         status_note=a.note,
+        expected=_expected(ctx),
     )
     ticket = store.get(a.case)
     entry.attachment_list = list(entry.attachments)
@@ -173,7 +212,7 @@ def cmd_log(ctx) -> int:
 
 def cmd_status(ctx) -> int:
     a = ctx.args
-    ticket = ctx.store().change_status(a.case, parse_status(a.status), a.note)
+    ticket = ctx.store().change_status(a.case, parse_status(a.status), a.note, expected=_expected(ctx))
     label = status_of(ticket.status).label
     ctx.emit({"case_number": ticket.case_number, "status": label}, f"{ticket.case_number} is now {label}")
     return 0
@@ -182,7 +221,7 @@ def cmd_status(ctx) -> int:
 def cmd_assign(ctx) -> int:
     a = ctx.args
     assignee = None if a.assignee.strip() in ("-", "") else a.assignee
-    ticket = ctx.store().assign(a.case, assignee)
+    ticket = ctx.store().assign(a.case, assignee, expected=_expected(ctx))
     ctx.emit(
         {"case_number": ticket.case_number, "assignee": ticket.assignee},
         f"{ticket.case_number} assigned to {ticket.assignee}"
@@ -196,9 +235,9 @@ def cmd_tag(ctx) -> int:
     a = ctx.args
     store = ctx.store()
     if a.remove:
-        tags = store.tag(a.case, remove=a.tags)
+        tags = store.tag(a.case, remove=a.tags, expected=_expected(ctx))
     else:
-        tags = store.tag(a.case, add=a.tags)
+        tags = store.tag(a.case, add=a.tags, expected=_expected(ctx))
     number = store.get(a.case).case_number
     ctx.emit({"case_number": number, "tags": tags}, f"{number} tags: {' '.join(tags) or '(none)'}")
     return 0
@@ -214,9 +253,34 @@ def cmd_refund(ctx) -> int:
         approved_at=_when(ctx, a.approved),
         initiated_at=_when(ctx, a.initiated),
         refunded_at=_when(ctx, a.refunded),
+        expected=_expected(ctx),
     )
     data = store.describe(ticket, with_log=False)
     ctx.emit({"case_number": ticket.case_number, **data["refund"]}, f"{ticket.case_number} refund recorded")
+    return 0
+
+
+def cmd_edit(ctx) -> int:
+    a = ctx.args
+    store = ctx.store()
+    fields = {
+        name: getattr(a, name) for name in ("priority", "subject", "customer", "email", "order_id", "reason", "kind")
+    }
+    ticket = store.edit_ticket(a.case, expected=_expected(ctx), **fields)
+    data = store.describe(ticket, with_log=False)
+    ctx.emit(data, f"{ticket.case_number} edited (version {ticket.version})")
+    return 0
+
+
+def cmd_undo(ctx) -> int:
+    a = ctx.args
+    store = ctx.store()
+    entry = store.undo(a.case, expected=_expected(ctx))
+    ticket = store.get(a.case)
+    ctx.emit(
+        {"case_number": ticket.case_number, "entry": describe_entry(entry), "version": ticket.version},
+        f"{ticket.case_number} #{entry.seq}: {entry.summary}",
+    )
     return 0
 
 

@@ -444,9 +444,7 @@ class TicketCommands:
             raise DeskError(f"cannot edit {sorted(unknown)[0]!r} (one of: {', '.join(EDITABLE_FIELDS)})")
         wanted = {name: self._edited_value(name, value) for name, value in changes.items() if value is not None}
         if not wanted:
-            raise DeskError(
-                f"nothing to edit: give one of {', '.join('--' + f.replace('_', '-') for f in EDITABLE_FIELDS)}"
-            )
+            raise DeskError(f"nothing to edit: give one of {', '.join(EDITABLE_FIELDS)}")
         with self._changing(case_number) as ticket:
             self._writable(ticket)
             self._check_unchanged(ticket, expected)

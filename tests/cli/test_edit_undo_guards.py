@@ -114,3 +114,15 @@ def test_a_stale_snapshot_is_refused_by_every_guarded_store_write(store):
         with pytest.raises(TicketChanged, match="Buyer pinged"):
             write()
     assert json.dumps(store.describe(store.get(number))["log"][-1]["summary"]) == '"Buyer pinged"'
+
+
+def test_show_and_the_timeline_list_entries_in_the_order_they_happened(cli, ticket, store):
+    cli.ok("log", CASE, "--channel", "phone", "--summary", "Call at 13:30", "--at", "13:30")
+    cli.ok("log", CASE, "--channel", "phone", "--summary", "Earlier call at 05:00", "--at", "05:00")
+    text = cli.ok("show", CASE).stdout
+    assert text.index("Earlier call at 05:00") < text.index("Call at 13:30") < text.index("Automatic acknowledgement")
+    assert "#3 " in text.split("Earlier call at 05:00")[0].splitlines()[-2]  # its entry number is shown
+    by_time = [e.summary for e in store.entries(store.get(CASE), by_time=True)]
+    assert by_time[:2] == ["Earlier call at 05:00", "Call at 13:30"]
+    assert [e.seq for e in store.entries(store.get(CASE))] == [1, 2, 3]  # the chain keeps entry order
+    assert "in the future" in cli.fails("log", CASE, "--channel", "note", "--summary", "x", "--at", "+1h")

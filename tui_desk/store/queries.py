@@ -79,8 +79,11 @@ class TicketQueries:
             raise DeskError(f"no ticket {case_number.strip()!r}")
         return ticket
 
-    def entries(self, ticket: Ticket, *, last: int | None = None) -> list[LogEntry]:
-        """The log of a ticket in order (only the ``last`` entries if given), attachments prefetched.
+    def entries(self, ticket: Ticket, *, last: int | None = None, by_time: bool = False) -> list[LogEntry]:
+        """The log of a ticket in entry order (only the ``last`` entries if given), attachments prefetched.
+
+        ``by_time``: in the order the contacts happened, ties by entry number — how people read a case
+        (an entry logged later for an earlier call sits where the call was). The chain is in entry order.
 
         Each row also carries ``corrects_seq``: the number of the entry it corrects, if any, also when
         that entry is older than the ``last`` read.
@@ -105,6 +108,8 @@ class TicketQueries:
             for row in rows:
                 row.attachment_list = by_entry.get(row.id, [])
                 row.corrects_seq = seq_of.get(row.corrects_id) if row.corrects_id else None
+        if by_time:
+            rows.sort(key=lambda row: (row.at, row.seq))
         return rows
 
     def agents(self) -> list[str]:

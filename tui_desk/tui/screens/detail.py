@@ -107,7 +107,7 @@ class DetailScreen(Screen):
         show = self.show_view
 
         def view_of(ticket: Ticket, tags: list[str], draft: bool, last: int | None = None) -> TicketView:
-            entries = TimelineEntry.build(store.entries(ticket, last=last), tz)
+            entries = TimelineEntry.build(store.entries(ticket, last=last, by_time=True), tz)
             return TicketView(ticket, tags, entries, draft, (width, lay_out(entries, width)))
 
         def fetch() -> TicketView:

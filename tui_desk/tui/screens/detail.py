@@ -17,6 +17,7 @@ from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status, status_of
 from tui_desk.domain.text import printable
+from tui_desk.store import TicketChanged, TicketSnapshot
 from tui_desk.store.models import Ticket
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import PRIORITY_STYLE, STATUS_STYLE, next_due, timer_text
@@ -48,6 +49,7 @@ class DetailScreen(Screen):
         Binding("A", "assign", "Assign to…", show=False, id="detail.assign"),
         Binding("t", "tags", "Tags", show=False, tooltip="Tags (+add -remove)", id="detail.tags"),
         Binding("e", "escalate", "Escalate L2", id="detail.escalate"),
+        Binding("u", "undo", "Undo", show=False, tooltip="Undo your own last change (10 min)", id="detail.undo"),
         Binding(
             "f",
             "attachments",
@@ -221,7 +223,7 @@ class DetailScreen(Screen):
     # -- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in ("log", "status", "assign_me", "assign", "tags", "escalate"):
+        if action in ("log", "status", "assign_me", "assign", "tags", "escalate", "undo"):
             if self.ticket is None or self.app.store.read_only:
                 return False
             if self.closed:
@@ -239,11 +241,39 @@ class DetailScreen(Screen):
         self.app.open_log_entry(self.case_number)
 
     def _run(self, operation, done: str) -> None:
+        """Run a write on the ticket as the screen shows it: ``operation(seen)`` gets the snapshot to guard with.
+
+        If the ticket moved on meanwhile (another agent, the timers), nothing is written: the screen
+        says what changed and shows the ticket as it is now, for the agent to decide again.
+        """
+        seen = TicketSnapshot.of(self.ticket)
+
         def finished(_) -> None:
             self.app.notify(f"{self.case_number}: {done}", markup=False)
             self.app.announce_change()
 
-        self.app.run_db(operation, on_done=finished, group="detail-action")
+        def failed(err: Exception) -> None:
+            self.app.warn(err)
+            if isinstance(err, TicketChanged):
+                self.load()
+
+        self.app.run_db(lambda: operation(seen), on_done=finished, on_error=failed, group="detail-action")
+
+    def _confirm_colleagues(self, what: str, then) -> None:
+        """Taking or escalating a colleague's ticket asks first."""
+        owner = self.ticket.assignee
+        if owner is None or owner == self.app.agent:
+            then()
+            return
+        from tui_desk.tui.screens.dialogs import ChoiceDialog
+
+        def chosen(answer: str | None) -> None:
+            if answer == "yes":
+                then()
+
+        lines = [f"{self.case_number} is assigned to {owner}."]
+        choices = [("yes", f"{what} anyway"), ("no", "Leave it to " + owner)]
+        self.app.push_screen(ChoiceDialog(f"{what} {owner}'s ticket?", lines, choices), chosen)
 
     def action_status(self) -> None:
         from tui_desk.tui.screens.dialogs import StatusDialog
@@ -252,18 +282,30 @@ class DetailScreen(Screen):
             if result is not None:
                 status, note = result
                 self._run(
-                    lambda: self.app.store.change_status(self.case_number, status, note or None), f"now {status.label}"
+                    lambda seen: self.app.store.change_status(self.case_number, status, note or None, expected=seen),
+                    f"now {status.label}",
                 )
 
         self.app.push_screen(StatusDialog([self.case_number], status_of(self.ticket.status)), chosen)
 
     def action_escalate(self) -> None:
-        self._run(
-            lambda: self.app.store.change_status(self.case_number, Status.L2, "Escalated to L2"), "escalated to L2"
-        )
+        def escalate() -> None:
+            self._run(
+                lambda seen: self.app.store.change_status(
+                    self.case_number, Status.L2, "Escalated to L2", expected=seen
+                ),
+                "escalated to L2",
+            )
+
+        self._confirm_colleagues("Escalate", escalate)
 
     def action_assign_me(self) -> None:
-        self._run(lambda: self.app.store.assign(self.case_number, self.app.agent), f"assigned to {self.app.agent}")
+        me = self.app.agent
+
+        def take() -> None:
+            self._run(lambda seen: self.app.store.assign(self.case_number, me, expected=seen), f"assigned to {me}")
+
+        self._confirm_colleagues("Take", take)
 
     def action_assign(self) -> None:
         from tui_desk.tui.screens.dialogs import ask_for_agent
@@ -271,9 +313,22 @@ class DetailScreen(Screen):
         def chosen(name: str | None) -> None:
             if name is not None:
                 who = name.strip() or None
-                self._run(lambda: self.app.store.assign(self.case_number, who), f"assigned to {who or 'nobody'}")
+                self._run(
+                    lambda seen: self.app.store.assign(self.case_number, who, expected=seen),
+                    f"assigned to {who or 'nobody'}",
+                )
 
         ask_for_agent(self.app, f"Assign {self.case_number} to", self.ticket.assignee or "", chosen)
+
+    def action_undo(self) -> None:
+        def undone(entry) -> None:
+            self.app.notify(f"{self.case_number}: {entry.summary}", markup=False)
+            self.app.announce_change()
+
+        seen = TicketSnapshot.of(self.ticket)
+        self.app.run_db(
+            lambda: self.app.store.undo(self.case_number, expected=seen), on_done=undone, group="detail-action"
+        )
 
     def action_tags(self) -> None:
         from tui_desk.tui.screens.dialogs import PromptDialog, check_tags_text, parse_tag_changes
@@ -286,7 +341,7 @@ class DetailScreen(Screen):
             except DeskError as err:
                 self.app.warn(err)
                 return
-            self._run(lambda: self.app.store.tag(self.case_number, add, remove), "tags changed")
+            self._run(lambda seen: self.app.store.tag(self.case_number, add, remove, expected=seen), "tags changed")
 
         current = " ".join(self.view.tags)
         self.app.push_screen(

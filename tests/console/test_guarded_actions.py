@@ -1,0 +1,74 @@
+"""The ticket screen's writes are based on what the agent saw: a change made meanwhile stops them, and undo."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tests.conftest import NOW, TUI_DESK
+from tests.console.test_tui_flows import app_for, desk, settle, sync  # noqa: F401 - desk is a fixture
+from tui_desk.domain.statuses import Status
+from tui_desk.store import TicketFilter
+from tui_desk.tui.screens.detail import DetailScreen
+from tui_desk.tui.screens.dialogs import ChoiceDialog
+
+
+def ben_logs(store, case: str, summary: str) -> None:
+    """Another agent writes to the ticket through the real command line."""
+    subprocess.run(
+        [TUI_DESK, "--db", str(store.path), "--agent", "ben", "log", case, "--channel", "phone", "--summary", summary],
+        check=True,
+        capture_output=True,
+        env={"TUI_DESK_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin"},
+    )
+
+
+async def answer(pilot, value: str) -> None:
+    dialog = pilot.app.screen
+    assert isinstance(dialog, ChoiceDialog), dialog
+    dialog.query_one("OptionList").highlighted = [v for v, _ in dialog.choices].index(value)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@sync
+async def test_escalating_a_colleagues_ticket_asks_and_a_change_meanwhile_stops_it(desk):  # noqa: F811
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    desk.assign(case, "ben")
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(case)
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert "ben's ticket" in app.screen.title_text  # asked first
+        ben_logs(desk, case, "Ben is on it")  # ... while the question is open
+        await answer(pilot, "yes")
+        assert desk.get(case).status == Status.L1.slug  # refused: the ticket moved on since it was read
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("e")  # the screen shows the ticket as it is now; asked again, it goes through
+        await settle(pilot)
+        await answer(pilot, "yes")
+        assert desk.get(case).status == Status.L2.slug
+        await pilot.press("a")
+        await settle(pilot)
+        await answer(pilot, "no")  # taking it asks too; "no" leaves it with ben
+        assert desk.get(case).assignee == "ben"
+
+
+@sync
+async def test_u_undoes_the_agents_own_last_change(desk):  # noqa: F811
+    case = desk.list_tickets(TicketFilter(unassigned=True, statuses=[Status.NEW, Status.TODO]), limit=1)[0].case_number
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(case)
+        await settle(pilot)
+        await pilot.press("a")  # nobody's ticket: taken without asking
+        await settle(pilot)
+        assert desk.get(case).assignee == "ana"
+        await pilot.press("u")
+        await settle(pilot)
+        assert desk.get(case).assignee is None
+        last = desk.entries(desk.get(case))[-1]
+        assert last.summary.startswith("Undo of #") and last.corrects_seq == last.seq - 1

@@ -78,6 +78,11 @@ def describe(pid: int) -> str:
     return f"{pid} on {tty}: {', '.join(threads)}"
 
 
+# tmux servers started at the same instant can share a pane's pty master: one kill then leaves a
+# console whose terminal is still open in another server (seen here); so servers start one at a time.
+_STARTING = threading.Lock()
+
+
 @dataclass
 class Console:
     """One ``tui-desk`` in an 100x30 pane of its own tmux server."""
@@ -95,6 +100,10 @@ class Console:
         return subprocess.run([TMUX, "-L", self.socket, *args], capture_output=True, text=True, timeout=30)
 
     def start(self) -> None:
+        with _STARTING:
+            self._start()
+
+    def _start(self) -> None:
         env = dict(os.environ, TUI_DESK_AGENT=self.agent, TERM="xterm-256color", LANG="C.UTF-8")
         env[TAG] = self.tag
         command = " ".join([TUI_DESK, "--db", str(self.db), *self.args])

@@ -10,6 +10,7 @@ import getpass
 import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -52,8 +53,10 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.fixture
-def sshd(tmp_path):
-    """A private sshd on a free localhost port: its own host key, one authorized client key, no PAM."""
+def sshd(request, tmp_path):
+    """A private sshd on a free localhost port: its own host key, one authorized client key, no PAM.
+    An indirect parameter adds lines to its config (a function of ``tmp_path``)."""
+    extra = request.param(tmp_path) if hasattr(request, "param") else []
     folder = tmp_path / "ssh"
     folder.mkdir()
     host_key, client_key = folder / "host_key", folder / "client_key"
@@ -82,6 +85,7 @@ def sshd(tmp_path):
                 "KbdInteractiveAuthentication no",
                 "PermitRootLogin prohibit-password",
                 "LogLevel VERBOSE",
+                *extra,
                 "",
             ]
         )
@@ -214,3 +218,86 @@ def test_supervise_over_ssh_in_80x24(sshd, desk_db, tmp_path, term, read_only):
         )
     finally:
         pane.kill()
+
+
+# The README's advice: sshd asks a silent client every ClientAliveInterval seconds and hangs up after
+# ClientAliveCountMax unanswered asks (here 1 s x 2, so the test is short; the README says 15 x 4).
+ALIVE_INTERVAL, ALIVE_COUNT = 1, 2
+TAG = "TUI_DESK_SSH_TAG"
+
+
+def supervise_forced(tmp_path) -> list[str]:
+    home = tmp_path / "remote-home"
+    env = {
+        "TERM": "xterm",
+        "TUI_DESK_NOW": "2026-11-15T14:30:00+00:00",
+        "TUI_DESK_CONFIG": str(home / "config.toml"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "LANG": "C.UTF-8",
+        TAG: tmp_path.name,
+    }
+    command = [
+        "env",
+        *(f"{k}={v}" for k, v in env.items()),
+        str(TUI_DESK),
+        "--db",
+        str(tmp_path / "shared" / "desk.db"),
+    ]
+    return [
+        f"ClientAliveInterval {ALIVE_INTERVAL}",
+        f"ClientAliveCountMax {ALIVE_COUNT}",
+        f"ForceCommand {shlex.join([*command, 'supervise'])}",
+    ]
+
+
+def consoles_tagged(tag: str) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{name}/environ").read_bytes().split(b"\0")
+            argv = Path(f"/proc/{name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"{TAG}={tag}".encode() in environ and b"tui-desk" in argv:
+            found.append(int(name))
+    return found
+
+
+@pytest.mark.parametrize("sshd", [supervise_forced], indirect=True)
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP], ids=["killed", "frozen"])
+def test_supervise_ends_when_the_ssh_client_vanishes(sshd, desk_db, tmp_path, how):
+    """The client dies (SIGKILL) or goes silent without closing anything (SIGSTOP, as a dropped link):
+    within the keepalive window sshd hangs up, and no ``tui-desk`` is left on the server."""
+    db, cases = desk_db
+    out = tmp_path / "ssh.out"
+    ssh = [
+        TOOLS["ssh"], "-tt", "-F", "/dev/null", "-i", str(sshd["key"]), "-p", str(sshd["port"]),
+        "-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={sshd['folder'] / 'known_hosts'}",
+        "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
+        "-o", "ServerAliveInterval=0",
+        f"{getpass.getuser()}@127.0.0.1",
+    ]  # fmt: skip
+    client = subprocess.Popen(ssh, stdin=subprocess.PIPE, stdout=out.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: cases["T1"].encode() in out.read_bytes(), 60, f"the overdue panel ({sshd['log']})")
+        assert consoles_tagged(tmp_path.name), "no tui-desk on the server side"
+        client.send_signal(how)
+        # sshd asks after ClientAliveInterval of silence and gives up when the next ask would exceed
+        # ClientAliveCountMax: (count + 1) intervals; then the console has its 3 s.
+        window = ALIVE_INTERVAL * (ALIVE_COUNT + 1) + 3.0
+        deadline = time.monotonic() + window
+        while consoles_tagged(tmp_path.name) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = consoles_tagged(tmp_path.name)
+        assert not left, (
+            f"tui-desk {left} outlived the SSH client by {window} s; sshd: {sshd['log'].read_text()[-600:]}"
+        )
+    finally:
+        client.kill()
+        client.wait(timeout=10)
+        for pid in consoles_tagged(tmp_path.name):
+            os.kill(pid, signal.SIGKILL)

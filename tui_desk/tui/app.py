@@ -17,8 +17,7 @@ How its parts fit together:
 
 from __future__ import annotations
 
-import asyncio
-import signal
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -82,7 +81,7 @@ class DeskApp(App[int]):
         live: bool = True,
         poll_interval: float = POLL_INTERVAL_S,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=_driver_class())
         self.store = store
         self.clock = clock or store.clock
         self.start_screen = start_screen
@@ -90,6 +89,7 @@ class DeskApp(App[int]):
         self.live = live
         self.poll_interval = poll_interval
         self._watch = ChangeWatch(store.path)
+        self._hung_up = False  # the terminal went away: workers' statements stop (see run_db)
         self._detail_screen = None  # built on first use, then reused (see open_ticket)
         # The queue's first page is read while Textual starts up; the queue takes it on its first load.
         self.first_queue_page: FirstPage | None = None
@@ -121,13 +121,11 @@ class DeskApp(App[int]):
             self._poll()
         if self.timers_enabled:
             self.set_timer(AFTER_FIRST_PAINT_S, self._sweep)
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not on the main thread (tests) or no SIGHUP on this platform
 
-    def _hang_up(self) -> None:
-        """The terminal went away: keep every half-typed entry, then leave."""
+    def on_terminal_gone(self, _message) -> None:
+        """The terminal went away (SIGHUP, or end-of-file or EIO on it; see ``tui/terminal.py``):
+        keep every half-typed entry, then leave as a hung-up process does (129 = 128 + SIGHUP)."""
+        self._hung_up = True
         for screen in self.screen_stack:
             flush = getattr(screen, "flush_draft", None)
             if flush is not None:
@@ -135,7 +133,7 @@ class DeskApp(App[int]):
                     flush()
                 except Exception:  # noqa: BLE001 - leaving anyway; the last autosave is in the store
                     pass
-        self.exit(0)
+        self.exit(return_code=128 + 1)
 
     def on_key(self, event: events.Key) -> None:
         """Keys typed faster than focus moves (`/` then a word, `l` then a summary) were sent to the widget
@@ -204,6 +202,7 @@ class DeskApp(App[int]):
 
         def body() -> None:
             try:
+                self._stop_on_hang_up()
                 result = fn(*args)
             except Exception as err:  # noqa: BLE001 - shown to the user, never crashes the console
                 if not get_current_worker().is_cancelled:  # a superseded query stopped on purpose
@@ -215,6 +214,15 @@ class DeskApp(App[int]):
                 self._call_back(on_done, result)
 
         return self.run_worker(body, group=group, exclusive=exclusive, thread=True, exit_on_error=False)
+
+    def _stop_on_hang_up(self) -> None:
+        """Let SQLite stop this worker's statement once the terminal is gone: the process waits for its
+        workers before it ends, and a read of the overdue panel on a big store takes seconds. A write it
+        stops rolls back whole (a log entry's draft goes in the same transaction, so it stays)."""
+        self.store.db.connection().set_progress_handler(self._hung_up_check, 10_000)
+
+    def _hung_up_check(self) -> int:
+        return 1 if self._hung_up else 0
 
     def call_from_worker(self, callback: Callable, *args: Any) -> None:
         """From inside a ``run_db`` function: show a partial result now, unless a newer run superseded it."""
@@ -324,28 +332,21 @@ def _runner(screen: Screen, action: str) -> Callable[[], Any]:
     return lambda: screen.run_action(action)
 
 
+def _driver_class():
+    """Our Linux driver, which ends when its terminal vanishes; Textual's own elsewhere."""
+    if sys.platform == "win32":
+        return None
+    from tui_desk.tui.terminal import DeskDriver
+
+    return DeskDriver
+
+
 def run_console(ctx, **options) -> int:
-    """Open the console on ``ctx.store()`` until the agent quits; the CLI calls this."""
+    """Open the console on ``ctx.store()`` until the agent quits or its terminal goes; the CLI calls this."""
     store = ctx.store()
-    app = DeskApp(store, clock=ctx.clock, **options)
-    app.run()
-    code = app.return_code or 0
-    _exit_if_terminal_is_gone(code)
-    return code
-
-
-def _exit_if_terminal_is_gone(code: int) -> None:
-    """Leave at once when Textual's input thread outlives the app.
-
-    That thread is not a daemon; when the terminal vanished under it (a dropped SSH link, a killed
-    tmux) it spins on end-of-file and the process would never end, burning a core. Nothing is lost
-    by leaving: every entry is committed and half-typed ones are saved as drafts while typing.
-    """
-    import os
-    import threading
-
-    for thread in threading.enumerate():
-        if thread.name == "textual-input" and thread.is_alive():
-            thread.join(timeout=2.0)
-            if thread.is_alive():
-                os._exit(code)
+    try:
+        app = DeskApp(store, clock=ctx.clock, **options)
+        app.run()
+    finally:
+        store.close()
+    return app.return_code or 0

@@ -72,3 +72,32 @@ async def test_u_undoes_the_agents_own_last_change(desk):  # noqa: F811
         assert desk.get(case).assignee is None
         last = desk.entries(desk.get(case))[-1]
         assert last.summary.startswith("Undo of #") and last.corrects_seq == last.seq - 1
+
+
+@sync
+async def test_E_edits_the_ticket_and_a_mistake_stays_in_the_form(desk):  # noqa: F811, N802 - the key is E
+    from textual.widgets import Input
+
+    from tui_desk.tui.screens.forms.edit_ticket import EditTicketDialog
+
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(case)
+        await settle(pilot)
+        await pilot.press("E")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, EditTicketDialog)
+        dialog.query_one("#email", Input).value = "no-at-sign"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is dialog and "has no @" in str(dialog.query_one("#error").render())
+        dialog.query_one("#email", Input).value = "fixed@example.com"
+        dialog.query_one("#subject", Input).value = "Subject corrected"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    ticket = desk.get(case)
+    assert (ticket.email, ticket.subject) == ("fixed@example.com", "Subject corrected")
+    assert desk.entries(ticket)[-1].kind == "edit"

@@ -49,6 +49,7 @@ class DetailScreen(Screen):
         Binding("A", "assign", "Assign to…", show=False, id="detail.assign"),
         Binding("t", "tags", "Tags", show=False, tooltip="Tags (+add -remove)", id="detail.tags"),
         Binding("e", "escalate", "Escalate L2", id="detail.escalate"),
+        Binding("E", "edit", "Edit", show=False, tooltip="Edit priority, subject, customer…", id="detail.edit"),
         Binding("u", "undo", "Undo", show=False, tooltip="Undo your own last change (10 min)", id="detail.undo"),
         Binding(
             "f",
@@ -223,7 +224,7 @@ class DetailScreen(Screen):
     # -- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in ("log", "status", "assign_me", "assign", "tags", "escalate", "undo"):
+        if action in ("log", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit"):
             if self.ticket is None or self.app.store.read_only:
                 return False
             if self.closed:
@@ -319,6 +320,15 @@ class DetailScreen(Screen):
                 )
 
         ask_for_agent(self.app, f"Assign {self.case_number} to", self.ticket.assignee or "", chosen)
+
+    def action_edit(self) -> None:
+        from tui_desk.tui.screens.forms.edit_ticket import EditTicketDialog
+
+        def chosen(changes: dict | None) -> None:
+            if changes:
+                self._run(lambda seen: self.app.store.edit_ticket(self.case_number, expected=seen, **changes), "edited")
+
+        self.app.push_screen(EditTicketDialog(self.ticket, list(self.app.store.config.kinds)), chosen)
 
     def action_undo(self) -> None:
         def undone(entry) -> None:

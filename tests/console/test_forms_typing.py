@@ -77,3 +77,89 @@ def test_words_typed_right_after_opening_a_form_arrive_in_order(desk, opener, fo
                     keep_new_ticket_draft(desk.path.resolve(), None)
 
     asyncio.run(run())
+
+
+def test_a_save_at_any_moment_after_typing_leaves_one_entry_and_no_draft(desk):
+    """Ctrl+S 0 to 600 ms after the last key: the entry once, and no draft written after it."""
+    case = desk.list_tickets(limit=1)[0].case_number
+
+    async def run() -> None:
+        app = DeskApp(desk, timers=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            for step, delay in enumerate(range(0, 601, 50)):
+                before = desk.get(case).log_count
+                app.open_log_entry(case)
+                await settle(pilot)
+                assert isinstance(app.screen, LogEntryScreen)
+                summary = f"Called back, try {step}"
+                for character in summary:
+                    app.post_message(key_of(character))
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(delay / 1000)
+                app.post_message(events.Key("ctrl+s", None))
+                await pilot.pause(0.5)  # any draft write still scheduled would have landed by now
+                await settle(pilot)
+                assert not isinstance(app.screen, LogEntryScreen), delay
+                assert desk.load_draft(case) is None, f"a draft came back {delay} ms after"
+                entries = desk.entries(desk.get(case))
+                assert desk.get(case).log_count == before + 1, delay
+                assert [e.summary for e in entries].count(summary) == 1
+
+    asyncio.run(run())
+
+
+def test_a_draft_that_cannot_be_kept_says_so(desk, tmp_path, monkeypatch):
+    """The state folder cannot be written: the new-ticket form says the draft is NOT kept, and leaving
+    does not claim it was."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocked))  # the state folder would have to be inside a file
+
+    async def run() -> None:
+        app = DeskApp(desk, timers=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("n")
+            await settle(pilot)
+            await pilot.press(*"Ines Ortega")
+            await pilot.pause(0.3)
+            await settle(pilot)
+            form = app.screen
+            assert isinstance(form, NewTicketScreen)
+            assert "NOT kept" in str(form.query_one("#draft-state").render())
+            await pilot.press("escape")
+            await settle(pilot)
+            messages = [str(n.message) for n in app._notifications]
+            assert not any("is kept as a draft" in m for m in messages), messages
+            assert any("NOT kept" in m for m in messages), messages
+
+    asyncio.run(run())
+
+
+def test_a_quick_note_is_internal_from_the_agent_and_help_says_log_entry_keys(desk):
+    case = desk.list_tickets(limit=1)[0].case_number
+
+    async def run() -> None:
+        from tui_desk.tui.screens.dialogs import HelpScreen
+
+        app = DeskApp(desk, timers=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            app.open_log_entry(case)
+            await settle(pilot)
+            await pilot.press(*"Checked the courier's site", "f1")
+            await settle(pilot)
+            assert isinstance(app.screen, HelpScreen)
+            assert "Log entry keys" in str(app.screen.query("Static").first().render())
+            await pilot.press("escape", "ctrl+s")
+            await settle(pilot)
+        entry = desk.entries(desk.get(case))[-1]
+        assert (entry.summary, entry.channel, entry.direction, entry.sender) == (
+            "Checked the courier's site",
+            "note",
+            "internal",
+            "agent",
+        )
+
+    asyncio.run(run())

@@ -106,6 +106,7 @@ class LogEntryScreen(KeepsDraft, Screen):
         self._draft_warned = False
         self.drafts = DraftWriter()
         self._to_load = bool(self.case_number)
+        self._in_error: set[str] = getattr(self, "_in_error", set())  # kept: those still shown get cleared
 
     def open_case(self, case_number: str) -> None:
         """Empty the (already built) form for ``case_number``; called before it is shown again."""
@@ -398,7 +399,9 @@ class LogEntryScreen(KeepsDraft, Screen):
     # -- checking ---------------------------------------------------------------------------
 
     def _clear_error(self, name: str | None) -> None:
-        if name:
+        # Only fields shown in error: a query walks the whole form, and this runs on every keystroke.
+        if name and name in self._in_error:
+            self._in_error.discard(name)
             for error in self.query(f"#error-{name}"):
                 error.update("")
                 error.remove_class("shown")
@@ -406,6 +409,7 @@ class LogEntryScreen(KeepsDraft, Screen):
                 row.remove_class("invalid")
 
     def _show_error(self, name: str, message: str) -> None:
+        self._in_error.add(name)
         error = self.query_one(f"#error-{name}", Static)
         error.update(Content(message))
         error.add_class("shown")

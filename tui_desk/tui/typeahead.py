@@ -91,6 +91,8 @@ class TypeAhead:
             target._forward_event(key)  # as the app forwards a key: marked so it is not taken in twice
 
     def _target(self) -> Widget | None:
+        if not self.app.screen_stack:
+            return None  # the app is closing
         screen = self.app.screen
         late = time.monotonic() - self.since > GIVE_UP_S
         if not (self.fenced or late) or not screen.is_mounted:
@@ -107,6 +109,8 @@ class TypeAhead:
             self._timer = self.app.set_interval(CHECK_S, self._tick)
 
     def _tick(self) -> None:
+        if not self.app.screen_stack:
+            self.holding, self.held = False, []  # the app is closing: nothing left to give the keys to
         if self.holding or self.held:
             self.release()
         if not (self.holding or self.held) and self._timer is not None:

@@ -41,6 +41,7 @@ from tui_desk.tui.screens.queue import QueueScreen
 from tui_desk.tui.screens.queue_loader import FirstPage
 from tui_desk.tui.screens.supervisor import OverdueScreen, ReportsScreen, WorkloadScreen
 from tui_desk.tui.state import load_state, save_state
+from tui_desk.tui.typeahead import TypeAhead, TypeAheadFence
 
 POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second
 AFTER_FIRST_PAINT_S = 1.0  # work that need not delay the first screen (the sweep)
@@ -91,6 +92,8 @@ class DeskApp(App[int]):
         self._watch = ChangeWatch(store.path)
         self._hung_up = False  # the terminal went away: workers' statements stop (see run_db)
         self._detail_screen = None  # built on first use, then reused (see open_ticket)
+        self._typeahead = TypeAhead(self)
+        self._forms: dict[type[Screen], Screen] = {}
         # The queue's first page is read while Textual starts up; the queue takes it on its first load.
         self.first_queue_page: FirstPage | None = None
         if start_screen == "queue":
@@ -116,11 +119,13 @@ class DeskApp(App[int]):
 
     def on_mount(self) -> None:
         self.watch(self, "theme", self._remember_theme, init=False)
+        self.screen_change_signal.subscribe(self, self._typeahead.screen_changed, immediate=True)
         self.open_screen(self.start_screen)
         if self.live:
             self._poll()
         if self.timers_enabled:
             self.set_timer(AFTER_FIRST_PAINT_S, self._sweep)
+        self.set_timer(AFTER_FIRST_PAINT_S / 2, self._build_forms)
 
     def on_terminal_gone(self, _message) -> None:
         """The terminal went away (SIGHUP, or end-of-file or EIO on it; see ``tui/terminal.py``):
@@ -135,9 +140,27 @@ class DeskApp(App[int]):
                     pass
         self.exit(return_code=128 + 1)
 
+    async def on_event(self, event: events.Event) -> None:
+        # A key arriving while a screen opens waits for it, in order (tui/typeahead.py).
+        if isinstance(event, events.Key) and not event.is_forwarded and not self._is_priority(event.key):
+            if self._typeahead.hold(event):
+                return
+        await super().on_event(event)
+
+    def _is_priority(self, key: str) -> bool:
+        return any(
+            b.priority for _, bindings in self.screen._binding_chain for b in bindings.key_to_bindings.get(key, ())
+        )
+
+    def on_type_ahead_fence(self, fence: TypeAheadFence) -> None:
+        self._typeahead.fence_arrived(fence)
+
     def on_key(self, event: events.Key) -> None:
         """Keys typed faster than focus moves (`/` then a word, `l` then a summary) were sent to the widget
         focus left, and come here unused: they belong in the text box focus went to, in order."""
+        if self._typeahead.came_back(event):
+            event.stop()
+            return
         focused = self.focused
         if not (event.is_printable and event.character):
             return
@@ -180,7 +203,40 @@ class DeskApp(App[int]):
     def open_log_entry(self, case_number: str) -> None:
         from tui_desk.tui.screens.forms.log_entry import LogEntryScreen
 
-        self.push_screen(LogEntryScreen(case_number))
+        screen = self.form(LogEntryScreen)
+        screen.open_case(case_number)
+        self.push_screen(screen)
+
+    def form(self, kind: type[Screen]) -> Screen:
+        """The one built form of this kind, emptied by its opener (a second one only while it is in use).
+
+        Building a form's widgets and styles takes longer than the agent waits to type (0.3-1 s on a
+        shared machine), so each is built once, at idle time (``_build_forms``), and reused.
+        """
+        screen = self._forms.get(kind)
+        if screen is None:
+            screen = self._forms[kind] = kind()
+            self.install_screen(screen, name=f"form-{kind.__name__}")
+        elif screen in self.screen_stack:
+            return kind()
+        return screen
+
+    def open_new_ticket(self) -> None:
+        from tui_desk.tui.screens.forms.new_ticket import NewTicketScreen
+
+        screen = self.form(NewTicketScreen)
+        screen.open_form()
+        self.push_screen(screen)
+
+    def _build_forms(self) -> None:
+        from tui_desk.tui.screens.forms.log_entry import LogEntryScreen
+        from tui_desk.tui.screens.forms.new_ticket import NewTicketScreen
+
+        for kind in (LogEntryScreen, NewTicketScreen):
+            if kind not in self._forms and self.is_running:
+                screen = self.form(kind)
+                self._load_screen_css(screen)
+                self._get_screen(screen)  # what push_screen does first: compose and mount it, unseen
 
     # -- database work off the UI thread --------------------------------------------------
 

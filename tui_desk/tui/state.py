@@ -25,18 +25,23 @@ def load_state(path: Path | None = None) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def save_state(changes: dict, path: Path | None = None) -> None:
-    """Merge ``changes`` into the state file, replacing it atomically; failures are ignored (a preference)."""
+def save_state(changes: dict, path: Path | None = None, *, strict: bool = False) -> None:
+    """Merge ``changes`` into the state file, replacing it atomically (written and synced before the
+    rename). Failures are ignored for a preference; with ``strict`` (a draft) they raise ``OSError``."""
     path = path or state_path()
     data = load_state(path)
     data.update(changes)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_suffix(".tmp")
-        temp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        with open(temp, "w", encoding="utf-8") as out:
+            out.write(json.dumps(data, indent=2))
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(temp, path)
     except OSError:
-        pass
+        if strict:
+            raise
 
 
 def new_ticket_draft(store: Path, path: Path | None = None) -> dict | None:
@@ -47,11 +52,11 @@ def new_ticket_draft(store: Path, path: Path | None = None) -> dict | None:
 
 
 def keep_new_ticket_draft(store: Path, draft: dict | None, path: Path | None = None) -> None:
-    """Keep (or with None, forget) the half-typed new ticket for this store."""
+    """Keep (or with None, forget) the half-typed new ticket for this store; ``OSError`` if it cannot."""
     drafts = load_state(path).get("new_ticket_drafts")
     drafts = dict(drafts) if isinstance(drafts, dict) else {}
     if draft is None:
         drafts.pop(str(store), None)
     else:
         drafts[str(store)] = draft
-    save_state({"new_ticket_drafts": drafts}, path)
+    save_state({"new_ticket_drafts": drafts}, path, strict=True)

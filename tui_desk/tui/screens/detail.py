@@ -40,6 +40,7 @@ NEWEST_FIRST = 100  # entries shown before the rest of a long history is read
 
 
 class DetailScreen(Screen):
+    HELP_TITLE = "Ticket keys"
     CSS_PATH = "detail.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from textual.actions import parse as parse_action
@@ -53,8 +54,7 @@ class HelpScreen(ModalScreen[None]):
         self.under = under
 
     def compose(self) -> ComposeResult:
-        name = type(self.under).__name__.removesuffix("Screen")
-        lines = [Content.styled(f"Keys — {name}", "bold")]
+        lines = [Content.styled(help_title(self.under), "bold")]
         sections = [
             ("Actions", [self.under]),
             ("Moving", [w for w in self.under.query("TicketTable, Timeline")]),
@@ -70,6 +70,16 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll():
                 yield Static(Content("\n").join(lines))
             yield Static("Escape closes", classes="hint")
+
+
+def help_title(screen: Screen) -> str:
+    """What the help says it lists: the screen's ``HELP_TITLE``, else its class name in words
+    (``WorkloadScreen`` -> "Workload keys")."""
+    title = getattr(screen, "HELP_TITLE", None)
+    if title:
+        return title
+    words = re.findall(r"[A-Z][a-z0-9]*", type(screen).__name__.removesuffix("Screen")) or ["Screen"]
+    return " ".join([words[0], *(w.lower() for w in words[1:])]) + " keys"
 
 
 def help_rows(app, nodes) -> list[tuple[str, str]]:
@@ -176,6 +186,12 @@ class PromptDialog(ModalScreen[str | None]):
             yield Static("", classes="field-error", id="error")
             yield Static("Enter confirms · Escape cancels", classes="hint")
 
+    def suggest(self, suggestions: Sequence[str]) -> None:
+        """Complete from these (read after the prompt was shown)."""
+        self.suggestions = list(suggestions)
+        for box in self.query(Input):
+            box.suggester = SuggestFromList(self.suggestions, case_sensitive=False)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         problem = self.check(event.value) if self.check else None
         if problem:
@@ -188,24 +204,27 @@ class PromptDialog(ModalScreen[str | None]):
 
 
 def ask_for_agent(app, title: str, current: str, chosen: Callable[[str | None], None]) -> None:
-    """The assign prompt: completes the store's agent names (read off the UI thread), and asks for a
-    second Enter before a name nobody has yet, so a typo does not become a new agent."""
+    """The assign prompt: shown at once; the store's agent names (read off the UI thread once it is up)
+    complete what is typed, and a name nobody has yet needs a second Enter, so a typo does not become
+    a new agent."""
+    known: list[str] = [app.agent]
+    confirmed: set[str] = set()
 
-    def show(known: list[str]) -> None:
-        confirmed: set[str] = set()
+    def check(text: str) -> str | None:
+        name = text.strip()
+        if not name or name in known or name in confirmed:
+            return None
+        confirmed.add(name)
+        return f"{name!r} has no tickets yet; Enter again to assign to this new agent"
 
-        def check(text: str) -> str | None:
-            name = text.strip()
-            if not name or name in known or name in confirmed:
-                return None
-            confirmed.add(name)
-            return f"{name!r} has no tickets yet; Enter again to assign to this new agent"
+    dialog = PromptDialog(title, "agent name (blank: unassign)", current, suggestions=known, check=check)
 
-        app.push_screen(
-            PromptDialog(title, "agent name (blank: unassign)", current, suggestions=known, check=check), chosen
-        )
+    def names(found: list[str]) -> None:
+        known[:] = found
+        dialog.suggest(found)
 
-    app.run_db(app.store.agents, on_done=show)
+    app.push_screen(dialog, chosen)
+    app.run_db(app.store.agents, on_done=names)
 
 
 class ChoiceDialog(ModalScreen[str | None]):

@@ -354,9 +354,7 @@ class QueueScreen(Screen):
         self.app.open_ticket(event.row.case_number)
 
     def action_new(self) -> None:
-        from tui_desk.tui.screens.forms.new_ticket import NewTicketScreen
-
-        self.app.push_screen(NewTicketScreen())
+        self.app.open_new_ticket()
 
     def action_log(self) -> None:
         row = self.table.current

@@ -1,26 +1,107 @@
-"""What the two forms (log entry, new ticket) share: keeping a draft a moment after each change."""
+"""What the two forms (log entry, new ticket) share: keeping a draft within a moment of each change,
+ordered with the save, and saying so when it cannot be kept."""
 
 from __future__ import annotations
 
-DRAFT_DELAY_S = 0.4  # keep the draft this long after the last keystroke
+import threading
+from collections.abc import Callable
+from typing import Any
+
+DRAFT_DELAY_S = 0.1  # a change is kept at most this long after it was typed (plus the write itself)
+
+
+class DraftWriter:
+    """Draft writes and the form's save (or discard), one at a time and in order.
+
+    Draft writes run in worker threads; so does the save. Without an order a draft scheduled before the
+    save could land after it and come back as "You have an unsaved draft". Every write and the save
+    take one lock; once the form is saved (``finish``) no draft write does anything, and a draft older
+    than the one already written is skipped.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._written = 0
+        self._issued = 0
+        self.finished = False
+
+    def ticket(self) -> int:
+        """A number for a draft taken now (on the UI thread): later drafts win."""
+        self._issued += 1
+        return self._issued
+
+    def write(self, number: int, keep: Callable[..., Any], *args: Any) -> bool:
+        """Keep draft ``number`` with ``keep(*args)``, unless the form was saved or a newer one was kept."""
+        with self._lock:
+            if self.finished or number <= self._written:
+                return False
+            keep(*args)
+            self._written = number
+            return True
+
+    def finish(self, save: Callable[..., Any], *args: Any) -> Any:
+        """The save (or discard): after it, no draft write lands. A failed save lets drafts go on."""
+        with self._lock:
+            self.finished = True
+            try:
+                return save(*args)
+            except BaseException:
+                self.finished = False
+                raise
 
 
 class KeepsDraft:
-    """Mixed into a form ``Screen``. The screen sets ``ready``, ``finished``, ``dirty`` and ``_draft_timer``
-    in ``__init__`` and says in ``_keep_draft`` where the draft goes (the store, or the state file)."""
+    """Mixed into a form ``Screen``. The screen sets ``ready``, ``finished``, ``dirty``, ``_draft_timer``
+    and ``drafts`` (a ``DraftWriter``) when it opens and says in ``_keep_draft`` where the draft goes."""
 
     ready: bool
     finished: bool
     dirty: bool
+    drafts: DraftWriter
 
     def _keep_draft(self) -> None:
         raise NotImplementedError
 
     def _changed(self) -> None:
-        """Something was typed: the form is dirty, and its draft is kept once typing pauses."""
+        """Something was typed: the form is dirty, and its draft is kept within ``DRAFT_DELAY_S``.
+
+        The timer is not restarted by the next key (typing without a pause would never be kept): the
+        first change arms it, and when it fires it keeps whatever is typed by then.
+        """
         if not self.ready or self.finished:
             return
         self.dirty = True
+        if self._draft_timer is None:
+            self._draft_timer = self.set_timer(DRAFT_DELAY_S, self._draft_due)
+
+    def _draft_due(self) -> None:
+        self._draft_timer = None
+        if not self.finished:
+            self._keep_draft()
+
+    def _stop_draft_timer(self) -> None:
         if self._draft_timer is not None:
             self._draft_timer.stop()
-        self._draft_timer = self.set_timer(DRAFT_DELAY_S, self._keep_draft)
+            self._draft_timer = None
+
+    def _draft_failed(self, err: Exception | str) -> None:
+        """The draft could not be kept: say so on the form at once (and once in a notification)."""
+        from textual.content import Content
+        from textual.widgets import Static
+
+        message = f"Draft NOT kept: {err}. What you type is only on this screen until you save."
+        for line in self.query("#draft-state").results(Static):
+            line.update(Content(message))
+            line.add_class("shown")
+        if not getattr(self, "_draft_warned", False):
+            self._draft_warned = True
+            self.app.warn(f"draft not kept: {err}")
+
+    def _draft_kept(self, kept: bool = True) -> None:
+        from textual.widgets import Static
+
+        if kept:
+            self._draft_warned = False
+            for line in self.query("#draft-state").results(Static):
+                line.update("")
+                line.remove_class("shown")

@@ -23,7 +23,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import NOTE_REQUIRED, Status, parse_status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketChanged, TicketSnapshot
-from tui_desk.tui.screens.forms.drafts import KeepsDraft
+from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 TEXT_FIELDS = ("sender_name", "start", "end", "summary", "attachments", "follow_up", "status_note")
@@ -71,18 +71,31 @@ def _row(label: str, widget, name: str) -> ComposeResult:
     yield Static("", classes="field-error", id=f"error-{name}")
 
 
+DEFAULT_CHANNEL = "note"  # a quick entry is most often the agent's own note: internal, from the agent
+
+
 class LogEntryScreen(KeepsDraft, Screen):
-    """The form; ``expected`` is the ticket as it was when typing began, to tell what changed underneath."""
+    """The form; ``snapshot`` is the ticket as it was when typing began, to tell what changed underneath.
+
+    The app builds it once (at idle time) and reuses it: ``open_case`` empties it for the next ticket
+    before it is shown, so it takes typing the moment `l` is pressed; the ticket and any draft are
+    read in a worker once it is up.
+    """
 
     CSS_PATH = "log_entry.tcss"
     DEFAULT_CLASSES = "form-screen"
+    AUTO_FOCUS = "#summary"
+    HELP_TITLE = "Log entry keys"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="log.save"),
         Binding("escape", "cancel", "Cancel", id="log.cancel"),
     ]
 
-    def __init__(self, case_number: str) -> None:
+    def __init__(self, case_number: str = "") -> None:
         super().__init__()
+        self._reset(case_number)
+
+    def _reset(self, case_number: str) -> None:
         self.case_number = case_number.strip().upper()
         self.snapshot: TicketSnapshot | None = None
         self.dirty = False
@@ -90,24 +103,74 @@ class LogEntryScreen(KeepsDraft, Screen):
         self.saving = False
         self.finished = False
         self._draft_timer = None
+        self._draft_warned = False
+        self.drafts = DraftWriter()
+        self._to_load = bool(self.case_number)
+        self._in_error: set[str] = getattr(self, "_in_error", set())  # kept: those still shown get cleared
+
+    def open_case(self, case_number: str) -> None:
+        """Empty the (already built) form for ``case_number``; called before it is shown again."""
+        self._stop_draft_timer()
+        self._reset(case_number)
+        if not self.is_mounted:
+            return  # compose shows this case
+        self.query_one("#head", Static).update(self._loading_head())
+        with self.prevent(Input.Changed, Select.Changed, TextArea.Changed):
+            for name in TEXT_FIELDS:
+                self.query_one(f"#{name}", Input).value = ""
+            self.query_one("#channel", Select).value = DEFAULT_CHANNEL
+            self._set_party(DEFAULT_CHANNEL)
+            self.query_one("#status", Select).clear()
+            self.query_one("#body", TextArea).text = ""
+        for name in (*TEXT_FIELDS, *SELECT_FIELDS, "body"):
+            self._clear_error(name)
+        self._form_error("")
+        self._draft_kept()
+        self.query_one("#form", VerticalScroll).scroll_home(animate=False)
+        self.set_focus(self.query_one("#summary", Input))
+
+    def takes_typing(self) -> bool:
+        """For the app's type-ahead: keys typed before now go to the focused field (see tui/typeahead.py)."""
+        return self.is_mounted and self.focused is not None
+
+    def _loading_head(self) -> Content:
+        return Content.assemble(("Log entry ", "bold"), (self.case_number, "bold"), "  loading…")
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.assemble(("Log entry ", "bold"), (self.case_number, "bold"), "  loading…"), id="head")
+        yield Static(self._loading_head(), id="head")
         with VerticalScroll(id="form"):
             yield from _row(
                 "Channel",
                 Select(
-                    [(c, c) for c in vocabulary.CHANNELS], value="email", allow_blank=False, compact=True, id="channel"
+                    [(c, c) for c in vocabulary.CHANNELS],
+                    value=DEFAULT_CHANNEL,
+                    allow_blank=False,
+                    compact=True,
+                    id="channel",
                 ),
                 "channel",
             )
             yield from _row(
                 "Direction",
-                Select([(d, d) for d in vocabulary.DIRECTIONS], prompt="auto", compact=True, id="direction"),
+                Select(
+                    [(d, d) for d in vocabulary.DIRECTIONS],
+                    prompt="auto",
+                    value="internal" if DEFAULT_CHANNEL == "note" else Select.BLANK,
+                    compact=True,
+                    id="direction",
+                ),
                 "direction",
             )
             yield from _row(
-                "From", Select([(s, s) for s in vocabulary.SENDERS], prompt="auto", compact=True, id="sender"), "sender"
+                "From",
+                Select(
+                    [(s, s) for s in vocabulary.SENDERS],
+                    prompt="auto",
+                    value="agent" if DEFAULT_CHANNEL == "note" else Select.BLANK,
+                    compact=True,
+                    id="sender",
+                ),
+                "sender",
             )
             yield from _row(
                 "Name", Input(placeholder="sender's name (optional)", compact=True, id="sender_name"), "sender_name"
@@ -155,10 +218,16 @@ class LogEntryScreen(KeepsDraft, Screen):
                 "status_note",
             )
         yield Static("", id="form-error", classes="field-error")
+        yield Static("", id="draft-state", classes="field-error")
         yield KeyBar()
 
-    def on_mount(self) -> None:
-        self.query_one("#summary", Input).focus()
+    def on_screen_resume(self) -> None:
+        # Also when a dialog over the form closes: read the ticket once per opening.
+        if self._to_load:
+            self._to_load = False
+            self._load()
+
+    def _load(self) -> None:
         store, case = self.app.store, self.case_number
 
         def fetch():
@@ -192,7 +261,7 @@ class LogEntryScreen(KeepsDraft, Screen):
             )
         )
         if draft is None:
-            self.ready = True
+            self._become_ready()
             return
         data, _base_version = draft
         from tui_desk.tui.screens.dialogs import ChoiceDialog
@@ -202,10 +271,11 @@ class LogEntryScreen(KeepsDraft, Screen):
 
         def chosen(answer: str | None) -> None:
             if answer == "discard":
-                self.app.run_db(self.app.store.discard_draft, self.case_number, group="draft")
+                store, case = self.app.store, self.case_number
+                self.app.run_db(self.drafts.write, self.drafts.ticket(), store.discard_draft, case, group="draft")
             else:
                 self.restore(data)
-            self.ready = True
+            self._become_ready()
 
         self.app.push_screen(
             ChoiceDialog(
@@ -215,6 +285,14 @@ class LogEntryScreen(KeepsDraft, Screen):
             ),
             chosen,
         )
+
+    def _become_ready(self) -> None:
+        self.ready = True
+        if self.app.store.read_only:
+            self._draft_failed("the store is read-only")
+        typed = self.values()
+        if any(typed[name] for name in (*TEXT_FIELDS, "body")):
+            self._changed()  # typed while the ticket was read: keep it too
 
     # -- the form's values ------------------------------------------------------------------
 
@@ -261,7 +339,18 @@ class LogEntryScreen(KeepsDraft, Screen):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self._clear_error(event.select.id)
+        if event.select.id == "channel" and isinstance(event.value, str):
+            self._set_party(event.value)
         self._changed()
+
+    def _set_party(self, channel: str) -> None:
+        """A note is internal and the agent's; leaving the note channel puts direction and sender back on auto."""
+        direction, sender = self.query_one("#direction", Select), self.query_one("#sender", Select)
+        if channel == "note":
+            direction.value, sender.value = "internal", "agent"
+        elif direction.value == "internal":
+            direction.clear()
+            sender.clear()
 
     def on_text_area_changed(self, _: TextArea.Changed) -> None:
         self._changed()
@@ -275,10 +364,22 @@ class LogEntryScreen(KeepsDraft, Screen):
         return data
 
     def _save_draft(self) -> None:
-        if self.finished or self.snapshot is None or self.app.store.read_only:
+        if self.finished or self.snapshot is None:
             return
+        if self.app.store.read_only:
+            self._draft_failed("the store is read-only")
+            return
+        drafts, number = self.drafts, self.drafts.ticket()
         self.app.run_db(
-            self.app.store.save_draft, self.case_number, self._draft_data(), self.snapshot, group="draft", quiet=True
+            drafts.write,
+            number,
+            self.app.store.save_draft,
+            self.case_number,
+            self._draft_data(),
+            self.snapshot,
+            on_done=self._draft_kept,
+            on_error=self._draft_failed,
+            group="draft",
         )
 
     def on_unmount(self) -> None:
@@ -291,12 +392,16 @@ class LogEntryScreen(KeepsDraft, Screen):
     def flush_draft(self) -> None:
         """Save the draft right now, on this thread (the terminal is going away)."""
         if self.dirty and not self.finished and self.snapshot is not None and not self.app.store.read_only:
-            self.app.store.save_draft(self.case_number, self._draft_data(), self.snapshot)
+            self.drafts.write(
+                self.drafts.ticket(), self.app.store.save_draft, self.case_number, self._draft_data(), self.snapshot
+            )
 
     # -- checking ---------------------------------------------------------------------------
 
     def _clear_error(self, name: str | None) -> None:
-        if name:
+        # Only fields shown in error: a query walks the whole form, and this runs on every keystroke.
+        if name and name in self._in_error:
+            self._in_error.discard(name)
             for error in self.query(f"#error-{name}"):
                 error.update("")
                 error.remove_class("shown")
@@ -304,6 +409,7 @@ class LogEntryScreen(KeepsDraft, Screen):
                 row.remove_class("invalid")
 
     def _show_error(self, name: str, message: str) -> None:
+        self._in_error.add(name)
         error = self.query_one(f"#error-{name}", Static)
         error.update(Content(message))
         error.add_class("shown")
@@ -379,6 +485,7 @@ class LogEntryScreen(KeepsDraft, Screen):
     def action_save(self) -> None:
         if self.saving or not self.ready or self.snapshot is None:
             return
+        self._stop_draft_timer()  # the save forgets the draft: no write of it is scheduled after
         args = self.check()
         if args is None:
             return
@@ -386,11 +493,12 @@ class LogEntryScreen(KeepsDraft, Screen):
 
     def _commit(self, args: dict, expected: TicketSnapshot | None) -> None:
         self.saving = True
-        store, case = self.app.store, self.case_number
+        self._stop_draft_timer()
+        store, case, drafts = self.app.store, self.case_number, self.drafts
 
         def save():
-            entry = store.add_entry(case, expected=expected, **args)
-            store.discard_draft(case)
+            # After every draft write already under way, and no draft write after it (DraftWriter).
+            entry = drafts.finish(lambda: store.add_entry(case, expected=expected, forget_draft=True, **args))
             return entry.seq
 
         self.app.run_db(save, on_done=self._saved, on_error=lambda err: self._save_failed(err, args), group="log-save")
@@ -398,8 +506,7 @@ class LogEntryScreen(KeepsDraft, Screen):
     def _saved(self, seq: int) -> None:
         self.saving = False
         self.finished = True
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
+        self._stop_draft_timer()
         self.app.notify(f"{self.case_number}: entry #{seq} logged", markup=False)
         self.app.announce_change()
         self.dismiss()
@@ -409,6 +516,7 @@ class LogEntryScreen(KeepsDraft, Screen):
         if isinstance(err, TicketChanged):
             self._changed_underneath(err, args)
             return
+        self._changed()  # the entry is not logged: keep the draft going
         message = str(err)
         field = _field_for(message)
         if field:
@@ -455,7 +563,8 @@ class LogEntryScreen(KeepsDraft, Screen):
                 self.dismiss()
             elif answer == "discard":
                 self.finished = True
-                self.app.run_db(self.app.store.discard_draft, self.case_number, group="draft")
+                self._stop_draft_timer()
+                self.app.run_db(self.drafts.finish, self.app.store.discard_draft, self.case_number, group="draft")
                 self.dismiss()
 
         self.app.push_screen(

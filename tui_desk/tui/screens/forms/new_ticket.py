@@ -20,7 +20,7 @@ from textual.widgets.select import InvalidSelectValueError
 from tui_desk.domain import vocabulary
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.text import printable
-from tui_desk.tui.screens.forms.drafts import KeepsDraft
+from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
 from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
 from tui_desk.tui.widgets.key_bar import KeyBar
 
@@ -28,8 +28,12 @@ FIELDS = ("customer", "email", "order_id", "subject", "reason", "tags")
 
 
 class NewTicketScreen(KeepsDraft, Screen):
+    """Built once by the app and reused: ``open_form`` empties it before it is shown again."""
+
     CSS_PATH = "log_entry.tcss"  # the form layout it shares with the log-entry screen
     DEFAULT_CLASSES = "form-screen"
+    AUTO_FOCUS = "#customer"
+    HELP_TITLE = "New ticket keys"
     BINDINGS = [
         Binding("ctrl+s", "save", "Create", priority=True, id="new.save"),
         Binding("escape", "cancel", "Cancel", id="new.cancel"),
@@ -63,29 +67,65 @@ class NewTicketScreen(KeepsDraft, Screen):
                     yield Label(label, classes="label")
                     yield widget
         yield Static("", id="form-error", classes="field-error")
+        yield Static("", id="draft-state", classes="field-error")
         yield KeyBar()
 
     def __init__(self) -> None:
         super().__init__()
+        self._reset()
+
+    def _reset(self) -> None:
         self.ready = False  # True once any draft was restored or declined
         self.dirty = False  # typed since the form opened (or the draft was restored)
         self.finished = False
         self._draft_timer = None
+        self._draft_warned = False
+        self.drafts = DraftWriter()
+        self._to_load = True
+        self.kept = False  # the last draft write succeeded
+        self._leave_anyway = False
 
-    def on_mount(self) -> None:
-        self.query_one("#customer", Input).focus()
-        draft = new_ticket_draft(self._store_key)
+    def open_form(self) -> None:
+        """Empty the (already built) form; called before it is shown again."""
+        self._stop_draft_timer()
+        self._reset()
+        if not self.is_mounted:
+            return
+        with self.prevent(Input.Changed, Select.Changed, TextArea.Changed):
+            for name in FIELDS:
+                self.query_one(f"#{name}", Input).value = ""
+            kind = self.query_one("#kind", Select)
+            kind.value = next(iter(self.app.store.config.kinds))
+            self.query_one("#priority", Select).value = "normal"
+            self.query_one("#body", TextArea).text = ""
+        for name in FIELDS:
+            self.query_one(f"#row-{name}").remove_class("invalid")
+        self._form_error("")
+        self._draft_kept()
+        self.set_focus(self.query_one("#customer", Input))
+
+    def takes_typing(self) -> bool:
+        """For the app's type-ahead: keys typed before now go to the focused field (see tui/typeahead.py)."""
+        return self.is_mounted and self.focused is not None
+
+    def on_screen_resume(self) -> None:
+        # Also when a dialog over the form closes: look for a draft once per opening, off the UI thread.
+        if self._to_load:
+            self._to_load = False
+            self.app.run_db(new_ticket_draft, self._store_key, on_done=self._loaded, group="new-ticket-open")
+
+    def _loaded(self, draft: dict | None) -> None:
         if not draft:
-            self.ready = True
+            self._become_ready()
             return
         from tui_desk.tui.screens.dialogs import ChoiceDialog
 
         def chosen(answer: str | None) -> None:
             if answer == "discard":
-                keep_new_ticket_draft(self._store_key, None)
+                self.app.run_db(self.drafts.write, self.drafts.ticket(), keep_new_ticket_draft, self._store_key, None)
             else:
                 self.restore(draft)
-            self.ready = True
+            self._become_ready()
 
         customer = printable(str(draft.get("customer", "")), one_line=True) or "(no customer yet)"
         subject = printable(str(draft.get("subject", "")), one_line=True) or "(no subject yet)"
@@ -97,6 +137,15 @@ class NewTicketScreen(KeepsDraft, Screen):
             ),
             chosen,
         )
+
+    def _become_ready(self) -> None:
+        self.ready = True
+        if self._typed(self.values()):
+            self._changed()  # typed while the draft was looked for: keep it too
+
+    @staticmethod
+    def _typed(values: dict) -> bool:
+        return any(str(v).strip() for k, v in values.items() if k not in ("kind", "priority"))
 
     @property
     def _store_key(self) -> Path:
@@ -125,7 +174,30 @@ class NewTicketScreen(KeepsDraft, Screen):
         self.dirty = False
 
     def _keep_draft(self) -> None:
-        self.flush_draft()
+        values = self.values()
+        if self.finished or not self._typed(values):
+            return
+        self.app.run_db(
+            self.drafts.write,
+            self.drafts.ticket(),
+            keep_new_ticket_draft,
+            self._store_key,
+            values,
+            on_done=self._draft_written,
+            on_error=self._draft_not_written,
+            group="draft",
+        )
+
+    def _draft_written(self, kept: bool) -> None:
+        if kept:
+            self.kept = True
+            self._draft_kept()
+
+    def _draft_not_written(self, err: Exception) -> None:
+        self.kept = False
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        where = f" ({err.filename})" if isinstance(err, OSError) and err.filename else ""
+        self._draft_failed(f"cannot write the console's state file{where}: {reason}")
 
     def on_input_changed(self, _: Input.Changed) -> None:
         self._changed()
@@ -140,8 +212,8 @@ class NewTicketScreen(KeepsDraft, Screen):
         """Keep what is typed now (also called when the terminal goes away)."""
         if self.dirty and not self.finished:
             values = self.values()
-            if any(str(v).strip() for k, v in values.items() if k not in ("kind", "priority")):
-                keep_new_ticket_draft(self._store_key, values)
+            if self._typed(values):
+                self.drafts.write(self.drafts.ticket(), keep_new_ticket_draft, self._store_key, values)
 
     def on_unmount(self) -> None:
         try:
@@ -156,6 +228,8 @@ class NewTicketScreen(KeepsDraft, Screen):
         error.set_class(bool(message), "shown")
 
     def action_save(self) -> None:
+        if not self.ready or self.finished:
+            return
         values = {name: self.query_one(f"#{name}", Input).value for name in FIELDS}
         missing = [n for n in ("customer", "subject") if not values[n].strip()]
         for name in FIELDS:
@@ -168,8 +242,14 @@ class NewTicketScreen(KeepsDraft, Screen):
         kind = self.query_one("#kind", Select).value
         priority = self.query_one("#priority", Select).value
         body = self.query_one("#body", TextArea).text
+        self._stop_draft_timer()
+        drafts, key = self.drafts, self._store_key
 
         def create() -> str:
+            # After every draft write under way; none after it (DraftWriter).
+            return drafts.finish(create_and_forget)
+
+        def create_and_forget() -> str:
             ticket = store.create_ticket(
                 customer=values["customer"],
                 subject=values["subject"],
@@ -181,17 +261,21 @@ class NewTicketScreen(KeepsDraft, Screen):
                 tags=values["tags"].split(),
                 description=body,
             )
+            try:
+                keep_new_ticket_draft(key, None)
+            except OSError:
+                pass  # the ticket is created; a draft that cannot be forgotten could not be kept either
             return ticket.case_number
 
         def created(case: str) -> None:
             self.finished = True
-            keep_new_ticket_draft(self._store_key, None)
             self.app.notify(f"{case} opened", markup=False)
             self.app.announce_change()
             self.dismiss()
             self.app.open_ticket(case)
 
         def failed(err: Exception) -> None:
+            self._changed()
             self._form_error(Content(f"Not created: {err}"))
             if isinstance(err, DeskError):
                 for name in FIELDS:
@@ -201,7 +285,24 @@ class NewTicketScreen(KeepsDraft, Screen):
         self.app.run_db(create, on_done=created, on_error=failed, group="new-ticket")
 
     def action_cancel(self) -> None:
-        self.flush_draft()
-        if self.dirty:
-            self.app.notify("The new ticket is kept as a draft: n brings it back", markup=False)
+        self._stop_draft_timer()
+        if self.dirty and self._typed(self.values()):
+            try:
+                self.flush_draft()
+            except OSError as err:
+                self._draft_not_written(err)
+                self.app.notify(
+                    "The new ticket was NOT kept: the console's state file cannot be written; "
+                    "it is still here (Escape again leaves it)",
+                    severity="error",
+                    markup=False,
+                    timeout=8,
+                )
+                if not self._leave_anyway:
+                    self._leave_anyway = True
+                    return
+            else:
+                self.app.notify("The new ticket is kept as a draft: n brings it back", markup=False)
+        self._leave_anyway = False
+        self.finished = True
         self.dismiss()

@@ -71,6 +71,7 @@ TIME_PASSES_S = 60.0  # lateness is shown in minutes: look again once a minute e
 class OverdueScreen(SupervisorNav, Screen):
     """Five sections with counts; Enter opens a ticket, a takes it, A assigns it; refreshes live."""
 
+    HELP_TITLE = "Overdue panel keys"
     CSS_PATH = "supervisor.tcss"
     SCREEN_NAME = "overdue"
     BINDINGS = [

@@ -1,0 +1,107 @@
+"""The real `tui-desk` in a real terminal (tmux on a private socket): a sentence typed the moment `l` is
+pressed, saved with Ctrl+S 0.3 s after the last key, is in the timeline once, and no draft is offered."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from tests.conftest import NOW, TUI_DESK
+
+TMUX = shutil.which("tmux")
+pytestmark = pytest.mark.skipif(TMUX is None, reason="needs tmux (apt-get install tmux)")
+SENTENCE = "Customer says the belt is synthetic"
+
+
+class Terminal:
+    """One 100x30 tmux session on its own server (``tmux -L``), so no other session is touched."""
+
+    def __init__(self) -> None:
+        self.name = f"tui-desk-forms-{uuid.uuid4().hex[:8]}"
+
+    def tmux(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([TMUX, "-L", self.name, *args], capture_output=True, text=True, timeout=30)
+
+    def start(self, command: list[str], env: dict[str, str]) -> None:
+        exports = " ".join(f"{k}={v!r}" for k, v in env.items())
+        line = f"env {exports} " + " ".join(repr(c) for c in command)
+        result = self.tmux("new-session", "-d", "-s", "desk", "-x", "100", "-y", "30", line)
+        assert result.returncode == 0, result.stderr
+        self.tmux("set-option", "-t", "desk", "remain-on-exit", "on")
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "desk", *keys)
+
+    def text(self, text: str) -> None:
+        self.tmux("send-keys", "-t", "desk", "-l", text)
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "desk").stdout
+
+    def wait_for(self, what: str, timeout: float = 30.0) -> str:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            shown = self.screen()
+            if what in shown:
+                return shown
+            time.sleep(0.05)
+        raise AssertionError(f"{what!r} never showed:\n{self.screen()}")
+
+    def close(self) -> None:
+        self.tmux("kill-server")
+
+
+def test_a_sentence_typed_right_after_l_is_logged_once_with_no_draft_left(tmp_path, isolated_env):
+    db = tmp_path / "desk.db"
+    env = {
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "TUI_DESK_NOW": NOW.isoformat(),
+        "TUI_DESK_AGENT": "ana",
+        "HOME": os.environ["HOME"],
+        "XDG_CONFIG_HOME": os.environ["XDG_CONFIG_HOME"],
+        "XDG_STATE_HOME": os.environ["XDG_STATE_HOME"],
+        "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
+        "TUI_DESK_CONFIG": os.environ["TUI_DESK_CONFIG"],
+    }
+    run_env = {**os.environ, **env}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([TUI_DESK, "--db", str(db), *args], capture_output=True, text=True, env=run_env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    case = json.loads(cli("new", "--customer", "Ines Ortega", "--subject", "Belt not leather", "--json"))
+    case = case["case_number"]
+    terminal = Terminal()
+    try:
+        terminal.start([TUI_DESK, "--db", str(db)], env)
+        terminal.wait_for(case)
+        time.sleep(1.5)  # the console is idle: its forms are built by now, as an agent finds them
+        terminal.keys("l")
+        for character in SENTENCE:  # typed at once, one key at a time, as fast as a typist
+            terminal.text(character)
+            time.sleep(0.03)
+        time.sleep(0.3)
+        terminal.keys("C-s")
+        terminal.wait_for("logged")
+        terminal.keys("Enter")  # reopen the ticket
+        terminal.wait_for("Belt not leather")
+        terminal.keys("l")
+        shown = terminal.wait_for("Log entry")
+        time.sleep(1.0)  # the draft, if any, would be offered by now
+        shown = terminal.screen()
+        assert "unsaved draft" not in shown, shown
+        terminal.keys("Escape")
+        time.sleep(0.3)
+        terminal.keys("Escape", "q")
+    finally:
+        terminal.close()
+    log = json.loads(cli("show", case, "--json"))["log"]
+    assert [e["summary"] for e in log].count(SENTENCE) == 1, [e["summary"] for e in log]

@@ -1,0 +1,118 @@
+"""Keys typed while a screen opens reach it in the order typed.
+
+A key arrives at the app, which forwards it to the focused widget; a key that widget does not use
+bubbles back up, one message queue at a time. `l` is such a key: the log form opens only when it has
+bubbled back to the app. Keys typed right after it were forwarded to the queue's table meanwhile and
+are still on their way back, while keys typed a moment later go straight to the form's field: two
+routes of different lengths, and the words come out shuffled ("says Customer the belt").
+
+So when a screen opens, the keys that arrive are held, in order, until (1) a fence posted behind the
+keys already on the long route has come back to the app (so every one of them has arrived: each
+queue is first in, first out) and (2) the new screen has a mounted, focused widget. Then they are
+given to that widget in order, and the keys after them follow the same route to it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import events
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+
+CHECK_S = 0.005  # how often a hold looks whether the screen can take its keys
+GIVE_UP_S = 2.0  # a screen that never focuses anything gets its keys anyway, in order
+
+
+class TypeAheadFence(Message):
+    """Posted behind the keys still bubbling back from the screen that was left; bubbles to the app."""
+
+    def __init__(self, generation: int) -> None:
+        super().__init__()
+        self.generation = generation
+
+
+class TypeAhead:
+    """The app's hold on keys while a screen opens (see the module's docstring)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.held: list[events.Key] = []
+        self.early = 0  # held[:early] came back on the long route: typed before every other held key
+        self.holding = False
+        self.fenced = False
+        self.generation = 0
+        self.since = 0.0
+        self._timer = None
+        self._depth = 0
+
+    def screen_changed(self, _screen: Screen) -> None:
+        """A screen was pushed (the stack grew): hold keys until it can take them, behind the ones still
+        on their way to the app from the screen under it."""
+        stack = self.app.screen_stack
+        grew, self._depth = len(stack) > self._depth, len(stack)
+        if not grew or len(stack) < 2:
+            return
+        under = stack[-2]
+        self.generation += 1
+        self.holding, self.fenced, self.since = True, False, time.monotonic()
+        (under.focused or under).post_message(TypeAheadFence(self.generation))
+        self._arm()
+
+    def fence_arrived(self, fence: TypeAheadFence) -> None:
+        if fence.generation == self.generation:
+            self.fenced = True
+            self.release()
+
+    def hold(self, event: events.Key) -> bool:
+        """At the app's door: keep this key back (True) while a screen is opening or keys wait."""
+        if not (self.holding or self.held):
+            return False
+        self.held.append(events.Key(event.key, event.character))
+        self.release()
+        return True
+
+    def came_back(self, event: events.Key) -> bool:
+        """A key no widget used came back to the app: while holding, it goes before the keys held at the
+        door (it was forwarded before the hold began)."""
+        if not (self.holding or self.held):
+            return False
+        self.held.insert(self.early, events.Key(event.key, event.character))
+        self.early += 1
+        return True
+
+    def release(self) -> None:
+        target = self._target()
+        if target is None:
+            return
+        keys, self.held, self.early, self.holding = self.held, [], 0, False
+        for key in keys:
+            target._forward_event(key)  # as the app forwards a key: marked so it is not taken in twice
+
+    def _target(self) -> Widget | None:
+        if not self.app.screen_stack:
+            return None  # the app is closing
+        screen = self.app.screen
+        late = time.monotonic() - self.since > GIVE_UP_S
+        if not (self.fenced or late) or not screen.is_mounted:
+            return None
+        focused = screen.focused
+        # A form says when it is ready (its first field focused); other screens are once anything is.
+        ready = getattr(screen, "takes_typing", None)
+        if focused is not None and focused.is_mounted and (ready is None or ready()):
+            return focused
+        return (focused or screen) if late else None
+
+    def _arm(self) -> None:
+        if self._timer is None:
+            self._timer = self.app.set_interval(CHECK_S, self._tick)
+
+    def _tick(self) -> None:
+        if not self.app.screen_stack:
+            self.holding, self.held = False, []  # the app is closing: nothing left to give the keys to
+        if self.holding or self.held:
+            self.release()
+        if not (self.holding or self.held) and self._timer is not None:
+            self._timer.stop()
+            self._timer = None

@@ -101,3 +101,26 @@ async def test_E_edits_the_ticket_and_a_mistake_stays_in_the_form(desk):  # noqa
     ticket = desk.get(case)
     assert (ticket.email, ticket.subject) == ("fixed@example.com", "Subject corrected")
     assert desk.entries(ticket)[-1].kind == "edit"
+
+
+@sync
+async def test_a_bulk_action_refuses_the_marked_tickets_that_changed_since_they_were_marked(desk):  # noqa: F811
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")  # All open
+        await settle(pilot)
+        table = app.screen.table
+        first, second = table.current.case_number, None
+        await pilot.press("space")  # mark the first row (the cursor moves down)
+        second = table.current.case_number
+        await pilot.press("space")
+        await settle(pilot)
+        ben_logs(desk, first, "Ben took a call")  # the first ticket moves on after it was marked
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press(*"+checked", "enter")
+        await settle(pilot)
+    tags = desk.tags([desk.get(first).id, desk.get(second).id])
+    assert "checked" not in tags[desk.get(first).id]  # refused: changed since it was marked
+    assert "checked" in tags[desk.get(second).id]

@@ -14,7 +14,7 @@ from textual.widgets import Input, Static
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.domain.text import printable
-from tui_desk.store import SORT_COLUMNS, TicketFilter
+from tui_desk.store import SORT_COLUMNS, TicketFilter, TicketSnapshot
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS
 from tui_desk.tui.screens.queue_loader import DEFAULT_SORT, DEFAULT_VIEW, FirstRead, QueueLoader
@@ -338,12 +338,10 @@ class QueueScreen(Screen):
             self._keys_for = state
             self.refresh_bindings()
 
-    def _targets(self) -> list[str]:
-        """The marked tickets, else the one under the cursor."""
-        if self.table.marked:
-            return list(self.table.marked.values())
-        row = self.table.current
-        return [row.case_number] if row else []
+    def _targets(self) -> list[tuple[str, TicketSnapshot]]:
+        """The marked tickets, else the one under the cursor, each with the version its row showed."""
+        rows = list(self.table.marked.values()) or ([self.table.current] if self.table.current else [])
+        return [(row.case_number, TicketSnapshot.at_version(row.version)) for row in rows]
 
     def action_open(self) -> None:
         row = self.table.current
@@ -364,7 +362,8 @@ class QueueScreen(Screen):
     def action_status(self) -> None:
         from tui_desk.tui.screens.dialogs import StatusDialog
 
-        cases = self._targets()
+        targets = self._targets()
+        cases = [case for case, _ in targets]
         if not cases:
             return
         current = self.table.current.status if len(cases) == 1 and self.table.current else None
@@ -373,34 +372,44 @@ class QueueScreen(Screen):
             if result is not None:
                 status, note = result
                 self._apply(
-                    cases, lambda c: self.app.store.change_status(c, status, note or None), f"to {status.label}"
+                    targets,
+                    lambda c, seen: self.app.store.change_status(c, status, note or None, expected=seen),
+                    f"to {status.label}",
                 )
 
         self.app.push_screen(StatusDialog(cases, current), chosen)
 
     def action_assign_me(self) -> None:
-        cases = self._targets()
+        targets = self._targets()
+        cases = [case for case, _ in targets]
         if cases:
-            self._apply(cases, lambda c: self.app.store.assign(c, self.app.agent), f"assigned to {self.app.agent}")
+            me = self.app.agent
+            self._apply(targets, lambda c, seen: self.app.store.assign(c, me, expected=seen), f"assigned to {me}")
 
     def action_assign(self) -> None:
         from tui_desk.tui.screens.dialogs import ask_for_agent
 
-        cases = self._targets()
+        targets = self._targets()
+        cases = [case for case, _ in targets]
         if not cases:
             return
 
         def chosen(name: str | None) -> None:
             if name is not None:
                 who = name.strip() or None
-                self._apply(cases, lambda c: self.app.store.assign(c, who), f"assigned to {who or 'nobody'}")
+                self._apply(
+                    targets,
+                    lambda c, seen: self.app.store.assign(c, who, expected=seen),
+                    f"assigned to {who or 'nobody'}",
+                )
 
         ask_for_agent(self.app, f"Assign {_count(cases)} to", "", chosen)
 
     def action_tags(self) -> None:
         from tui_desk.tui.screens.dialogs import PromptDialog, check_tags_text, parse_tag_changes
 
-        cases = self._targets()
+        targets = self._targets()
+        cases = [case for case, _ in targets]
         if not cases:
             return
 
@@ -411,20 +420,25 @@ class QueueScreen(Screen):
                 except DeskError as err:
                     self.app.warn(err)
                     return
-                self._apply(cases, lambda c: self.app.store.tag(c, add, remove), "tags changed")
+                self._apply(targets, lambda c, seen: self.app.store.tag(c, add, remove, expected=seen), "tags changed")
 
         self.app.push_screen(
             PromptDialog(f"Tags for {_count(cases)}", "+tag to add, -tag to remove", check=check_tags_text), chosen
         )
 
-    def _apply(self, cases: list[str], operation, what: str) -> None:
-        """Apply one store operation to each ticket in a worker; report what worked and what was refused."""
+    def _apply(self, targets: list[tuple[str, TicketSnapshot]], operation, what: str) -> None:
+        """Apply one store operation to each ticket in a worker; report what worked and what was refused.
+
+        ``operation(case, seen)`` is guarded by the version the row showed: a ticket changed since is
+        refused and named (a colleague's move, a timer), the others still apply.
+        """
+        cases = [case for case, _ in targets]
 
         def run() -> tuple[list[str], list[str]]:
             done, refused = [], []
-            for case in cases:
+            for case, seen in targets:
                 try:
-                    operation(case)
+                    operation(case, seen)
                     done.append(case)
                 except Exception as err:  # noqa: BLE001 - each refusal is reported, the rest still applies
                     refused.append(str(err) if str(err).startswith(case) else f"{case}: {err}")

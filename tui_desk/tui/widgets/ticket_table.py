@@ -52,6 +52,7 @@ class QueueRow:
     last_action: str
     due: str
     overdue: bool
+    version: int  # the ticket as this row shows it: an action on the row is refused if it moved on
 
     @classmethod
     def of(cls, ticket: Ticket, tags: list[str], now: datetime, config: Config, tz: tzinfo) -> QueueRow:
@@ -70,6 +71,7 @@ class QueueRow:
             last_action=ago(ticket.last_action_at, now),
             due=due.short(now) if due else "",
             overdue=is_overdue(ticket, now),  # the Overdue view's rule: a past-due timer is the sweep's, not late
+            version=ticket.version,
         )
 
 
@@ -185,7 +187,7 @@ class TicketTable(ScrollView, can_focus=True):
         self.loader: Callable[[int, int], list[QueueRow]] | None = None
         self.sort_key = "case"
         self.descending = True
-        self.marked: dict[int, str] = {}  # ticket id -> case number
+        self.marked: dict[int, QueueRow] = {}  # ticket id -> the row as it was when marked
         self._pages: OrderedDict[int, list[QueueRow]] = OrderedDict()
         self._stale: dict[int, list[QueueRow]] = {}
         self._pending: set[int] = set()
@@ -326,7 +328,7 @@ class TicketTable(ScrollView, can_focus=True):
         if row.id in self.marked:
             del self.marked[row.id]
         else:
-            self.marked[row.id] = row.case_number
+            self.marked[row.id] = row
         self.action_cursor(1)
         self.refresh()
         self.post_message(self.MarksChanged(len(self.marked)))

@@ -124,3 +124,23 @@ async def test_a_bulk_action_refuses_the_marked_tickets_that_changed_since_they_
     tags = desk.tags([desk.get(first).id, desk.get(second).id])
     assert "checked" not in tags[desk.get(first).id]  # refused: changed since it was marked
     assert "checked" in tags[desk.get(second).id]
+
+
+@sync
+async def test_taking_a_colleagues_ticket_from_the_queue_asks_first(desk):  # noqa: F811
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    desk.assign(case, "ben")
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("/", *case, "enter")  # Enter: to the rows found, the ticket under the cursor
+        await settle(pilot)
+        assert app.screen.table.current.case_number == case
+        await pilot.press("a")
+        await settle(pilot)
+        await answer(pilot, "no")
+        assert desk.get(case).assignee == "ben"
+        await pilot.press("a")
+        await settle(pilot)
+        await answer(pilot, "yes")
+    assert desk.get(case).assignee == "ana"

@@ -19,7 +19,7 @@ from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS
 from tui_desk.tui.screens.queue_loader import DEFAULT_SORT, DEFAULT_VIEW, FirstRead, QueueLoader
 from tui_desk.tui.widgets.key_bar import KeyBar
-from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, TicketTable
+from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, TicketTable
 
 SORTABLE = [c.key for c in COLUMNS if c.sortable and c.key in SORT_COLUMNS]
 VIEW_TITLES = {v.key: v.title for v in VIEWS}
@@ -338,10 +338,13 @@ class QueueScreen(Screen):
             self._keys_for = state
             self.refresh_bindings()
 
+    def _target_rows(self) -> list[QueueRow]:
+        """The marked rows, else the one under the cursor."""
+        return list(self.table.marked.values()) or ([self.table.current] if self.table.current else [])
+
     def _targets(self) -> list[tuple[str, TicketSnapshot]]:
-        """The marked tickets, else the one under the cursor, each with the version its row showed."""
-        rows = list(self.table.marked.values()) or ([self.table.current] if self.table.current else [])
-        return [(row.case_number, TicketSnapshot.at_version(row.version)) for row in rows]
+        """The target tickets, each with the version its row showed."""
+        return [(row.case_number, TicketSnapshot.at_version(row.version)) for row in self._target_rows()]
 
     def action_open(self) -> None:
         row = self.table.current
@@ -381,10 +384,25 @@ class QueueScreen(Screen):
 
     def action_assign_me(self) -> None:
         targets = self._targets()
-        cases = [case for case, _ in targets]
-        if cases:
-            me = self.app.agent
+        if not targets:
+            return
+        me = self.app.agent
+
+        def take() -> None:
             self._apply(targets, lambda c, seen: self.app.store.assign(c, me, expected=seen), f"assigned to {me}")
+
+        theirs = [row for row in self._target_rows() if row.assignee not in ("", me)]
+        if not theirs:
+            take()
+            return
+        from tui_desk.tui.screens.dialogs import ChoiceDialog
+
+        lines = [f"{row.case_number} is assigned to {row.assignee}" for row in theirs[:5]]
+        if len(theirs) > 5:
+            lines.append(f"and {len(theirs) - 5} more")
+        title = f"Take {_count([r.case_number for r in theirs])} from a colleague?"
+        choices = [("yes", "Take them anyway" if len(theirs) > 1 else "Take it anyway"), ("no", "Leave them")]
+        self.app.push_screen(ChoiceDialog(title, lines, choices), lambda answer: take() if answer == "yes" else None)
 
     def action_assign(self) -> None:
         from tui_desk.tui.screens.dialogs import ask_for_agent

@@ -106,8 +106,11 @@ def cmd_verify(ctx) -> int:
     if report.ok:
         return 0
     cases = {p.case_number for p in report.problems if p.case_number}
+    damaged = any(p.what == "integrity" for p in report.problems)
     print(
-        f"tui-desk: verify found {len(report.problems)} problem(s)" + (f" in {len(cases)} case(s)" if cases else ""),
+        f"tui-desk: verify found {len(report.problems)} problem(s)"
+        + (f" in {len(cases)} case(s)" if cases else "")
+        + ("; the store file is damaged (restore a backup)" if damaged else ""),
         file=sys.stderr,
     )
     return 1

@@ -244,7 +244,7 @@ def verify_path(
         if against is not None:
             report.problems += _check_seal(con, against, meta, bound_from)
             report.sealed = {k: against.get(k) for k in ("made_at", "last_entry_id", "entries", "digest")}
-    except _Unreadable as err:
+    except _UnreadableError as err:
         report.problems.append(Problem(None, None, "integrity", str(err)))
         return report
     except sqlite3.Error as err:
@@ -634,7 +634,7 @@ def _check_guards(con: sqlite3.Connection) -> list[Problem]:
     return problems
 
 
-class _Unreadable(Exception):
+class _UnreadableError(Exception):
     """The integrity check itself failed: the store cannot be read further."""
 
 
@@ -646,7 +646,7 @@ def _check_integrity(con: sqlite3.Connection, path: Path) -> list[Problem]:
         if "not a database" in str(err):
             raise DeskError(sqlite.explain_error(err, path)) from None
         # A schema SQLite cannot parse, or pages it cannot read: said here, and nothing further is read.
-        raise _Unreadable(f"SQLite integrity check failed: {printable(str(err), one_line=True)}") from None
+        raise _UnreadableError(f"SQLite integrity check failed: {printable(str(err), one_line=True)}") from None
     if rows == ["ok"]:
         return []
     return [

@@ -11,7 +11,7 @@ import pytest
 from conftest import SHEETS_DATA as DATA
 
 from tui_desk.domain.errors import DeskError
-from tui_desk.domain.evidence import entry_digest
+from tui_desk.domain.evidence import entry_digest, genesis
 from tui_desk.sheets.columns import map_columns
 from tui_desk.sheets.reader import read_sheet
 from tui_desk.sheets.rows import ReadOptions, records_from_sheet
@@ -30,7 +30,7 @@ def chain_is_intact(store, case_number: str) -> bool:
     """Recompute every digest of the ticket's log from the stored rows."""
     with store.reading():
         ticket = Ticket.get(Ticket.case_number == case_number)
-        head = ""
+        head = genesis(ticket.id, ticket.case_number)  # imported tickets are bound to their id and number
         for e in LogEntry.select().where(LogEntry.ticket == ticket.id).order_by(LogEntry.seq):
             fields = {
                 name: getattr(e, name)

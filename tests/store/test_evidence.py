@@ -235,6 +235,13 @@ def _blocks(text: str, info: str) -> str:
     return match.group(2)
 
 
+def run_check(folder: Path, text: str, name: str) -> subprocess.CompletedProcess:
+    """What the reader does: save Appendix B as check_chain.py and run it on the case file, with Python alone."""
+    (folder / "check_chain.py").write_text(_blocks(text, "python"), encoding="utf-8")
+    (folder / name).write_text(text, encoding="utf-8")
+    return subprocess.run([sys.executable, "-I", "check_chain.py", name], cwd=folder, capture_output=True, text=True)
+
+
 def test_export_case_markdown_is_checkable_by_a_third_party(cli, case, tmp_path):
     out = tmp_path / "case.md"
     cli.ok("export-case", case, "--out", str(out))
@@ -255,13 +262,11 @@ def test_export_case_markdown_is_checkable_by_a_third_party(cli, case, tmp_path)
         assert needle in text, needle
     att = shown["log"][1]["attachments"][0]
     assert att["sha256"] in text
-    # The third party's check: save the two appendix blocks and run the script, with nothing of tui-desk.
-    (tmp_path / "chain.json").write_text(_blocks(text, "json"), encoding="utf-8")
-    (tmp_path / "check_chain.py").write_text(_blocks(text, "python"), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-I", "check_chain.py", "chain.json"], cwd=tmp_path, capture_output=True, text=True, check=True
-    )
+    # The third party's check: save the script block and run it on the case file, with nothing of tui-desk.
+    result = run_check(tmp_path, text, "case.md")
+    assert result.returncode == 0, result.stdout
     assert f"final digest: {shown['log_head']}" in result.stdout
+    assert "the status history and timeline shown match the chain data" in result.stdout
     assert "matches the case file" in result.stdout
 
 
@@ -269,11 +274,8 @@ def test_export_of_a_tampered_case_says_so_and_the_script_catches_it(cli, case, 
     tamper(db_path, f"UPDATE log_entry SET summary = 'Customer never called' WHERE id = {entry_id(db_path, 6)}")
     text = cli.ok("export-case", case).stdout
     assert "At export tui-desk found these problems" in text
-    (tmp_path / "chain.json").write_text(_blocks(text, "json"), encoding="utf-8")
-    (tmp_path / "check_chain.py").write_text(_blocks(text, "python"), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-I", "check_chain.py", "chain.json"], cwd=tmp_path, capture_output=True, text=True, check=True
-    )
+    result = run_check(tmp_path, text, "case.md")
+    assert result.returncode == 1
     assert "entry 6 does not match its digest" in result.stdout
     assert "DOES NOT MATCH" in result.stdout
 
@@ -337,12 +339,12 @@ def test_export_case_html_appendices_check_out_too(cli, case, tmp_path):
 
     page = cli.ok("export-case", case, "--format", "html").stdout
     blocks = [html_lib.unescape(b) for b in re.findall(r"<pre>(.*?)</pre>", page, re.S)]
-    chain = next(b for b in blocks if b.lstrip().startswith("{"))
     script = next(b for b in blocks if b.startswith("# check_chain.py"))
-    (tmp_path / "chain.json").write_text(chain, encoding="utf-8")
     (tmp_path / "check_chain.py").write_text(script, encoding="utf-8")
+    (tmp_path / "case.html").write_text(page, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-I", "check_chain.py", "chain.json"], cwd=tmp_path, capture_output=True, text=True, check=True
+        [sys.executable, "-I", "check_chain.py", "case.html"], cwd=tmp_path, capture_output=True, text=True
     )
+    assert result.returncode == 0, result.stdout
     assert f"final digest: {cli.json('show', case)['log_head']}" in result.stdout
     assert "matches the case file" in result.stdout

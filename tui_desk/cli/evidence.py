@@ -1,9 +1,12 @@
-"""Evidence commands: ``verify`` (check every hash chain and attachment file) and ``export-case`` (a case file)."""
+"""Evidence commands: ``verify`` (every hash chain, guard and attachment file; against a seal), ``seal``
+(the store-wide seal, to keep outside the store) and ``export-case`` (a case file)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
+import stat
 import sys
 from pathlib import Path
 
@@ -18,7 +21,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("case", nargs="?", help="only this case (default: the whole store)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--against",
+        metavar="FILE",
+        help="also prove that nothing recorded up to this seal (from `tui-desk seal`) was removed, moved or changed",
+    )
     p.set_defaults(handler=cmd_verify)
+
+    p = commands.add_parser(
+        "seal", help="write the store-wide seal (a running SHA-256 over every log entry) to keep outside the store"
+    )
+    p.add_argument("--out", metavar="FILE", help="write here, owner-only (default: standard output)")
+    p.set_defaults(handler=cmd_seal)
 
     p = commands.add_parser("export-case", help="write a self-contained case file for a third party")
     p.add_argument("case")
@@ -39,11 +53,39 @@ def _open_read_only(ctx):
     return store
 
 
-def cmd_verify(ctx) -> int:
-    from tui_desk.store.verify import verify_store
+def _read_seal(name: str) -> dict:
+    from tui_desk.store import seal
 
-    store = _open_read_only(ctx)
-    report = verify_store(store, ctx.args.case)
+    path = Path(name).expanduser()
+    try:
+        # A seal is a small regular file: never follow a FIFO or a device into a read that does not end.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as reader:
+            if not stat.S_ISREG(os.fstat(reader.fileno()).st_mode):
+                raise DeskError(f"the seal {path} is not a regular file")
+            raw = reader.read(64 << 20)
+    except OSError as err:
+        raise DeskError(f"cannot read the seal {path}: {err.strerror}") from None
+    try:
+        return seal.read(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise DeskError(f"the seal {path} is not a tui-desk seal (not UTF-8 text)") from None
+    except seal.SealError as err:
+        raise DeskError(f"the seal {path}: {err}") from None
+
+
+def cmd_verify(ctx) -> int:
+    from tui_desk.store.verify import verify_path
+
+    against = _read_seal(ctx.args.against) if ctx.args.against else None
+    if ctx.args.case and against is not None:
+        raise DeskError("--against checks the whole store; leave out the case")
+    path = ctx.db_path
+    if not path.exists():
+        raise DeskError(f"no store at {path}")
+    if path.is_file() and path.stat().st_size == 0:
+        raise DeskError(f"{path} holds no tui-desk store (the file is empty); nothing to check")
+    report = verify_path(path, ctx.args.case, against=against)
     if ctx.args.json:
         ctx.emit(report.to_json(), "")
     else:
@@ -54,16 +96,86 @@ def cmd_verify(ctx) -> int:
                 f"ok: {len(report.cases)} case(s), {report.entries} entries, {report.attachments} attachment(s); "
                 "every chain intact and every attachment file matches its SHA-256"
             )
+            if against is not None:
+                print(
+                    f"ok: the seal of {against.get('made_at')} ({against['entries']} entries up to entry id "
+                    f"{against['last_entry_id']}) holds: nothing it covers was removed, moved or changed"
+                )
             if ctx.args.case and report.cases:
                 print(f"final digest of {report.cases[0].case_number}: {report.cases[0].head}")
     if report.ok:
         return 0
     cases = {p.case_number for p in report.problems if p.case_number}
+    damaged = any(p.what == "integrity" for p in report.problems)
     print(
-        f"tui-desk: verify found {len(report.problems)} problem(s)" + (f" in {len(cases)} case(s)" if cases else ""),
+        f"tui-desk: verify found {len(report.problems)} problem(s)"
+        + (f" in {len(cases)} case(s)" if cases else "")
+        + ("; the store file is damaged (restore a backup)" if damaged else ""),
         file=sys.stderr,
     )
     return 1
+
+
+def cmd_seal(ctx) -> int:
+    import json
+
+    from tui_desk.store import schema, seal
+    from tui_desk.store.verify import connect
+
+    path = ctx.db_path
+    if not path.exists() or path.stat().st_size == 0:
+        raise DeskError(f"no store at {path}" if not path.exists() else f"{path} holds no tui-desk store")
+    if not ctx.read_only:
+        ctx.store()  # opening migrates an older store: its identity and bound chains start from here
+    con = connect(path)
+    try:
+        con.execute("BEGIN")  # one snapshot
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        bound = meta.get(schema.CHAIN_BOUND_FROM)
+        data = seal.make(
+            con,
+            made_at=_now(ctx),
+            store_id=meta.get(schema.STORE_ID),
+            bound_from=int(bound) if isinstance(bound, str) and bound.isdigit() else None,
+        )
+    except sqlite3.Error as err:  # a damaged store: say so in one line
+        raise DeskError(f"cannot seal {path}: {err}; run tui-desk verify") from None
+    finally:
+        con.close()
+    text = json.dumps(data, indent=1) + "\n"
+    if not ctx.args.out:
+        sys.stdout.write(text)
+        return 0
+    out = _write_private(Path(ctx.args.out).expanduser(), text)
+    print(
+        f"seal written to {out}: {data['entries']} entries up to entry id {data['last_entry_id']}, "
+        f"digest {data['digest']}"
+    )
+    return 0
+
+
+def _now(ctx):
+    from tui_desk.domain.clock import to_utc
+
+    return to_utc(ctx.clock.now())
+
+
+def _write_private(out: Path, text: str) -> Path:
+    """Write ``text`` to ``out`` owner-only (0600), atomically: a reader never sees half a file."""
+    if not out.parent.is_dir():
+        raise DeskError(f"the folder {out.parent} does not exist")
+    if out.is_dir():
+        raise DeskError(f"{out} is a folder; give a file name")
+    temp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as writer:
+            writer.write(text)
+        os.replace(temp, out)
+    except OSError as err:
+        temp.unlink(missing_ok=True)
+        raise DeskError(f"cannot write {out}: {err.strerror}") from None
+    return out
 
 
 def cmd_export_case(ctx) -> int:
@@ -76,21 +188,7 @@ def cmd_export_case(ctx) -> int:
     if not a.out:
         sys.stdout.write(text)
         return 0
-    out = Path(a.out).expanduser()
-    if not out.parent.is_dir():
-        raise DeskError(f"the folder {out.parent} does not exist")
-    if out.is_dir():
-        raise DeskError(f"{out} is a folder; give a file name")
-    temp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    try:
-        # Owner-only like the store: a case file holds customer data until someone chooses to share it.
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as writer:
-            writer.write(text)
-        os.replace(temp, out)
-    except OSError as err:
-        temp.unlink(missing_ok=True)
-        raise DeskError(f"cannot write {out}: {err.strerror}") from None
+    out = _write_private(Path(a.out).expanduser(), text)
     ticket = store.get(a.case)
     print(f"{ticket.case_number}: case file written to {out} (final digest {ticket.log_head})")
     return 0

@@ -9,7 +9,19 @@ from datetime import datetime
 
 from tui_desk.domain.clock import to_utc
 
-GENESIS = ""
+GENESIS = ""  # where a chain made before chains were bound to their ticket (schema 2) starts
+
+# Where a bound chain starts: a digest of the ticket's id and case number, so the first entry's digest
+# (and with it every later one) holds both. A log moved to another ticket, or two tickets' case numbers
+# swapped, no longer verifies.
+_GENESIS_TAG = "tui-desk chain genesis v1"
+
+
+def genesis(ticket_id: int, case_number: str) -> str:
+    """The previous digest of a bound chain's first entry: SHA-256 hex of the tag, the ticket id and its case number."""
+    document = [_GENESIS_TAG, ticket_id, case_number]
+    return hashlib.sha256(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).hexdigest()
+
 
 # The entry fields the digest covers, in a fixed order.
 CHAINED_FIELDS = (

@@ -23,6 +23,7 @@ ENTRY_KINDS = (
     "status",
     "assignment",
     "tags",
+    "edit",
     "refund",
     "reminder",
     "reminder_skipped",

@@ -3,7 +3,13 @@
 Markdown by default, HTML on request. Customer text is data: in Markdown it goes into code spans and
 fenced blocks (never read as Markdown or HTML), in HTML it is escaped; control characters are shown as
 visible escapes in both. The appendix carries the exact chained values as JSON (ASCII-escaped, so it
-survives any mail client byte for byte) and a short Python script that recomputes the chain from it.
+survives any mail client byte for byte) and a Python script (reporting/check_chain.py) that recomputes
+the chain from it.
+
+What a reader takes as evidence (the status history, the timeline, the final digest) is rendered by that
+same script's ``render`` from the same JSON, and the script compares its rendering with the file byte
+for byte: an edit to the readable timeline fails the check, not only an edit to the appendix. The case's
+current fields and key dates are labelled as current state (they are not chained; their history is).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import html
 import json
 import re
 from datetime import datetime, tzinfo
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tui_desk import __version__
@@ -19,30 +26,16 @@ from tui_desk.domain.dates import format_span
 from tui_desk.domain.evidence import CHAINED_FIELDS, iso_micro
 from tui_desk.domain.statuses import status_of
 from tui_desk.domain.text import printable
-from tui_desk.store.models import LogEntry, StatusChange, Ticket
+from tui_desk.reporting import check_chain
+from tui_desk.store import schema
+from tui_desk.store.models import Meta, Ticket
 from tui_desk.store.verify import verify_store
 
 UTC = ZoneInfo("UTC")
 
-CHECK_SCRIPT_TEMPLATE = """\
-# check_chain.py: recompute a tui-desk case chain. Usage: python3 check_chain.py chain.json
-import hashlib, json, sys
+# The script the reader runs, as it is in this package: the one renderer of the checked part.
+CHECK_SCRIPT = Path(check_chain.__file__).read_text(encoding="utf-8")
 
-FIELDS = FIELDS_JSON
-data = json.load(open(sys.argv[1], encoding="utf-8"))
-previous, broken = "", 0
-for entry in data["entries"]:
-    document = [previous, [entry[name] for name in FIELDS], sorted(entry["attachments"])]
-    canonical = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    digest = hashlib.sha256(canonical).hexdigest()
-    if digest != entry["digest"]:
-        broken += 1
-        print("entry", entry["seq"], "does not match its digest")
-    previous = entry["digest"]
-print("final digest:", previous)
-print("matches the case file" if previous == data["final_digest"] and not broken else "DOES NOT MATCH")
-"""
-CHECK_SCRIPT = CHECK_SCRIPT_TEMPLATE.replace("FIELDS_JSON", json.dumps(list(CHAINED_FIELDS)), 1)
 
 _KEY_DATES = (
     ("Opened", "opened_at"),
@@ -78,8 +71,8 @@ def case_data(store, case_number: str) -> dict:
     ticket: Ticket = store.get(case_number)
     entries = store.entries(ticket)
     with store.reading():
-        changes = list(StatusChange.select().where(StatusChange.ticket == ticket.id).order_by(StatusChange.id))
         seq_of = {e.id: e.seq for e in entries}
+        bound = Meta.get_or_none(Meta.key == schema.CHAIN_BOUND_FROM)
     report = verify_store(store, ticket.case_number)
     chain = []
     for entry in entries:
@@ -93,10 +86,15 @@ def case_data(store, case_number: str) -> dict:
         "ticket": ticket,
         "fields": store.describe(ticket, with_log=False),
         "entries": entries,
-        "changes": changes,
-        "seq_of": seq_of,
         "report": report,
-        "chain": {"case_number": ticket.case_number, "final_digest": ticket.log_head, "entries": chain},
+        "chain": {
+            "case_number": ticket.case_number,
+            "ticket_id": ticket.id,
+            "bound": bound is not None and bound.value.isdigit() and ticket.id >= int(bound.value),
+            "timezone": str(store.config.tz),
+            "final_digest": ticket.log_head,
+            "entries": chain,
+        },
         "generated_at": store.now(),
         "tz": store.config.tz,
     }
@@ -175,63 +173,33 @@ def to_markdown(data: dict) -> str:
         "",
         "## Case",
         "",
+        "The case as it stands now (current state, not part of the chain; its history is in the log below).",
+        "",
     ]
     rows = _case_rows(t, f)
     out += [f"- **{label}:** {_code(value)}" for label, value in rows]
     out += ["", "### Description", ""]
     out += _block(t.description) if t.description else ["—"]
-    out += ["", "## Key dates", "", "| Date | When |", "|---|---|"]
+    out += ["", "## Key dates (current state)", "", "| Date | When |", "|---|---|"]
     for label, key in _KEY_DATES:
         out.append(f"| {label} | {when(_date_of(t, key), tz)} |")
     delay = _refund_delay(t)
     if delay:
         out.append(f"| Approval to refund | {delay} |")
-    out += ["", "## Status history", "", "| When | From | To | By | Note |", "|---|---|---|---|---|"]
-    for c in data["changes"]:
-        out.append(
-            f"| {when(c.at, tz)} | {status_of(c.from_status).label if c.from_status else '—'} | "
-            f"{status_of(c.to_status).label} | {_cell(c.agent)} | {_cell(c.note)} |"
-        )
-    out += ["", f"## Timeline ({len(data['entries'])} entries)", ""]
-    for e in data["entries"]:
-        out += _entry_markdown(e, data["seq_of"], tz)
+    out += ["", check_chain.render(data["chain"], "md"), ""]
     out += _verification_markdown(t, report)
-    out += ["", "## Appendix A: chain data", "", "Save this block as `chain.json`:", ""]
+    out += ["", "## Appendix A: chain data", "", "The chained values, as JSON:", ""]
     out += _block(json.dumps(data["chain"], ensure_ascii=True, indent=1), "json")
     out += [
         "",
         "## Appendix B: check script",
         "",
-        "Save this block as `check_chain.py` and run `python3 check_chain.py chain.json`:",
+        "Save this block as `check_chain.py` and run `python3 check_chain.py` with this case file's name "
+        "(it reads Appendix A from the file and checks both the chain and what the file shows):",
         "",
     ]
     out += ["```python", CHECK_SCRIPT.rstrip(), "```", ""]
     return "\n".join(out)
-
-
-def _entry_markdown(e: LogEntry, seq_of: dict[int, int], tz: tzinfo) -> list[str]:
-    span = f" to {when(e.until, tz)}" if e.until else ""
-    out = [
-        f"### #{e.seq} · {when(e.at, tz)}{span}",
-        "",
-        f"- **Kind:** {e.kind}; **channel:** {e.channel}; **direction:** {e.direction}",
-        f"- **From:** {e.sender} {_code(e.sender_name) if e.sender_name else ''}".rstrip(),
-        f"- **Logged by:** {_code(e.agent)} at {when(e.logged_at, tz)}",
-    ]
-    if e.corrects_id:
-        out.append(f"- **Corrects entry:** #{seq_of.get(e.corrects_id, '?')}")
-    if e.follow_up_at:
-        out.append(f"- **Follow-up promised:** {when(e.follow_up_at, tz)}")
-    if e.due_at:
-        out.append(f"- **Timer action due:** {when(e.due_at, tz)}")
-    out.append(f"- **Summary:** {_code(e.summary)}")
-    for a in e.attachment_list:
-        out.append(f"- **Attachment:** {_code(a.name)}, {a.size} bytes, SHA-256 `{a.sha256}`")
-    out.append(f"- **Digest:** `{e.digest}`")
-    if e.body:
-        out += [""] + _block(e.body)
-    out.append("")
-    return out
 
 
 def _verification_markdown(t: Ticket, report) -> list[str]:
@@ -246,16 +214,18 @@ def _verification_markdown(t: Ticket, report) -> list[str]:
         out += [f"- {_code(p.line())}" for p in report.problems]
     out += [
         "",
-        f"**Final digest:** `{t.log_head}`",
-        "",
         "How to check: each entry's digest is the SHA-256 (hex) of the UTF-8 JSON array "
         "`[previous digest, [the entry's fields], [[sha256, name, size] of each attachment, sorted]]`, "
         'written without spaces (`separators=(",", ":")`) and without escaping non-ASCII characters. '
         f"The fields, in order, are {', '.join(CHAINED_FIELDS)}; times are UTC text to the "
         f"microsecond exactly as stored (e.g. `{iso_micro(datetime(2026, 11, 15, 14, 30, tzinfo=UTC))}`), "
-        "an absent value is `null`, and the first entry's previous digest is the empty string. "
+        "an absent value is `null`. The first entry's previous digest is the SHA-256 of "
+        '`["tui-desk chain genesis v1", ticket id, case number]` written the same way when the chain is bound '
+        'to its ticket (`"bound": true` in Appendix A), else the empty string. '
         "The final digest is the last entry's digest. Appendix A holds exactly these values and Appendix B "
-        "a script that recomputes them. If someone gave you the final digest earlier (by mail, on paper), "
+        "a script that recomputes them and renders the status history and timeline above from them, to compare "
+        "with what this file shows (the Case and Key dates sections are the case's current state and are "
+        "not covered). If someone gave you the final digest earlier (by mail, on paper), "
         "compare it with the one above: the same digest means no earlier entry was changed, removed or "
         "reordered since.",
     ]
@@ -290,48 +260,18 @@ def to_html(data: dict) -> str:
         f"<h1>Case file {_h(t.case_number)}</h1>",
         f"<p>Exported {_h(when(data['generated_at'], tz))} by tui-desk {_h(__version__)}. All times are stored "
         "in UTC and shown with their zone. Control characters in text are shown as escapes.</p>",
-        "<h2>Case</h2><table>",
+        "<h2>Case</h2><p>The case as it stands now (current state, not part of the chain; its history is in "
+        "the log below).</p><table>",
     ]
     rows = _case_rows(t, f)
     out += [f"<tr><th>{label}</th><td>{_h(value)}</td></tr>" for label, value in rows]
     out += ["</table>", "<h3>Description</h3>", f"<pre>{_h(t.description)}</pre>"]
-    out += ["<h2>Key dates</h2><table>"]
+    out += ["<h2>Key dates (current state)</h2><table>"]
     out += [f"<tr><th>{label}</th><td>{_h(when(_date_of(t, key), tz))}</td></tr>" for label, key in _KEY_DATES]
     delay = _refund_delay(t)
     if delay:
         out.append(f"<tr><th>Approval to refund</th><td>{_h(delay)}</td></tr>")
-    out += [
-        "</table>",
-        "<h2>Status history</h2><table><tr><th>When</th><th>From</th><th>To</th><th>By</th><th>Note</th></tr>",
-    ]
-    for c in data["changes"]:
-        out.append(
-            f"<tr><td>{_h(when(c.at, tz))}</td><td>{_h(status_of(c.from_status).label if c.from_status else None)}</td>"
-            f"<td>{_h(status_of(c.to_status).label)}</td><td>{_h(c.agent)}</td><td>{_h(c.note)}</td></tr>"
-        )
-    out += ["</table>", f"<h2>Timeline ({len(data['entries'])} entries)</h2>"]
-    for e in data["entries"]:
-        span = f" to {when(e.until, tz)}" if e.until else ""
-        out.append(f'<div class="entry"><h3>#{e.seq} · {_h(when(e.at, tz) + span)}</h3><table>')
-        facts = [
-            ("Kind", e.kind),
-            ("Channel", e.channel),
-            ("Direction", e.direction),
-            ("From", f"{e.sender} {e.sender_name}".strip()),
-            ("Logged by", f"{e.agent} at {when(e.logged_at, tz)}"),
-            ("Corrects entry", f"#{data['seq_of'].get(e.corrects_id, '?')}" if e.corrects_id else None),
-            ("Follow-up promised", when(e.follow_up_at, tz) if e.follow_up_at else None),
-            ("Timer action due", when(e.due_at, tz) if e.due_at else None),
-            ("Summary", e.summary),
-        ]
-        out += [f"<tr><th>{label}</th><td>{_h(value)}</td></tr>" for label, value in facts if value]
-        for a in e.attachment_list:
-            sha = f"SHA-256 <code>{_h(a.sha256)}</code>"
-            out.append(f"<tr><th>Attachment</th><td>{_h(a.name)}, {a.size} bytes, {sha}</td></tr>")
-        out.append(f"<tr><th>Digest</th><td><code>{_h(e.digest)}</code></td></tr></table>")
-        if e.body:
-            out.append(f"<pre>{_h(e.body)}</pre>")
-        out.append("</div>")
+    out += ["</table>", check_chain.render(data["chain"], "html")]
     out.append("<h2>Integrity</h2>")
     if report.ok:
         intact = f"the chain of {t.log_count} entries was intact"
@@ -342,12 +282,11 @@ def to_html(data: dict) -> str:
         out.append("</ul>")
     how = _verification_markdown(t, report)[-1]
     out += [
-        f"<p><strong>Final digest:</strong> <code>{_h(t.log_head)}</code></p>",
         f"<p>{html.escape(how.replace('`', ''))}</p>",
-        "<h2>Appendix A: chain data</h2><p>Save this block as <code>chain.json</code>:</p>",
-        f"<pre>{html.escape(json.dumps(data['chain'], ensure_ascii=True, indent=1))}</pre>",
+        "<h2>Appendix A: chain data</h2><p>The chained values, as JSON:</p>",
+        f'<pre id="chain-data">{html.escape(json.dumps(data["chain"], ensure_ascii=True, indent=1))}</pre>',
         "<h2>Appendix B: check script</h2><p>Save this block as <code>check_chain.py</code> and run "
-        "<code>python3 check_chain.py chain.json</code>:</p>",
+        "<code>python3 check_chain.py</code> with this case file's name:</p>",
         f"<pre>{html.escape(CHECK_SCRIPT)}</pre>",
         "</body></html>",
         "",

@@ -144,6 +144,7 @@ class TicketCommands:
                 last_action_at=now,
                 status_changed_at=now,
             )
+            ticket.log_head = log.genesis(ticket.id, number)  # saved with the acknowledgement below
             sla.write_clocks(ticket, sla.opened(now, priority, self.config.sla))
             for name in tag_names:
                 TicketTag.create(ticket=ticket, name=name)

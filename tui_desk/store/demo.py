@@ -332,7 +332,7 @@ def _history(rows: _Rows, rng: random.Random, now: datetime, config: Config, tid
         "refund_initiated_at": None,
         "refunded_at": None,
     }
-    chain = log.Chain(tid)
+    chain = log.Chain(tid, log_head=log.genesis(tid, number))
 
     def add(at, kind_, channel, direction, sender, summary, body="", agent=None, name="", due=None):
         entry = log.NewEntry(

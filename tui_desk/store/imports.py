@@ -268,7 +268,7 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
             number = record.case_number
         ticket_id = next_ticket
         next_ticket += 1
-        chain = log.Chain(ticket_id)
+        chain = log.Chain(ticket_id, log_head=log.genesis(ticket_id, number))
         status_entry, first_entry, entry_ids = None, None, {}
         for entry in record.entries:
             corrects = (entry_ids.get(entry.corrects), entry.corrects) if entry.corrects is not None else None

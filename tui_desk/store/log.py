@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from tui_desk.domain import log_texts, vocabulary
+from tui_desk.domain import evidence, log_texts, vocabulary
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.evidence import chain_digest
 from tui_desk.domain.lifecycle import enter_status
@@ -28,6 +28,11 @@ from tui_desk.domain.statuses import Status, status_of
 from tui_desk.domain.timers import TimerPolicy
 from tui_desk.store.attachments import AttachmentFile
 from tui_desk.store.models import Attachment, Blob, LogEntry, StatusChange, UTCDateTimeField
+
+
+def genesis(ticket_id: int, case_number: str) -> str:
+    """The ``log_head`` a new ticket starts with: its chain is bound to its id and case number (schema 3)."""
+    return evidence.genesis(ticket_id, case_number)
 
 
 class ChainHead(Protocol):

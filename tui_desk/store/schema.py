@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,11 @@ from tui_desk.store import sqlite
 from tui_desk.store.models import ALL_MODELS, FieldChange, Meta
 
 SCHEMA_VERSION = 3
+
+# Meta keys of schema 3. Tickets with an id from CHAIN_BOUND_FROM on start their chain from
+# evidence.genesis(id, case number); older ones from "" (their digests are never rewritten).
+CHAIN_BOUND_FROM = "chain_bound_from"
+STORE_ID = "store_id"  # a random name for the store, written once: a seal names the store it seals
 
 
 # MIGRATIONS[n] upgrades a store from version n to n + 1, inside the same write transaction.
@@ -24,10 +30,21 @@ def _to_2(db: pw.Database) -> None:
 
 
 def _to_3(db: pw.Database) -> None:
-    """Schema 3: ``field_change`` records what assignments, tag changes and field edits changed (for undo),
-    append-only like the other evidence tables."""
+    """Schema 3: chains bound to their ticket, and ``field_change``.
+
+    Only tickets made from now on are bound; the ones already there keep the chains (and digests) they
+    have. The store gets its identity for seals. ``field_change`` records what assignments, tag changes
+    and field edits changed (for undo), append-only like the other evidence tables.
+    """
     db.create_tables([FieldChange])
     sqlite.install_guards(db)
+    last = db.execute_sql("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0]
+    _bind_from(db, last + 1)
+
+
+def _bind_from(db: pw.Database, first_bound_ticket: int) -> None:
+    Meta.insert(key=CHAIN_BOUND_FROM, value=str(first_bound_ticket)).on_conflict_ignore().execute()
+    Meta.insert(key=STORE_ID, value=uuid.uuid4().hex).on_conflict_ignore().execute()
 
 
 MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
@@ -64,6 +81,7 @@ def ensure_schema(db: pw.Database, path: Path) -> None:
             db.create_tables(ALL_MODELS)
             sqlite.install_guards(db)
             sqlite.install_search(db)
+            _bind_from(db, 1)
             Meta.replace(key="schema_version", value=str(SCHEMA_VERSION)).execute()
             return
         while version < SCHEMA_VERSION:

@@ -114,18 +114,39 @@ def write_transaction(db: pw.Database):
     return db.atomic("IMMEDIATE")
 
 
-def install_guards(db: pw.Database) -> None:
-    """Triggers that make the evidence tables append-only, and tickets undeletable."""
+def guard_sql() -> dict[str, str]:
+    """The guards by name: the exact triggers that make the evidence tables append-only and tickets undeletable.
+
+    ``verify`` compares the stored triggers' text with these, so a guard replaced by one of the same
+    name that does nothing (``... WHEN 0 ...``) is caught, not only a guard dropped.
+    """
+    guards = {}
     for table in APPEND_ONLY_TABLES:
         for action in ("UPDATE", "DELETE"):
-            db.execute_sql(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
+            guards[f"{table}_no_{action.lower()}"] = (
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only evidence'); END"
             )
-    db.execute_sql(
-        "CREATE TRIGGER IF NOT EXISTS ticket_no_delete BEFORE DELETE ON ticket "
+    guards["ticket_no_delete"] = (
+        "CREATE TRIGGER ticket_no_delete BEFORE DELETE ON ticket "
         "BEGIN SELECT RAISE(ABORT, 'tickets are never deleted'); END"
     )
+    return guards
+
+
+def normalised_sql(sql: str) -> str:
+    """A trigger's text as compared by ``verify``: spacing, letter case and ``IF NOT EXISTS`` do not count."""
+    text = " ".join(sql.replace("(", " ( ").replace(")", " ) ").replace(";", " ; ").split()).lower()
+    return text.replace("create trigger if not exists ", "create trigger ", 1)
+
+
+def install_guards(db: pw.Database) -> None:
+    """Triggers that make the evidence tables append-only, and tickets undeletable."""
+    for sql in guard_sql().values():
+        db.execute_sql(sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1))
+
+
+SEARCH_TRIGGERS = ("ticket_search_insert", "ticket_search_update", "log_entry_search_insert")
 
 
 _TICKET_COLUMNS = ("case_number", "customer", "email", "order_id", "subject", "description")
@@ -173,7 +194,7 @@ def install_search(db: pw.Database) -> None:
     )
 
 
-_SEARCH_TRIGGERS = ("ticket_search_insert", "ticket_search_update", "log_entry_search_insert")
+_SEARCH_TRIGGERS = SEARCH_TRIGGERS
 
 
 def _index_tickets(db: pw.Database, where: str, params: tuple = ()) -> None:

@@ -31,6 +31,7 @@ PRAGMAS = {
 
 # Evidence tables: the database itself refuses to rewrite or remove their rows.
 APPEND_ONLY_TABLES = ("log_entry", "attachment", "status_change", "field_change", "timer_event", "blob")
+APPEND_ONLY_SINCE = {"field_change": 3}  # tables that later schema versions added, and from which version
 
 
 def open_database(path: Path, *, read_only: bool = False, create: bool = True) -> pw.SqliteDatabase:
@@ -114,14 +115,17 @@ def write_transaction(db: pw.Database):
     return db.atomic("IMMEDIATE")
 
 
-def guard_sql() -> dict[str, str]:
+def guard_sql(schema_version: int | None = None) -> dict[str, str]:
     """The guards by name: the exact triggers that make the evidence tables append-only and tickets undeletable.
 
     ``verify`` compares the stored triggers' text with these, so a guard replaced by one of the same
-    name that does nothing (``... WHEN 0 ...``) is caught, not only a guard dropped.
+    name that does nothing (``... WHEN 0 ...``) is caught, not only a guard dropped. For a store at an
+    older ``schema_version`` (read as it is), only the tables that version had.
     """
     guards = {}
     for table in APPEND_ONLY_TABLES:
+        if schema_version is not None and schema_version < APPEND_ONLY_SINCE.get(table, 0):
+            continue
         for action in ("UPDATE", "DELETE"):
             guards[f"{table}_no_{action.lower()}"] = (
                 f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "

@@ -597,7 +597,12 @@ def _hash_file(path: Path, size: int) -> tuple[str | None, int, str | None]:
 def _check_guards(con: sqlite3.Connection) -> list[Problem]:
     """The guards must be the program's own triggers, by their SQL: gone, or replaced by one that does
     nothing, is a sign that someone edited the file by hand. Other triggers on the evidence are too."""
-    expected = sqlite.guard_sql()
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError:
+        row = None  # reported elsewhere; check every guard
+    version = int(row[0]) if row and str(row[0]).isdigit() else None
+    expected = sqlite.guard_sql(version)
     present = {
         name: (table, sql)
         for name, table, sql in con.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -29,8 +30,12 @@ class BlobFolder:
     def path_of(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def ingest(self, source: Path) -> AttachmentFile:
-        """Copy ``source`` in (hashing as it copies, so what is hashed is what is kept)."""
+    def ingest(self, source: Path, created: list[Path] | None = None) -> AttachmentFile:
+        """Copy ``source`` in (hashing as it copies, so what is hashed is what is kept).
+
+        ``created`` collects the folders and file this call made, so a write refused or rolled back
+        afterwards can take them away again (``discard``).
+        """
         if not source.exists():
             raise DeskError(f"attachment {source}: no such file")
         if source.is_dir():
@@ -39,8 +44,11 @@ class BlobFolder:
             reader = source.open("rb")
         except OSError as err:
             raise DeskError(f"attachment {source}: cannot read it ({err.strerror})") from None
+        made = created if created is not None else []
         try:
-            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self.root.exists():
+                self.root.mkdir(mode=0o700, parents=True)
+                made.append(self.root)
             digest = hashlib.sha256()
             size = 0
             fd, temp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
@@ -54,11 +62,14 @@ class BlobFolder:
                     os.fsync(writer.fileno())
                 sha = digest.hexdigest()
                 final = self.path_of(sha)
-                final.parent.mkdir(mode=0o700, exist_ok=True)
+                if not final.parent.exists():
+                    final.parent.mkdir(mode=0o700)
+                    made.append(final.parent)
                 if final.exists():
                     os.unlink(temp)
                 else:
                     os.replace(temp, final)
+                    made.append(final)
             except BaseException:
                 if os.path.exists(temp):
                     os.unlink(temp)
@@ -66,6 +77,17 @@ class BlobFolder:
         except OSError as err:
             raise DeskError(f"attachment {source}: cannot store it ({err.strerror})") from None
         return AttachmentFile(name=source.name, size=size, sha256=sha)
+
+    @staticmethod
+    def discard(created: list[Path]) -> None:
+        """Remove what ``ingest`` made for a write that did not happen (newest first; a folder only if empty)."""
+        for path in reversed(created):
+            with contextlib.suppress(OSError):
+                if path.is_dir():
+                    path.rmdir()
+                else:
+                    path.unlink()
+        created.clear()
 
 
 def _read(reader, source: Path) -> bytes:

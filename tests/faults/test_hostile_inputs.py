@@ -8,12 +8,14 @@ stay fast; every case runs the real ``tui-desk`` in a subprocess.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
-from conftest import CLI
+from conftest import CLI, SHEETS_DATA
 
 OPEN = "TD-REF-2026-00001"
 CLOSED = "TD-REF-2026-00002"
@@ -100,3 +102,54 @@ WRITES_NOTHING = [
 )
 def test_refused_write_stores_no_attachment(desk, argv, pattern, env):
     refused(desk, _fill(argv, desk.db.parent), pattern, **env)
+
+
+# -- files holding customer data are owner-only, whatever the umask ----------------------------------
+@pytest.fixture
+def open_umask():
+    old = os.umask(0)
+    yield
+    os.umask(old)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["export", "--out", "{tmp}/out.csv"],
+        ["export", "--format", "json", "--out", "{tmp}/out.csv"],
+        ["import", str(SHEETS_DATA / "bad_date.csv"), "--skip-bad", "--report", "{tmp}/out.csv"],
+    ],
+    ids=["export csv", "export json", "skip-bad report"],
+)
+def test_customer_files_are_owner_only(desk, open_umask, argv):
+    out = desk.db.parent / "out.csv"
+    out.write_text("older")
+    out.chmod(0o666)
+    desk.ok(*_fill(argv, desk.db.parent))
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert out.read_text() != "older"
+
+
+def test_console_state_file_is_owner_only(tmp_path, open_umask):
+    from tui_desk.tui.state import keep_new_ticket_draft
+
+    path = tmp_path / "state.json"
+    keep_new_ticket_draft(tmp_path / "desk.db", {"customer": "Jane Roe"}, path=path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_report_that_cannot_be_written_stops_the_import_first(desk):
+    sheet = SHEETS_DATA / "bad_date.csv"
+    refused(desk, ["import", str(sheet), "--skip-bad", "--report", "/nonexistent/r.csv"], "cannot write the report")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--read-only", "demo", "--no-open", "--tickets", "5"], ["demo", "--no-open", "--tickets", "5", "--fresh"]],
+    ids=["--read-only", "--fresh with TUI_DESK_READ_ONLY"],
+)
+def test_read_only_demo_builds_nothing(tmp_path, argv):
+    cli = CLI(tmp_path / "demo.db")
+    result = cli.run(*argv, TUI_DESK_READ_ONLY="1")
+    assert result.returncode == 1 and "read-only" in result.stderr, result.stderr
+    assert sorted(os.listdir(tmp_path)) == []

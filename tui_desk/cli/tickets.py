@@ -403,7 +403,12 @@ def cmd_demo(ctx) -> int:
         raise DeskError("--tickets must be at least 1")
     # Only an explicit --db moves the demo: TUI_DESK_DB names the team's real store.
     path = Path(a.db).expanduser() if a.db else demo_path()
-    build_demo(path, tickets=a.tickets, seed=a.seed, clock=ctx.clock, config=ctx.config, fresh=a.fresh)
+    if ctx.read_only:
+        # Read-only builds nothing: it opens the demo store that is there, as it is.
+        if a.fresh or not path.exists() or not path.stat().st_size:
+            raise DeskError(f"demo: read-only, so no demo store is built at {path}; build it without --read-only")
+    else:
+        build_demo(path, tickets=a.tickets, seed=a.seed, clock=ctx.clock, config=ctx.config, fresh=a.fresh)
     if a.no_open:
         store = ctx.store(path=path)
         print(f"demo store: {path} ({store.count_tickets()} tickets)")

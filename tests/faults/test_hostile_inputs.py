@@ -153,3 +153,148 @@ def test_read_only_demo_builds_nothing(tmp_path, argv):
     result = cli.run(*argv, TUI_DESK_READ_ONLY="1")
     assert result.returncode == 1 and "read-only" in result.stderr, result.stderr
     assert sorted(os.listdir(tmp_path)) == []
+
+
+# -- limits: one line, the store untouched ---------------------------------------------------------
+BIG = "9223372036854775808"  # 2**63: one past SQLite's INTEGER
+LIMITS = [
+    # (id, argv, pattern, exit status, environment)
+    (
+        "attach /dev/zero",
+        ["log", OPEN, "--channel", "email", "--summary", "x", "--attach", "/dev/zero"],
+        "not a regular file",
+        1,
+        {},
+    ),
+    (
+        "attach /dev/null",
+        ["log", OPEN, "--channel", "email", "--summary", "x", "--attach", "/dev/null"],
+        "not a regular file",
+        1,
+        {},
+    ),
+    (
+        "attach a FIFO",
+        ["log", OPEN, "--channel", "email", "--summary", "x", "--attach", "{tmp}/fifo"],
+        "not a regular file",
+        1,
+        {},
+    ),
+    (
+        "attach over the cap",
+        ["log", OPEN, "--channel", "email", "--summary", "x", "--attach", "{tmp}/big.bin"],
+        "over the limit of 1 MB",
+        1,
+        {"CONFIG": "[attachments]\nmax_mb = 1\n"},
+    ),
+    (
+        "attach a folder",
+        ["log", OPEN, "--channel", "email", "--summary", "x", "--attach", "{tmp}"],
+        "is a folder",
+        1,
+        {},
+    ),
+    (
+        "attach a missing file",
+        ["log", OPEN, "--channel", "email", "--summary", "x", "--attach", "{tmp}/gone"],
+        "no such file",
+        1,
+        {},
+    ),
+    (
+        "--corrects 2**63",
+        ["log", OPEN, "--channel", "email", "--summary", "x", "--corrects", BIG],
+        "out of range",
+        2,
+        {},
+    ),
+    (
+        "--corrects negative",
+        ["log", OPEN, "--channel", "email", "--summary", "x", "--corrects=-1"],
+        "out of range",
+        2,
+        {},
+    ),
+    ("--limit 2**63", ["list", "--limit", BIG], "out of range", 2, {}),
+    ("--limit 10**30", ["list", "--limit", "1" + "0" * 30], "out of range", 2, {}),
+    ("--limit words", ["list", "--limit", "ten"], "not a whole number", 2, {}),
+    ("--mark-sent 2**63", ["outbox", "--mark-sent", BIG], "out of range", 2, {}),
+    ("--if-version 2**63", ["status", OPEN, "l1", "--if-version", BIG], "out of range", 2, {}),
+    ("--if-version negative", ["status", OPEN, "l1", "--if-version=-5"], "out of range", 2, {}),
+    ("demo --tickets 2**63", ["demo", "--no-open", "--tickets", BIG], "out of range", 2, {}),
+    (
+        "TUI_DESK_NOW year 9999",
+        ["log", OPEN, "--channel", "email", "--summary", "x"],
+        "out of range",
+        1,
+        {"TUI_DESK_NOW": "9999-12-31T23:59:59+00:00"},
+    ),
+    ("TUI_DESK_NOW 9999 behind UTC", ["list"], "TUI_DESK_NOW", 1, {"TUI_DESK_NOW": "9999-12-31T23:59:59-05:00"}),
+    ("TUI_DESK_NOW year 1", ["list"], "out of range", 1, {"TUI_DESK_NOW": "0001-01-01T00:00:00+00:00"}),
+    (
+        "TUI_DESK_NOW 1969",
+        ["new", "--customer", "c", "--subject", "s"],
+        "out of range",
+        1,
+        {"TUI_DESK_NOW": "1969-12-31T23:59:59+00:00"},
+    ),
+    ("TUI_DESK_NOW garbage", ["list"], "not an ISO 8601", 1, {"TUI_DESK_NOW": "yesterday-ish"}),
+    ("--at year 1", ["log", OPEN, "--channel", "email", "--summary", "x", "--at", "0001-01-01"], "out of range", 1, {}),
+    (
+        "--follow-up year 3000",
+        ["log", OPEN, "--channel", "email", "--summary", "x", "--follow-up", "3000-01-01"],
+        "out of range",
+        1,
+        {},
+    ),
+]
+CONFIGS = [
+    ("reminder every 9 seconds", "[timers]\nreminder_days = 0.0001\n", "at least an hour"),
+    ("reminder_days NaN", "[timers]\nreminder_days = nan\n", "positive number"),
+    ("reminder_days infinite", "[timers]\nreminder_days = inf\n", "positive number|at most"),
+    ("close_after_days NaN", "[timers]\nclose_after_days = nan\n", "positive number"),
+    ("sweep interval NaN", "[timers]\nsweep_interval_seconds = nan\n", "positive number"),
+    ("21 reminders", "[timers]\nmax_reminders = 21\n", "from 0 to 20"),
+    ("a million reminders", "[timers]\nmax_reminders = 1000000\n", "from 0 to 20"),
+    ("negative reminders", "[timers]\nmax_reminders = -1\n", "from 0 to 20"),
+    ("a typo'd timer key", "[timers]\nreminder_day = 3\n", 'did you mean "reminder_days"'),
+    ("a typo'd table", "[timer]\nreminder_days = 3\n", 'did you mean "timers"'),
+    ("a typo'd top key", 'timezon = "UTC"\n', 'did you mean "timezone"'),
+    ("an unknown table", "[plugins]\nx = 1\n", "plugins is not a setting"),
+    ("attachments max_mb zero", "[attachments]\nmax_mb = 0\n", "max_mb"),
+    ("attachments max_mb NaN", "[attachments]\nmax_mb = nan\n", "max_mb"),
+    ("attachments typo", "[attachments]\nmax_mbs = 3\n", 'did you mean "max_mb"'),
+    ("undo minutes huge", "undo_minutes = 9223372036854775807\n", "undo_minutes"),
+    ("sla at_risk NaN", "[sla]\nat_risk = nan\n", "at_risk"),
+    ("not TOML", "[timers\n", "not valid TOML"),
+]
+
+
+def _config(desk: CLI, text: str) -> dict[str, str]:
+    path = desk.db.parent / "config.toml"
+    path.write_text(text)
+    return {"TUI_DESK_CONFIG": str(path)}
+
+
+@pytest.mark.parametrize(("argv", "pattern", "status", "env"), [c[1:] for c in LIMITS], ids=[c[0] for c in LIMITS])
+def test_limits(desk, argv, pattern, status, env):
+    tmp = desk.db.parent
+    os.mkfifo(tmp / "fifo")
+    (tmp / "big.bin").write_bytes(b"\x00" * (1024 * 1024 + 1))
+    env = dict(env)
+    if "CONFIG" in env:
+        env.update(_config(desk, env.pop("CONFIG")))
+    refused(desk, _fill(argv, tmp), pattern, status=status, **env)
+
+
+@pytest.mark.parametrize(("text", "pattern"), [c[1:] for c in CONFIGS], ids=[c[0] for c in CONFIGS])
+def test_config_limits(desk, text, pattern):
+    env = _config(desk, text)
+    refused(desk, ["log", OPEN, "--channel", "note", "--summary", "x"], pattern, **env)
+
+
+def test_attachment_under_the_cap_is_kept(desk):
+    small = desk.db.parent / "small.bin"
+    small.write_bytes(b"x" * 1000)
+    env = _config(desk, "[attachments]\nmax_mb = 0.001\n")
+    desk.ok("log", OPEN, "--channel", "email", "--summary", "x", "--attach", str(small), **env)

@@ -296,6 +296,8 @@ class TicketCommands:
             raise DeskError(f"the contact ends ({format_when(until)}) before it starts ({format_when(start)})")
         if follow_up and to_utc(follow_up) < start:
             raise DeskError(f"the follow-up ({format_when(follow_up)}) is before the contact ({format_when(start)})")
+        for path in attachments:
+            self.blobs.check(Path(path))
         # Attachments are copied in only once every check has passed: under the write lock, fsynced
         # before the commit. A write refused or rolled back after that takes its new files away again.
         created: list[Path] = []

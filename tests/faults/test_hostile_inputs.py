@@ -217,6 +217,7 @@ LIMITS = [
     ),
     ("--limit 2**63", ["list", "--limit", BIG], "out of range", 2, {}),
     ("--limit 10**30", ["list", "--limit", "1" + "0" * 30], "out of range", 2, {}),
+    ("--limit negative", ["list", "--limit", "-1"], "out of range", 2, {}),
     ("--limit words", ["list", "--limit", "ten"], "not a whole number", 2, {}),
     ("--mark-sent 2**63", ["outbox", "--mark-sent", BIG], "out of range", 2, {}),
     ("--if-version 2**63", ["status", OPEN, "l1", "--if-version", BIG], "out of range", 2, {}),

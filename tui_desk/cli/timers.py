@@ -132,6 +132,10 @@ def effective_values(config) -> dict:
                 "resolved_close_days": _days(value.resolved_close_after),
                 "sweep_interval_seconds": config.sweep_interval_s,
             }
+        elif f.name == "undo_window":
+            values["undo_minutes"] = int(value.total_seconds() // 60)
+        elif f.name == "max_attachment_bytes":
+            values["attachments"] = {"max_mb": value / (1024 * 1024)}
         elif f.name == "sla":
             values["sla"] = _plain(value)
             calendar = values["sla"].pop("calendar", None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import string
 import tomllib
@@ -39,6 +41,17 @@ DEFAULT_TEMPLATES = {
 TEMPLATE_FIELDS = ("case_number", "subject", "days_left", "days", "party")
 TIMER_KEYS = ("reminder_days", "max_reminders", "close_after_days", "resolved_close_days", "sweep_interval_seconds")
 MAX_TIMER_DAYS = 3650
+MAX_REMINDERS = 20
+MIN_REMINDER_DAYS = 1 / 24  # an hour: more often is a flood, not a reminder
+TOP_KEYS = ("prefix", "kinds", "timezone", "timers", "templates", "sla", "undo_minutes", "attachments")
+MAX_ATTACHMENT_MB = 25
+
+
+def _unknown(key: str, where: str, known) -> DeskError:
+    """An unknown setting, with the nearest known one (a typo is the usual reason)."""
+    near = difflib.get_close_matches(key, list(known), n=1)
+    hint = f'; did you mean "{near[0]}"?' if near else f" (known: {', '.join(known)})"
+    return DeskError(f"config: {where}{key} is not a setting{hint}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,7 @@ class Config:
     templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     undo_window: timedelta = timedelta(minutes=10)  # how long an agent may undo their own last change
+    max_attachment_bytes: int = MAX_ATTACHMENT_MB * 1024 * 1024
 
     @property
     def tz(self) -> ZoneInfo:
@@ -73,7 +87,7 @@ def config_path() -> Path:
 
 def _positive(data: dict, key: str, where: str, default: float) -> float:
     value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise DeskError(f"config: {where}{key} must be a positive number, not {value!r}")
     return value
 
@@ -106,6 +120,9 @@ def load_config(path: Path | None = None) -> Config:
         raise DeskError(f"config {path}: not valid TOML ({err})") from None
     except OSError as err:
         raise DeskError(f"config {path}: cannot read ({err.strerror})") from None
+    for key in data:
+        if key not in TOP_KEYS:
+            raise _unknown(key, "", TOP_KEYS)
     base = Config()
     prefix = validate_code(str(data.get("prefix", base.prefix)), "config: prefix")
     kinds = data.get("kinds", base.kinds)
@@ -122,15 +139,22 @@ def load_config(path: Path | None = None) -> Config:
         raise DeskError("config: timers must be a table")
     for key, value in t.items():
         if key not in TIMER_KEYS:
-            raise DeskError(f"config: timers.{key} is not a timer setting ({', '.join(TIMER_KEYS)})")
+            raise _unknown(key, "timers.", TIMER_KEYS)
         if key.endswith("_days") and isinstance(value, (int, float)) and value > MAX_TIMER_DAYS:
             raise DeskError(f"config: timers.{key} must be at most {MAX_TIMER_DAYS} days, not {value!r}")
     d = base.timers
     max_reminders = t.get("max_reminders", d.max_reminders)
-    if isinstance(max_reminders, bool) or not isinstance(max_reminders, int) or max_reminders < 0:
-        raise DeskError(f"config: timers.max_reminders must be a whole number >= 0, not {max_reminders!r}")
+    if isinstance(max_reminders, bool) or not isinstance(max_reminders, int) or not 0 <= max_reminders <= MAX_REMINDERS:
+        raise DeskError(
+            f"config: timers.max_reminders must be a whole number from 0 to {MAX_REMINDERS}, not {max_reminders!r}"
+        )
+    reminder_days = _positive(t, "reminder_days", "timers.", d.reminder_interval.days)
+    if reminder_days < MIN_REMINDER_DAYS:
+        raise DeskError(
+            f"config: timers.reminder_days must be at least an hour ({MIN_REMINDER_DAYS:.4f}), not {reminder_days!r}"
+        )
     policy = TimerPolicy(
-        reminder_interval=timedelta(days=_positive(t, "reminder_days", "timers.", d.reminder_interval.days)),
+        reminder_interval=timedelta(days=reminder_days),
         max_reminders=max_reminders,
         waiting_close_after=timedelta(days=_positive(t, "close_after_days", "timers.", d.waiting_close_after.days)),
         resolved_close_after=timedelta(
@@ -157,7 +181,21 @@ def load_config(path: Path | None = None) -> Config:
         templates=templates,
         sla=_sla_policy(data.get("sla", {}), timezone),
         undo_window=timedelta(minutes=_undo_minutes(data)),
+        max_attachment_bytes=_attachment_limit(data.get("attachments", {})),
     )
+
+
+def _attachment_limit(a) -> int:
+    """``[attachments] max_mb``: the largest file ``log --attach`` takes (default 25 MB)."""
+    if not isinstance(a, dict):
+        raise DeskError("config: attachments must be a table")
+    for key in a:
+        if key != "max_mb":
+            raise _unknown(key, "attachments.", ("max_mb",))
+    mb = a.get("max_mb", MAX_ATTACHMENT_MB)
+    if isinstance(mb, bool) or not isinstance(mb, (int, float)) or not math.isfinite(mb) or not 0 < mb <= 4096:
+        raise DeskError(f"config: attachments.max_mb must be a number of megabytes from 0 to 4096, not {mb!r}")
+    return int(mb * 1024 * 1024)
 
 
 def _undo_minutes(data: dict) -> int:

@@ -83,6 +83,20 @@ def store_path(option: str | None) -> Path:
     return folder / "desk.db"
 
 
+INT64_MAX = 2**63 - 1  # SQLite's INTEGER: a larger number cannot be stored or compared
+
+
+def whole_number(text: str) -> int:
+    """An ``int`` option: a whole number from 0 to 2**63 - 1 (a malformed command line otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= INT64_MAX:
+        raise argparse.ArgumentTypeError(f"{text} is out of range (0 to {INT64_MAX})")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with the house style for a malformed command line: one line, then exit status 2."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from tui_desk.domain.dates import parse_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import parse_status
 from tui_desk.domain.text import clip, printable
+from tui_desk.store.private import private_file
 
 PROGRESS_MIN_BYTES = 256 * 1024  # about 2,000 rows of a usual case log
 PREVIEW_ROWS = 20
@@ -135,15 +137,16 @@ def cmd_import(ctx) -> int:
     )
     config.kind_code(options.default_kind)
     progress = ImportProgress(path)
-    try:
-        records = _read_records(ctx, path, options)
-        store = ctx.store()
-        advance = progress.importing(len(records))
-        outcome = import_tickets(store, records, skip_bad=a.skip_bad, dry_run=a.dry_run, progress=advance)
-    finally:
-        progress.stop()
-    if a.report:
-        _write_report(Path(a.report), outcome.bad)
+    # The report is opened before anything is committed: a report that cannot be written stops the import.
+    with _report(a.report) as report:
+        try:
+            records = _read_records(ctx, path, options)
+            store = ctx.store()
+            advance = progress.importing(len(records))
+            outcome = import_tickets(store, records, skip_bad=a.skip_bad, dry_run=a.dry_run, progress=advance)
+        finally:
+            progress.stop()
+        report(outcome.bad)
     data = {
         "file": str(path),
         "dry_run": outcome.dry_run,
@@ -158,15 +161,25 @@ def cmd_import(ctx) -> int:
     return 0
 
 
-def _write_report(path: Path, bad) -> None:
+@contextlib.contextmanager
+def _report(name: str | None):
+    """``--report FILE`` opened (owner-only) up front; yields the function that writes the skipped rows."""
     import csv
 
+    if not name:
+        yield lambda bad: None
+        return
+    path = Path(name)
+
+    def write(bad) -> None:
+        writer = csv.writer(out)
+        writer.writerow(["line", "reason"])
+        for row in bad:
+            writer.writerow([row.line, row.reason])
+
     try:
-        with path.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(["line", "reason"])
-            for row in bad:
-                writer.writerow([row.line, row.reason])
+        with private_file(path) as out:
+            yield write
     except OSError as err:
         raise DeskError(f"cannot write the report {str(path)!r}: {err.strerror}") from None
 
@@ -209,13 +222,10 @@ def cmd_export(ctx) -> int:
     out_path = Path(a.out)
     # A BOM tells Excel the CSV is UTF-8; our import reads it either way.
     encoding = "utf-8-sig" if a.format == "csv" else "utf-8"
-    tmp = out_path.with_name(out_path.name + ".part")
     try:
-        with tmp.open("w", encoding=encoding, newline="") as out:
+        with private_file(out_path, encoding=encoding) as out:
             count = write(out, rows, log=a.log)
-        tmp.replace(out_path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
         raise DeskError(f"cannot write {str(out_path)!r}: {err.strerror}") from None
     what = "log entries" if a.log and a.format == "csv" else "tickets"
     print(f"exported {count} {what} to {out_path}", file=sys.stderr)

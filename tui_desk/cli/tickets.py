@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from tui_desk.cli import whole_number
 from tui_desk.domain.dates import format_when, parse_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import OPEN_STATUSES, parse_status, status_of
@@ -17,8 +18,8 @@ from tui_desk.store import TicketFilter, TicketSnapshot, describe_entry
 
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("demo", help="build a realistic demo store and open the console on it")
-    p.add_argument("--tickets", type=int, default=2000, metavar="N", help="how many tickets (default 2000)")
-    p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    p.add_argument("--tickets", type=whole_number, default=2000, metavar="N", help="how many tickets (default 2000)")
+    p.add_argument("--seed", type=whole_number, default=7, metavar="S", help="random seed (default 7)")
     p.add_argument(
         "--no-open", action="store_true", help="build the store, list a few tickets, do not open the console"
     )
@@ -51,7 +52,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--at", help="when the contact started (default now)")
     p.add_argument("--until", help="when the contact ended")
     p.add_argument("--follow-up", help="the follow-up date promised to the customer")
-    p.add_argument("--corrects", type=int, metavar="SEQ", help="this entry corrects entry number SEQ")
+    p.add_argument("--corrects", type=whole_number, metavar="SEQ", help="this entry corrects entry number SEQ")
     p.add_argument("--status", help="also move the ticket to this status")
     p.add_argument("--note", help="resolution note or final summary for --status")
     p.add_argument("--json", action="store_true")
@@ -124,7 +125,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", help="only this kind")
     p.add_argument("--sort", default="case", help="case, opened, last_action, priority, status, due, …")
     p.add_argument("--desc", action="store_true", help="newest / highest first")
-    p.add_argument("--limit", type=int, default=None, help="at most this many")
+    p.add_argument("--limit", type=whole_number, default=None, help="at most this many")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
 
@@ -150,7 +151,7 @@ def _when(ctx, value: str | None):
 def _guarded(p) -> None:
     p.add_argument(
         "--if-version",
-        type=int,
+        type=whole_number,
         metavar="N",
         help="write only if the ticket is still at version N (from show --json); else exit status 3",
     )
@@ -403,7 +404,12 @@ def cmd_demo(ctx) -> int:
         raise DeskError("--tickets must be at least 1")
     # Only an explicit --db moves the demo: TUI_DESK_DB names the team's real store.
     path = Path(a.db).expanduser() if a.db else demo_path()
-    build_demo(path, tickets=a.tickets, seed=a.seed, clock=ctx.clock, config=ctx.config, fresh=a.fresh)
+    if ctx.read_only:
+        # Read-only builds nothing: it opens the demo store that is there, as it is.
+        if a.fresh or not path.exists() or not path.stat().st_size:
+            raise DeskError(f"demo: read-only, so no demo store is built at {path}; build it without --read-only")
+    else:
+        build_demo(path, tickets=a.tickets, seed=a.seed, clock=ctx.clock, config=ctx.config, fresh=a.fresh)
     if a.no_open:
         store = ctx.store(path=path)
         print(f"demo store: {path} ({store.count_tickets()} tickets)")

@@ -7,6 +7,7 @@ import json
 from dataclasses import fields, is_dataclass
 from datetime import date, time, timedelta, tzinfo
 
+from tui_desk.cli import whole_number
 from tui_desk.config import config_path
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
@@ -20,7 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_sweep)
 
     p = commands.add_parser("outbox", help="list messages waiting for delivery, or mark one sent")
-    p.add_argument("--mark-sent", type=int, metavar="ID", help="mark message ID as delivered")
+    p.add_argument("--mark-sent", type=whole_number, metavar="ID", help="mark message ID as delivered")
     p.add_argument("--all", action="store_true", help="also list the messages already sent")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_outbox)
@@ -131,6 +132,10 @@ def effective_values(config) -> dict:
                 "resolved_close_days": _days(value.resolved_close_after),
                 "sweep_interval_seconds": config.sweep_interval_s,
             }
+        elif f.name == "undo_window":
+            values["undo_minutes"] = int(value.total_seconds() // 60)
+        elif f.name == "max_attachment_bytes":
+            values["attachments"] = {"max_mb": value / (1024 * 1024)}
         elif f.name == "sla":
             values["sla"] = _plain(value)
             calendar = values["sla"].pop("calendar", None)

@@ -53,7 +53,12 @@ def clock_from_env() -> Clock:
     frozen = os.environ.get("TUI_DESK_NOW")
     if frozen:
         try:
-            return FixedClock(datetime.fromisoformat(frozen.strip().replace("Z", "+00:00")))
-        except ValueError:
+            when = datetime.fromisoformat(frozen.strip().replace("Z", "+00:00"))
+            year = to_utc(when).year
+        except (ValueError, OverflowError):
             raise DeskError(f"TUI_DESK_NOW={frozen!r} is not an ISO 8601 time like 2026-11-15T14:30:00Z") from None
+        # Every date is kept between 1970 and 2999 (domain/dates.py); "now" must be too, with room to add days.
+        if not 1970 <= year <= 2999:
+            raise DeskError(f"TUI_DESK_NOW={frozen!r} is out of range (years 1970 to 2999)")
+        return FixedClock(when)
     return SystemClock()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 from tui_desk.domain.errors import DeskError
 
 _CHUNK = 1 << 20
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024  # [attachments] max_mb in config.toml
 
 
 @dataclass(frozen=True)
@@ -23,30 +26,69 @@ class AttachmentFile:
 class BlobFolder:
     """``<store>.files/ab/abcdef…``: the same content is kept once, whatever its name."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.root = root
+        self.max_bytes = max_bytes
+
+    def check(self, source: Path) -> None:
+        """Refuse before anything is opened: only a regular file, and not over the size limit.
+
+        A device (``/dev/zero``) or a FIFO would never end or would block; ``os.stat`` tells without
+        reading, and ``ingest`` checks the opened descriptor again (the path may change in between).
+        """
+        try:
+            info = os.stat(source)
+        except FileNotFoundError:
+            raise DeskError(f"attachment {source}: no such file") from None
+        except OSError as err:
+            raise DeskError(f"attachment {source}: cannot read it ({err.strerror})") from None
+        self._check_stat(source, info)
+
+    def _check_stat(self, source: Path, info: os.stat_result) -> None:
+        if stat.S_ISDIR(info.st_mode):
+            raise DeskError(f"attachment {source}: is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise DeskError(f"attachment {source}: not a regular file (a device, FIFO or socket); attach a file")
+        if info.st_size > self.max_bytes:
+            raise DeskError(
+                f"attachment {source}: {info.st_size / 1048576:.1f} MB is over the limit of "
+                f"{self.max_bytes / 1048576:g} MB ([attachments] max_mb in config.toml)"
+            )
 
     def path_of(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def ingest(self, source: Path) -> AttachmentFile:
-        """Copy ``source`` in (hashing as it copies, so what is hashed is what is kept)."""
-        if not source.exists():
-            raise DeskError(f"attachment {source}: no such file")
-        if source.is_dir():
-            raise DeskError(f"attachment {source}: is a folder, not a file")
+    def ingest(self, source: Path, created: list[Path] | None = None) -> AttachmentFile:
+        """Copy ``source`` in (hashing as it copies, so what is hashed is what is kept).
+
+        ``created`` collects the folders and file this call made, so a write refused or rolled back
+        afterwards can take them away again (``discard``).
+        """
+        self.check(source)
         try:
-            reader = source.open("rb")
+            # O_NONBLOCK: a FIFO swapped in after the check opens at once, and fstat refuses it.
+            fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
         except OSError as err:
             raise DeskError(f"attachment {source}: cannot read it ({err.strerror})") from None
+        reader = os.fdopen(fd, "rb")
         try:
-            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._check_stat(source, os.fstat(fd))
+        except DeskError:
+            reader.close()
+            raise
+        made = created if created is not None else []
+        try:
+            if not self.root.exists():
+                self.root.mkdir(mode=0o700, parents=True)
+                made.append(self.root)
             digest = hashlib.sha256()
             size = 0
             fd, temp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
             try:
                 with reader, os.fdopen(fd, "wb") as writer:
                     while chunk := _read(reader, source):
+                        if size + len(chunk) > self.max_bytes:  # it grew while we read it
+                            raise DeskError(f"attachment {source}: grew over the limit while being read")
                         digest.update(chunk)
                         writer.write(chunk)
                         size += len(chunk)
@@ -54,11 +96,14 @@ class BlobFolder:
                     os.fsync(writer.fileno())
                 sha = digest.hexdigest()
                 final = self.path_of(sha)
-                final.parent.mkdir(mode=0o700, exist_ok=True)
+                if not final.parent.exists():
+                    final.parent.mkdir(mode=0o700)
+                    made.append(final.parent)
                 if final.exists():
                     os.unlink(temp)
                 else:
                     os.replace(temp, final)
+                    made.append(final)
             except BaseException:
                 if os.path.exists(temp):
                     os.unlink(temp)
@@ -66,6 +111,17 @@ class BlobFolder:
         except OSError as err:
             raise DeskError(f"attachment {source}: cannot store it ({err.strerror})") from None
         return AttachmentFile(name=source.name, size=size, sha256=sha)
+
+    @staticmethod
+    def discard(created: list[Path]) -> None:
+        """Remove what ``ingest`` made for a write that did not happen (newest first; a folder only if empty)."""
+        for path in reversed(created):
+            with contextlib.suppress(OSError):
+                if path.is_dir():
+                    path.rmdir()
+                else:
+                    path.unlink()
+        created.clear()
 
 
 def _read(reader, source: Path) -> bytes:

@@ -297,56 +297,65 @@ class TicketCommands:
             raise DeskError(f"the contact ends ({format_when(until)}) before it starts ({format_when(start)})")
         if follow_up and to_utc(follow_up) < start:
             raise DeskError(f"the follow-up ({format_when(follow_up)}) is before the contact ({format_when(start)})")
-        files = [self.blobs.ingest(Path(p)) for p in attachments]
-        with self._changing(case_number) as ticket:
-            self._writable(ticket)
-            self._check_unchanged(ticket, expected)
-            self._check_times(ticket, start, until)
-            current = status_of(ticket.status)
-            auto = statuses.status_after_inbound(current, sender) if direction == "in" else None
-            if status is not None:
-                statuses.check_transition(auto or current, status, status_note)
-            target_entry = None
-            if corrects is not None:
-                target_entry = LogEntry.get_or_none((LogEntry.ticket == ticket.id) & (LogEntry.seq == corrects))
-                if target_entry is None:
-                    raise DeskError(f"{ticket.case_number} has no entry {corrects} to correct")
-            kind = "correction" if target_entry else ("note" if channel == "note" else "message")
-            now = self.now()
-            entry = self._append(
-                ticket,
-                log.NewEntry(
-                    kind=kind,
-                    channel=channel,
-                    direction=direction,
-                    sender=sender,
-                    sender_name=sender_name.strip(),
-                    summary=summary,
-                    body=body or "",
-                    agent=self.agent,
-                    at=at or now,
-                    logged_at=now,
-                    until=until,
-                    follow_up_at=follow_up,
-                    corrects=(target_entry.id, target_entry.seq) if target_entry else None,
-                    files=files,
-                ),
-            )
-            if direction == "out" and kind == "message":
-                if ticket.first_response_at is None:
-                    ticket.first_response_at = entry.at
-                    sla.write_clocks(ticket, sla.responded(sla.read_clocks(ticket), entry.at))
-                ticket.follow_up_at = None  # we got back to them: the promise is kept
-            if follow_up is not None:
-                ticket.follow_up_at = to_utc(follow_up)
-            ticket.save()
-            if auto is not None:
-                who = sender_name.strip() or sender
-                self._set_status(ticket, auto, log_texts.answered(who), by_system=True)
-            if status is not None:
-                self._set_status(ticket, status, status_note or "")
-            if forget_draft:
-                self.forget_draft_of(ticket)
+        for path in attachments:
+            self.blobs.check(Path(path))
+        # Attachments are copied in only once every check has passed: under the write lock, fsynced
+        # before the commit. A write refused or rolled back after that takes its new files away again.
+        created: list[Path] = []
+        try:
+            with self._changing(case_number) as ticket:
+                self._writable(ticket)
+                self._check_unchanged(ticket, expected)
+                self._check_times(ticket, start, until)
+                current = status_of(ticket.status)
+                auto = statuses.status_after_inbound(current, sender) if direction == "in" else None
+                if status is not None:
+                    statuses.check_transition(auto or current, status, status_note)
+                target_entry = None
+                if corrects is not None:
+                    target_entry = LogEntry.get_or_none((LogEntry.ticket == ticket.id) & (LogEntry.seq == corrects))
+                    if target_entry is None:
+                        raise DeskError(f"{ticket.case_number} has no entry {corrects} to correct")
+                files = [self.blobs.ingest(Path(p), created) for p in attachments]
+                kind = "correction" if target_entry else ("note" if channel == "note" else "message")
+                now = self.now()
+                entry = self._append(
+                    ticket,
+                    log.NewEntry(
+                        kind=kind,
+                        channel=channel,
+                        direction=direction,
+                        sender=sender,
+                        sender_name=sender_name.strip(),
+                        summary=summary,
+                        body=body or "",
+                        agent=self.agent,
+                        at=at or now,
+                        logged_at=now,
+                        until=until,
+                        follow_up_at=follow_up,
+                        corrects=(target_entry.id, target_entry.seq) if target_entry else None,
+                        files=files,
+                    ),
+                )
+                if direction == "out" and kind == "message":
+                    if ticket.first_response_at is None:
+                        ticket.first_response_at = entry.at
+                        sla.write_clocks(ticket, sla.responded(sla.read_clocks(ticket), entry.at))
+                    ticket.follow_up_at = None  # we got back to them: the promise is kept
+                if follow_up is not None:
+                    ticket.follow_up_at = to_utc(follow_up)
+                ticket.save()
+                if auto is not None:
+                    who = sender_name.strip() or sender
+                    self._set_status(ticket, auto, log_texts.answered(who), by_system=True)
+                if status is not None:
+                    self._set_status(ticket, status, status_note or "")
+                if forget_draft:
+                    self.forget_draft_of(ticket)
+        except BaseException:
+            self.blobs.discard(created)
+            raise
         return entry
 
     # -- status, assignment, tags, refund -------------------------------------------------

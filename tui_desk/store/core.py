@@ -76,7 +76,9 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
         self.clock = clock or SystemClock()
         self.agent = (agent or default_agent()).strip() or "agent"
         self.read_only = read_only
-        self.blobs = BlobFolder(self.path.with_name(self.path.name + ".files"))
+        self.blobs = BlobFolder(
+            self.path.with_name(self.path.name + ".files"), max_bytes=self.config.max_attachment_bytes
+        )
         db = _shared_database(self.path, read_only=read_only, create=create)
         database.initialize(db)
         self.db = db

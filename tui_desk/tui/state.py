@@ -4,12 +4,12 @@ user state directory."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import platformdirs
 
 from tui_desk.config import APP_NAME
+from tui_desk.store.private import private_file
 
 
 def state_path() -> Path:
@@ -33,12 +33,8 @@ def save_state(changes: dict, path: Path | None = None, *, strict: bool = False)
     data.update(changes)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(".tmp")
-        with open(temp, "w", encoding="utf-8") as out:
+        with private_file(path) as out:  # it holds half-typed tickets: customer data
             out.write(json.dumps(data, indent=2))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
     except OSError:
         if strict:
             raise

@@ -163,3 +163,33 @@ def test_a_quick_note_is_internal_from_the_agent_and_help_says_log_entry_keys(de
         )
 
     asyncio.run(run())
+
+
+def test_tab_typed_fast_after_n_moves_to_the_next_field_also_on_a_reused_form(desk):
+    """Typed 20 ms apart after `n`: "Zoe Fast", Tab, "zoe@example.com" — customer and email, each in its field,
+    also the second time (the form built before, reused, focus left on a later field)."""
+
+    async def run() -> None:
+        app = DeskApp(desk, timers=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            for attempt in range(2):  # the second time the form is the one built before, reused
+                keys = [events.Key("n", "n"), *map(key_of, "Zoe Fast"), events.Key("tab", "\t")]
+                keys += map(key_of, "zoe@example.com")
+                for key in keys:
+                    app.post_message(key)
+                    await asyncio.sleep(0.02)  # a fast typist; the form is not ready for the first ones
+                await pilot.pause(0.3)
+                await settle(pilot)
+                screen = app.screen
+                assert isinstance(screen, NewTicketScreen)
+                got = (screen.query_one("#customer", Input).value, screen.query_one("#subject", Input).value)
+                assert screen.query_one("#customer", Input).value == "Zoe Fast", f"attempt {attempt}: {got}"
+                assert screen.query_one("#email", Input).value == "zoe@example.com", f"attempt {attempt}"
+                await pilot.press("tab", *"x")  # leave focus on a later field, as an agent does
+                screen.finished = True
+                screen.dismiss()
+                await settle(pilot)
+                keep_new_ticket_draft(desk.path.resolve(), None)
+
+    asyncio.run(run())

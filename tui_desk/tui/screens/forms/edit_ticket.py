@@ -39,6 +39,7 @@ class EditTicketDialog(ModalScreen[dict | None]):
     EditTicketDialog .row Select { width: 20; }
     """
     )
+    AUTO_FOCUS = "#subject"  # the field people correct most; keys typed ahead land there
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="edit.cancel"),
         Binding("ctrl+s", "save", "Save", id="edit.save"),
@@ -65,9 +66,6 @@ class EditTicketDialog(ModalScreen[dict | None]):
             yield from _row("Kind", Select(kinds, value=t.kind, allow_blank=False, compact=True, id="kind"))
             yield Static("", classes="field-error", id="error")
             yield Static("Ctrl+S saves · Escape cancels · each change is logged, old → new", classes="hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#subject", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_save()

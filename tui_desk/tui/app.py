@@ -152,6 +152,14 @@ class DeskApp(App[int]):
             b.priority for _, bindings in self.screen._binding_chain for b in bindings.key_to_bindings.get(key, ())
         )
 
+    def action_focus_next(self) -> None:
+        if not self._typeahead.active:  # a Tab typed ahead moves focus in its place (tui/typeahead.py)
+            super().action_focus_next()
+
+    def action_focus_previous(self) -> None:
+        if not self._typeahead.active:
+            super().action_focus_previous()
+
     def on_type_ahead_fence(self, fence: TypeAheadFence) -> None:
         self._typeahead.fence_arrived(fence)
 

@@ -23,6 +23,10 @@ from textual.widget import Widget
 
 CHECK_S = 0.005  # how often a hold looks whether the screen can take its keys
 GIVE_UP_S = 2.0  # a screen that never focuses anything gets its keys anyway, in order
+# Keys that move focus. A Tab typed ahead also reaches the screen it was typed on, whose binding would
+# move the new form's focus before the words typed ahead of it arrive: while holding, the app ignores
+# that move (``DeskApp.action_focus_next``) and the Tab, held in its place, moves focus when released.
+MOVES = {"tab": "focus_next", "shift+tab": "focus_previous"}
 
 
 class TypeAheadFence(Message):
@@ -82,12 +86,22 @@ class TypeAhead:
         self.early += 1
         return True
 
+    @property
+    def active(self) -> bool:
+        """Keys are being held: a focus move now would run ahead of the keys typed before it."""
+        return self.holding or bool(self.held)
+
     def release(self) -> None:
         target = self._target()
         if target is None:
             return
         keys, self.held, self.early, self.holding = self.held, [], 0, False
+        screen = self.app.screen
         for key in keys:
+            if key.key in MOVES:  # moves focus in its place: the words after it go to the next field
+                getattr(screen, MOVES[key.key])()
+                target = screen.focused or target
+                continue
             target._forward_event(key)  # as the app forwards a key: marked so it is not taken in twice
 
     def _target(self) -> Widget | None:

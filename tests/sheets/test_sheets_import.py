@@ -11,7 +11,7 @@ import pytest
 from conftest import SHEETS_DATA as DATA
 
 from tui_desk.domain.errors import DeskError
-from tui_desk.domain.evidence import entry_digest, genesis
+from tui_desk.domain.evidence import CHAINED_FIELDS, entry_digest, genesis
 from tui_desk.sheets.columns import map_columns
 from tui_desk.sheets.reader import read_sheet
 from tui_desk.sheets.rows import ReadOptions, records_from_sheet
@@ -32,25 +32,7 @@ def chain_is_intact(store, case_number: str) -> bool:
         ticket = Ticket.get(Ticket.case_number == case_number)
         head = genesis(ticket.id, ticket.case_number)  # imported tickets are bound to their id and number
         for e in LogEntry.select().where(LogEntry.ticket == ticket.id).order_by(LogEntry.seq):
-            fields = {
-                name: getattr(e, name)
-                for name in (
-                    "seq",
-                    "kind",
-                    "at",
-                    "until",
-                    "logged_at",
-                    "channel",
-                    "direction",
-                    "sender",
-                    "sender_name",
-                    "agent",
-                    "summary",
-                    "body",
-                    "follow_up_at",
-                    "due_at",
-                )
-            }
+            fields = {name: getattr(e, name) for name in CHAINED_FIELDS if name != "corrects_seq"}
             fields["corrects_seq"] = e.corrects.seq if e.corrects_id else None
             head = entry_digest(head, fields, [])
             if head != e.digest:

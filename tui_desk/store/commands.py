@@ -172,8 +172,11 @@ class TicketCommands:
         return self._append(ticket, log.system_entry(kind, summary, at=self.now(), agent=self.agent))
 
     @contextlib.contextmanager
-    def _changing(self, case_number: str) -> Iterator[Ticket]:
-        """A write transaction on one ticket, which is re-read under the lock with its due timers applied.
+    def _changing(
+        self, case_number: str, expected: TicketSnapshot | None = None, *, writable: bool = True
+    ) -> Iterator[Ticket]:
+        """A write transaction on one ticket, which is re-read under the lock with its due timers applied,
+        refused if it is Closed (``writable``) or changed since ``expected`` — every write's guard, once.
 
         Timer actions already due are first committed in a transaction of their own, so they stay applied
         even when the write is then refused (a reply to a ticket that closed meanwhile is refused, and the
@@ -184,7 +187,11 @@ class TicketCommands:
             with self.writing():
                 sweep.apply_due_timers(self, ticket.id, self.now())
         with self.writing():
-            yield self._fresh(case_number)
+            ticket = self._fresh(case_number)
+            if writable:
+                self._writable(ticket)
+            self._check_unchanged(ticket, expected)
+            yield ticket
 
     def _fresh(self, case_number: str) -> Ticket:
         """Re-read a ticket inside a write transaction: what another process committed counts.
@@ -303,9 +310,7 @@ class TicketCommands:
         # before the commit. A write refused or rolled back after that takes its new files away again.
         created: list[Path] = []
         try:
-            with self._changing(case_number) as ticket:
-                self._writable(ticket)
-                self._check_unchanged(ticket, expected)
+            with self._changing(case_number, expected) as ticket:
                 self._check_times(ticket, start, until)
                 current = status_of(ticket.status)
                 auto = statuses.status_after_inbound(current, sender) if direction == "in" else None
@@ -380,8 +385,8 @@ class TicketCommands:
         """Move a ticket by hand; Resolved needs a resolution note and Closed a final summary."""
         if note is not None and "\x00" in note:
             raise DeskError("the note contains a NUL character")
-        with self._changing(case_number) as ticket:
-            self._check_unchanged(ticket, expected)
+        # Closed is refused by the transition rules, in their words (no _writable here).
+        with self._changing(case_number, expected, writable=False) as ticket:
             statuses.check_transition(status_of(ticket.status), target, note)
             self._set_status(ticket, target, note or "")
         return ticket
@@ -389,9 +394,7 @@ class TicketCommands:
     def assign(self, case_number: str, assignee: str | None, *, expected: TicketSnapshot | None = None) -> Ticket:
         """Give the ticket to an agent (None or blank: unassigned)."""
         assignee = (assignee or "").strip() or None
-        with self._changing(case_number) as ticket:
-            self._writable(ticket)
-            self._check_unchanged(ticket, expected)
+        with self._changing(case_number, expected) as ticket:
             if ticket.assignee == assignee:
                 return ticket
             summary = log_texts.assignment(assignee, ticket.assignee)
@@ -412,9 +415,7 @@ class TicketCommands:
         """Add and remove tags; returns the ticket's tags afterwards."""
         add_names = {vocabulary.check_tag(t) for t in add}
         remove_names = {vocabulary.check_tag(t) for t in remove}
-        with self._changing(case_number) as ticket:
-            self._writable(ticket)
-            self._check_unchanged(ticket, expected)
+        with self._changing(case_number, expected) as ticket:
             present = {t.name for t in TicketTag.select().where(TicketTag.ticket == ticket.id)}
             added = sorted(add_names - present)
             removed = sorted(remove_names & present)
@@ -455,9 +456,7 @@ class TicketCommands:
         wanted = {name: self._edited_value(name, value) for name, value in changes.items() if value is not None}
         if not wanted:
             raise DeskError(f"nothing to edit: give one of {', '.join(EDITABLE_FIELDS)}")
-        with self._changing(case_number) as ticket:
-            self._writable(ticket)
-            self._check_unchanged(ticket, expected)
+        with self._changing(case_number, expected) as ticket:
             diff = [(name, getattr(ticket, name), new) for name, new in wanted.items() if getattr(ticket, name) != new]
             if diff:
                 self._apply_edit(ticket, diff, summary=log_texts.field_edit(diff))
@@ -508,9 +507,7 @@ class TicketCommands:
         (``undo_minutes``), and never out of Closed. The undo is a new entry that corrects the one it
         reverses: the log keeps both. Returns the new entry.
         """
-        with self._changing(case_number) as ticket:
-            self._writable(ticket)
-            self._check_unchanged(ticket, expected)
+        with self._changing(case_number, expected) as ticket:
             last = (
                 LogEntry.select()
                 .where((LogEntry.ticket == ticket.id) & LogEntry.kind.in_(UNDOABLE_KINDS))
@@ -603,9 +600,7 @@ class TicketCommands:
                 raise DeskError(f"refund amount {amount!r} has more than two decimals")
         if currency is not None and not (currency.strip().isalpha() and len(currency.strip()) == 3):
             raise DeskError(f"currency {currency!r} must be a three-letter code such as EUR")
-        with self._changing(case_number) as ticket:
-            self._writable(ticket)
-            self._check_unchanged(ticket, expected)
+        with self._changing(case_number, expected) as ticket:
             parts = []
             if value is not None:
                 ticket.refund_amount = value

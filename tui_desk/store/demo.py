@@ -24,7 +24,7 @@ from tui_desk.domain.clock import Clock, SystemClock, to_utc
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import log, sqlite
-from tui_desk.store.models import Meta, UTCDateTimeField
+from tui_desk.store.models import Meta
 
 AGENTS = ("ana", "ben", "chloe", "dev", "emil", "farah")
 FIRST = (
@@ -160,7 +160,7 @@ def demo_path() -> Path:
     return folder / "demo.db"
 
 
-_stamp = UTCDateTimeField().db_value
+_stamp = log.stamp  # the store's text form of an instant, as the log writer stamps it
 
 
 def _value(value):

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from tui_desk.domain import evidence, log_texts, vocabulary
 from tui_desk.domain.clock import to_utc
-from tui_desk.domain.evidence import chain_digest
+from tui_desk.domain.evidence import CHAINED_FIELDS, chain_digest
 from tui_desk.domain.lifecycle import enter_status
 from tui_desk.domain.sla import SlaPolicy
 from tui_desk.domain.statuses import Status, status_of
@@ -101,25 +101,10 @@ def system_entry(
 # A run stamps the same few instants (its own time, due times, a sheet's dates) many times over.
 stamp = functools.lru_cache(maxsize=4096)(UTCDateTimeField().db_value)
 
-_ENTRY_FIELDS = (
-    "ticket",
-    "seq",
-    "kind",
-    "at",
-    "until",
-    "logged_at",
-    "channel",
-    "direction",
-    "sender",
-    "sender_name",
-    "agent",
-    "summary",
-    "body",
-    "follow_up_at",
-    "corrects",
-    "due_at",
-    "digest",
-)
+# The log_entry columns an insert names: the chained fields in their order (the corrected entry by its id
+# rather than its number), between the ticket and the digest. ``_link`` builds its rows in this order.
+_ENTRY_FIELDS = ("ticket", *("corrects" if f == "corrects_seq" else f for f in CHAINED_FIELDS), "digest")
+_CORRECTS = CHAINED_FIELDS.index("corrects_seq")
 
 
 def _insert_sql(model, names: Sequence[str]) -> str:
@@ -169,8 +154,8 @@ def _link(ticket: ChainHead, entry: NewEntry, entry_id: int | None = None) -> tu
     if ticket.last_action_at is None or entry.at > ticket.last_action_at:  # instants are aware UTC throughout
         ticket.last_action_at = entry.at
     ticket.version += 1
-    # The row in _ENTRY_FIELDS order: the chained values, with the corrected entry's id for its number.
-    return (entry_id, ticket.id, *chained[:13], corrects_id, due_at, digest)
+    chained[_CORRECTS] = corrects_id  # the row in _ENTRY_FIELDS order: the corrected entry by its id, not number
+    return (entry_id, ticket.id, *chained, digest)
 
 
 def append_row(db, ticket: ChainHead, entry: NewEntry) -> tuple[int, int]:

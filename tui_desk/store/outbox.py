@@ -10,7 +10,8 @@ from datetime import datetime
 
 from tui_desk.domain.dates import format_when, iso
 from tui_desk.domain.errors import DeskError
-from tui_desk.store.models import OutboxMessage, UTCDateTimeField
+from tui_desk.store import log
+from tui_desk.store.models import OutboxMessage
 
 _QUEUE_FIELDS = ("ticket", "timer_event", "recipient", "address", "case_number", "subject", "body", "created_at")
 _QUEUE = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
@@ -18,7 +19,7 @@ _QUEUE = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
     ", ".join(f'"{OutboxMessage._meta.fields[n].column_name}"' for n in _QUEUE_FIELDS),
     ", ".join("?" * len(_QUEUE_FIELDS)),
 )
-_stamp = UTCDateTimeField().db_value
+_stamp = log.stamp  # the store's text form of an instant, as the log writer stamps it
 
 
 def queue_message(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from textual import events
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +20,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import NOTE_REQUIRED, TRANSITIONS, Status
 from tui_desk.domain.text import printable
 from tui_desk.domain.vocabulary import check_tag
+from tui_desk.tui.typeahead import deliver
 
 DIALOG_CSS = """
 {name} {{ align: center middle; background: $background 60%; }}
@@ -256,6 +258,46 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class DraftQuestion(ChoiceDialog):
+    """ "You have an unsaved draft", asked over a form that already takes typing.
+
+    It takes only its own keys (arrows, Enter, Escape, Ctrl+…). Anything else typed while it is up is held
+    in order and handed to the form's focused field with the answer; the form puts a restored draft before
+    what was typed (``restore``), so no key is lost or reordered. Escape answers None, "not now": the
+    form closes and the draft stays as it was.
+    """
+
+    OWN_KEYS = frozenset({"up", "down", "enter", "escape", "home", "end", "pageup", "pagedown"})
+
+    def __init__(self, form: Screen, title: str, lines: Sequence[str], choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__(title, lines, [*choices, ("later", "Not now (Escape): keep the draft, close the form")])
+        self.form = form
+        self.typed: list[events.Key] = []
+        self.answered = False
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in self.OWN_KEYS or event.key.startswith("ctrl+"):
+            return
+        if self.answered and self.answer is None:
+            return  # "not now": the form is closing
+        event.stop()
+        event.prevent_default()
+        key = events.Key(event.key, event.character)
+        if self.answered:
+            deliver(self.form, [key])  # typed between the answer and the dialog going away: after the rest
+        else:
+            self.typed.append(key)
+
+    def dismiss(self, result: str | None = None):
+        if result == "later":
+            result = None
+        if not self.answered:
+            self.answered, self.answer = True, result
+            if result is not None:
+                deliver(self.form, self.typed)
+        return super().dismiss(result)
 
 
 def check_tags_text(text: str) -> str | None:

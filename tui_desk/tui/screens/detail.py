@@ -44,14 +44,14 @@ class DetailScreen(Screen):
     CSS_PATH = "detail.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
-        Binding("l", "log", "Log entry", id="detail.log"),
+        Binding("l", "log", "Log", tooltip="Log entry: a call, an email, a note", id="detail.log"),
         Binding("s", "status", "Status", id="detail.status"),
         Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="detail.assign_me"),
         Binding("A", "assign", "Assign to…", show=False, id="detail.assign"),
-        Binding("t", "tags", "Tags", show=False, tooltip="Tags (+add -remove)", id="detail.tags"),
+        Binding("t", "tags", "Tags", tooltip="Tags (+add -remove)", id="detail.tags"),
         Binding("e", "escalate", "Escalate L2", id="detail.escalate"),
-        Binding("E", "edit", "Edit", show=False, tooltip="Edit priority, subject, customer…", id="detail.edit"),
-        Binding("u", "undo", "Undo", show=False, tooltip="Undo your own last change (10 min)", id="detail.undo"),
+        Binding("E", "edit", "Edit", tooltip="Edit priority, subject, customer…", id="detail.edit"),
+        Binding("u", "undo", "Undo", tooltip="Undo your own last change (10 min)", id="detail.undo"),
         Binding(
             "f",
             "attachments",

@@ -41,7 +41,7 @@ from tui_desk.tui.screens.queue import QueueScreen
 from tui_desk.tui.screens.queue_loader import FirstPage
 from tui_desk.tui.screens.supervisor import OverdueScreen, ReportsScreen, WorkloadScreen
 from tui_desk.tui.state import load_state, save_state
-from tui_desk.tui.typeahead import TypeAhead, TypeAheadFence
+from tui_desk.tui.typeahead import MOVES, TypeAhead, TypeAheadFence
 
 POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second
 AFTER_FIRST_PAINT_S = 1.0  # work that need not delay the first screen (the sweep)
@@ -142,7 +142,9 @@ class DeskApp(App[int]):
 
     async def on_event(self, event: events.Event) -> None:
         # A key arriving while a screen opens waits for it, in order (tui/typeahead.py).
-        if isinstance(event, events.Key) and not event.is_forwarded and not self._is_priority(event.key):
+        # A Tab is held too, though the forms bind it with priority: it moves focus in its place (MOVES).
+        key = event.key if isinstance(event, events.Key) and not event.is_forwarded else None
+        if key is not None and (key in MOVES or not self._is_priority(key)):
             if self._typeahead.hold(event):
                 return
         await super().on_event(event)
@@ -237,10 +239,11 @@ class DeskApp(App[int]):
         self.push_screen(screen)
 
     def _build_forms(self) -> None:
+        from tui_desk.tui.screens.dialogs import PromptDialog, StatusDialog
         from tui_desk.tui.screens.forms.log_entry import LogEntryScreen
         from tui_desk.tui.screens.forms.new_ticket import NewTicketScreen
 
-        for kind in (LogEntryScreen, NewTicketScreen):
+        for kind in (LogEntryScreen, NewTicketScreen, StatusDialog, PromptDialog):
             if kind not in self._forms and self.is_running:
                 screen = self.form(kind)
                 self._load_screen_css(screen)

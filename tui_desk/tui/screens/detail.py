@@ -225,6 +225,8 @@ class DetailScreen(Screen):
     # -- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "log" and self.ticket is None and not self.app.store.read_only:
+            return True  # `l` typed before the ticket is read: the form reads it (and refuses a Closed one)
         if action in ("log", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit"):
             if self.ticket is None or self.app.store.read_only:
                 return False
@@ -288,7 +290,7 @@ class DetailScreen(Screen):
                     f"now {status.label}",
                 )
 
-        self.app.push_screen(StatusDialog([self.case_number], status_of(self.ticket.status)), chosen)
+        self.app.push_screen(self.app.form(StatusDialog).ask([self.case_number], status_of(self.ticket.status)), chosen)
 
     def action_escalate(self) -> None:
         def escalate() -> None:
@@ -356,7 +358,7 @@ class DetailScreen(Screen):
 
         current = " ".join(self.view.tags)
         self.app.push_screen(
-            PromptDialog(
+            self.app.form(PromptDialog).ask(
                 f"Tags for {self.case_number} (now: {current or 'none'})",
                 "+tag to add, -tag to remove",
                 check=check_tags_text,

@@ -23,7 +23,8 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import NOTE_REQUIRED, Status, parse_status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketChanged, TicketSnapshot
-from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
+from tui_desk.tui.screens.forms.drafts import FIELD_KEYS, DraftWriter, KeepsDraft
+from tui_desk.tui.screens.reuse import Reused
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 TEXT_FIELDS = ("sender_name", "start", "end", "summary", "attachments", "follow_up", "status_note")
@@ -74,7 +75,7 @@ def _row(label: str, widget, name: str) -> ComposeResult:
 DEFAULT_CHANNEL = "note"  # a quick entry is most often the agent's own note: internal, from the agent
 
 
-class LogEntryScreen(KeepsDraft, Screen):
+class LogEntryScreen(KeepsDraft, Reused, Screen):
     """The form; ``snapshot`` is the ticket as it was when typing began, to tell what changed underneath.
 
     The app builds it once (at idle time) and reuses it: ``open_case`` empties it for the next ticket
@@ -89,6 +90,7 @@ class LogEntryScreen(KeepsDraft, Screen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="log.save"),
         Binding("escape", "cancel", "Cancel", id="log.cancel"),
+        *FIELD_KEYS,
     ]
 
     def __init__(self, case_number: str = "") -> None:

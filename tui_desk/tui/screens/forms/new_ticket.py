@@ -21,14 +21,15 @@ from tui_desk.domain import vocabulary
 from tui_desk.domain.dates import parse_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.text import printable
-from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
+from tui_desk.tui.screens.forms.drafts import FIELD_KEYS, DraftWriter, KeepsDraft
+from tui_desk.tui.screens.reuse import Reused
 from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 FIELDS = ("customer", "email", "order_id", "subject", "reason", "opened", "tags")
 
 
-class NewTicketScreen(KeepsDraft, Screen):
+class NewTicketScreen(KeepsDraft, Reused, Screen):
     """Built once by the app and reused: ``open_form`` empties it before it is shown again."""
 
     CSS_PATH = "log_entry.tcss"  # the form layout it shares with the log-entry screen
@@ -38,6 +39,7 @@ class NewTicketScreen(KeepsDraft, Screen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Create", priority=True, id="new.save"),
         Binding("escape", "cancel", "Cancel", id="new.cancel"),
+        *FIELD_KEYS,
     ]
 
     def compose(self) -> ComposeResult:

@@ -247,7 +247,8 @@ class DeskApp(App[int]):
             if kind not in self._forms and self.is_running:
                 screen = self.form(kind)
                 self._load_screen_css(screen)
-                self._get_screen(screen)  # what push_screen does first: compose and mount it, unseen
+                _screen, mounted = self._get_screen(screen)  # what push_screen does first: compose and mount it
+                self.run_worker(_styled_once_mounted(screen, mounted), group="build-forms")
 
     # -- database work off the UI thread --------------------------------------------------
 
@@ -369,6 +370,12 @@ class DeskApp(App[int]):
         for name, entry in SCREENS.items():
             yield SystemCommand(f"Open: {entry.title}", f"Go to the {entry.title} screen", _opener(self, name))
         yield from super().get_system_commands(screen)
+
+
+async def _styled_once_mounted(screen: Screen, mounted) -> None:
+    """A form built ahead is styled as its widgets mount: its first showing need not restyle it all."""
+    await mounted
+    screen.styled()
 
 
 def _opener(app: DeskApp, name: str) -> Callable[[], None]:

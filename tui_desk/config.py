@@ -16,6 +16,7 @@ import platformdirs
 
 from tui_desk.domain.case_numbers import validate_code
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.refunds import RefundPolicy
 from tui_desk.domain.sla import AroundTheClock, SlaPolicy, SlaTarget, make_calendar, parse_span
 from tui_desk.domain.timers import TimerPolicy
 
@@ -43,7 +44,9 @@ TIMER_KEYS = ("reminder_days", "max_reminders", "close_after_days", "resolved_cl
 MAX_TIMER_DAYS = 3650
 MAX_REMINDERS = 20
 MIN_REMINDER_DAYS = 1 / 24  # an hour: more often is a flood, not a reminder
-TOP_KEYS = ("prefix", "kinds", "timezone", "timers", "templates", "sla", "undo_minutes", "attachments")
+TOP_KEYS = ("prefix", "kinds", "timezone", "timers", "templates", "sla", "undo_minutes", "attachments", "refunds")
+REFUND_KEYS = ("initiate_within_days", "refund_within_days")
+MAX_REFUND_DAYS = 365
 MAX_ATTACHMENT_MB = 25
 
 
@@ -65,6 +68,7 @@ class Config:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     undo_window: timedelta = timedelta(minutes=10)  # how long an agent may undo their own last change
     max_attachment_bytes: int = MAX_ATTACHMENT_MB * 1024 * 1024
+    refunds: RefundPolicy = field(default_factory=RefundPolicy)  # when a refund counts as stuck
 
     @property
     def tz(self) -> ZoneInfo:
@@ -182,7 +186,35 @@ def load_config(path: Path | None = None) -> Config:
         sla=_sla_policy(data.get("sla", {}), timezone),
         undo_window=timedelta(minutes=_undo_minutes(data)),
         max_attachment_bytes=_attachment_limit(data.get("attachments", {})),
+        refunds=_refund_policy(data.get("refunds", {})),
     )
+
+
+def _refund_policy(r) -> RefundPolicy:
+    """``[refunds]``: how many days a refund may wait to be initiated, then to be refunded, before it is stuck."""
+    if not isinstance(r, dict):
+        raise DeskError("config: refunds must be a table")
+    for key in r:
+        if key not in REFUND_KEYS:
+            raise _unknown(key, "refunds.", REFUND_KEYS)
+    base = RefundPolicy()
+    spans = {}
+    for key, attr, default in (
+        ("initiate_within_days", "initiate_within", base.initiate_within),
+        ("refund_within_days", "refund_within", base.refund_within),
+    ):
+        days = r.get(key, default / timedelta(days=1))
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, (int, float))
+            or not math.isfinite(days)
+            or not 0 < days <= MAX_REFUND_DAYS
+        ):
+            raise DeskError(
+                f"config: refunds.{key} must be a number of days above 0, at most {MAX_REFUND_DAYS}, not {days!r}"
+            )
+        spans[attr] = timedelta(days=days)
+    return RefundPolicy(**spans)
 
 
 def _attachment_limit(a) -> int:

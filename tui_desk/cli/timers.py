@@ -134,6 +134,11 @@ def effective_values(config) -> dict:
             }
         elif f.name == "undo_window":
             values["undo_minutes"] = int(value.total_seconds() // 60)
+        elif f.name == "refunds":
+            values["refunds"] = {
+                "initiate_within_days": _days(value.initiate_within),
+                "refund_within_days": _days(value.refund_within),
+            }
         elif f.name == "max_attachment_bytes":
             values["attachments"] = {"max_mb": value / (1024 * 1024)}
         elif f.name == "sla":

@@ -130,7 +130,11 @@ class TicketCommands:
         if email and "@" not in email:
             raise DeskError(f"email {email!r} has no @")
         if references:
-            references = self.get(references).case_number
+            with self.reading():
+                followed = Ticket.get_or_none(Ticket.case_number == references.strip().upper())
+            if followed is None:
+                raise DeskError(f"references: no ticket {references.strip()!r} to follow up")
+            references = followed.case_number
         now = self.now()
         with self.writing():
             number = self.allocate_case_number(kind_code, now.year)

@@ -170,6 +170,15 @@ class TicketQueries:
             )
         return refund_history(ticket, rows)
 
+    def cases_starting_with(self, prefix: str, limit: int = 5) -> list[str]:
+        """Case numbers that start with ``prefix`` (any letter case), newest first: completing a case-number box."""
+        key = prefix.strip().upper().replace("\\", "").replace("%", "").replace("_", "")
+        if not key:
+            return []
+        with self.reading():
+            query = Ticket.select(Ticket.case_number).where(Ticket.case_number.startswith(key))
+            return [row[0] for row in query.order_by(Ticket.id.desc()).limit(limit).tuples()]
+
     def follow_ups(self, ticket: Ticket) -> list[str]:
         """The case numbers of the tickets that follow this one up (their ``references``), oldest first."""
         with self.reading():

@@ -69,8 +69,9 @@ def _read_records(ctx, path: Path, options):
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise DeskError(f"{path.name} is not valid JSON: {err}") from None
         return records_from_json(data, options)
-    sheet = read_sheet(path)
-    mapping = map_columns(sheet.headers, parse_map_option(ctx.args.map))
+    overrides = parse_map_option(ctx.args.map)
+    sheet = read_sheet(path, known=frozenset(overrides))
+    mapping = map_columns(sheet.headers, overrides)
     return records_from_sheet(sheet, mapping, options)
 
 

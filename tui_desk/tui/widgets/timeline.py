@@ -21,6 +21,7 @@ from textual.strip import Strip
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.text import printable
 from tui_desk.store.models import LogEntry
+from tui_desk.tui.colours import legible
 
 ARROWS = {"in": "← in", "out": "→ out", "internal": "· internal"}
 INDENT = 6
@@ -278,4 +279,7 @@ class Timeline(ScrollView, can_focus=True):
         return Strip(segments, width)
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"timeline--{name}") if name else Style()
+        # Theme colours (``$success`` on a light surface) are made readable here (tui/colours.py).
+        if not name:
+            return Style()
+        return legible(self.get_component_rich_style(f"timeline--{name}"), self.rich_style.bgcolor)

@@ -22,6 +22,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.text import printable
 from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
 from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
+from tui_desk.tui.widgets.long_text import LongText
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 FIELDS = ("customer", "email", "order_id", "subject", "reason", "tags")
@@ -61,7 +62,7 @@ class NewTicketScreen(KeepsDraft, Screen):
                     ),
                 ),
                 ("Tags", Input(placeholder="space-separated", compact=True, id="tags")),
-                ("Details", TextArea(compact=True, id="body", soft_wrap=True)),
+                ("Details", LongText(compact=True, id="body", soft_wrap=True)),
             ):
                 with Horizontal(classes="row", id=f"row-{widget.id}"):
                     yield Label(label, classes="label")

@@ -62,6 +62,10 @@ class DetailScreen(Screen):
             id="detail.attachments",
         ),
         Binding("q", "app.quit", "Quit", show=False, id="detail.quit"),
+        Binding("y", "copy", "Copy the case number", show=False, id="detail.copy"),
+        Binding(
+            "Y", "copy_menu", "Copy…", show=False, tooltip="Copy the email, order or digest", id="detail.copy_menu"
+        ),
     ]
 
     def __init__(self, case_number: str) -> None:
@@ -241,6 +245,16 @@ class DetailScreen(Screen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_copy(self) -> None:
+        from tui_desk.tui.screens.copying import copy_text
+
+        copy_text(self.app, "case number", self.case_number)
+
+    def action_copy_menu(self) -> None:
+        from tui_desk.tui.screens.copying import copy_menu
+
+        copy_menu(self.app, self.case_number)
 
     def action_log(self) -> None:
         self.app.open_log_entry(self.case_number)

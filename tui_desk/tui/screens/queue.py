@@ -49,6 +49,8 @@ class QueueScreen(Screen):
         Binding("O", "reverse", "Reverse sort", show=False, id="queue.reverse"),
         Binding("escape", "back", "Clear the search or the marks", show=False, id="queue.back"),
         Binding("q", "app.quit", "Quit", id="queue.quit"),
+        Binding("y", "copy", "Copy the case number", show=False, id="queue.copy"),
+        Binding("Y", "copy_menu", "Copy…", show=False, tooltip="Copy the email, order or digest", id="queue.copy_menu"),
         *[
             Binding(str(i), f"view('{v.key}')", v.title, show=False, id=f"queue.view_{v.key}")
             for i, v in enumerate(VIEWS, start=1)
@@ -314,7 +316,7 @@ class QueueScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         tables = self.query(TicketTable)
         current = tables.first().current if tables else None
-        if action in ("open", "log") and current is None:
+        if action in ("open", "log", "copy", "copy_menu") and current is None:
             return False
         if action in ("status", "assign_me", "assign", "tags", "log", "new") and self.app.store.read_only:
             return False
@@ -356,6 +358,18 @@ class QueueScreen(Screen):
 
     def action_new(self) -> None:
         self.app.open_new_ticket()
+
+    def action_copy(self) -> None:
+        from tui_desk.tui.screens.copying import copy_text
+
+        if self.table.current is not None:
+            copy_text(self.app, "case number", self.table.current.case_number)
+
+    def action_copy_menu(self) -> None:
+        from tui_desk.tui.screens.copying import copy_menu
+
+        if self.table.current is not None:
+            copy_menu(self.app, self.table.current.case_number)
 
     def action_log(self) -> None:
         row = self.table.current

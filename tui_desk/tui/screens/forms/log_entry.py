@@ -24,8 +24,8 @@ from tui_desk.domain.statuses import NOTE_REQUIRED, Status, parse_status, status
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketChanged, TicketSnapshot
 from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
-from tui_desk.tui.widgets.long_text import LongText
 from tui_desk.tui.widgets.key_bar import KeyBar
+from tui_desk.tui.widgets.long_text import LongText
 
 TEXT_FIELDS = ("sender_name", "start", "end", "summary", "attachments", "follow_up", "status_note")
 SELECT_FIELDS = ("channel", "direction", "sender", "status")

@@ -22,8 +22,8 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.text import printable
 from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
 from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
-from tui_desk.tui.widgets.long_text import LongText
 from tui_desk.tui.widgets.key_bar import KeyBar
+from tui_desk.tui.widgets.long_text import LongText
 
 FIELDS = ("customer", "email", "order_id", "subject", "reason", "tags")
 

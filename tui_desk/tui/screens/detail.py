@@ -62,6 +62,7 @@ class DetailScreen(Screen):
             id="detail.attachments",
         ),
         Binding("q", "app.quit", "Quit", show=False, id="detail.quit"),
+        Binding("colon", "jump", "Jump to case", show=False, id="detail.jump"),
         Binding("y", "copy", "Copy the case number", show=False, id="detail.copy"),
         Binding(
             "Y", "copy_menu", "Copy…", show=False, tooltip="Copy the email, order or digest", id="detail.copy_menu"
@@ -245,6 +246,11 @@ class DetailScreen(Screen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_jump(self) -> None:
+        from tui_desk.tui.screens.jump import ask_and_jump
+
+        ask_and_jump(self.app)
 
     def action_copy(self) -> None:
         from tui_desk.tui.screens.copying import copy_text

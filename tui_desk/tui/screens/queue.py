@@ -49,6 +49,7 @@ class QueueScreen(Screen):
         Binding("O", "reverse", "Reverse sort", show=False, id="queue.reverse"),
         Binding("escape", "back", "Clear the search or the marks", show=False, id="queue.back"),
         Binding("q", "app.quit", "Quit", id="queue.quit"),
+        Binding("colon", "jump", "Jump to case", tooltip="Jump to a case by part of its number", id="queue.jump"),
         Binding("y", "copy", "Copy the case number", show=False, id="queue.copy"),
         Binding("Y", "copy_menu", "Copy…", show=False, tooltip="Copy the email, order or digest", id="queue.copy_menu"),
         *[
@@ -358,6 +359,11 @@ class QueueScreen(Screen):
 
     def action_new(self) -> None:
         self.app.open_new_ticket()
+
+    def action_jump(self) -> None:
+        from tui_desk.tui.screens.jump import ask_and_jump
+
+        ask_and_jump(self.app)
 
     def action_copy(self) -> None:
         from tui_desk.tui.screens.copying import copy_text

@@ -43,4 +43,5 @@ async def test_a_fragment_no_case_has_says_so(desk):  # noqa: F811
         await pilot.press("colon", *"99999", "enter")
         await settle(pilot)
         assert app.screen is queue
+        await settle(pilot)  # the toast is mounted a turn later
         assert "No case number contains 99999" in screen_text(app)

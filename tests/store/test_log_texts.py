@@ -171,7 +171,8 @@ def test_the_sweep_writes_the_auto_close_texts(store, clock):
     assert [(e.summary, e.body) for e in entries(store, case, "reminder_skipped")] == [
         (
             "Reminders 1 to 3 of 3 to the buyer skipped: the ticket is closed instead",
-            f"Due {format_when(start + 3 * DAY)} to {format_when(start + 9 * DAY)}; no sweep ran until the close was due.",
+            f"Due {format_when(start + 3 * DAY)} to {format_when(start + 9 * DAY)}; "
+            "no sweep ran until the close was due.",
         )
     ]
     [closed] = entries(store, case, "auto_close")

@@ -24,9 +24,11 @@ from tui_desk.domain.text import printable
 from tui_desk.tui.screens.forms.drafts import FIELD_KEYS, DraftWriter, KeepsDraft
 from tui_desk.tui.screens.reuse import Reused
 from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
+from tui_desk.tui.widgets.case_suggester import follows_input
 from tui_desk.tui.widgets.key_bar import KeyBar
+from tui_desk.tui.widgets.long_text import LongText
 
-FIELDS = ("customer", "email", "order_id", "subject", "reason", "opened", "tags")
+FIELDS = ("customer", "email", "order_id", "subject", "reason", "opened", "tags", "references")
 
 
 class NewTicketScreen(KeepsDraft, Reused, Screen):
@@ -68,7 +70,8 @@ class NewTicketScreen(KeepsDraft, Reused, Screen):
                     ),
                 ),
                 ("Tags", Input(placeholder="space-separated", compact=True, id="tags")),
-                ("Details", TextArea(compact=True, id="body", soft_wrap=True)),
+                ("Follows", follows_input(self.app.store)),
+                ("Details", LongText(compact=True, id="body", soft_wrap=True)),
             ):
                 with Horizontal(classes="row", id=f"row-{widget.id}"):
                     yield Label(label, classes="label")
@@ -289,6 +292,7 @@ class NewTicketScreen(KeepsDraft, Reused, Screen):
                 tags=values["tags"].split(),
                 description=body,
                 opened=opened,
+                references=values["references"].strip() or None,
             )
             try:
                 keep_new_ticket_draft(key, None)

@@ -82,10 +82,13 @@ def _key_names() -> frozenset[str]:
 
 
 def keymap(config: Config) -> dict[str, str]:
-    """The ``[keys]`` of the config, checked against the console's ids and Textual's key names."""
-    if not config.keys:
+    """The ``[keys]`` of the config, checked against the console's ids and Textual's key names; a saved
+    view's own ``key`` moves its slot's binding (``queue.saved_N``) unless ``[keys]`` says otherwise."""
+    wanted = {f"queue.saved_{i}": v.key for i, v in enumerate(config.views[:9], start=1) if v.key}
+    wanted.update(config.keys)
+    if not wanted:
         return {}
-    return check_keymap(config.keys, {k: b.keys for k, b in known_bindings().items()}, is_key)
+    return check_keymap(wanted, {k: b.keys for k, b in known_bindings().items()}, is_key)
 
 
 def keys_in_force(config: Config) -> dict[str, str]:

@@ -16,6 +16,7 @@ import platformdirs
 
 from tui_desk.domain.case_numbers import validate_code
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.refunds import RefundPolicy
 from tui_desk.domain.sla import AroundTheClock, SlaPolicy, SlaTarget, make_calendar, parse_span
 from tui_desk.domain.statuses import parse_status
 from tui_desk.domain.timers import TimerPolicy
@@ -54,10 +55,13 @@ TOP_KEYS = (
     "sla",
     "undo_minutes",
     "attachments",
+    "refunds",
     "keys",
     "views",
     "console",
 )
+REFUND_KEYS = ("initiate_within_days", "refund_within_days")
+MAX_REFUND_DAYS = 365
 MAX_ATTACHMENT_MB = 25
 
 
@@ -109,6 +113,7 @@ class Config:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     undo_window: timedelta = timedelta(minutes=10)  # how long an agent may undo their own last change
     max_attachment_bytes: int = MAX_ATTACHMENT_MB * 1024 * 1024
+    refunds: RefundPolicy = field(default_factory=RefundPolicy)  # when a refund counts as stuck
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys (the console checks the ids)
     views: tuple[SavedView, ...] = ()  # [[views]]: the agent's own queue views
     console: ConsoleSettings = field(default_factory=lambda: ConsoleSettings())
@@ -229,10 +234,38 @@ def load_config(path: Path | None = None) -> Config:
         sla=_sla_policy(data.get("sla", {}), timezone),
         undo_window=timedelta(minutes=_undo_minutes(data)),
         max_attachment_bytes=_attachment_limit(data.get("attachments", {})),
+        refunds=_refund_policy(data.get("refunds", {})),
         keys=_keys_table(data.get("keys", {})),
         views=_views(data.get("views", []), kinds),
         console=_console(data.get("console", {})),
     )
+
+
+def _refund_policy(r) -> RefundPolicy:
+    """``[refunds]``: how many days a refund may wait to be initiated, then to be refunded, before it is stuck."""
+    if not isinstance(r, dict):
+        raise DeskError("config: refunds must be a table")
+    for key in r:
+        if key not in REFUND_KEYS:
+            raise _unknown(key, "refunds.", REFUND_KEYS)
+    base = RefundPolicy()
+    spans = {}
+    for key, attr, default in (
+        ("initiate_within_days", "initiate_within", base.initiate_within),
+        ("refund_within_days", "refund_within", base.refund_within),
+    ):
+        days = r.get(key, default / timedelta(days=1))
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, (int, float))
+            or not math.isfinite(days)
+            or not 0 < days <= MAX_REFUND_DAYS
+        ):
+            raise DeskError(
+                f"config: refunds.{key} must be a number of days above 0, at most {MAX_REFUND_DAYS}, not {days!r}"
+            )
+        spans[attr] = timedelta(days=days)
+    return RefundPolicy(**spans)
 
 
 def _attachment_limit(a) -> int:
@@ -319,6 +352,7 @@ VIEW_COLUMNS = (
     "opened",
     "last_action",
     "due",
+    "refund",
 )
 
 

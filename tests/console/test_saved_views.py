@@ -44,8 +44,8 @@ async def test_saved_views_show_counts_rows_sort_and_columns(desk, isolated_env)
         await settle(pilot)
         queue = app.screen
         text = screen_text(app)
-        assert f"7 Urgent refunds {len(urgent)}" in text and f"v VIP {len(vip)}" in text
-        await pilot.press("7")
+        assert f"8 Urgent refunds {len(urgent)}" in text and f"v VIP {len(vip)}" in text
+        await pilot.press("8")
         await settle(pilot)
         table = queue.table
         rows = [table.row_at(i) for i in range(table.total)]
@@ -89,7 +89,7 @@ async def test_a_view_saved_from_the_search_is_written_to_the_config(desk, isola
         await pilot.press("V", *"Waiting refunds", "enter")
         await settle(pilot)
         assert queue.view.title == "Waiting refunds"
-        assert f"7 Waiting refunds {len(shown)}" in screen_text(app)
+        assert f"8 Waiting refunds {len(shown)}" in screen_text(app)
         assert {queue.table.row_at(i).case_number for i in range(queue.table.total)} == shown
     config = load_config()
     (view,) = config.views
@@ -99,7 +99,7 @@ async def test_a_view_saved_from_the_search_is_written_to_the_config(desk, isola
     app = app_for(desk)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("7")
+        await pilot.press("8")
         await settle(pilot)
         table = app.screen.table
         assert {table.row_at(i).case_number for i in range(table.total)} == shown

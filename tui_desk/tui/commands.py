@@ -13,9 +13,21 @@ from tui_desk.store import TicketFilter
 
 
 class GoToCase(Provider):
-    """Type a case number (or its last digits) to open that ticket."""
+    """Type a case number (or its last digits) to open that ticket; on a ticket, the cases it follows and
+    that follow it up are offered by name."""
+
+    def _related(self) -> list[tuple[str, str]]:
+        related = getattr(self.screen, "related_cases", None)
+        return related() if related is not None else []
+
+    @staticmethod
+    def _related_label(how: str, case: str) -> str:
+        return f"Go to case {case} ({'the case this one follows' if how == 'follows' else 'a follow-up of this one'})"
 
     async def discover(self) -> Hits:
+        for how, case in self._related():
+            label = self._related_label(how, case)
+            yield DiscoveryHit(Content(label), partial(self.app.open_ticket, case), text=label)
         yield DiscoveryHit("Go to case…", self._hint, help="Type a case number, e.g. 00042")
 
     def _hint(self) -> None:
@@ -26,6 +38,12 @@ class GoToCase(Provider):
 
     async def search(self, query: str) -> Hits:
         text = query.strip().upper()
+        matcher = self.matcher(query)
+        for how, case in self._related():
+            label = self._related_label(how, case)
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, Content(label), partial(self.app.open_ticket, case), text=label)
         if not any(ch.isdigit() for ch in text):
             matcher = self.matcher(query)
             score = matcher.match("Go to case…")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from tui_desk.config import Config, SavedView
+from tui_desk.domain import refunds
 from tui_desk.domain.dates import format_span
 from tui_desk.domain.overdue import Promise, pending_promises
 from tui_desk.domain.statuses import NOT_CLOSED_STATUSES, WAITING_ON_PARTY_STATUSES, Status, status_of
@@ -36,6 +37,7 @@ class QueueView:
             "overdue": TicketFilter(overdue_at=now),  # domain/overdue.py, as the store's SQL
             "open": TicketFilter(statuses=NOT_CLOSED_STATUSES),
             "closed": TicketFilter(statuses=(Status.CLOSED,)),
+            "stuck": TicketFilter(stuck_refunds_at=now),  # domain/refunds.py, as the store's SQL
         }[self.key]
         flt.search = search or None
         return flt
@@ -49,6 +51,7 @@ VIEWS = (
     QueueView("overdue", "Overdue"),
     QueueView("open", "All open"),
     QueueView("closed", "Closed"),
+    QueueView("stuck", "Refunds stuck"),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 MAX_SAVED_VIEWS = 9  # each has a binding slot on the queue (queue.saved_1 … queue.saved_9)
@@ -184,3 +187,32 @@ def short_date(at: datetime | None, tz: tzinfo) -> str:
 def one_line(text: str | None) -> str:
     """Customer text for a table cell: controls escaped, whitespace folded."""
     return printable(text, one_line=True)
+
+
+def refund_short(ticket: Ticket, now: datetime) -> str:
+    """The queue's refund column: the current refund's latest milestone and its age (``init 2d``)."""
+    latest = next(
+        (name for name in reversed(refunds.MILESTONES) if getattr(ticket, refunds.DATE_FIELD[name]) is not None), None
+    )
+    if latest is None:
+        return ""
+    text = f"{refunds.SHORT[latest]} {ago(getattr(ticket, refunds.DATE_FIELD[latest]), now)}"
+    return text if len(text) <= REFUND_WIDTH else text.replace(" ", "")
+
+
+REFUND_WIDTH = 7
+
+
+def refund_timeline(refund: refunds.Refund, tz: tzinfo) -> str:
+    """``Refund 1  approved 12 Nov → initiated 14 Nov (2 d) → refunded 19 Nov (5 d) · 100.00 EUR``.
+
+    A partial refund says what reached the customer of what was approved.
+    """
+    steps = [f"{name} {at.astimezone(tz):%-d %b}" + (f" ({gap})" if gap else "") for name, at, gap in refund.steps()]
+    approved = refund.milestones.get("approved")
+    amount = refunds.money(approved.amount if approved else refund.amount, refund.currency)
+    if refund.partial:
+        amount = f"{refunds.money(refund.latest.amount, refund.currency)} of {amount} (partial)"
+    if not refund.done and refund.next_milestone and refund.milestones:
+        steps.append(f"{refund.next_milestone} …")
+    return f"Refund {refund.number}  " + (" → ".join(steps) or "no milestone yet") + f" · {amount}"

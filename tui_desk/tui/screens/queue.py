@@ -23,14 +23,14 @@ from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, Tick
 
 SORTABLE = [c.key for c in COLUMNS if c.sortable and c.key in SORT_COLUMNS]
 VIEW_TITLES = {v.key: v.title for v in VIEWS}
-SHORT_VIEW_TITLES = {**VIEW_TITLES, "mine": "Mine", "open": "Open"}  # for 80 columns
+SHORT_VIEW_TITLES = {**VIEW_TITLES, "mine": "Mine", "open": "Open", "stuck": "Stuck"}  # for 80 columns
 TINY_VIEW_TITLES = {**SHORT_VIEW_TITLES, "unassigned": "Unasg", "overdue": "Over"}  # 80 columns, big counts
 COUNT_PAUSE_S = 2.0  # on a busy store, recount the views at most this often
 SEARCH_DELAY_S = 0.01  # fold keys that arrive together (a paste, a fast burst) into one query
 LIVE_SEARCH_FROM = 3  # characters
 COUNT_AFTER_S = 0.15  # a search's count (and its id list) once typing pauses this long
 # The keys of the saved views' slots, in order ([[views]] key = … or [keys] queue.saved_N remaps them).
-SAVED_VIEW_KEYS = ("7", "8", "9", "0", "f5", "f6", "f7", "f8", "f9")[:MAX_SAVED_VIEWS]
+SAVED_VIEW_KEYS = ("8", "9", "0", "f5", "f6", "f7", "f8", "f9", "f10")[:MAX_SAVED_VIEWS]
 
 
 class QueueScreen(Screen):
@@ -46,6 +46,7 @@ class QueueScreen(Screen):
         Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="queue.assign_me"),
         Binding("A", "assign", "Assign to…", show=False, id="queue.assign"),
         Binding("t", "tags", "Tags (+add -remove)", show=False, id="queue.tags"),
+        Binding("R", "refund", "Refund", show=False, tooltip="Record refund milestones", id="queue.refund"),
         Binding("slash", "search", "Search", tooltip="Search (live, as you type)", id="queue.search"),
         Binding("o", "sort", "Sort by the next column", show=False, id="queue.sort"),
         Binding("O", "reverse", "Reverse sort", show=False, id="queue.reverse"),
@@ -365,6 +366,9 @@ class QueueScreen(Screen):
             saved = saved_view_of(self.view, name.strip(), self.search, sort, self.table.column_keys)
             self.app.run_db(append_view, saved, on_done=lambda path: self._saved(saved, path), group="save-view")
 
+        if self.view.key == "stuck":
+            self.app.warn("the Refunds stuck view follows the [refunds] rules: it cannot be saved as a view")
+            return
         if len(self.views) - len(VIEWS) >= MAX_SAVED_VIEWS:
             self.app.warn(f"the queue has room for {MAX_SAVED_VIEWS} saved views; remove one from the config first")
             return
@@ -423,7 +427,9 @@ class QueueScreen(Screen):
         current = tables.first().current if tables else None
         if action in ("open", "log", "copy", "copy_menu") and current is None:
             return False
-        if action in ("status", "assign_me", "assign", "tags", "log", "new") and self.app.store.read_only:
+        if action == "refund" and (current is None or current.kind != "refund" or current.status is Status.CLOSED):
+            return False
+        if action in ("status", "assign_me", "assign", "tags", "log", "new", "refund") and self.app.store.read_only:
             return False
         if (
             action in ("status", "assign_me", "assign", "tags", "log")
@@ -485,6 +491,13 @@ class QueueScreen(Screen):
         row = self.table.current
         if row is not None:
             self.app.open_log_entry(row.case_number)
+
+    def action_refund(self) -> None:
+        from tui_desk.tui.screens.forms.refund import open_refund_form
+
+        row = self.table.current
+        if row is not None:
+            open_refund_form(self.app, row.case_number, TicketSnapshot.at_version(row.version))
 
     def action_status(self) -> None:
         from tui_desk.tui.screens.dialogs import StatusDialog

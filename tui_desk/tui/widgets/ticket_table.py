@@ -25,11 +25,12 @@ from textual.strip import Strip
 
 from tui_desk.config import Config
 from tui_desk.domain.overdue import is_overdue
+from tui_desk.domain.refunds import stuck
 from tui_desk.domain.statuses import Status, status_of
 from tui_desk.domain.text import clip
 from tui_desk.store.models import Ticket
 from tui_desk.tui.colours import late_style, legible, priority_style, status_style
-from tui_desk.tui.presenting import ago, next_due, one_line, short_date
+from tui_desk.tui.presenting import REFUND_WIDTH, ago, next_due, one_line, refund_short, short_date
 
 PAGE_SIZE = 100
 CACHED_PAGES = 40
@@ -54,6 +55,9 @@ class QueueRow:
     due: str
     overdue: bool
     version: int  # the ticket as this row shows it: an action on the row is refused if it moved on
+    kind: str = ""
+    refund: str = ""  # the current refund's latest milestone and its age
+    refund_stuck: bool = False  # domain/refunds.stuck: waiting at that milestone too long
 
     @classmethod
     def of(cls, ticket: Ticket, tags: list[str], now: datetime, config: Config, tz: tzinfo) -> QueueRow:
@@ -73,6 +77,9 @@ class QueueRow:
             due=due.short(now) if due else "",
             overdue=is_overdue(ticket, now),  # the Overdue view's rule: a past-due timer is the sweep's, not late
             version=ticket.version,
+            kind=ticket.kind,
+            refund=refund_short(ticket, now),
+            refund_stuck=stuck(ticket, now, config.refunds) is not None,
         )
 
 
@@ -89,7 +96,7 @@ class Column:
 COLUMNS = (
     Column("case", "Case", 17, 0),
     Column("status", "Status", 17, 0),
-    Column("priority", "Prio", 4, 4),
+    Column("priority", "Prio", 4, 5),
     Column("assignee", "Agent", 7, 3),
     Column("customer", "Customer", 12, 2, flex=1),
     Column("order", "Order", 10, 7),
@@ -98,6 +105,7 @@ COLUMNS = (
     Column("opened", "Opened", 10, 6),
     Column("last_action", "Last", 7, 5),
     Column("due", "Due next", 12, 1),
+    Column("refund", "Refund", REFUND_WIDTH, 4, sortable=False),
 )
 PRIORITY_SHORT = {"urgent": "urg!", "high": "high", "normal": "norm", "low": "low"}
 MARK_WIDTH = 2  # "●!" before the first column: marked, overdue
@@ -458,6 +466,8 @@ class TicketTable(ScrollView, can_focus=True):
             return PRIORITY_SHORT.get(row.priority, row.priority), palette.get(f"priority:{row.priority}")
         if key == "due":
             return row.due, palette["late"] if row.overdue else None
+        if key == "refund":
+            return row.refund, palette["late"] if row.refund_stuck else None
         return getattr(row, "case_number" if key == "case" else key), None
 
 

@@ -27,14 +27,16 @@ SHORT_TITLES = {
     "follow_up": "Follow-up missed",
     "closing": "Closing soon",
     "idle": "No action",
+    "stuck": "Refunds stuck",
 }
-# The counts line must fit 80 columns with all five sections.
+# The counts line must fit 80 columns with all six sections.
 TINY_TITLES = {
     "breached": "Breached",
     "at_risk": "At risk",
     "follow_up": "Follow-up",
     "closing": "Closing",
     "idle": "Idle",
+    "stuck": "Stuck",
 }
 SHORT_STATUS = {
     Status.NEW: "New",
@@ -65,7 +67,6 @@ def short_span(late: timedelta) -> str:
     return text if late.total_seconds() > 0 else "in " + text
 
 
-# The theme colour of each section (tui/colours.py makes it readable); the others are plain bold.
 COLUMN_TITLES = {
     "case": "Case",
     "customer": "Customer",
@@ -97,12 +98,13 @@ def late_text(row, width: int) -> str:
     return long if len(long) <= width else short_span(row.late)
 
 
-SECTION_ROLE = {"breached": "error", "at_risk": "warning", "follow_up": "accent"}
+# The theme colour of each section (tui/colours.py makes it readable); the others are plain bold.
+SECTION_ROLE = {"breached": "error", "at_risk": "warning", "follow_up": "accent", "stuck": "secondary"}
 TIME_PASSES_S = 60.0  # lateness is shown in minutes: look again once a minute even if the store is quiet
 
 
 class OverdueScreen(SupervisorNav, Screen):
-    """Five sections with counts; Enter opens a ticket, a takes it, A assigns it; refreshes live."""
+    """Six sections with counts; Enter opens a ticket, a takes it, A assigns it; refreshes live."""
 
     HELP_TITLE = "Overdue panel keys"
     CSS_PATH = "supervisor.tcss"
@@ -177,11 +179,16 @@ class OverdueScreen(SupervisorNav, Screen):
             return
         self._shown = shown
         self.show_title("Overdue")
-        parts: list = []
-        for i, s in enumerate(sections, start=1):
-            style = self._section_style(s.key, "panel") if s.count else "dim"
-            parts += [f"{i} ", (f"{TINY_TITLES[s.key]} {s.count}", style), "  "]
-        self.query_one("#counts", Static).update(Content.assemble(*parts))
+        width = self.query_one("#counts", Static).size.width or self.app.size.width
+        for gap in ("  ", " "):  # two spaces between sections while they fit
+            parts: list = []
+            for i, s in enumerate(sections, start=1):
+                style = self._section_style(s.key, "panel") if s.count else "dim"
+                parts += [f"{i} ", (f"{TINY_TITLES[s.key]} {s.count}", style), gap if i < len(sections) else ""]
+            counts = Content.assemble(*parts)
+            if counts.cell_length <= width:
+                break
+        self.query_one("#counts", Static).update(counts)
         table = self.table
         keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
         widths = column_widths(self.size.width or 80)

@@ -215,14 +215,19 @@ class QueueScreen(Screen):
 
     def _show_views(self) -> None:
         views = self.query_one("#views", Static)
-        for titles, pad in ((VIEW_TITLES, " "), (SHORT_VIEW_TITLES, " "), (TINY_VIEW_TITLES, "")):
+        # Shorter and shorter titles until the line fits; last, only the current view keeps its title.
+        levels = ((VIEW_TITLES, " ", False), (SHORT_VIEW_TITLES, " ", False), (TINY_VIEW_TITLES, "", False))
+        for titles, pad, bare in (*levels, (TINY_VIEW_TITLES, "", True)):
             parts: list = []
             for i, v in enumerate(self.views, start=1):
                 n = self.counts.get(v.key)
                 key, title = (
                     (str(i), titles[v.key]) if v.saved is None else self._saved_label(i, titles is TINY_VIEW_TITLES)
                 )
-                label = f"{pad}{key} {title} {'…' if n is None else f'{n:,}'}{pad}"
+                count = "…" if n is None else f"{n:,}"
+                label = (
+                    f"{pad}{key} {count}{pad}" if bare and v is not self.view else f"{pad}{key} {title} {count}{pad}"
+                )
                 style = "reverse bold" if v is self.view else ("bold $error" if v.key == "overdue" and n else "")
                 parts.append((label, style) if style else label)
                 parts.append("│" if i < len(self.views) else "")

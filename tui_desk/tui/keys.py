@@ -17,7 +17,7 @@ from functools import cache
 
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.keys import Keys
+from textual.keys import KEY_TO_UNICODE_NAME, REPLACED_KEYS, Keys
 
 from tui_desk.config import Config, check_keymap
 
@@ -69,11 +69,14 @@ def is_key(name: str) -> bool:
         return key.isprintable()
     if key in _key_names():
         return True
-    try:
-        unicodedata.lookup(key.replace("_", " ").upper())
-    except KeyError:
-        return False
-    return True
+    name = (REPLACED_KEYS.get(key) or KEY_TO_UNICODE_NAME.get(key, key)).upper()  # "slash" is SOLIDUS
+    for spelled in (name.replace("_", " "), name.replace("_", "-")):
+        try:
+            unicodedata.lookup(spelled)
+        except KeyError:
+            continue
+        return True
+    return False
 
 
 @cache

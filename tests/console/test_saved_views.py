@@ -128,3 +128,18 @@ async def test_picked_columns_stay_at_80_columns(desk, isolated_env):  # noqa: F
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.screen.table.shown_columns == ["case", "customer", "order", "subject"]
+
+
+def test_a_due_span_is_clock_time_and_finds_what_falls_due_in_it(desk, isolated_env):  # noqa: F811
+    from datetime import timedelta
+
+    from tests.conftest import NOW
+    from tui_desk.store.views import view_filter
+
+    (isolated_env / "config.toml").write_text('[[views]]\nname = "Soon"\ndue = "1d 12h"\n', encoding="utf-8")
+    (view,) = load_config().views
+    flt = view_filter(view, "ana", NOW)
+    assert flt.due_before == NOW + timedelta(hours=36)
+    for t in desk.list_tickets(flt, limit=1000):
+        dues = [d for d in (t.follow_up_at, t.timer_due_at, t.sla_resolution_due_at) if d]
+        assert min(dues) <= NOW + timedelta(hours=36)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tui_desk.config import Config, SavedView
 from tui_desk.domain.errors import DeskError
@@ -41,9 +41,16 @@ def view_filter(view: SavedView, agent: str, now: datetime, search: str | None =
     if view.due == "overdue":
         flt.overdue_at = now
     elif view.due:
-        flt.due_before = now + parse_span(view.due, "due")
+        flt.due_before = now + clock_span(view.due)
         flt.statuses = statuses or NOT_CLOSED_STATUSES
     return flt
+
+
+def clock_span(text: str) -> timedelta:
+    """A view's ``due = "2d 4h"`` in clock time: what falls due in the next two days, whatever the SLA
+    calendar (its days are working days, see domain/sla.py; a queue's horizon is the agent's clock)."""
+    span = parse_span(text, "due")
+    return timedelta(days=span.days) + span.time
 
 
 def view_sort(view: SavedView) -> tuple[str, bool] | None:

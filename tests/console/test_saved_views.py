@@ -27,6 +27,15 @@ tag = "vip"
 """
 
 
+async def shows(pilot, text: str, seconds: float = 10.0) -> bool:
+    """Wait for ``text`` on screen: a recount asked for while one runs follows it a moment later."""
+    for _ in range(int(seconds / 0.1)):
+        if text in screen_text(pilot.app):
+            return True
+        await pilot.pause(0.1)
+    return False
+
+
 def expected(desk, **flt) -> list[str]:  # noqa: F811
     return [t.case_number for t in desk.list_tickets(TicketFilter(**flt), limit=1000)]
 
@@ -43,8 +52,7 @@ async def test_saved_views_show_counts_rows_sort_and_columns(desk, isolated_env)
     async with app.run_test(size=(150, 30)) as pilot:
         await settle(pilot)
         queue = app.screen
-        text = screen_text(app)
-        assert f"8 Urgent refunds {len(urgent)}" in text and f"v VIP {len(vip)}" in text
+        assert await shows(pilot, f"8 Urgent refunds {len(urgent)}") and await shows(pilot, f"v VIP {len(vip)}")
         await pilot.press("8")
         await settle(pilot)
         table = queue.table
@@ -89,7 +97,7 @@ async def test_a_view_saved_from_the_search_is_written_to_the_config(desk, isola
         await pilot.press("V", *"Waiting refunds", "enter")
         await settle(pilot)
         assert queue.view.title == "Waiting refunds"
-        assert f"8 Waiting refunds {len(shown)}" in screen_text(app)
+        assert await shows(pilot, f"8 Waiting refunds {len(shown)}")
         assert {queue.table.row_at(i).case_number for i in range(queue.table.total)} == shown
     config = load_config()
     (view,) = config.views

@@ -73,7 +73,7 @@ def first_row(desk: Store) -> str:
     async def run() -> str:
         app = DeskApp(desk, timers=False)
         async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
+            await until(pilot, lambda: getattr(app.screen, "table", None) is not None and app.screen.table.current)
             return app.screen.table.current.case_number
 
     return asyncio.run(run())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from pathlib import Path
 
@@ -65,18 +64,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _read_records(ctx, path: Path, options):
     from tui_desk.sheets.columns import map_columns, parse_map_option
-    from tui_desk.sheets.reader import read_sheet
+    from tui_desk.sheets.reader import read_json, read_sheet
     from tui_desk.sheets.rows import records_from_json, records_from_sheet
 
     if path.suffix.lower() == ".json":
         if ctx.args.map:
             raise DeskError("--map is for sheets; a JSON export names its fields")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-        except FileNotFoundError:
-            raise DeskError(f"no file {str(path)!r}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise DeskError(f"{path.name} is not valid JSON: {err}") from None
+        data = read_json(path)
         return records_from_json(data, options)
     overrides = parse_map_option(ctx.args.map)
     sheet = read_sheet(path, known=frozenset(overrides))

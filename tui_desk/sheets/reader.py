@@ -1,4 +1,5 @@
-"""Reading a sheet file (CSV in any usual dialect, a workbook: XLSX, XLS, ODS) into a header and numbered rows.
+"""Reading a sheet file (CSV in any usual dialect, a workbook: XLSX, XLS, ODS) into a header and numbered
+rows; our JSON export.
 
 CSV: UTF-8 with or without a BOM, delimiter found by ``csv.Sniffer`` among , ; tab |, any line ends,
 quoted cells over several lines; blank lines are skipped; a title above the header row is skipped.
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -192,3 +196,76 @@ def _with_header(raw_rows: list[tuple[int, list[object]]], path: Path, known: fr
         if not _blank(cells):
             body.append((n, cells))
     return Sheet(headers, line, body)
+
+
+# -- JSON (our own export) -------------------------------------------------------------------------
+# `export --format json --log` writes about 4 KB per ticket, nested four deep (list, ticket, log,
+# entry); these limits leave room for 100,000 tickets and stop a file that would exhaust memory or the
+# parser's recursion before it is read.
+MAX_JSON_BYTES = 512 * 1024 * 1024
+MAX_JSON_DEPTH = 16
+
+
+def read_json(path: Path) -> object:
+    """The parsed JSON at ``path``: a regular file within the size and depth limits; one-line errors."""
+    path = Path(path)
+    data = _read_regular(path, MAX_JSON_BYTES, "JSON file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise DeskError(f"{path.name} line {line} is not UTF-8 text") from None
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise DeskError(f"{path.name} is nested more than {MAX_JSON_DEPTH} levels deep; nothing was imported") from None
+    except json.JSONDecodeError as err:
+        raise DeskError(f"{path.name} is not valid JSON: {err}") from None
+    if _depth_over(value, MAX_JSON_DEPTH):
+        raise DeskError(f"{path.name} is nested more than {MAX_JSON_DEPTH} levels deep; nothing was imported")
+    return value
+
+
+def _read_regular(path: Path, max_bytes: int, what: str) -> bytes:
+    """The bytes of a regular file no larger than ``max_bytes``: never a folder, device or FIFO."""
+    try:
+        # O_NONBLOCK: a FIFO opens at once (and fstat refuses it) instead of waiting for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise DeskError(f"no file {str(path)!r}") from None
+    except OSError as err:
+        raise DeskError(f"cannot read {str(path)!r}: {err.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise DeskError(f"{str(path)!r} is a folder, not a {what}")
+        raise DeskError(f"{str(path)!r} is not a regular file (a device, FIFO or socket)")
+    with os.fdopen(fd, "rb") as f:
+        if info.st_size > max_bytes:
+            raise DeskError(
+                f"{path.name} is {info.st_size / 1048576:.0f} MB, over the limit of {max_bytes // 1048576} MB "
+                f"for a {what}; split it (export --since) or import a CSV"
+            )
+        try:
+            data = f.read(max_bytes + 1)
+        except OSError as err:
+            raise DeskError(f"cannot read {str(path)!r}: {err.strerror}") from None
+    if len(data) > max_bytes:  # it grew after the check
+        raise DeskError(f"{path.name} is over the limit of {max_bytes // 1048576} MB for a {what}")
+    return data
+
+
+def _depth_over(value: object, limit: int) -> bool:
+    """True when lists and objects nest deeper than ``limit`` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+    return False

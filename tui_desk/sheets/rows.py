@@ -14,11 +14,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
 
+from tui_desk.domain import refunds
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
-from tui_desk.sheets.columns import DATE_FIELDS, ColumnMap
+from tui_desk.sheets.columns import DATE_FIELDS, TICKET_COLUMNS, ColumnMap
 from tui_desk.sheets.dates import DateOrder, UnreadableDate, read_date
 from tui_desk.sheets.interactions import records_from_interactions
 from tui_desk.sheets.logcells import split_log_cell
@@ -153,9 +153,9 @@ def _ticket_fields(row: Row) -> TicketRecord:
     amount = None
     if row.text("refund_amount"):
         try:
-            amount = Decimal(row.text("refund_amount"))
-        except InvalidOperation:
-            raise BadRow(row.line, f"refund amount {row.text('refund_amount')!r} is not a number") from None
+            amount = refunds.check_amount(row.text("refund_amount"), round_cents=True)
+        except DeskError as err:
+            raise BadRow(row.line, str(err)) from None
     record = TicketRecord(
         line=row.line,
         customer=customer,
@@ -382,6 +382,9 @@ _ENTRY_KEYS = {
 }
 
 
+_REFUND_KEYS = {"amount": "refund_amount", "approved_at": "refund_approved_at", "initiated_at": "refund_initiated_at"}
+
+
 def records_from_json(data: object, options: ReadOptions) -> list[TicketRecord | BadRow]:
     """Tickets from our JSON export (a list of tickets, each with ``log`` or ``latest_entry``); the
     line number of a bad ticket is its position in the list."""
@@ -392,31 +395,59 @@ def records_from_json(data: object, options: ReadOptions) -> list[TicketRecord |
     rows: list[Row] = []
     bad: list[BadRow] = []
     for number, ticket in enumerate(data, start=1):
-        if not isinstance(ticket, dict):
-            bad.append(BadRow(number, "not a ticket object"))
-            continue
-        base = {k: _json_cell(v) for k, v in ticket.items() if k not in ("log", "latest_entry", "refund")}
-        refund = ticket.get("refund") or {}
-        if isinstance(refund, dict):  # the shape `show --json` uses
-            base.update({f"refund_{k}" if k in ("amount",) else k: _json_cell(v) for k, v in refund.items()})
-            if "approved_at" in refund:
-                base["refund_approved_at"] = _json_cell(refund["approved_at"])
-            if "initiated_at" in refund:
-                base["refund_initiated_at"] = _json_cell(refund["initiated_at"])
-        entries = ticket.get("log")
-        if entries is None:
-            entries = [ticket["latest_entry"]] if ticket.get("latest_entry") else []
-        if not entries:
-            bad.append(BadRow(number, "a ticket needs at least one log entry"))
-            continue
-        for entry in entries:
-            values = dict(base)
-            values.update({_ENTRY_KEYS[k]: _json_cell(v) for k, v in entry.items() if k in _ENTRY_KEYS})
-            rows.append(Row(number, values, options, utc=set(DATE_FIELDS)))
+        try:
+            rows.extend(_json_ticket_rows(number, ticket, options))
+        except DeskError as err:
+            bad.append(BadRow(number, str(err)))
     return sorted([*bad, *records_from_log_rows(rows)], key=lambda r: r.line)
 
 
-def _json_cell(value: object) -> object:
+def _json_ticket_rows(number: int, ticket: object, options: ReadOptions) -> list[Row]:
+    """One ticket object as log-sheet rows (one per entry); a value of the wrong type is a DeskError."""
+    if not isinstance(ticket, dict):
+        raise DeskError(f"not a ticket object (found {_json_type(ticket)})")
+    # Only the fields an import reads (`show --json` adds others, such as the SLA state, to show).
+    base = {k: _json_cell(v, k) for k, v in ticket.items() if k in TICKET_COLUMNS and k != "log"}
+    refund = ticket.get("refund") or {}
+    if not isinstance(refund, dict):
+        raise DeskError(f"refund must be an object, not {_json_type(refund)}")
+    for k, v in refund.items():  # the shape `show --json` uses
+        name = _REFUND_KEYS.get(k, k)
+        if name in TICKET_COLUMNS:
+            base[name] = _json_cell(v, f"refund {k}")
+    entries = ticket.get("log")
+    if entries is None:
+        entries = [ticket["latest_entry"]] if ticket.get("latest_entry") else []
+    if not isinstance(entries, list):
+        raise DeskError(f"log must be a list of entries, not {_json_type(entries)}")
+    if not entries:
+        raise DeskError("a ticket needs at least one log entry")
+    rows = []
+    for seq, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise DeskError(f"log entry {seq} must be an object, not {_json_type(entry)}")
+        values = dict(base)
+        values.update(
+            {_ENTRY_KEYS[k]: _json_cell(v, f"log entry {seq} {k}") for k, v in entry.items() if k in _ENTRY_KEYS}
+        )
+        rows.append(Row(number, values, options, utc=set(DATE_FIELDS)))
+    return rows
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return {dict: "an object", list: "a list", str: "text", type(None): "null"}.get(type(value), "a number")
+
+
+def _json_cell(value: object, name: str) -> object:
+    """A JSON value as a sheet cell: text, a number, null; a list of those (tags) joined by spaces."""
     if isinstance(value, list):
+        if any(isinstance(v, (dict, list)) for v in value):
+            raise DeskError(f"{name} must be text or a list of words, not a nested list")
         return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        raise DeskError(f"{name} must be text or a number, not an object")
+    if isinstance(value, float) and value != value:
+        raise DeskError(f"{name} is NaN")
     return value

@@ -99,11 +99,18 @@ def read_date(value: object, *, order: DateOrder = DateOrder.AUTO, tz: tzinfo = 
     """
     if value is None:
         return None
+    if type(value) is str:  # a sheet's cell as it is: the cache knows most of them
+        return _read_cell(value, order, tz)
     if isinstance(value, datetime):
         return to_utc(value if value.tzinfo else value.replace(tzinfo=tz))
     if isinstance(value, date):
         return datetime.combine(value, time(0, 0), tzinfo=tz).astimezone(UTC)
     return _read_text(" ".join(str(value).split()), order, tz)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_cell(cell: str, order: DateOrder, tz: tzinfo) -> datetime | None:
+    return _read_text(" ".join(cell.split()), order, tz)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
 from datetime import timedelta
 from decimal import Decimal
@@ -199,3 +200,19 @@ def test_overdue_json_lists_stuck_refunds_and_the_command_line_records_a_second_
     assert "Refund 2:   5.00 USD  approved 2026-11-15 14:30 UTC" in cli.ok("show", case).stdout
     assert "milestones only move forward" in cli.fails("refund", case, "--approved", "now")
     assert "ISO 4217" in cli.ok("refund", "--help").stdout
+
+
+def test_verify_finds_a_refund_milestone_moved_off_its_entry(cli, db_path):
+    case = cli.json("new", "--customer", "Maria", "--subject", "Refund")["case_number"]
+    cli.ok("refund", case, "--amount", "30", "--currency", "EUR", "--approved", "now")
+    assert cli.json("verify")["ok"]
+    raw = sqlite3.connect(db_path)
+    raw.execute("DROP TRIGGER refund_milestone_no_update")
+    raw.execute("UPDATE refund_milestone SET entry_id = (SELECT min(id) FROM log_entry)")  # the acknowledgement
+    raw.commit()
+    raw.close()
+    result = cli.run("verify", "--json")
+    assert result.returncode != 0
+    problems = {p["what"]: p["message"] for p in json.loads(result.stdout)["problems"]}
+    assert "refund 1 approved (row 1) is not beside a refund entry of its case" in problems["refund"]
+    assert "refund_milestone_no_update" in problems["guard"]

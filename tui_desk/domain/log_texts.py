@@ -114,6 +114,7 @@ def timer_action(
     action: str,
     *,
     slot: int,
+    through: int = 0,
     party: str,
     case_number: str,
     subject: str,
@@ -137,11 +138,16 @@ def timer_action(
                 mail_subject=mail_subject(case_number, subject, "Reminder"),
             )
         closing = now >= close_at
+        if through > slot:  # a run of skipped reminders: one entry names them all
+            last_due = due_at + policy.reminder_interval * (through - slot)
+            summary = f"Reminders {slot} to {through} of {policy.max_reminders} to the {party} skipped: "
+            body = f"Due {format_when(due_at)} to {format_when(last_due)}; no sweep ran until "
+        else:
+            summary = f"Reminder {of} to the {party} skipped: "
+            body = f"Due {format_when(due_at)}; no sweep ran until "
         return TimerTexts(
-            summary=f"Reminder {of} to the {party} skipped: "
-            + ("the ticket is closed instead" if closing else "a later reminder is sent instead"),
-            body=f"Due {format_when(due_at)}; no sweep ran until "
-            + ("the close was due." if closing else "a later reminder was due."),
+            summary=summary + ("the ticket is closed instead" if closing else "a later reminder is sent instead"),
+            body=body + ("the close was due." if closing else "a later reminder was due."),
             direction="internal",
         )
     if action == "auto_close":

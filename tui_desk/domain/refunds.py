@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from iso4217 import Currency
 
@@ -71,10 +71,14 @@ def _nearest(code: str) -> str | None:
     return near[0] if near else None
 
 
-def check_amount(text: str, currency: str | None = None) -> Decimal:
-    """A refund amount: a number, zero or more, with no more decimals than the currency (and the store) has."""
+def check_amount(text: str, currency: str | None = None, *, round_cents: bool = False) -> Decimal:
+    """A refund amount: a number, zero or more, with no more decimals than the currency (and the store) has.
+
+    ``round_cents`` rounds extra decimals instead of refusing them (an imported sheet's ``12.345`` is
+    taken as the spreadsheet shows it). The one amount rule: the command line, the console and imports.
+    """
     try:
-        value = Decimal(text.strip())
+        value = Decimal(str(text).strip())
     except InvalidOperation:
         raise RefundError("amount", f"refund amount {text!r} is not a number") from None
     if not value.is_finite():
@@ -84,13 +88,16 @@ def check_amount(text: str, currency: str | None = None) -> Decimal:
     if value >= MAX_AMOUNT:  # the column keeps 14 digits; more would be stored rounded, silently
         raise RefundError("amount", f"refund amount {text!r} is too large (at most {MAX_AMOUNT - Decimal('0.01')})")
     places = min(CURRENCY_DECIMALS.get(currency or "", MAX_DECIMALS), MAX_DECIMALS)
-    if value != value.quantize(Decimal(1).scaleb(-places)):
+    step = Decimal(1).scaleb(-places)
+    if round_cents:
+        return value.quantize(step, rounding=ROUND_HALF_UP)
+    if value != value.quantize(step):
         if places == 0:
             raise RefundError("amount", f"refund amount {text!r}: {currency} has no minor unit (whole amounts only)")
         if places < MAX_DECIMALS:
             raise RefundError("amount", f"refund amount {text!r} has more decimals than {currency} has ({places})")
         raise RefundError("amount", f"refund amount {text!r} has more than two decimals")
-    return value.quantize(Decimal(1).scaleb(-places))
+    return value.quantize(step)
 
 
 def amount_text(amount: Decimal, currency: str | None) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import peewee as pw
 
 from tui_desk.domain import log_texts, refunds, sla, statuses, vocabulary
-from tui_desk.domain.case_numbers import format_case_number, parse_case_number
+from tui_desk.domain.case_numbers import MAX_CASE_SEQ, format_case_number, parse_case_number
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
@@ -81,16 +81,41 @@ class TicketCommands:
     def allocate_case_number(self, kind_code: str, year: int) -> str:
         """The next free case number of this kind and year. Call inside ``writing`` (the number is taken then)."""
         prefix = self.config.prefix
+        key = (prefix, kind_code, year)
+        row = self.db.execute_sql(
+            "SELECT last FROM case_sequence WHERE prefix = ? AND kind_code = ? AND year = ?", key
+        ).fetchone()
+        last = row[0] if row else 0
+        if not (isinstance(last, int) and 0 <= last <= MAX_CASE_SEQ):
+            # An older version kept an imported number past the bound (or the row was damaged):
+            # count on from the highest sane number the tickets hold.
+            last = self._highest_sequence(prefix, kind_code, year)
         while True:
-            cursor = self.db.execute_sql(
-                "INSERT INTO case_sequence(prefix, kind_code, year, last) VALUES (?, ?, ?, 1) "
-                "ON CONFLICT(prefix, kind_code, year) DO UPDATE SET last = last + 1 RETURNING last",
-                (prefix, kind_code, year),
-            )
-            seq = cursor.fetchone()[0]
-            number = format_case_number(prefix, kind_code, year, seq)
+            last += 1
+            if last > MAX_CASE_SEQ:
+                raise DeskError(f"no case numbers left for {prefix}-{kind_code}-{year} (at most {MAX_CASE_SEQ:,})")
+            number = format_case_number(prefix, kind_code, year, last)
             if not Ticket.select().where(Ticket.case_number == number).exists():
-                return number
+                break
+        self.db.execute_sql(
+            "INSERT INTO case_sequence(prefix, kind_code, year, last) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(prefix, kind_code, year) DO UPDATE SET last = excluded.last",
+            (*key, last),
+        )
+        return number
+
+    def _highest_sequence(self, prefix: str, kind_code: str, year: int) -> int:
+        """The highest sequence up to MAX_CASE_SEQ among the tickets' numbers of this kind and year."""
+        start = f"{prefix}-{kind_code}-{year:04d}-"
+        end = start[:-1] + "."  # the next character after "-": a range the unique index answers
+        highest = 0
+        for (number,) in self.db.execute_sql(
+            "SELECT case_number FROM ticket WHERE case_number >= ? AND case_number < ?", (start, end)
+        ):
+            seq = number[len(start) :]
+            if seq.isdigit() and int(seq) <= MAX_CASE_SEQ:
+                highest = max(highest, int(seq))
+        return highest
 
     def reserve_case_number(self, number: str) -> None:
         """Keep an existing (imported) case number: later allocations go past it. Call inside ``writing``."""
@@ -98,6 +123,8 @@ class TicketCommands:
             prefix, kind_code, year, seq = parse_case_number(number)
         except DeskError:
             return  # a foreign format can never collide with ours
+        if seq > MAX_CASE_SEQ:
+            return  # never allocated up to (imports refuse such a number)
         CaseSequence.insert(prefix=prefix, kind_code=kind_code, year=year, last=seq).on_conflict(
             conflict_target=[CaseSequence.prefix, CaseSequence.kind_code, CaseSequence.year],
             update={CaseSequence.last: pw.fn.max(CaseSequence.last, seq)},

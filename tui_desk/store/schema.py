@@ -65,14 +65,22 @@ MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
 }
 
 
-def stored_version(db: pw.Database) -> int | None:
-    """The store's schema version, or None for an empty file."""
+def stored_version(db: pw.Database, path: Path | None = None) -> int | None:
+    """The store's schema version, or None for an empty file; a damaged one is a DeskError naming ``path``."""
     if "meta" not in db.get_tables():
         if db.get_tables():
             raise DeskError("the file is an SQLite database but not a tui-desk store")
         return None
     row = Meta.get_or_none(Meta.key == "schema_version")
-    return int(row.value) if row else None
+    if row is None:
+        return None
+    value = row.value
+    if not (isinstance(value, str) and value.isdigit() and len(value) < 10):
+        raise DeskError(
+            f"the store {path or db.database} is damaged (its schema_version {value!r} is not a whole number): "
+            "run tui-desk verify; restore from a backup"
+        )
+    return int(value)
 
 
 def check_not_newer(version: int | None, path: Path) -> None:
@@ -85,9 +93,9 @@ def check_not_newer(version: int | None, path: Path) -> None:
 
 def ensure_schema(db: pw.Database, path: Path) -> None:
     """Create or migrate the schema. Refuses a newer store before writing anything."""
-    check_not_newer(stored_version(db), path)
+    check_not_newer(stored_version(db, path), path)
     with sqlite.write_transaction(db):
-        version = stored_version(db)  # again, under the write lock: another process may have won
+        version = stored_version(db, path)  # again, under the write lock: another process may have won
         check_not_newer(version, path)
         if version is None:
             db.create_tables(ALL_MODELS)

@@ -14,20 +14,6 @@ from tui_desk.domain.text import printable
 from tui_desk.store import TicketFilter
 from tui_desk.store.models import Ticket
 
-# Status colours for the queue and the detail header; the label is always shown too (never colour alone).
-STATUS_STYLE = {
-    Status.NEW: "bold #5fafff",
-    Status.TODO: "#87afff",
-    Status.L1: "#5fd7af",
-    Status.L2: "bold #d7af5f",
-    Status.WAITING_SELLER: "#d787d7",
-    Status.WAITING_BUYER: "#d787d7",
-    Status.WAITING_US: "bold #ffaf5f",
-    Status.RESOLVED: "#87d787",
-    Status.CLOSED: "#808080",
-}
-PRIORITY_STYLE = {"urgent": "bold #ff5f5f", "high": "#ffaf5f", "normal": "", "low": "#808080"}
-
 # "Waiting" means waiting on the buyer or the seller; Waiting on Us is our move, in "All open".
 WAITING_STATUSES = WAITING_ON_PARTY_STATUSES
 

@@ -19,8 +19,9 @@ from tui_desk.domain.statuses import Status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketChanged, TicketSnapshot
 from tui_desk.store.models import Ticket
+from tui_desk.tui.colours import late_style, priority_style, status_style
 from tui_desk.tui.context import StoreChanged
-from tui_desk.tui.presenting import PRIORITY_STYLE, STATUS_STYLE, next_due, refund_timeline, timer_text
+from tui_desk.tui.presenting import next_due, refund_timeline, timer_text
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.timeline import Line, Timeline, TimelineEntry, human_size, lay_out
 
@@ -64,6 +65,11 @@ class DetailScreen(Screen):
             id="detail.attachments",
         ),
         Binding("q", "app.quit", "Quit", show=False, id="detail.quit"),
+        Binding("colon", "jump", "Jump to case", show=False, id="detail.jump"),
+        Binding("y", "copy", "Copy the case number", show=False, id="detail.copy"),
+        Binding(
+            "Y", "copy_menu", "Copy…", show=False, tooltip="Copy the email, order or digest", id="detail.copy_menu"
+        ),
     ]
 
     def __init__(self, case_number: str) -> None:
@@ -166,12 +172,13 @@ class DetailScreen(Screen):
     def _show_header(self) -> None:
         t, now, tz, config = self.ticket, self.app.now(), self.app.tz, self.app.store.config
         status = status_of(t.status)
+        colours = self.app.theme_variables
         head = Content.assemble(
             (t.case_number, "bold"),
             f"  {t.kind}  ",
-            (f" {status.label} ", STATUS_STYLE[status] + " reverse"),
+            (f"[{status.label}]", status_style(colours, status, on="primary-background")),
             "  ",
-            (t.priority, PRIORITY_STYLE.get(t.priority, "") or "bold"),
+            (t.priority, priority_style(colours, t.priority, on="primary-background") or "bold"),
             "  ",
             printable(t.subject, one_line=True),
         )
@@ -215,7 +222,8 @@ class DetailScreen(Screen):
             dates.append(row("Closed", format_when(t.closed_at, tz)))
         dates.append(row("Timer", timer_text(t, config, now)))
         if due is not None and due.at < now:
-            dates.append(Content.assemble(("Overdue   ", "$text-muted"), (due.text(now), "bold $error")))
+            late = late_style(colours, on="background")
+            dates.append(Content.assemble(("Overdue   ", "$text-muted"), (due.text(now), late)))
         self.query_one("#dates", Static).update(Content("\n").join(dates))
 
     def related_cases(self) -> list[tuple[str, str]]:
@@ -243,6 +251,21 @@ class DetailScreen(Screen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_jump(self) -> None:
+        from tui_desk.tui.screens.jump import ask_and_jump
+
+        ask_and_jump(self.app)
+
+    def action_copy(self) -> None:
+        from tui_desk.tui.screens.copying import copy_text
+
+        copy_text(self.app, "case number", self.case_number)
+
+    def action_copy_menu(self) -> None:
+        from tui_desk.tui.screens.copying import copy_menu
+
+        copy_menu(self.app, self.case_number)
 
     def action_log(self) -> None:
         self.app.open_log_entry(self.case_number)

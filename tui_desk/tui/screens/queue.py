@@ -50,6 +50,9 @@ class QueueScreen(Screen):
         Binding("O", "reverse", "Reverse sort", show=False, id="queue.reverse"),
         Binding("escape", "back", "Clear the search or the marks", show=False, id="queue.back"),
         Binding("q", "app.quit", "Quit", id="queue.quit"),
+        Binding("colon", "jump", "Jump to case", tooltip="Jump to a case by part of its number", id="queue.jump"),
+        Binding("y", "copy", "Copy the case number", show=False, id="queue.copy"),
+        Binding("Y", "copy_menu", "Copy…", show=False, tooltip="Copy the email, order or digest", id="queue.copy_menu"),
         *[
             Binding(str(i), f"view('{v.key}')", v.title, show=False, id=f"queue.view_{v.key}")
             for i, v in enumerate(VIEWS, start=1)
@@ -315,7 +318,7 @@ class QueueScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         tables = self.query(TicketTable)
         current = tables.first().current if tables else None
-        if action in ("open", "log") and current is None:
+        if action in ("open", "log", "copy", "copy_menu") and current is None:
             return False
         if action == "refund" and (current is None or current.kind != "refund" or current.status is Status.CLOSED):
             return False
@@ -359,6 +362,23 @@ class QueueScreen(Screen):
 
     def action_new(self) -> None:
         self.app.open_new_ticket()
+
+    def action_jump(self) -> None:
+        from tui_desk.tui.screens.jump import ask_and_jump
+
+        ask_and_jump(self.app)
+
+    def action_copy(self) -> None:
+        from tui_desk.tui.screens.copying import copy_text
+
+        if self.table.current is not None:
+            copy_text(self.app, "case number", self.table.current.case_number)
+
+    def action_copy_menu(self) -> None:
+        from tui_desk.tui.screens.copying import copy_menu
+
+        if self.table.current is not None:
+            copy_menu(self.app, self.table.current.case_number)
 
     def action_log(self) -> None:
         row = self.table.current

@@ -24,6 +24,7 @@ from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
 from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
 from tui_desk.tui.widgets.case_suggester import follows_input
 from tui_desk.tui.widgets.key_bar import KeyBar
+from tui_desk.tui.widgets.long_text import LongText
 
 FIELDS = ("customer", "email", "order_id", "subject", "reason", "tags", "references")
 
@@ -63,7 +64,7 @@ class NewTicketScreen(KeepsDraft, Screen):
                 ),
                 ("Tags", Input(placeholder="space-separated", compact=True, id="tags")),
                 ("Follows", follows_input(self.app.store)),
-                ("Details", TextArea(compact=True, id="body", soft_wrap=True)),
+                ("Details", LongText(compact=True, id="body", soft_wrap=True)),
             ):
                 with Horizontal(classes="row", id=f"row-{widget.id}"):
                     yield Label(label, classes="label")

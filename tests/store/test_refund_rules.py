@@ -79,6 +79,8 @@ def test_a_partial_refund_and_the_next_one():
     done = change.refund
     assert done.partial and done.done and done.amount == Decimal("60.00")
     assert change.changes[-1] == ("refunded", None, "2026-11-14 14:30 UTC, 60.00 EUR of 100.00 EUR approved (partial)")
+    with pytest.raises(RefundError, match="refund 2 starts with its approval date"):
+        plan(done, new=True, amount="40")
     second = plan(done, new=True, amount="40", dates={"approved": NOW})
     assert second.started and second.refund.number == 2 and second.refund.currency == "EUR"
     assert second.carried_over == done

@@ -598,7 +598,8 @@ async def test_changed_underneath_is_shown_before_saving(desk):
 async def test_markup_laden_text_shows_literally(desk):
     case = desk.list_tickets(TicketFilter(search="mallory"))[0].case_number
     app = app_for(desk)
-    async with app.run_test(size=(170, 30)) as pilot:
+    # Wide enough for every column (the refund one too) and the customer's whole name in its own.
+    async with app.run_test(size=(180, 30)) as pilot:
         await settle(pilot)
         await pilot.press("slash", *"mallory", "enter")
         await pilot.pause(0.3)

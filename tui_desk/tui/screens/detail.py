@@ -202,7 +202,7 @@ class DetailScreen(Screen):
         if t.references:
             fields.append(row("Follows", t.references))
         if self.view.follow_ups:
-            fields.append(row("Follow-ups", ", ".join(self.view.follow_ups)))
+            fields.append(row("Follow-up", ", ".join(self.view.follow_ups)))
         self.query_one("#fields", Static).update(Content("\n").join(fields))
         refunds = self.query_one("#refunds", Static)
         refunds.update(Content("\n").join(Content(refund_timeline(r, tz)) for r in self.view.refunds))

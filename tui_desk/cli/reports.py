@@ -71,7 +71,7 @@ WIDTH = 80  # what a supervisor's SSH terminal has
 def overdue_text(sections, footer: str) -> str:
     """The panel in 80 columns: case, customer, status, agent, how late (``in 3h`` while ahead), what."""
     case_w = max([17] + [len(r.case_number) for s in sections for r in s.rows])
-    status_w, agent_w, late_w, what_w = 17, 8, 9, 10
+    status_w, agent_w, late_w, what_w = 17, 8, 10, 10
     customer_w = max(6, WIDTH - 2 - case_w - status_w - agent_w - late_w - what_w - 5)
     lines = [
         f"  {'CASE':<{case_w}} {'CUSTOMER':<{customer_w}} {'STATUS':<{status_w}} {'AGENT':<{agent_w}} "

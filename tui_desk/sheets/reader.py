@@ -83,7 +83,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
     try:
         import openpyxl
     except ModuleNotFoundError:
-        raise DeskError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+        raise DeskError("reading .xlsx needs openpyxl (pip install 'tui-desk[xlsx]')") from None
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds for a damaged file

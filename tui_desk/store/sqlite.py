@@ -376,14 +376,29 @@ def search_plan(query: str) -> SearchPlan:
 _GLOB_SPECIAL = re.compile(r"[*?\[]")
 
 
-def _globs(plan: SearchPlan, column: str) -> str:
-    """The GLOB conditions of a plan's fragments. A fragment too short for a trigram is matched on the
-    expression ``column || ''``, which FTS5 is not given (it would find nothing): SQLite reads the
-    documents through and checks each."""
-    return " AND ".join(
-        f"{column} GLOB ?" if len(pattern) - 2 >= MIN_FRAGMENT and "[" not in pattern else f"({column} || '') GLOB ?"
-        for pattern in plan.fragments
-    )
+def _fragment_sql(plan: SearchPlan) -> tuple[str, tuple[str, ...]]:
+    """The conditions on the fragment index for a plan's fragments, and their parameters.
+
+    A fragment of exactly three characters is one trigram: a MATCH answers it from the index alone.
+    A longer one is a GLOB that the index narrows and SQLite checks on the document (detail=none has
+    no positions). One too short for a trigram is a GLOB on ``doc || ''``, which FTS5 is not given (it
+    would find nothing): SQLite reads the documents through and checks each.
+    """
+    trigrams, conditions, params = [], [], []
+    for pattern in plan.fragments:
+        literal = pattern[1:-1]
+        if "[" in literal or len(literal) < MIN_FRAGMENT:
+            conditions.append(f"({FRAGMENTS_TABLE}.doc || '') GLOB ?")
+            params.append(pattern)
+        elif len(literal) == MIN_FRAGMENT:
+            trigrams.append('"' + literal.replace('"', '""') + '"')
+        else:
+            conditions.append(f"{FRAGMENTS_TABLE}.doc GLOB ?")
+            params.append(pattern)
+    if trigrams:
+        conditions.insert(0, f"{FRAGMENTS_TABLE} MATCH ?")
+        params.insert(0, " ".join(trigrams))
+    return " AND ".join(conditions), tuple(params)
 
 
 def search_condition(plan: SearchPlan, ticket_id: pw.Field) -> pw.Node:
@@ -396,8 +411,8 @@ def search_condition(plan: SearchPlan, ticket_id: pw.Field) -> pw.Node:
             pw.SQL("(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)", (plan.words,))
         )
     if plan.fragments:
-        globs = _globs(plan, "doc")
-        fragment = ticket_id.in_(pw.SQL(f"(SELECT rowid FROM {FRAGMENTS_TABLE} WHERE {globs})", plan.fragments))
+        where, params = _fragment_sql(plan)
+        fragment = ticket_id.in_(pw.SQL(f"(SELECT rowid FROM {FRAGMENTS_TABLE} WHERE {where})", params))
         condition = fragment if condition is None else condition & fragment
     return condition
 
@@ -416,8 +431,8 @@ def join_search(query: pw.ModelSelect, ticket_id: pw.Field, plan: SearchPlan) ->
     """
     if plan.fragments:
         rowid = _FRAGMENTS.c.rowid
-        globs = _globs(plan, f"{FRAGMENTS_TABLE}.doc")
-        joined = query.join(_FRAGMENTS, on=(rowid == ticket_id)).where(pw.SQL(globs, plan.fragments))
+        where, params = _fragment_sql(plan)
+        joined = query.join(_FRAGMENTS, on=(rowid == ticket_id)).where(pw.SQL(where, params))
         if plan.words is not None:
             joined = joined.where(search_condition(SearchPlan(plan.words, ()), ticket_id))
         return joined, rowid

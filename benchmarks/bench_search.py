@@ -58,9 +58,8 @@ def main() -> None:
     rows = [(q, *measure(store, q, args.repeat)) for q in keystrokes]
     pages = [r[1] for r in rows]
     counts = [r[3] for r in rows]
-    print(
-        f"{len(rows)} keystrokes: first page median {statistics.median(pages) * 1000:.1f} ms, max {max(pages) * 1000:.1f} ms"
-    )
+    page_median, page_max = statistics.median(pages) * 1000, max(pages) * 1000
+    print(f"{len(rows)} keystrokes: first page median {page_median:.1f} ms, max {page_max:.1f} ms")
     print(
         f"               count      median {statistics.median(counts) * 1000:.1f} ms, max {max(counts) * 1000:.1f} ms"
     )

@@ -139,7 +139,7 @@ def test_program_written_entries_stay_out_of_the_fragment_index(store, tickets):
     assert found(store, "waiting on") == []
 
 
-def test_a_schema_3_store_gets_the_fragment_index(db_path, clock):
+def test_a_schema_4_store_gets_the_fragment_index(db_path, clock):
     s = Store(db_path, clock=clock, agent="ana")
     t = s.create_ticket(customer="Jürgen", subject="Größe falsch")
     s.close()
@@ -148,7 +148,7 @@ def test_a_schema_3_store_gets_the_fragment_index(db_path, clock):
         raw.execute(f"DROP TRIGGER {name}")
     raw.execute("DROP TABLE ticket_fragments")
     raw.execute("DROP TABLE search_stale")
-    raw.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    raw.execute(f"UPDATE meta SET value = '{SCHEMA_VERSION - 1}' WHERE key = 'schema_version'")
     raw.commit()
     raw.close()
     s = Store(db_path, clock=clock, agent="ana")

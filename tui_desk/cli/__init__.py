@@ -18,6 +18,7 @@ from tui_desk.config import APP_NAME, Config, load_config
 from tui_desk.domain.clock import clock_from_env
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import TicketChanged
+from tui_desk.store.sqlite import STORE_ERRORS, explain_error
 
 
 class Context:
@@ -215,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     except DeskError as err:
         errorlog.refused(err)
         _say_error(err, json_errors)
+        return 1
+    except STORE_ERRORS as err:
+        # A store failure outside the store's own guard (a lazy query read after it): still one line.
+        print(f"tui-desk: error: {explain_error(err, Path(args.db or 'the store'))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("tui-desk: interrupted", file=sys.stderr)

@@ -134,8 +134,17 @@ def effective_values(config) -> dict:
                 "resolved_close_days": _days(value.resolved_close_after),
                 "sweep_interval_seconds": config.sweep_interval_s,
             }
+        elif f.name == "keys":
+            continue  # every id with its keys, added by cmd_config from the console's bindings
+        elif f.name == "views":
+            values["views"] = [{k: v for k, v in _plain(view).items() if v} for view in value]
         elif f.name == "undo_window":
             values["undo_minutes"] = int(value.total_seconds() // 60)
+        elif f.name == "refunds":
+            values["refunds"] = {
+                "initiate_within_days": _days(value.initiate_within),
+                "refund_within_days": _days(value.refund_within),
+            }
         elif f.name == "max_attachment_bytes":
             values["attachments"] = {"max_mb": value / (1024 * 1024)}
         elif f.name == "sla":
@@ -164,6 +173,9 @@ def cmd_config(ctx) -> int:
     path = config_path()
     config = ctx.config  # loading it checks every value: an invalid one is a one-line error naming its key
     values = effective_values(config)
+    from tui_desk.tui.keys import keys_in_force  # the console's binding ids; a bad [keys] entry is refused
+
+    values["keys"] = keys_in_force(config)
     data = {"path": str(path), "exists": path.exists(), "values": values}
     ctx.emit(data, lambda: _as_toml(data))
     return 0

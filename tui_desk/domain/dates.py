@@ -44,6 +44,14 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 
+def check_in_range(when: datetime, what: str) -> None:
+    """Refuse a date outside ``EARLIEST``..``LATEST`` (an imported ``0001-01-01``, a ``9999`` typo)."""
+    if not EARLIEST <= to_utc(when) < LATEST:
+        raise DeskError(
+            f"{what} {when.date().isoformat()} is out of range (years {EARLIEST.year} to {LATEST.year - 1})"
+        )
+
+
 def parse_when(text: str, now: datetime, tz: tzinfo = UTC) -> datetime:
     """An aware UTC datetime from what a person typed, relative to ``now``; wall times are in ``tz``."""
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import textwrap
 
 from tui_desk.domain.dates import format_when, parse_when, short_span
 from tui_desk.domain.errors import DeskError
@@ -78,7 +79,7 @@ def overdue_text(sections, footer: str) -> str:
         f"{'LATE':>{late_w}} DUE"
     ]
     for section in sections:
-        lines.append(f"{section.title}: {section.count}")
+        lines.extend(textwrap.wrap(f"{section.title}: {section.count}", WIDTH, subsequent_indent="  "))
         for r in section.rows:
             lines.append(
                 f"  {r.case_number:<{case_w}} {clip(printable(r.customer, one_line=True), customer_w):<{customer_w}} "

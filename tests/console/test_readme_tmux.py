@@ -88,7 +88,7 @@ def test_quick_start_then_the_first_three_command_line_examples_find_the_demo(tm
     try:
         shell.wait_for("desk$")
         shell.type(quick_start_command())
-        shell.wait_for("My tickets")  # the console is up on the demo store
+        shell.wait_for("agent ana")  # the console is up on the demo store, as ana
         shell.tmux("send-keys", "-t", "sh", "q")
         after = shell.wait_for("tui-desk --demo")  # on exit it says how to reach the store
         assert "demo store:" in after

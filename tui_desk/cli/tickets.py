@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from tui_desk.cli import store_path, whole_number
+from tui_desk.cli import whole_number
 from tui_desk.domain.dates import format_when, parse_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import OPEN_STATUSES, parse_status, status_of
@@ -498,5 +498,5 @@ def demo_hint(path: Path, *, explicit: bool) -> str:
     how = f"tui-desk --db {shlex.quote(str(path))}" if explicit else "tui-desk --demo"
     hint = f"the command line reaches it with {how}, e.g.: {how} list --status waiting-buyer"
     if not explicit:
-        hint += f"\n  (without --demo, commands use your own store, {store_path(None)})"
+        hint += "\n  (without --demo, commands use your own store: --db, $TUI_DESK_DB or desk.db)"
     return hint

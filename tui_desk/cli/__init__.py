@@ -139,7 +139,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tui_desk.cli import evidence, reports, sheets, tickets, timers
+    from tui_desk.cli import archive, evidence, reports, sheets, tickets, timers
     from tui_desk.cli.help import EXAMPLES, MAIN_EPILOG, describe
 
     parser = _Parser(
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tui-desk {__version__}")
     _add_global_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (tickets, timers, sheets, reports, evidence):
+    for module in (tickets, timers, sheets, archive, reports, evidence):
         module.register(commands)
     from tui_desk.cli import completion
 
@@ -189,7 +189,7 @@ def _refuse_undecodable(args: argparse.Namespace) -> None:
     for name, value in vars(args).items():
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and any("\udc80" <= ch <= "\udcff" for ch in item):
-                if name in ("db", "file", "out", "report"):
+                if name in ("db", "file", "out", "report", "dest", "src", "restore_db", "archive"):
                     continue  # a path we only open may be any bytes; what we store must be UTF-8
                 raise DeskError(f"the {name.replace('_', '-')} given is not UTF-8 text; nothing was written")
 

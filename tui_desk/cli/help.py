@@ -38,6 +38,8 @@ EXAMPLES: dict[str, list[str]] = {
     "supervise": ["ssh desk@helpdesk tui-desk --read-only supervise"],
     "verify": ["tui-desk verify", "tui-desk verify --against seal-2026-11-22.json"],
     "seal": ["tui-desk seal --out seal-$(date -u +%F).json"],
+    "backup": ["tui-desk --db /srv/desk/desk.db backup /backup/desk-$(date -u +%F).db"],
+    "restore": ["tui-desk restore /backup/desk-2026-11-22.db --db /srv/desk/desk.db"],
     "export-case": ["tui-desk export-case TD-REF-2026-00013 --out case.html"],
     "completion": [
         "tui-desk completion bash > ~/.local/share/bash-completion/completions/tui-desk",

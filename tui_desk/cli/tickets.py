@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -226,7 +227,12 @@ def cmd_log(ctx) -> int:
     ticket = store.get(a.case)
     entry.attachment_list = list(entry.attachments)
     ctx.emit(
-        {"case_number": ticket.case_number, "status": status_of(ticket.status).label, "entry": describe_entry(entry)},
+        {
+            "case_number": ticket.case_number,
+            "status": status_of(ticket.status).label,
+            "status_slug": ticket.status,
+            "entry": describe_entry(entry),
+        },
         f"{ticket.case_number} #{entry.seq} logged; status {status_of(ticket.status).label}",
     )
     return 0
@@ -236,7 +242,10 @@ def cmd_status(ctx) -> int:
     a = ctx.args
     ticket = ctx.store().change_status(a.case, parse_status(a.status), a.note, expected=_expected(ctx))
     label = status_of(ticket.status).label
-    ctx.emit({"case_number": ticket.case_number, "status": label}, f"{ticket.case_number} is now {label}")
+    ctx.emit(
+        {"case_number": ticket.case_number, "status": label, "status_slug": ticket.status},
+        f"{ticket.case_number} is now {label}",
+    )
     return 0
 
 
@@ -423,6 +432,7 @@ def cmd_list(ctx) -> int:
                 row = {
                     "case_number": t.case_number,
                     "status": status_of(t.status).label,
+                    "status_slug": t.status,
                     "priority": t.priority,
                     "kind": t.kind,
                     "customer": t.customer,
@@ -463,6 +473,7 @@ def cmd_demo(ctx) -> int:
         raise DeskError("--tickets must be at least 1")
     # Only an explicit --db moves the demo: TUI_DESK_DB names the team's real store.
     path = Path(a.db).expanduser() if a.db else demo_path()
+    elsewhere = bool(a.db) and not a.demo  # reached by its --db, not by --demo
     if ctx.read_only:
         # Read-only builds nothing: it opens the demo store that is there, as it is.
         if a.fresh or not path.exists() or not path.stat().st_size:
@@ -474,6 +485,7 @@ def cmd_demo(ctx) -> int:
         print(f"demo store: {path} ({store.count_tickets()} tickets)")
         for t in store.list_tickets(TicketFilter(statuses=OPEN_STATUSES), sort="due", limit=10):
             print(f"  {t.case_number}  {status_of(t.status).label:<17} {clip(printable(t.subject, one_line=True), 50)}")
+        print(demo_hint(path, explicit=elsewhere))
         return 0
     from tui_desk.cli import open_console
     from tui_desk.store.demo import AGENTS
@@ -481,4 +493,16 @@ def cmd_demo(ctx) -> int:
     ctx.args.db = str(path)
     if not ctx.args.agent and not os.environ.get("TUI_DESK_AGENT"):
         ctx.args.agent = AGENTS[0]  # one of the demo's agents, so that "My tickets" has some
-    return open_console(ctx)
+    code = open_console(ctx)
+    # After the console: the full screen is gone, so this stays on the terminal.
+    print(f"demo store: {path}\n{demo_hint(path, explicit=elsewhere)}")
+    return code
+
+
+def demo_hint(path: Path, *, explicit: bool) -> str:
+    """How to reach the demo store from the command line (the commands look at desk.db otherwise)."""
+    how = f"tui-desk --db {shlex.quote(str(path))}" if explicit else "tui-desk --demo"
+    hint = f"the command line reaches it with {how}, e.g.: {how} list --status waiting-buyer"
+    if not explicit:
+        hint += "\n  (without --demo, commands use your own store: --db, $TUI_DESK_DB or desk.db)"
+    return hint

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from tui_desk.store.drafts import DraftKeeping
 from tui_desk.store.models import database
 from tui_desk.store.queries import TicketQueries
 
+_log = logging.getLogger("tui_desk.store")
 _DATABASES: dict[tuple[str, bool], pw.SqliteDatabase] = {}
 
 
@@ -102,7 +104,9 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
         except DeskError:
             raise
         except (pw.DatabaseError, sqlite3.DatabaseError, pw.InterfaceError, UnicodeDecodeError, OSError) as err:
-            raise DeskError(sqlite.explain_error(err, self.path, read_only=self.read_only)) from None
+            message = sqlite.explain_error(err, self.path, read_only=self.read_only)
+            _log.error("%s", message, exc_info=err)  # the traceback, for --log
+            raise DeskError(message) from None
 
     def _activate(self) -> None:
         # The models are bound to one database proxy; point it at this store's database.

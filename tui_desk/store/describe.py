@@ -17,6 +17,7 @@ class TicketDescriptions:
             "case_number": ticket.case_number,
             "kind": ticket.kind,
             "status": status_of(ticket.status).label,
+            "status_slug": ticket.status,
             "priority": ticket.priority,
             "customer": ticket.customer,
             "email": ticket.email,

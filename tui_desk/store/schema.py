@@ -12,7 +12,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.store import sqlite
 from tui_desk.store.models import ALL_MODELS, FieldChange, Meta, RefundMilestone, Ticket
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Meta keys of schema 3. Tickets with an id from CHAIN_BOUND_FROM on start their chain from
 # evidence.genesis(id, case number); older ones from "" (their digests are never rewritten).
@@ -59,10 +59,17 @@ def _bind_from(db: pw.Database, first_bound_ticket: int) -> None:
     Meta.insert(key=STORE_ID, value=uuid.uuid4().hex).on_conflict_ignore().execute()
 
 
+def _to_5(db: pw.Database) -> None:
+    """Schema 5: the fragment index beside the word index (``ticket_fragments``, FTS5 trigram over text
+    folded by ``domain/search_text.fold``), ``search_stale`` and three triggers that fill it."""
+    sqlite.add_fragments(db)
+
+
 MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
     1: _to_2,
     2: _to_3,
     3: _to_4,
+    4: _to_5,
 }
 
 

@@ -17,6 +17,7 @@ How its parts fit together:
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second
 NEWS_EVERY_S = 60.0  # look for my newly overdue tickets at least this often (time makes tickets late)
 NEWS_SHOWN = 3  # toasts at once; the rest are counted in one more
 AFTER_FIRST_PAINT_S = 1.0  # work that need not delay the first screen (the sweep)
+
+_log = logging.getLogger("tui_desk.console")  # worker failures, for --log (cli/errorlog.py)
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,13 @@ class DeskApp(App[int]):
                 result = fn(*args)
             except Exception as err:  # noqa: BLE001 - shown to the user, never crashes the console
                 if not get_current_worker().is_cancelled:  # a superseded query stopped on purpose
+                    _log.log(
+                        logging.INFO if isinstance(err, DeskError) else logging.ERROR,
+                        "worker %s failed: %s",
+                        getattr(fn, "__qualname__", fn),
+                        err,
+                        exc_info=err,
+                    )
                     self._call_back(self._failed, err, on_error, quiet)
                 return
             if get_current_worker().is_cancelled:

@@ -113,6 +113,8 @@ def cmd_import(ctx) -> int:
     a = ctx.args
     if a.skip_bad and not a.report:
         raise DeskError("--skip-bad needs --report FILE to list the skipped rows")
+    ctx.refuse_read_only("import --dry-run (it checks inside a write that is rolled back)" if a.dry_run else "import")
+    report_path = ctx.output_path(a.report) if a.report else None
     status_map = {}
     for item in a.status_map:
         word, sep, target = item.rpartition("=")
@@ -132,7 +134,7 @@ def cmd_import(ctx) -> int:
     config.kind_code(options.default_kind)
     progress = ImportProgress(path)
     # The report is opened before anything is committed: a report that cannot be written stops the import.
-    with _report(a.report) as report:
+    with _report(report_path) as report:
         try:
             records = _read_records(ctx, path, options)
             store = ctx.store()
@@ -156,14 +158,13 @@ def cmd_import(ctx) -> int:
 
 
 @contextlib.contextmanager
-def _report(name: str | None):
+def _report(path: Path | None):
     """``--report FILE`` opened (owner-only) up front; yields the function that writes the skipped rows."""
     import csv
 
-    if not name:
+    if path is None:
         yield lambda bad: None
         return
-    path = Path(name)
 
     def write(bad) -> None:
         writer = csv.writer(out)
@@ -213,7 +214,7 @@ def cmd_export(ctx) -> int:
     if not a.out:
         write(sys.stdout, rows, log=a.log)
         return 0
-    out_path = Path(a.out)
+    out_path = ctx.output_path(a.out)
     # A BOM tells Excel the CSV is UTF-8; our import reads it either way.
     encoding = "utf-8-sig" if a.format == "csv" else "utf-8"
     try:

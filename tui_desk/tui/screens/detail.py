@@ -21,6 +21,7 @@ from tui_desk.store import TicketChanged, TicketSnapshot
 from tui_desk.store.models import Ticket
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import PRIORITY_STYLE, STATUS_STYLE, next_due, timer_text
+from tui_desk.tui.screens.read_only import refuse_if_read_only
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.timeline import Line, Timeline, TimelineEntry, human_size, lay_out
 
@@ -226,7 +227,9 @@ class DetailScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in ("log", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit"):
-            if self.ticket is None or self.app.store.read_only:
+            if self.app.store.read_only:
+                return True  # it says "read-only: ..." (screens/read_only.py)
+            if self.ticket is None:
                 return False
             if self.closed:
                 return False
@@ -239,6 +242,7 @@ class DetailScreen(Screen):
     def action_back(self) -> None:
         self.dismiss()
 
+    @refuse_if_read_only
     def action_log(self) -> None:
         self.app.open_log_entry(self.case_number)
 
@@ -277,6 +281,7 @@ class DetailScreen(Screen):
         choices = [("yes", f"{what} anyway"), ("no", "Leave it to " + owner)]
         self.app.push_screen(ChoiceDialog(f"{what} {owner}'s ticket?", lines, choices), chosen)
 
+    @refuse_if_read_only
     def action_status(self) -> None:
         from tui_desk.tui.screens.dialogs import StatusDialog
 
@@ -290,6 +295,7 @@ class DetailScreen(Screen):
 
         self.app.push_screen(StatusDialog([self.case_number], status_of(self.ticket.status)), chosen)
 
+    @refuse_if_read_only
     def action_escalate(self) -> None:
         def escalate() -> None:
             self._run(
@@ -301,6 +307,7 @@ class DetailScreen(Screen):
 
         self._confirm_colleagues("Escalate", escalate)
 
+    @refuse_if_read_only
     def action_assign_me(self) -> None:
         me = self.app.agent
 
@@ -309,6 +316,7 @@ class DetailScreen(Screen):
 
         self._confirm_colleagues("Take", take)
 
+    @refuse_if_read_only
     def action_assign(self) -> None:
         from tui_desk.tui.screens.dialogs import ask_for_agent
 
@@ -322,6 +330,7 @@ class DetailScreen(Screen):
 
         ask_for_agent(self.app, f"Assign {self.case_number} to", self.ticket.assignee or "", chosen)
 
+    @refuse_if_read_only
     def action_edit(self) -> None:
         from tui_desk.tui.screens.forms.edit_ticket import EditTicketDialog
 
@@ -331,6 +340,7 @@ class DetailScreen(Screen):
 
         self.app.push_screen(EditTicketDialog(self.ticket, list(self.app.store.config.kinds)), chosen)
 
+    @refuse_if_read_only
     def action_undo(self) -> None:
         def undone(entry) -> None:
             self.app.notify(f"{self.case_number}: {entry.summary}", markup=False)
@@ -341,6 +351,7 @@ class DetailScreen(Screen):
             lambda: self.app.store.undo(self.case_number, expected=seen), on_done=undone, group="detail-action"
         )
 
+    @refuse_if_read_only
     def action_tags(self) -> None:
         from tui_desk.tui.screens.dialogs import PromptDialog, check_tags_text, parse_tag_changes
 

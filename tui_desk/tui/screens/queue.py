@@ -18,6 +18,7 @@ from tui_desk.store import SORT_COLUMNS, TicketFilter, TicketSnapshot
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS
 from tui_desk.tui.screens.queue_loader import DEFAULT_SORT, DEFAULT_VIEW, FirstRead, QueueLoader
+from tui_desk.tui.screens.read_only import refuse_if_read_only, writes
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, TicketTable
 
@@ -314,9 +315,9 @@ class QueueScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         tables = self.query(TicketTable)
         current = tables.first().current if tables else None
+        if self.app.store.read_only and writes(self, action):
+            return True  # it says "read-only: ..." (screens/read_only.py)
         if action in ("open", "log") and current is None:
-            return False
-        if action in ("status", "assign_me", "assign", "tags", "log", "new") and self.app.store.read_only:
             return False
         if (
             action in ("status", "assign_me", "assign", "tags", "log")
@@ -354,14 +355,17 @@ class QueueScreen(Screen):
     def on_ticket_table_opened(self, event: TicketTable.Opened) -> None:
         self.app.open_ticket(event.row.case_number)
 
+    @refuse_if_read_only
     def action_new(self) -> None:
         self.app.open_new_ticket()
 
+    @refuse_if_read_only
     def action_log(self) -> None:
         row = self.table.current
         if row is not None:
             self.app.open_log_entry(row.case_number)
 
+    @refuse_if_read_only
     def action_status(self) -> None:
         from tui_desk.tui.screens.dialogs import StatusDialog
 
@@ -382,6 +386,7 @@ class QueueScreen(Screen):
 
         self.app.push_screen(StatusDialog(cases, current), chosen)
 
+    @refuse_if_read_only
     def action_assign_me(self) -> None:
         targets = self._targets()
         if not targets:
@@ -404,6 +409,7 @@ class QueueScreen(Screen):
         choices = [("yes", "Take them anyway" if len(theirs) > 1 else "Take it anyway"), ("no", "Leave them")]
         self.app.push_screen(ChoiceDialog(title, lines, choices), lambda answer: take() if answer == "yes" else None)
 
+    @refuse_if_read_only
     def action_assign(self) -> None:
         from tui_desk.tui.screens.dialogs import ask_for_agent
 
@@ -423,6 +429,7 @@ class QueueScreen(Screen):
 
         ask_for_agent(self.app, f"Assign {_count(cases)} to", "", chosen)
 
+    @refuse_if_read_only
     def action_tags(self) -> None:
         from tui_desk.tui.screens.dialogs import PromptDialog, check_tags_text, parse_tag_changes
 

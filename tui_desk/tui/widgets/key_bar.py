@@ -11,6 +11,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 
+from tui_desk.tui.screens.read_only import hidden_in_key_bar
+
 KEY_STYLE = "bold $footer-key-foreground"
 DESCRIPTION_STYLE = "$footer-description-foreground"
 
@@ -41,7 +43,7 @@ class KeyBar(Widget):
         keys: list[Content] = []
         actions: set[str] = set()
         for _node, binding, enabled, _tooltip in active.values():
-            if not binding.show or binding.action in actions:
+            if not binding.show or binding.action in actions or hidden_in_key_bar(self.screen, binding.action):
                 continue
             actions.add(binding.action)
             key = Content.styled(f" {app.get_key_display(binding)} ", KEY_STYLE)

@@ -54,7 +54,15 @@ def _key_bar(app) -> str:
     return str(app.screen.query_one(KeyBar).render())
 
 
-QUEUE_KEYS = [("l", "log"), ("n", "new"), ("s", "status"), ("a", "assign me"), ("A", "assign"), ("t", "tags")]
+QUEUE_KEYS = [
+    ("l", "log"),
+    ("n", "new"),
+    ("s", "status"),
+    ("a", "assign me"),
+    ("A", "assign"),
+    ("t", "tags"),
+    ("R", "refund"),
+]
 DETAIL_KEYS = [
     ("l", "log"),
     ("s", "status"),
@@ -64,6 +72,7 @@ DETAIL_KEYS = [
     ("e", "escalate"),
     ("E", "edit"),
     ("u", "undo"),
+    ("R", "refund"),
 ]
 CASES = [("queue", k, w) for k, w in QUEUE_KEYS] + [("detail", k, w) for k, w in DETAIL_KEYS]
 

@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_RELATIVE_PAST = re.compile(r"^-\d+\s*(min|m|h|d|w)$")
+_RELATIVE_PAST = re.compile(r"^-(\s*\d+\s*(min|m|h|d|w))+$")  # -2h, -1d 2h
 
 
 def _glue_relative_dates(argv: list[str]) -> list[str]:

@@ -50,8 +50,18 @@ def tags_changed(added: list[str], removed: list[str]) -> str:
     return "Tags " + " ".join([f"+{n}" for n in added] + [f"-{n}" for n in removed])
 
 
-def refund_recorded(parts: list[str]) -> str:
-    return "Refund: " + ", ".join(parts)
+def refund_change(number: int, changes: list[tuple[str, str | None, str]], *, started: bool = False) -> str:
+    """``Refund 1: approved — → 2026-11-12 10:00 UTC, 49.90 EUR`` (each change old → new; blank as —).
+
+    A second refund on a case says so: ``Refund 2 (a new refund on this case): approved — → …``.
+    """
+    head = f"Refund {number}" + (" (a new refund on this case)" if started and number > 1 else "")
+    return f"{head}: " + "; ".join(f"{what} {old or '—'} → {new}" for what, old, new in changes)
+
+
+def refund_carried_over(number: int, steps: list[str]) -> str:
+    """The body of the entry that starts a refund after one whose milestones were on the ticket row only."""
+    return f"Refund {number} as it stood: " + "; ".join(steps)
 
 
 def field_edit(changes: list[tuple[str, str | None, str | None]]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from tui_desk.domain.errors import DeskError
 
@@ -98,28 +97,3 @@ def require_text(value: str | None, what: str) -> str:
     if "\x00" in value:
         raise DeskError(f"{what} contains a NUL character")
     return value
-
-
-MAX_REFUND = Decimal("1000000000000")  # 12 digits before the point, 2 after: Ticket.refund_amount's size
-
-
-def parse_refund_amount(text: str, *, round_cents: bool = False) -> Decimal:
-    """A refund amount: a finite number from 0 to just under MAX_REFUND, in cents.
-
-    More than two decimals are refused (the column keeps cents: more would be rounded silently),
-    unless ``round_cents`` (an imported sheet's ``12.345`` is rounded, as a spreadsheet shows it).
-    """
-    try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation:
-        raise DeskError(f"refund amount {text!r} is not a number") from None
-    if not value.is_finite():
-        raise DeskError(f"refund amount {text!r} is not a number")
-    if value < 0:
-        raise DeskError(f"refund amount {text!r} must be zero or more")
-    if value >= MAX_REFUND:  # the column keeps 14 digits; more would be stored rounded, silently
-        raise DeskError(f"refund amount {text!r} is too large (at most {MAX_REFUND - Decimal('0.01')})")
-    cents = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    if value != cents and not round_cents:
-        raise DeskError(f"refund amount {text!r} has more than two decimals")
-    return cents if round_cents else value

@@ -31,8 +31,11 @@ class Sheet:
     rows: list[tuple[int, list[object]]]  # (line number, cells), blank rows left out
 
 
-def read_sheet(path: Path) -> Sheet:
-    """The sheet at ``path`` (``.xlsx``/``.xlsm`` by openpyxl, anything else as CSV); one-line errors."""
+def read_sheet(path: Path, *, known: frozenset[str] = frozenset()) -> Sheet:
+    """The sheet at ``path`` (``.xlsx``/``.xlsm`` by openpyxl, anything else as CSV); one-line errors.
+
+    ``known``: column names (as ``columns.normal`` gives them) that ``--map`` names, which count as
+    known when the header row is looked for."""
     path = Path(path)
     if not path.is_file():
         raise DeskError(f"no file {str(path)!r}")
@@ -40,7 +43,7 @@ def read_sheet(path: Path) -> Sheet:
         raw_rows = list(_xlsx_rows(path))
     else:
         raw_rows = list(_csv_rows(path))
-    return _with_header(raw_rows, path)
+    return _with_header(raw_rows, path, known)
 
 
 def _decode(path: Path) -> str:
@@ -113,16 +116,18 @@ def _blank(cells: list[object]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _with_header(raw_rows: list[tuple[int, list[object]]], path: Path) -> Sheet:
+def _with_header(raw_rows: list[tuple[int, list[object]]], path: Path, known: frozenset[str]) -> Sheet:
     rows = [(n, cells) for n, cells in raw_rows if not _blank(cells)]
     if not rows:
         raise DeskError(f"{path.name} has no rows")
-    # The header is the first row naming at least two known columns (a title may sit above it).
-    header_at = 0
+    # The header is the row that names the most known columns among the first few (a title may sit
+    # above it; the earliest wins a tie). Found by its names, never by which row looks like data: a
+    # data row whose cells happen to read "Email" and "Resolved" names two, the header all of its own.
+    header_at, best = 0, 0
     for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if known_count([c for c in cells if isinstance(c, str)]) >= 2:
-            header_at = i
-            break
+        count = known_count(cells, known)
+        if count > best:
+            header_at, best = i, count
     line, headers = rows[header_at]
     headers = [str(h).strip() if h is not None else "" for h in headers]
     while headers and not headers[-1]:

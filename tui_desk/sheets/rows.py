@@ -15,11 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
-from tui_desk.domain import vocabulary
+from tui_desk.domain import refunds
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.sheets.columns import DATE_FIELDS, TICKET_COLUMNS, ColumnMap
 from tui_desk.sheets.dates import DateOrder, UnreadableDate, read_date
+from tui_desk.sheets.interactions import records_from_interactions
 from tui_desk.sheets.logcells import split_log_cell
 from tui_desk.sheets.reader import Sheet
 from tui_desk.sheets.statuses import sheet_status
@@ -50,11 +51,24 @@ class ReadOptions:
 class Row:
     """One row's cells by field, with its line number; dates read on demand with the column's zone."""
 
-    def __init__(self, line: int, values: dict[str, object], options: ReadOptions, utc: set[str] = frozenset()):
+    def __init__(
+        self,
+        line: int,
+        values: dict[str, object],
+        options: ReadOptions,
+        utc: set[str] = frozenset(),
+        cells: list[object] = (),
+    ):
         self.line = line
         self.values = values
         self.options = options
         self.utc = utc
+        self.cells = cells  # the row as the sheet has it, for keeping it verbatim
+
+    def reader(self, name: str):
+        """A function reading one date as this column's dates are read (its zone, the sheet's order)."""
+        tz = UTC if name in self.utc else self.options.tz
+        return lambda value: read_date(value, order=self.options.order, tz=tz)
 
     def raw(self, name: str) -> str:
         value = self.values.get(name)
@@ -77,7 +91,9 @@ class Row:
 
 def rows_of(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -> list[Row]:
     utc = {f for i, f in mapping.fields.items() if i in mapping.utc_columns}
-    return [Row(line, {f: cells[i] for i, f in mapping.fields.items()}, options, utc) for line, cells in sheet.rows]
+    return [
+        Row(line, {f: cells[i] for i, f in mapping.fields.items()}, options, utc, cells) for line, cells in sheet.rows
+    ]
 
 
 def records_from_sheet(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -> list[TicketRecord | BadRow]:
@@ -85,6 +101,15 @@ def records_from_sheet(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -
     rows = rows_of(sheet, mapping, options)
     if mapping.is_log_sheet:
         return records_from_log_rows(rows)
+    if mapping.is_interaction_log:
+        utc = {f for i, f in mapping.fields.items() if i in mapping.utc_columns}
+        return records_from_interactions(
+            rows,
+            sheet.headers,
+            mapping.index_of("notes"),
+            lambda line, values: Row(line, values, options, utc),
+            _ticket_fields,
+        )
     identities: dict[str, int] = {}
     out: list[TicketRecord | BadRow] = []
     for row, (_, cells) in zip(rows, sheet.rows, strict=True):
@@ -99,7 +124,7 @@ def records_from_sheet(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -
 
 def _ticket_fields(row: Row) -> TicketRecord:
     """The ticket part of a row (both layouts)."""
-    customer = row.text("customer")
+    customer = row.text("customer") or row.text("customer_id")
     order_id = row.text("order_id") or None
     if not customer and row.text("customer_and_order"):
         customer, split_order = split_customer_and_order(row.text("customer_and_order"))
@@ -128,7 +153,7 @@ def _ticket_fields(row: Row) -> TicketRecord:
     amount = None
     if row.text("refund_amount"):
         try:
-            amount = vocabulary.parse_refund_amount(row.text("refund_amount"), round_cents=True)
+            amount = refunds.check_amount(row.text("refund_amount"), round_cents=True)
         except DeskError as err:
             raise BadRow(row.line, str(err)) from None
     record = TicketRecord(

@@ -15,14 +15,23 @@ from pathlib import Path
 
 import peewee as pw
 
-from tui_desk.domain import log_texts, sla, statuses, vocabulary
+from tui_desk.domain import log_texts, refunds, sla, statuses, vocabulary
 from tui_desk.domain.case_numbers import MAX_CASE_SEQ, format_case_number, parse_case_number
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status, status_of
 from tui_desk.store import log, outbox, sweep
-from tui_desk.store.models import CaseSequence, FieldChange, LogEntry, StatusChange, Ticket, TicketTag
+from tui_desk.store.models import (
+    CaseSequence,
+    FieldChange,
+    LogEntry,
+    RefundMilestone,
+    StatusChange,
+    Ticket,
+    TicketTag,
+)
+from tui_desk.store.queries import current_refund_of
 
 
 @dataclass(frozen=True)
@@ -148,7 +157,11 @@ class TicketCommands:
         if email and "@" not in email:
             raise DeskError(f"email {email!r} has no @")
         if references:
-            references = self.get(references).case_number
+            with self.reading():
+                followed = Ticket.get_or_none(Ticket.case_number == references.strip().upper())
+            if followed is None:
+                raise DeskError(f"references: no ticket {references.strip()!r} to follow up")
+            references = followed.case_number
         now = self.now()
         with self.writing():
             number = self.allocate_case_number(kind_code, now.year)
@@ -606,43 +619,57 @@ class TicketCommands:
         approved_at: datetime | None = None,
         initiated_at: datetime | None = None,
         refunded_at: datetime | None = None,
+        new: bool = False,
         expected: TicketSnapshot | None = None,
     ) -> Ticket:
-        """Record the refund amount and its milestones (approved, initiated, refunded)."""
-        value = None
+        """Record a refund's amount, currency and milestones (approved → initiated → refunded), or start the
+        case's next refund (``new``). The rules are domain/refunds.py's; each change is logged, old → new,
+        and each milestone kept as a ``RefundMilestone`` row beside its entry.
+        """
         if amount is not None:
-            value = vocabulary.parse_refund_amount(amount)
-        if currency is not None and not (currency.strip().isalpha() and len(currency.strip()) == 3):
-            raise DeskError(f"currency {currency!r} must be a three-letter code such as EUR")
+            refunds.check_amount(amount)  # a malformed number is refused before the ticket is read
+        dates = {"approved": approved_at, "initiated": initiated_at, "refunded": refunded_at}
         with self._changing(case_number, expected) as ticket:
-            parts = []
-            if value is not None:
-                ticket.refund_amount = value
-                parts.append(f"amount {value:.2f}")
-            if currency is not None:
-                ticket.currency = currency.strip().upper()
-                parts.append(f"currency {ticket.currency}")
-            for label, attr, when in (
-                ("approved", "refund_approved_at", approved_at),
-                ("initiated", "refund_initiated_at", initiated_at),
-                ("refunded", "refunded_at", refunded_at),
-            ):
-                if when is not None:
-                    setattr(ticket, attr, to_utc(when))
-                    parts.append(f"{label} {format_when(when)}")
-            if not parts:
-                raise DeskError("nothing to record: give an amount, a currency or a milestone date")
-            steps = [
-                (label, getattr(ticket, attr))
-                for label, attr in (
-                    ("approved", "refund_approved_at"),
-                    ("initiated", "refund_initiated_at"),
-                    ("refunded", "refunded_at"),
+            rows = list(RefundMilestone.select().where(RefundMilestone.ticket == ticket.id))
+            current = current_refund_of(ticket, rows)
+            change = refunds.plan_change(
+                current, now=self.now(), new=new, amount=amount, currency=currency, dates=dates
+            )
+            after = change.refund
+            ticket.refund_amount = after.amount
+            ticket.currency = after.currency
+            for name in refunds.MILESTONES:
+                m = after.milestones.get(name)
+                setattr(ticket, refunds.DATE_FIELD[name], m.at if m else None)
+            body = ""
+            carried = change.carried_over
+            unrecorded = (
+                []
+                if carried is None
+                else [
+                    m
+                    for m in carried.milestones.values()
+                    if m.name not in {r.milestone for r in rows if r.number == carried.number}
+                ]
+            )
+            if unrecorded:
+                body = log_texts.refund_carried_over(
+                    carried.number,
+                    [f"{m.name} {format_when(m.at)}, {refunds.money(m.amount, carried.currency)}" for m in unrecorded],
                 )
-                if getattr(ticket, attr) is not None
-            ]
-            for (earlier, a), (later, b) in zip(steps, steps[1:], strict=False):
-                if b < a:
-                    raise DeskError(f"the refund cannot be {later} ({format_when(b)}) before it was {earlier}")
-            self._log_system(ticket, "refund", log_texts.refund_recorded(parts))
+            summary = log_texts.refund_change(after.number, change.changes, started=change.started)
+            entry = self._append(
+                ticket, log.system_entry("refund", summary, at=self.now(), agent=self.agent, body=body)
+            )
+            for refund, milestones in ((carried, unrecorded), (after, change.recorded)):
+                for m in milestones:
+                    RefundMilestone.create(
+                        ticket=ticket.id,
+                        entry=entry.id,
+                        number=refund.number,
+                        milestone=m.name,
+                        at=m.at,
+                        amount=None if m.amount is None else str(m.amount),
+                        currency=refund.currency,
+                    )
         return ticket

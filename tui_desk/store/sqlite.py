@@ -31,8 +31,19 @@ PRAGMAS = {
 }
 
 # Evidence tables: the database itself refuses to rewrite or remove their rows.
-APPEND_ONLY_TABLES = ("log_entry", "attachment", "status_change", "field_change", "timer_event", "blob")
-APPEND_ONLY_SINCE = {"field_change": 3}  # tables that later schema versions added, and from which version
+APPEND_ONLY_TABLES = (
+    "log_entry",
+    "attachment",
+    "status_change",
+    "field_change",
+    "refund_milestone",
+    "timer_event",
+    "blob",
+)
+APPEND_ONLY_SINCE = {
+    "field_change": 3,
+    "refund_milestone": 4,
+}  # tables that later schema versions added, and from which version
 
 
 def refuse_odd_path(path: Path) -> None:

@@ -328,6 +328,8 @@ IMPORTS = [
     ("JSON that is a folder", "folder.json", "DIR", "is a folder", []),
     ("JSON that is a FIFO", "fifo.json", "FIFO", "not a regular file", []),
     ("JSON that cannot be read", "loop.json", "LOOP", "cannot read", []),
+    ("CSV that is a FIFO (would hang)", "fifo.csv", "FIFO", "no file", []),
+    ("XLSX that is a FIFO (would hang)", "fifo.xlsx", "FIFO", "no file", []),
     ("JSON not UTF-8", "latin.json", b'[{"customer": "Jos\xe9"}]', "not UTF-8", []),
     ("JSON not JSON", "broken.json", '[{"customer": ', "not valid JSON", []),
     ("JSON a number", "number.json", "42", "must hold a list of tickets", []),
@@ -453,6 +455,7 @@ READ_ONLY_OUTPUTS = [
     ("export json --out", ["export", "--format", "json", "--out", "{tmp}/out.json"]),
     ("seal --out", ["seal", "--out", "{tmp}/seal.json"]),
     ("export-case --out", ["export-case", OPEN, "--out", "{tmp}/case.md"]),
+    ("export --archive", ["export", "--archive", "{tmp}/all.zip"]),
 ]
 
 

@@ -123,13 +123,13 @@ def cmd_import(ctx) -> int:
     a = ctx.args
     from tui_desk.store.archive import is_archive
 
+    ctx.refuse_read_only("import --dry-run (it checks inside a write that is rolled back)" if a.dry_run else "import")
     if is_archive(Path(a.file)):
         from tui_desk.cli.archive import cmd_import_archive
 
         return cmd_import_archive(ctx, Path(a.file))
     if a.skip_bad and not a.report:
         raise DeskError("--skip-bad needs --report FILE to list the skipped rows")
-    ctx.refuse_read_only("import --dry-run (it checks inside a write that is rolled back)" if a.dry_run else "import")
     report_path = ctx.output_path(a.report) if a.report else None
     status_map = {}
     for item in a.status_map:

@@ -240,6 +240,8 @@ def _write_blobs(store, zf: zipfile.ZipFile) -> int:
 
 def is_archive(path: Path) -> bool:
     """Is ``path`` a tui-desk archive (a zip with our manifest), rather than a sheet?"""
+    if not Path(path).is_file():  # a FIFO or a device would block the zip reader: never an archive
+        return False
     try:
         with zipfile.ZipFile(path) as zf:
             return MANIFEST in zf.namelist()

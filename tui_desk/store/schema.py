@@ -37,7 +37,7 @@ def _to_3(db: pw.Database) -> None:
     and field edits changed (for undo), append-only like the other evidence tables.
     """
     db.create_tables([FieldChange])
-    sqlite.install_guards(db)
+    sqlite.install_guards(db, 3)  # refund_milestone (schema 4) does not exist yet
     last = db.execute_sql("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0]
     _bind_from(db, last + 1)
 
@@ -49,7 +49,7 @@ def _to_4(db: pw.Database) -> None:
     Refunds recorded before keep living on their ticket row (domain/refunds.current_refund reads them).
     """
     db.create_tables([RefundMilestone])
-    sqlite.install_guards(db)
+    sqlite.install_guards(db, 4)
     db.execute_sql('CREATE INDEX IF NOT EXISTS ticket_references ON ticket ("references")')
 
 

@@ -166,9 +166,10 @@ def normalised_sql(sql: str) -> str:
     return text.replace("create trigger if not exists ", "create trigger ", 1)
 
 
-def install_guards(db: pw.Database) -> None:
-    """Triggers that make the evidence tables append-only, and tickets undeletable."""
-    for sql in guard_sql().values():
+def install_guards(db: pw.Database, schema_version: int | None = None) -> None:
+    """Triggers that make the evidence tables append-only, and tickets undeletable; a migration to an
+    older ``schema_version`` installs only the guards of the tables that version has."""
+    for sql in guard_sql(schema_version).values():
         db.execute_sql(sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1))
 
 

@@ -50,6 +50,22 @@ class Context:
     def read_only(self) -> bool:
         return bool(self.args.read_only) or os.environ.get("TUI_DESK_READ_ONLY", "") not in ("", "0")
 
+    def output_path(self, name: str) -> Path:
+        """A file a command writes (``--out``, ``--report``); read-only, never one in the store's folder."""
+        path = Path(name).expanduser()
+        if self.read_only:
+            folder = self.db_path.resolve().parent
+            if path.resolve().parent == folder:
+                raise DeskError(
+                    f"read-only: {path} is in the store's folder {folder}, where nothing is written; write it elsewhere"
+                )
+        return path
+
+    def refuse_read_only(self, what: str) -> None:
+        """Refuse a command that writes to the store before it reads anything, when read-only."""
+        if self.read_only:
+            raise DeskError(f"read-only: {what} writes to the store {self.db_path}; nothing was changed")
+
     def store(self, *, path: Path | None = None, create: bool = True):
         from tui_desk.store import Store
 

@@ -48,14 +48,19 @@ APPEND_ONLY_SINCE = {
 }  # tables that later schema versions added, and from which version
 
 
-def open_database(path: Path, *, read_only: bool = False, create: bool = True) -> pw.SqliteDatabase:
-    """A Peewee database on ``path``: WAL, foreign keys, busy timeout; read-only opens with ``mode=ro``."""
-    path = Path(path)
+def refuse_odd_path(path: Path) -> None:
+    """A store path that names no store file: ``:memory:`` or a folder (one message, whoever opens it)."""
     if str(path) == ":memory:":
         # SQLite would keep nothing, and tui-desk would leave a file of that name behind.
         raise DeskError(f"--db {str(path)!r} is not a store file; name a file such as desk.db")
-    if path.is_dir():
-        raise DeskError(f"{path} is a folder; --db names the store file in it (such as {path / 'desk.db'})")
+    if Path(path).is_dir():
+        raise DeskError(f"{path} is a folder; --db names the store file in it (such as {Path(path) / 'desk.db'})")
+
+
+def open_database(path: Path, *, read_only: bool = False, create: bool = True) -> pw.SqliteDatabase:
+    """A Peewee database on ``path``: WAL, foreign keys, busy timeout; read-only opens with ``mode=ro``."""
+    path = Path(path)
+    refuse_odd_path(path)
     if read_only or not create:
         if not path.exists():
             raise DeskError(f"no store at {path}")
@@ -485,6 +490,16 @@ def _cause(err: BaseException) -> BaseException:
     return err
 
 
+def _no_room(path: Path) -> bool:
+    """True when the disk holding ``path`` has (almost) no room left: SQLite may say "disk I/O error"
+    when it cannot even make its ``-shm`` file there."""
+    try:
+        info = os.statvfs(Path(path).parent)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < 64 * 1024
+
+
 def explain_error(err: BaseException, path: Path, *, read_only: bool = False) -> str:
     """A one-line message for a low-level database failure."""
     err = _cause(err)
@@ -493,7 +508,7 @@ def explain_error(err: BaseException, path: Path, *, read_only: bool = False) ->
         return damaged(path, "text that is not UTF-8 where SQLite keeps its schema or a value")
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
         return full(path)
-    if "database or disk is full" in text or ("disk" in text and "full" in text):
+    if "database or disk is full" in text or ("disk" in text and "full" in text) or _no_room(path):
         return full(path)
     if isinstance(err, (pw.OperationalError, sqlite3.OperationalError)):
         if "readonly" in text or "read-only" in text or "attempt to write" in text:

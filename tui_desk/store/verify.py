@@ -163,6 +163,7 @@ def _text_factory(data: bytes) -> str:
 
 def connect(path: Path) -> sqlite3.Connection:
     """verify's own read-only connection: nothing it does can write, and no value can fail a read."""
+    sqlite.refuse_odd_path(Path(path))
     if not Path(path).exists():
         raise DeskError(f"no store at {path}")
     con = sqlite3.connect(sqlite.read_only_uri(path), uri=True, timeout=sqlite.BUSY_TIMEOUT_S)

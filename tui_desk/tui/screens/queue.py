@@ -18,6 +18,7 @@ from tui_desk.store import SORT_COLUMNS, TicketFilter, TicketSnapshot
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import MAX_SAVED_VIEWS, VIEW_BY_KEY, VIEWS, QueueView, saved_view_of, saved_views
 from tui_desk.tui.screens.queue_loader import DEFAULT_SORT, DEFAULT_VIEW, FirstRead, QueueLoader
+from tui_desk.tui.screens.read_only import refuse_if_read_only, writes
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, TicketTable
 
@@ -430,11 +431,11 @@ class QueueScreen(Screen):
             return bool(parameters) and 0 < parameters[0] <= len(self.views) - len(VIEWS)
         tables = self.query(TicketTable)
         current = tables.first().current if tables else None
+        if self.app.store.read_only and writes(self, action):
+            return True  # it says "read-only: ..." (screens/read_only.py)
         if action in ("open", "log", "copy", "copy_menu") and current is None:
             return False
         if action == "refund" and (current is None or current.kind != "refund" or current.status is Status.CLOSED):
-            return False
-        if action in ("status", "assign_me", "assign", "tags", "log", "new", "refund") and self.app.store.read_only:
             return False
         if (
             action in ("status", "assign_me", "assign", "tags", "log")
@@ -472,6 +473,7 @@ class QueueScreen(Screen):
     def on_ticket_table_opened(self, event: TicketTable.Opened) -> None:
         self.app.open_ticket(event.row.case_number)
 
+    @refuse_if_read_only
     def action_new(self) -> None:
         self.app.open_new_ticket()
 
@@ -492,11 +494,13 @@ class QueueScreen(Screen):
         if self.table.current is not None:
             copy_menu(self.app, self.table.current.case_number)
 
+    @refuse_if_read_only
     def action_log(self) -> None:
         row = self.table.current
         if row is not None:
             self.app.open_log_entry(row.case_number)
 
+    @refuse_if_read_only
     def action_refund(self) -> None:
         from tui_desk.tui.screens.forms.refund import open_refund_form
 
@@ -504,6 +508,7 @@ class QueueScreen(Screen):
         if row is not None:
             open_refund_form(self.app, row.case_number, TicketSnapshot.at_version(row.version))
 
+    @refuse_if_read_only
     def action_status(self) -> None:
         from tui_desk.tui.screens.dialogs import StatusDialog
 
@@ -524,6 +529,7 @@ class QueueScreen(Screen):
 
         self.app.push_screen(self.app.form(StatusDialog).ask(cases, current), chosen)
 
+    @refuse_if_read_only
     def action_assign_me(self) -> None:
         targets = self._targets()
         if not targets:
@@ -546,6 +552,7 @@ class QueueScreen(Screen):
         choices = [("yes", "Take them anyway" if len(theirs) > 1 else "Take it anyway"), ("no", "Leave them")]
         self.app.push_screen(ChoiceDialog(title, lines, choices), lambda answer: take() if answer == "yes" else None)
 
+    @refuse_if_read_only
     def action_assign(self) -> None:
         from tui_desk.tui.screens.dialogs import ask_for_agent
 
@@ -565,6 +572,7 @@ class QueueScreen(Screen):
 
         ask_for_agent(self.app, f"Assign {_count(cases)} to", "", chosen)
 
+    @refuse_if_read_only
     def action_tags(self) -> None:
         from tui_desk.tui.screens.dialogs import PromptDialog, check_tags_text, parse_tag_changes
 

@@ -15,7 +15,8 @@ from tui_desk.domain.text import clip, printable
 from tui_desk.reporting.overdue import OverdueSection, overdue
 from tui_desk.tui.colours import tone
 from tui_desk.tui.context import StoreChanged
-from tui_desk.tui.screens.supervisor.nav import SupervisorNav, nav_bindings, refuse_if_read_only
+from tui_desk.tui.screens.read_only import refuse_if_read_only
+from tui_desk.tui.screens.supervisor.nav import SupervisorNav, nav_bindings
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 # Short section names for the table's heading rows (the full titles are in the counts line's help).

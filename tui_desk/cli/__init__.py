@@ -105,7 +105,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tui_desk.cli import evidence, reports, sheets, tickets, timers
+    from tui_desk.cli import evidence, mail, reports, sheets, tickets, timers
 
     parser = _Parser(
         prog="tui-desk",
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--agent", metavar="NAME", help="who is acting (default: $TUI_DESK_AGENT or your login name)")
     parser.add_argument("--read-only", action="store_true", help="open the store read-only (also TUI_DESK_READ_ONLY=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (tickets, timers, sheets, reports, evidence):
+    for module in (tickets, timers, mail, sheets, reports, evidence):
         module.register(commands)
     return parser
 

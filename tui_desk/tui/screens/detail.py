@@ -45,6 +45,7 @@ class DetailScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("l", "log", "Log entry", id="detail.log"),
+        Binding("r", "reply", "Reply", tooltip="Reply by email", id="detail.reply"),
         Binding("s", "status", "Status", id="detail.status"),
         Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="detail.assign_me"),
         Binding("A", "assign", "Assign to…", show=False, id="detail.assign"),
@@ -225,7 +226,7 @@ class DetailScreen(Screen):
     # -- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in ("log", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit"):
+        if action in ("log", "reply", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit"):
             if self.ticket is None or self.app.store.read_only:
                 return False
             if self.closed:
@@ -241,6 +242,9 @@ class DetailScreen(Screen):
 
     def action_log(self) -> None:
         self.app.open_log_entry(self.case_number)
+
+    def action_reply(self) -> None:
+        self.app.open_reply(self.case_number)
 
     def _run(self, operation, done: str) -> None:
         """Run a write on the ticket as the screen shows it: ``operation(seen)`` gets the snapshot to guard with.

@@ -40,6 +40,7 @@ class QueueScreen(Screen):
         Binding("enter", "open", "Open", id="queue.open"),
         Binding("n", "new", "New", tooltip="New ticket", id="queue.new"),
         Binding("l", "log", "Log", tooltip="Log an interaction", id="queue.log"),
+        Binding("r", "reply", "Reply", show=False, tooltip="Reply by email", id="queue.reply"),
         Binding("s", "status", "Status", tooltip="Change the status", id="queue.status"),
         Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="queue.assign_me"),
         Binding("A", "assign", "Assign to…", show=False, id="queue.assign"),
@@ -314,12 +315,12 @@ class QueueScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         tables = self.query(TicketTable)
         current = tables.first().current if tables else None
-        if action in ("open", "log") and current is None:
+        if action in ("open", "log", "reply") and current is None:
             return False
-        if action in ("status", "assign_me", "assign", "tags", "log", "new") and self.app.store.read_only:
+        if action in ("status", "assign_me", "assign", "tags", "log", "reply", "new") and self.app.store.read_only:
             return False
         if (
-            action in ("status", "assign_me", "assign", "tags", "log")
+            action in ("status", "assign_me", "assign", "tags", "log", "reply")
             and current is not None
             and current.status is Status.CLOSED
             and not tables.first().marked
@@ -361,6 +362,11 @@ class QueueScreen(Screen):
         row = self.table.current
         if row is not None:
             self.app.open_log_entry(row.case_number)
+
+    def action_reply(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.app.open_reply(row.case_number)
 
     def action_status(self) -> None:
         from tui_desk.tui.screens.dialogs import StatusDialog

@@ -67,9 +67,89 @@ MAIL_KEYS = (
     "deliver_interval_seconds",
     "max_attempts",
     "acks_per_hour",
+    "imap",
 )
+IMAP_KEYS = ("host", "port", "security", "user", "password_file", "folder", "move_to", "flag", "interval_seconds")
+IMAP_PASSWORD_ENV = "TUI_DESK_IMAP_PASSWORD"
 SMTP_SECURITY = ("starttls", "ssl", "none")
 PASSWORD_ENV = "TUI_DESK_SMTP_PASSWORD"
+
+
+def _read_password(env: str, path: Path | None, key: str) -> str | None:
+    """A password from ``env``, else from the file at ``path`` (owner-only, as an ssh key), else none."""
+    from_env = os.environ.get(env)
+    if from_env:
+        return from_env
+    if path is None:
+        return None
+    try:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise DeskError(f"config: {key} {path} may be read by others (mode {mode:03o}); chmod 600 {path}")
+        return path.read_text(encoding="utf-8").strip("\r\n")
+    except OSError as err:
+        raise DeskError(f"config: {key} {path}: cannot read ({err.strerror})") from None
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    """``[mail.imap]``: the mailbox ``tui-desk fetch`` (and an open console) reads."""
+
+    host: str
+    port: int = 993
+    security: str = "ssl"
+    user: str = ""
+    password_file: Path | None = None
+    folder: str = "INBOX"
+    move_to: str | None = None  # handled messages are moved there (else only flagged)
+    flag: str = "$TuiDesk"  # the keyword a handled message gets (never deleted)
+    interval_s: float = 60.0
+
+    def password(self) -> str | None:
+        return _read_password(IMAP_PASSWORD_ENV, self.password_file, "mail.imap.password_file")
+
+
+def imap_config(m) -> ImapConfig:
+    if not isinstance(m, dict):
+        raise DeskError("config: mail.imap must be a table")
+    for key in m:
+        if key not in IMAP_KEYS:
+            raise _unknown(key, "mail.imap.", IMAP_KEYS)
+    host = m.get("host")
+    if not isinstance(host, str) or not host.strip() or any(c.isspace() for c in host.strip()):
+        raise DeskError(f"config: mail.imap.host must be a host name, not {host!r}")
+    security = m.get("security", "ssl")
+    if security not in SMTP_SECURITY:
+        raise DeskError(f"config: mail.imap.security must be one of {', '.join(SMTP_SECURITY)}, not {security!r}")
+    port = m.get("port", 993 if security == "ssl" else 143)
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise DeskError(f"config: mail.imap.port must be a port number from 1 to 65535, not {port!r}")
+    texts = {}
+    for key, default in (("user", None), ("folder", "INBOX"), ("move_to", None), ("flag", "$TuiDesk")):
+        value = m.get(key, default)
+        if value is not None and (not isinstance(value, str) or not value.strip() or any(c in value for c in '\r\n"')):
+            raise DeskError(f"config: mail.imap.{key} must be a name, not {value!r}")
+        texts[key] = value.strip() if isinstance(value, str) else value
+    if not texts["user"]:
+        raise DeskError("config: mail.imap.user is required")
+    if not all(c.isalnum() or c in "$_-" for c in texts["flag"]):
+        raise DeskError(f"config: mail.imap.flag must be an IMAP keyword such as $TuiDesk, not {texts['flag']!r}")
+    password_file = m.get("password_file")
+    if password_file is not None:
+        if not isinstance(password_file, str) or not password_file.strip():
+            raise DeskError(f"config: mail.imap.password_file must be a path, not {password_file!r}")
+        password_file = Path(password_file).expanduser()
+    interval = _positive(m, "interval_seconds", "mail.imap.", 60.0)
+    if interval > 86400:
+        raise DeskError(f"config: mail.imap.interval_seconds must be at most 86400, not {interval!r}")
+    return ImapConfig(
+        host=host.strip(),
+        port=port,
+        security=security,
+        password_file=password_file,
+        interval_s=float(interval),
+        **texts,
+    )
 
 
 @dataclass(frozen=True)
@@ -86,6 +166,7 @@ class MailConfig:
     deliver_interval_s: float = 5.0  # how often an open console looks for messages to send
     max_attempts: int = 8  # temporary failures retried with backoff this many times, then failed
     acks_per_hour: int = 5  # acknowledgements to one address (two auto-responders must not loop)
+    imap: ImapConfig | None = None
 
     @property
     def from_domain(self) -> str:
@@ -96,21 +177,7 @@ class MailConfig:
 
     def smtp_password(self) -> str | None:
         """``TUI_DESK_SMTP_PASSWORD``, else ``smtp_password_file`` (owner-only, as an ssh key), else none."""
-        from_env = os.environ.get(PASSWORD_ENV)
-        if from_env:
-            return from_env
-        path = self.smtp_password_file
-        if path is None:
-            return None
-        try:
-            mode = path.stat().st_mode & 0o777
-            if mode & 0o077:
-                raise DeskError(
-                    f"config: mail.smtp_password_file {path} may be read by others (mode {mode:03o}); chmod 600 {path}"
-                )
-            return path.read_text(encoding="utf-8").strip("\r\n")
-        except OSError as err:
-            raise DeskError(f"config: mail.smtp_password_file {path}: cannot read ({err.strerror})") from None
+        return _read_password(PASSWORD_ENV, self.smtp_password_file, "mail.smtp_password_file")
 
 
 def mail_config(m) -> MailConfig:
@@ -162,6 +229,7 @@ def mail_config(m) -> MailConfig:
         smtp_password_file=password_file,
         timeout_s=float(timeout),
         deliver_interval_s=float(interval),
+        imap=imap_config(m["imap"]) if "imap" in m else None,
         **counts,
     )
 

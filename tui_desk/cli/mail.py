@@ -28,6 +28,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_reply)
 
+    p = commands.add_parser("receive", help="take one incoming message (standard input, as an MTA pipes it)")
+    p.add_argument("--file", metavar="MESSAGE.eml", help="read it from this file instead")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_receive)
+
+    p = commands.add_parser("fetch", help="take the new mail of the [mail.imap] mailbox, or of a Maildir")
+    p.add_argument("--maildir", metavar="PATH", help="read this Maildir instead of IMAP")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_fetch)
+
     p = commands.add_parser("replies", help="list the canned replies (replies/NAME.md in the config folder)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_replies)
@@ -131,3 +141,56 @@ def cmd_replies(ctx) -> int:
 
     ctx.emit(data, text)
     return 0
+
+
+EX_TEMPFAIL = 75  # sendmail's "try again later": an MTA piping to receive keeps the message and retries
+
+
+def _received_line(r: dict) -> str:
+    outcome = r["outcome"]
+    where = f" {r['case_number']}" if r.get("case_number") else ""
+    if outcome == "error":
+        return printable(f"{r.get('source', '')}: not taken: {r['error']}", one_line=True)
+    extra = f" ({r['auto']})" if r.get("auto") else ""
+    return printable(f"{outcome}{where}: {r.get('from') or '?'} “{r.get('subject', '')}”{extra}", one_line=True)
+
+
+def cmd_receive(ctx) -> int:
+    import sys
+    from pathlib import Path
+
+    from tui_desk.mail.intake import receive
+
+    if ctx.args.file:
+        try:
+            raw = Path(ctx.args.file).read_bytes()
+        except OSError as err:
+            raise DeskError(f"cannot read {ctx.args.file}: {err.strerror}") from None
+    else:
+        raw = sys.stdin.buffer.read()
+    if not raw.strip():
+        raise DeskError("no message: the input is empty")
+    try:
+        result = receive(ctx.store(create=False), raw)
+    except DeskError as err:
+        print(f"tui-desk: error: {err} (the message was not taken; try again)", file=sys.stderr)
+        return EX_TEMPFAIL
+    ctx.emit(result, lambda: _received_line(result))
+    return 0
+
+
+def cmd_fetch(ctx) -> int:
+    from pathlib import Path
+
+    from tui_desk.mail.fetch import fetch_imap, fetch_maildir
+
+    store = ctx.store(create=False)
+    if ctx.args.maildir:
+        results = fetch_maildir(store, Path(ctx.args.maildir).expanduser())
+    else:
+        mail = _mail(ctx)
+        if mail.imap is None:
+            raise DeskError("no [mail.imap] section in the config; give --maildir PATH or configure IMAP")
+        results = fetch_imap(store, mail.imap)
+    ctx.emit(results, lambda: "\n".join(_received_line(r) for r in results) or "no new mail")
+    return 1 if any(r["outcome"] == "error" for r in results) else 0

@@ -178,6 +178,12 @@ def _mail_values(mail) -> dict:
         max_attempts=mail.max_attempts,
         acks_per_hour=mail.acks_per_hour,
     )
+    if mail.imap is not None:
+        imap = {k: v for k, v in _plain(mail.imap).items() if v is not None}
+        imap["interval_seconds"] = imap.pop("interval_s")
+        if mail.imap.password_file:
+            imap["password_file"] = str(mail.imap.password_file)
+        values["imap"] = imap
     return values
 
 

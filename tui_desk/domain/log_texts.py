@@ -98,6 +98,14 @@ def reply_summary(body: str) -> str:
     return "Email: " + (first if len(first) <= 80 else first[:79] + "…")
 
 
+def acknowledgement_held(reason: str) -> str:
+    return f"Automatic acknowledgement not sent: {reason}"
+
+
+def acknowledgements_limited(count: int, address: str) -> str:
+    return f"{count} were sent to {address} in the last hour (a loop of auto-responders is cut here)"
+
+
 def status_change(old: Status, new: Status) -> str:
     return f"Status: {old.label} → {new.label}"
 

@@ -121,8 +121,13 @@ class TicketCommands:
         references: str | None = None,
         seller_email: str | None = None,
         partner_email: str | None = None,
+        acknowledge: bool | str = True,
     ) -> Ticket:
-        """Open a ticket: allocate its case number, log the automatic acknowledgement, queue it for the customer."""
+        """Open a ticket: allocate its case number, log the automatic acknowledgement, queue it for the customer.
+
+        ``acknowledge`` as a text: no acknowledgement is queued, and the log says why (mail intake: an
+        address that had too many of them this hour).
+        """
         customer = vocabulary.require_text(customer, "customer").strip()
         subject = vocabulary.require_text(subject, "subject")
         if "\x00" in (description or ""):
@@ -165,13 +170,21 @@ class TicketCommands:
             for name in tag_names:
                 TicketTag.create(ticket=ticket, name=name)
             ack = log_texts.acknowledgement(customer, number, subject, description, self.config.templates)
+            held = acknowledge if isinstance(acknowledge, str) else None
             ack_entry = self._append(
                 ticket,
                 log.system_entry(
-                    "acknowledgement", ack.summary, at=now, body=ack.body, direction="out", agent=self.agent
+                    "acknowledgement",
+                    log_texts.acknowledgement_held(held) if held else ack.summary,
+                    at=now,
+                    body=ack.body,
+                    direction="internal" if held else "out",
+                    agent=self.agent,
                 ),
             )
             log.record_first_status(self.db, ticket.id, ack_entry.id, Status.NEW, at=now, agent=self.agent)
+            if held or not acknowledge:
+                return ticket
             outbox.queue_message(
                 self.db,
                 ticket.id,
@@ -278,6 +291,15 @@ class TicketCommands:
                     f"{int(FUTURE_SLACK.total_seconds() // 60)} minutes ahead (until {format_when(latest)})"
                 )
 
+    def refresh(self, case_number: str) -> Ticket:
+        """The ticket as it is now, its due timer actions applied first (a reply may find it Closed)."""
+        ticket = self.get(case_number)
+        if ticket.timer_due_at is not None and ticket.timer_due_at <= self.now():
+            with self.writing():
+                sweep.apply_due_timers(self, ticket.id, self.now())
+            ticket = self.get(case_number)
+        return ticket
+
     def record_system_fact(
         self, case_number: str, kind: str, summary: str | None, change: Callable[[Ticket], bool]
     ) -> bool:
@@ -329,6 +351,7 @@ class TicketCommands:
         forget_draft: bool = False,
         draft_form: str = "entry",
         mail_to: str | None = None,
+        counts_as_answer: bool = True,
     ) -> LogEntry:
         """Log an interaction (or a note, or a correction of an earlier entry), with its consequences.
 
@@ -338,7 +361,8 @@ class TicketCommands:
         saved entry never leaves its draft behind (and a failed save keeps it).
         ``mail_to`` (an outbound email) queues the entry's content as an email in the same transaction:
         to ``buyer``, ``seller``, ``partner`` or an address; blank: the party the ticket waits on, else the
-        customer (``outbox.reply_recipient``).
+        customer (``outbox.reply_recipient``). ``counts_as_answer=False`` (an auto-reply, list mail, a
+        sender who is none of the ticket's parties) logs an inbound message without its automatic move.
         """
         channel = vocabulary.check_channel(channel)
         summary = vocabulary.require_text(summary, "summary")
@@ -364,7 +388,9 @@ class TicketCommands:
                 self._check_times(ticket, start, until)
                 current = status_of(ticket.status)
                 recipient = outbox.reply_recipient(ticket, mail_to) if mail_to is not None else None
-                auto = statuses.status_after_inbound(current, sender) if direction == "in" else None
+                auto = (
+                    statuses.status_after_inbound(current, sender) if direction == "in" and counts_as_answer else None
+                )
                 if status is not None:
                     statuses.check_transition(auto or current, status, status_note)
                 target_entry = None

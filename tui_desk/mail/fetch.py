@@ -86,7 +86,8 @@ def fetch_imap(store, imap: ImapConfig) -> list[dict]:
         status, data = conn.uid("SEARCH", None, "UNKEYWORD", imap.flag)
         if status != "OK":
             raise DeskError(f"IMAP {imap.host}: the search was refused ({data})")
-        can_move = "MOVE" in conn.capabilities
+        status, caps = conn.capability()  # after the login: servers announce more to a logged-in client
+        can_move = status == "OK" and b"MOVE" in b" ".join(caps or []).upper().split()
         for uid in (data[0] or b"").split():
             status, parts = conn.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((p[1] for p in parts or [] if isinstance(p, tuple) and len(p) > 1), None)

@@ -29,3 +29,26 @@ def test_the_console_sends_a_new_tickets_acknowledgement(db_path, clock, smtp_se
             await app.workers.wait_for_complete()
 
     asyncio.run(run())
+
+
+def test_the_console_fetches_the_imap_mailbox_by_itself(db_path, clock, isolated_env, dovecot):
+    from tests.mail.test_fetch import _imap_config
+    from tests.mail.test_receive import eml
+
+    _imap_config(isolated_env, dovecot, "interval_seconds = 0.5\n")
+    config = load_config(isolated_env / "config.toml")
+    store = Store(db_path, config=config, clock=clock, agent="ana")
+    imap = dovecot.session()
+    imap.append("INBOX", None, None, eml(subject="Lamp flickers", message_id="<lamp@x>").replace(b"\n", b"\r\n"))
+    imap.logout()
+
+    async def run() -> None:
+        app = DeskApp(store, clock=clock, live=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            start = time.monotonic()
+            while not [t for t in store.list_tickets() if t.subject == "Lamp flickers"]:
+                assert time.monotonic() - start < 30, "the console never fetched the mailbox"
+                await pilot.pause(0.2)
+            await app.workers.wait_for_complete()
+
+    asyncio.run(run())

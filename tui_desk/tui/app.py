@@ -127,6 +127,8 @@ class DeskApp(App[int]):
             self.set_timer(AFTER_FIRST_PAINT_S, self._sweep)
             if self.store.config.mail is not None:
                 self.set_timer(AFTER_FIRST_PAINT_S, self._deliver)
+                if self.store.config.mail.imap is not None:
+                    self.set_timer(AFTER_FIRST_PAINT_S * 2, self._fetch)
         self.set_timer(AFTER_FIRST_PAINT_S / 2, self._build_forms)
 
     def on_terminal_gone(self, _message) -> None:
@@ -386,6 +388,29 @@ class DeskApp(App[int]):
         if self.is_running:
             interval = self.store.config.mail.deliver_interval_s
             self.set_timer(interval * (12 if later else 1), self._deliver)  # a broken config: not every 5 s
+
+    def _fetch(self) -> None:
+        """Take the IMAP mailbox's new mail (mail/fetch.py) in a worker, every ``[mail.imap] interval_seconds``."""
+        from tui_desk.mail.fetch import fetch_imap
+
+        def done(results: list[dict]) -> None:
+            taken = [r for r in results if r["outcome"] != "error"]
+            if taken:
+                self.notify(f"Mail: {len(taken)} message(s) taken in", markup=False)
+                self.announce_change()
+            if len(taken) < len(results):
+                self.warn(f"mail intake: {len(results) - len(taken)} message(s) not taken; see tui-desk fetch")
+            self._rearm_fetch()
+
+        def failed(err: Exception) -> None:
+            self.warn(f"mail fetch: {err}")
+            self._rearm_fetch()
+
+        self.run_db(fetch_imap, self.store, self.store.config.mail.imap, on_done=done, on_error=failed, group="fetch")
+
+    def _rearm_fetch(self) -> None:
+        if self.is_running:
+            self.set_timer(self.store.config.mail.imap.interval_s, self._fetch)
 
     # -- help and the palette -------------------------------------------------------------
 

@@ -167,10 +167,12 @@ def state_of(message: OutboxMessage, now: datetime | None = None) -> str:
 
 def label_of(message: OutboxMessage) -> str:
     """What the message is, as the timeline names it: ``Acknowledgement``, ``Reminder 2``, ``Reply``…"""
-    slot = None
+    kind, slot = message.kind, None
     if message.timer_event_id is not None:
-        slot = TimerEvent.select(TimerEvent.slot).where(TimerEvent.id == message.timer_event_id).scalar()
-    return log_texts.outbound_label(message.kind or "acknowledgement", slot)
+        event = TimerEvent.get_or_none(TimerEvent.id == message.timer_event_id)
+        if event is not None:
+            kind, slot = kind or event.action, event.slot
+    return log_texts.outbound_label(kind or "acknowledgement", slot)
 
 
 def describe_message(message: OutboxMessage, now: datetime | None = None) -> dict:

@@ -45,7 +45,7 @@ class DetailScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("l", "log", "Log entry", id="detail.log"),
-        Binding("r", "reply", "Reply", tooltip="Reply by email", id="detail.reply"),
+        Binding("r", "reply", "Reply", show=False, tooltip="Reply by email", id="detail.reply"),
         Binding("s", "status", "Status", id="detail.status"),
         Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="detail.assign_me"),
         Binding("A", "assign", "Assign to…", show=False, id="detail.assign"),

@@ -88,7 +88,7 @@ class LogEntryScreen(KeepsDraft, Screen):
     HELP_TITLE = "Log entry keys"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="log.save"),
-        Binding("ctrl+t", "canned", "Canned reply", id="log.canned"),
+        Binding("ctrl+t", "canned", "Canned reply", show=False, id="log.canned"),
         Binding("escape", "cancel", "Cancel", id="log.cancel"),
     ]
 

@@ -123,3 +123,20 @@ def test_without_a_mail_section_deliver_says_so(cli):
     err = cli.fails("deliver")
     assert "no [mail] section" in err
     assert cli.json("outbox")[0]["state"] == "waiting"
+
+
+def test_a_claim_left_by_a_dead_deliverer_runs_out_and_the_message_goes_with_the_same_id(cli, smtp_server, mail_config):
+    from tui_desk.domain.clock import FixedClock
+    from tui_desk.store import Store
+    from tui_desk.store.outbox import claim_due
+
+    case = _new(cli)
+    store = Store(cli.db, clock=FixedClock(cli.now), agent="ana")
+    (held,) = claim_due(store, worker="dead:1:x", domain="example.com")  # then the deliverer "crashes"
+    store.close()
+    assert cli.json("deliver")["sent"] == []  # the claim still holds: nobody else sends it
+    assert cli.json("outbox")[0]["state"] == "sending"
+    cli.now += timedelta(minutes=6)
+    assert [m["case_number"] for m in cli.json("deliver")["sent"]] == [case]
+    ((_, _, message),) = smtp_server.received
+    assert message["Message-ID"] == held.message_id

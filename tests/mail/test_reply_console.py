@@ -63,3 +63,33 @@ def test_r_writes_a_reply_that_is_logged_and_delivered(db_path, clock, smtp_serv
     reply = next(e for e in shown["log"] if e["channel"] == "email" and e["direction"] == "out")
     assert reply["body"].startswith("Hello Bea, a photo please.")
     assert store.load_draft(ticket.case_number, form="reply") is None  # sent: its draft is gone
+
+
+def test_a_half_typed_reply_is_kept_as_its_own_draft_and_offered_again(db_path, clock, smtp_server, mail_config):
+    store = _store(db_path, clock, mail_config)
+    ticket = store.create_ticket(customer="Bea", subject="Kettle leaks", email="bea@example.com")
+    case = ticket.case_number
+
+    async def first() -> None:
+        app = DeskApp(store, clock=clock, live=False, timers=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.open_reply(case)
+            await _until(pilot, lambda: isinstance(app.screen, ReplyScreen) and app.screen.ready, "no reply form")
+            await pilot.press(*"Half a thought")
+            await _until(pilot, lambda: store.load_draft(case, form="reply") is not None, "no draft kept")
+            await workers_done(app)
+
+    async def second() -> None:
+        app = DeskApp(store, clock=clock, live=False, timers=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.open_reply(case)
+            await _until(pilot, lambda: type(app.screen).__name__ == "ChoiceDialog", "the draft was not offered")
+            await pilot.press("enter")  # restore
+            await _until(pilot, lambda: isinstance(app.screen, ReplyScreen) and app.screen.ready, "no reply form")
+            assert app.screen.query_one("#body").text == "Half a thought"
+            await workers_done(app)
+
+    asyncio.run(first())
+    assert store.load_draft(case) is None  # the log form's draft is another one
+    assert store.load_draft(case, form="reply")[0]["body"] == "Half a thought"
+    asyncio.run(second())

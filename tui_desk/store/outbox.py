@@ -254,6 +254,9 @@ def claim_due(store, *, worker: str, domain: str, limit: int = 20) -> list[Claim
         & (OutboxMessage.next_attempt_at.is_null() | (OutboxMessage.next_attempt_at <= now))
         & (OutboxMessage.claimed_until.is_null() | (OutboxMessage.claimed_until <= now))
     )
+    with store.reading():  # most looks find nothing: they need not take the write lock
+        if not OutboxMessage.select(OutboxMessage.id).where(due).exists():
+            return []
     claimed = []
     with store.writing():
         for message in OutboxMessage.select().where(due).order_by(OutboxMessage.id).limit(limit):

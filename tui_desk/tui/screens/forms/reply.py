@@ -194,13 +194,11 @@ class ReplyScreen(KeepsDraft, Screen):
     def _keep_draft(self) -> None:
         if self.finished or self.snapshot is None or self.app.store.read_only:
             return
-        data = self.values()
-        data["_saved_at"] = format_when(self.app.now(), self.app.tz)
-        store = self.app.store
         self.app.run_db(
             self.drafts.write,
             self.drafts.ticket(),
-            lambda: store.save_draft(self.case_number, data, self.snapshot, form=REPLY_FORM),
+            self._store_draft,
+            self._draft_data(),
             on_done=self._draft_kept,
             on_error=self._draft_failed,
             group="draft",
@@ -216,12 +214,24 @@ class ReplyScreen(KeepsDraft, Screen):
         self._changed()
 
     def on_unmount(self) -> None:
+        # The app is quitting with the form open (Ctrl+Q): keep the last keystrokes too.
+        try:
+            self.flush_draft()
+        except Exception:  # noqa: BLE001 - the autosave a moment ago is in the store
+            pass
+
+    def flush_draft(self) -> None:
+        """Save the draft right now, on this thread (the terminal is going away)."""
         if self.dirty and not self.finished and self.snapshot is not None and not self.app.store.read_only:
-            try:
-                data = self.values()
-                self.app.store.save_draft(self.case_number, data, self.snapshot, form=REPLY_FORM)
-            except Exception:  # noqa: BLE001 - the autosave a moment ago is in the store
-                pass
+            self.drafts.write(self.drafts.ticket(), self._store_draft, self._draft_data())
+
+    def _draft_data(self) -> dict:
+        data = self.values()
+        data["_saved_at"] = format_when(self.app.now(), self.app.tz)
+        return data
+
+    def _store_draft(self, data: dict) -> None:
+        self.app.store.save_draft(self.case_number, data, self.snapshot, form=REPLY_FORM)
 
     # -- canned replies ----------------------------------------------------------------------
 

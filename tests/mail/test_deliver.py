@@ -86,7 +86,7 @@ def test_a_5xx_marks_the_message_failed_with_the_servers_reply(cli, smtp_server,
 
 
 def test_no_server_is_a_temporary_failure(cli, isolated_env):
-    from tests.mail.conftest import free_port, write_mail_config
+    from tests.mail.servers import free_port, write_mail_config
 
     write_mail_config(isolated_env, free_port())  # nobody listens there
     _new(cli)

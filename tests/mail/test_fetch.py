@@ -6,7 +6,7 @@ from __future__ import annotations
 import mailbox
 import os
 
-from tests.mail.conftest import write_mail_config
+from tests.mail.servers import write_mail_config
 from tests.mail.test_receive import eml
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import NOW, TUI_DESK
 from tests.console.test_forms_tmux import TMUX, Terminal
-from tests.mail.conftest import write_mail_config
+from tests.mail.servers import write_mail_config
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="needs tmux (apt-get install tmux)")
 REPLY = "Please send a photo of the label"

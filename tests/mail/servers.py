@@ -1,4 +1,4 @@
-"""Mail fixtures: a real SMTP server (aiosmtpd) on a free local port, and a config pointing at it."""
+"""Mail test servers (a plugin of tests/conftest.py): real SMTP (aiosmtpd) and IMAP (Dovecot) on free ports."""
 
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
         with self._errors():
             if read_only:
                 with db.connection_context():
-                    version = schema.stored_version(db)
+                    version = schema.stored_version(db, self.path)
                     if version is None:
                         raise DeskError(f"{self.path} holds no tui-desk store (the file is empty); nothing to read")
                     schema.check_not_newer(version, self.path)
@@ -101,7 +101,7 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
             yield
         except DeskError:
             raise
-        except (pw.DatabaseError, sqlite3.DatabaseError, pw.InterfaceError) as err:
+        except (pw.DatabaseError, sqlite3.DatabaseError, pw.InterfaceError, UnicodeDecodeError, OSError) as err:
             raise DeskError(sqlite.explain_error(err, self.path, read_only=self.read_only)) from None
 
     def _activate(self) -> None:

@@ -10,9 +10,9 @@ import peewee as pw
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import sqlite
-from tui_desk.store.models import ALL_MODELS, FieldChange, InboundMessage, Meta
+from tui_desk.store.models import ALL_MODELS, FieldChange, InboundMessage, Meta, RefundMilestone
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Meta keys of schema 3. Tickets with an id from CHAIN_BOUND_FROM on start their chain from
 # evidence.genesis(id, case number); older ones from "" (their digests are never rewritten).
@@ -42,13 +42,24 @@ def _to_3(db: pw.Database) -> None:
     _bind_from(db, last + 1)
 
 
+def _to_4(db: pw.Database) -> None:
+    """Schema 4: ``refund_milestone`` (each refund milestone as recorded, append-only like the other
+    evidence tables) and an index of tickets by the case they follow (a case lists its follow-ups).
+
+    Refunds recorded before keep living on their ticket row (domain/refunds.current_refund reads them).
+    """
+    db.create_tables([RefundMilestone])
+    sqlite.install_guards(db)
+    db.execute_sql('CREATE INDEX IF NOT EXISTS ticket_references ON ticket ("references")')
+
+
 def _bind_from(db: pw.Database, first_bound_ticket: int) -> None:
     Meta.insert(key=CHAIN_BOUND_FROM, value=str(first_bound_ticket)).on_conflict_ignore().execute()
     Meta.insert(key=STORE_ID, value=uuid.uuid4().hex).on_conflict_ignore().execute()
 
 
-def _to_4(db: pw.Database) -> None:
-    """Schema 4, mail: the seller's and partner's addresses on the ticket; the outbox's delivery state
+def _to_5(db: pw.Database) -> None:
+    """Schema 5, mail: the seller's and partner's addresses on the ticket; the outbox's delivery state
     (kind, the reply's entry, Message-ID, attempts, claim, failure, bounce); ``inbound_message``, the
     Message-IDs of the mail received (a second copy creates nothing)."""
 
@@ -85,17 +96,26 @@ MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
     1: _to_2,
     2: _to_3,
     3: _to_4,
+    4: _to_5,
 }
 
 
-def stored_version(db: pw.Database) -> int | None:
-    """The store's schema version, or None for an empty file."""
+def stored_version(db: pw.Database, path: Path | None = None) -> int | None:
+    """The store's schema version, or None for an empty file; a damaged one is a DeskError naming ``path``."""
     if "meta" not in db.get_tables():
         if db.get_tables():
             raise DeskError("the file is an SQLite database but not a tui-desk store")
         return None
     row = Meta.get_or_none(Meta.key == "schema_version")
-    return int(row.value) if row else None
+    if row is None:
+        return None
+    value = row.value
+    if not (isinstance(value, str) and value.isdigit() and len(value) < 10):
+        raise DeskError(
+            f"the store {path or db.database} is damaged (its schema_version {value!r} is not a whole number): "
+            "run tui-desk verify; restore from a backup"
+        )
+    return int(value)
 
 
 def check_not_newer(version: int | None, path: Path) -> None:
@@ -108,9 +128,9 @@ def check_not_newer(version: int | None, path: Path) -> None:
 
 def ensure_schema(db: pw.Database, path: Path) -> None:
     """Create or migrate the schema. Refuses a newer store before writing anything."""
-    check_not_newer(stored_version(db), path)
+    check_not_newer(stored_version(db, path), path)
     with sqlite.write_transaction(db):
-        version = stored_version(db)  # again, under the write lock: another process may have won
+        version = stored_version(db, path)  # again, under the write lock: another process may have won
         check_not_newer(version, path)
         if version is None:
             db.create_tables(ALL_MODELS)

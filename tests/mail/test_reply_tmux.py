@@ -57,8 +57,10 @@ def test_a_reply_typed_in_the_console_reaches_the_smtp_server(tmp_path, isolated
             assert time.monotonic() < deadline, terminal.screen()
             time.sleep(0.1)
         terminal.keys("Enter")
-        terminal.wait_for("Belt not leather")
+        terminal.wait_for("Acknowledgement — sent")  # the ticket's timeline, not the queue's row
+        time.sleep(0.5)
         terminal.keys("r")
+        terminal.wait_for(f"Reply {case}")
         terminal.wait_for("ines@example.com")
         time.sleep(0.5)
         terminal.text(REPLY)

@@ -29,6 +29,7 @@ from tui_desk.tui.screens.forms.canned_picker import pick_canned_reply
 from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
 from tui_desk.tui.screens.forms.log_entry import PathSuggester, _row
 from tui_desk.tui.widgets.key_bar import KeyBar
+from tui_desk.tui.widgets.long_text import LongText
 
 REPLY_FORM = "reply"  # the reply form's drafts, beside the log form's (store/drafts.py)
 TEXT_FIELDS = ("to", "attachments", "status_note")
@@ -68,7 +69,7 @@ class ReplyScreen(KeepsDraft, Screen):
             yield from _row(
                 "To", Input(placeholder="buyer, seller, partner or an address", compact=True, id="to"), "to"
             )
-            yield from _row("Message", TextArea(compact=True, id="body", soft_wrap=True), "body")
+            yield from _row("Message", LongText(compact=True, id="body", soft_wrap=True), "body")
             yield from _row(
                 "Files",
                 Input(

@@ -155,7 +155,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tui_desk.cli import archive, evidence, reports, sheets, tickets, timers
+    from tui_desk.cli import archive, evidence, mail, reports, sheets, tickets, timers
     from tui_desk.cli.help import EXAMPLES, MAIN_EPILOG, describe
 
     parser = _Parser(
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tui-desk {__version__}")
     _add_global_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (tickets, timers, sheets, archive, reports, evidence):
+    for module in (tickets, timers, mail, sheets, archive, reports, evidence):
         module.register(commands)
     from tui_desk.cli import completion
 

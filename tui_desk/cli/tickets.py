@@ -32,6 +32,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--subject", required=True, help="the issue in a line")
     p.add_argument("--kind", default="refund", help="refund or support (or a configured kind)")
     p.add_argument("--email", help="customer contact email")
+    p.add_argument("--seller-email", help="where messages for the seller go")
+    p.add_argument("--partner-email", help="where messages for the partner go")
     p.add_argument("--order", help="order id")
     p.add_argument("--reason", help="reason or category, e.g. 'defective item'")
     p.add_argument("--priority", default="normal", help=f"one of {', '.join(PRIORITIES)}")
@@ -119,6 +121,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--subject")
     p.add_argument("--customer")
     p.add_argument("--email", help="blank clears it")
+    p.add_argument("--seller-email", help="blank clears it")
+    p.add_argument("--partner-email", help="blank clears it")
     p.add_argument("--order", dest="order_id", help="blank clears it")
     p.add_argument("--reason", help="blank clears it")
     p.add_argument("--kind")
@@ -191,6 +195,8 @@ def cmd_new(ctx) -> int:
         subject=a.subject,
         kind=a.kind,
         email=a.email,
+        seller_email=a.seller_email,
+        partner_email=a.partner_email,
         order_id=a.order,
         reason=a.reason,
         priority=a.priority,
@@ -301,7 +307,18 @@ def cmd_edit(ctx) -> int:
     a = ctx.args
     store = ctx.store()
     fields = {
-        name: getattr(a, name) for name in ("priority", "subject", "customer", "email", "order_id", "reason", "kind")
+        name: getattr(a, name)
+        for name in (
+            "priority",
+            "subject",
+            "customer",
+            "email",
+            "order_id",
+            "reason",
+            "kind",
+            "seller_email",
+            "partner_email",
+        )
     }
     ticket = store.edit_ticket(a.case, expected=_expected(ctx), **fields)
     data = store.describe(ticket, with_log=False)

@@ -21,6 +21,8 @@ class TicketDescriptions:
             "priority": ticket.priority,
             "customer": ticket.customer,
             "email": ticket.email,
+            "seller_email": ticket.seller_email,
+            "partner_email": ticket.partner_email,
             "order_id": ticket.order_id,
             "subject": ticket.subject,
             "description": ticket.description,

@@ -49,6 +49,7 @@ class DetailScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("l", "log", "Log", tooltip="Log entry: a call, an email, a note", id="detail.log"),
+        Binding("r", "reply", "Reply", show=False, tooltip="Reply by email", id="detail.reply"),
         Binding("s", "status", "Status", id="detail.status"),
         Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="detail.assign_me"),
         Binding("A", "assign", "Assign to…", show=False, id="detail.assign"),
@@ -239,7 +240,7 @@ class DetailScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "log" and self.ticket is None and not self.app.store.read_only:
             return True  # `l` typed before the ticket is read: the form reads it (and refuses a Closed one)
-        if action in ("log", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit", "refund"):
+        if action in ("log", "reply", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit", "refund"):
             if self.app.store.read_only:
                 return True  # it says "read-only: ..." (screens/read_only.py)
             if self.ticket is None:
@@ -275,6 +276,10 @@ class DetailScreen(Screen):
     @refuse_if_read_only
     def action_log(self) -> None:
         self.app.open_log_entry(self.case_number)
+
+    @refuse_if_read_only
+    def action_reply(self) -> None:
+        self.app.open_reply(self.case_number)
 
     def _run(self, operation, done: str) -> None:
         """Run a write on the ticket as the screen shows it: ``operation(seen)`` gets the snapshot to guard with.

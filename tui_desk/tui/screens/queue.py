@@ -43,6 +43,7 @@ class QueueScreen(Screen):
         Binding("enter", "open", "Open", id="queue.open"),
         Binding("n", "new", "New", tooltip="New ticket", id="queue.new"),
         Binding("l", "log", "Log", tooltip="Log an interaction", id="queue.log"),
+        Binding("r", "reply", "Reply", show=False, tooltip="Reply by email", id="queue.reply"),
         Binding("s", "status", "Status", tooltip="Change the status", id="queue.status"),
         Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="queue.assign_me"),
         Binding("A", "assign", "Assign to…", show=False, id="queue.assign"),
@@ -433,12 +434,12 @@ class QueueScreen(Screen):
         current = tables.first().current if tables else None
         if self.app.store.read_only and writes(self, action):
             return True  # it says "read-only: ..." (screens/read_only.py)
-        if action in ("open", "log", "copy", "copy_menu") and current is None:
+        if action in ("open", "log", "reply", "copy", "copy_menu") and current is None:
             return False
         if action == "refund" and (current is None or current.kind != "refund" or current.status is Status.CLOSED):
             return False
         if (
-            action in ("status", "assign_me", "assign", "tags", "log")
+            action in ("status", "assign_me", "assign", "tags", "log", "reply")
             and current is not None
             and current.status is Status.CLOSED
             and not tables.first().marked
@@ -499,6 +500,12 @@ class QueueScreen(Screen):
         row = self.table.current
         if row is not None:
             self.app.open_log_entry(row.case_number)
+
+    @refuse_if_read_only
+    def action_reply(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.app.open_reply(row.case_number)
 
     @refuse_if_read_only
     def action_refund(self) -> None:

@@ -73,6 +73,21 @@ def _row(label: str, widget, name: str) -> ComposeResult:
     yield Static("", classes="field-error", id=f"error-{name}")
 
 
+def status_rows(note_placeholder: str) -> ComposeResult:
+    """The optional status change that goes with an entry or a reply, and its note."""
+    yield from _row(
+        "Status",
+        Select(
+            [(s.label, s.slug) for s in Status if s is not Status.NEW],
+            prompt="no change",
+            compact=True,
+            id="status",
+        ),
+        "status",
+    )
+    yield from _row("Note", Input(placeholder=note_placeholder, compact=True, id="status_note"), "status_note")
+
+
 DEFAULT_CHANNEL = "note"  # a quick entry is most often the agent's own note: internal, from the agent
 
 
@@ -206,21 +221,7 @@ class LogEntryScreen(KeepsDraft, Reused, Screen):
                 Input(placeholder="promised by (+2d, tomorrow 9:00)", compact=True, id="follow_up"),
                 "follow_up",
             )
-            yield from _row(
-                "Status",
-                Select(
-                    [(s.label, s.slug) for s in Status if s is not Status.NEW],
-                    prompt="no change",
-                    compact=True,
-                    id="status",
-                ),
-                "status",
-            )
-            yield from _row(
-                "Note",
-                Input(placeholder="status note (Resolved/Closed need one)", compact=True, id="status_note"),
-                "status_note",
-            )
+            yield from status_rows("status note (Resolved/Closed need one)")
         yield Static("", id="form-error", classes="field-error")
         yield Static("", id="draft-state", classes="field-error")
         yield KeyBar()

@@ -27,7 +27,7 @@ from tui_desk.store import TicketChanged, TicketSnapshot
 from tui_desk.store.outbox import party_address
 from tui_desk.tui.screens.forms.canned_picker import pick_canned_reply
 from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
-from tui_desk.tui.screens.forms.log_entry import PathSuggester, _row
+from tui_desk.tui.screens.forms.log_entry import PathSuggester, _row, status_rows
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.long_text import LongText
 
@@ -80,21 +80,7 @@ class ReplyScreen(KeepsDraft, Screen):
                 ),
                 "attachments",
             )
-            yield from _row(
-                "Status",
-                Select(
-                    [(s.label, s.slug) for s in Status if s is not Status.NEW],
-                    prompt="no change",
-                    compact=True,
-                    id="status",
-                ),
-                "status",
-            )
-            yield from _row(
-                "Note",
-                Input(placeholder="status note (Resolved needs one)", compact=True, id="status_note"),
-                "status_note",
-            )
+            yield from status_rows("status note (Resolved needs one)")
         yield Static("", id="form-error", classes="field-error")
         yield Static("", id="draft-state", classes="field-error")
         yield KeyBar()

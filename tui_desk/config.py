@@ -43,7 +43,9 @@ TIMER_KEYS = ("reminder_days", "max_reminders", "close_after_days", "resolved_cl
 MAX_TIMER_DAYS = 3650
 MAX_REMINDERS = 20
 MIN_REMINDER_DAYS = 1 / 24  # an hour: more often is a flood, not a reminder
-TOP_KEYS = ("prefix", "kinds", "timezone", "timers", "templates", "sla", "undo_minutes", "attachments")
+TOP_KEYS = ("prefix", "kinds", "timezone", "timers", "templates", "sla", "undo_minutes", "attachments", "store")
+STORE_KEYS = ("url", "identity")
+IDENTITIES = ("login", "database")
 MAX_ATTACHMENT_MB = 25
 
 
@@ -65,6 +67,8 @@ class Config:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     undo_window: timedelta = timedelta(minutes=10)  # how long an agent may undo their own last change
     max_attachment_bytes: int = MAX_ATTACHMENT_MB * 1024 * 1024
+    store_url: str | None = None  # [store] url: the store when neither --db nor TUI_DESK_DB names one
+    identity: str = "login"  # [store] identity: "database" makes the database role the acting agent
 
     @property
     def tz(self) -> ZoneInfo:
@@ -182,7 +186,24 @@ def load_config(path: Path | None = None) -> Config:
         sla=_sla_policy(data.get("sla", {}), timezone),
         undo_window=timedelta(minutes=_undo_minutes(data)),
         max_attachment_bytes=_attachment_limit(data.get("attachments", {})),
+        **_store_table(data.get("store", {})),
     )
+
+
+def _store_table(s) -> dict:
+    """``[store]``: ``url`` (a path or a postgresql:// URL) and ``identity`` ("login" or "database")."""
+    if not isinstance(s, dict):
+        raise DeskError("config: store must be a table")
+    for key in s:
+        if key not in STORE_KEYS:
+            raise _unknown(key, "store.", STORE_KEYS)
+    url = s.get("url")
+    if url is not None and (not isinstance(url, str) or not url.strip()):
+        raise DeskError("config: store.url must be a path or a postgresql:// URL")
+    identity = s.get("identity", "login")
+    if identity not in IDENTITIES:
+        raise DeskError(f"config: store.identity must be one of {', '.join(IDENTITIES)}, not {identity!r}")
+    return {"store_url": url.strip() if url else None, "identity": identity}
 
 
 def _attachment_limit(a) -> int:

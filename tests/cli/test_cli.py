@@ -8,6 +8,8 @@ import shutil
 
 import pytest
 
+pytestmark = pytest.mark.backends  # store, CLI, timer, concurrency and evidence tests: both backends
+
 
 @pytest.fixture
 def case(cli):

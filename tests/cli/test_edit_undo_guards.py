@@ -11,6 +11,8 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import TicketChanged, TicketSnapshot
 
+pytestmark = pytest.mark.backends  # store, CLI, timer, concurrency and evidence tests: both backends
+
 CASE = "TD-REF-2026-00001"
 
 

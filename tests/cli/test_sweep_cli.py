@@ -2,7 +2,10 @@
 
 from datetime import timedelta
 
+import pytest
 from conftest import NOW
+
+pytestmark = pytest.mark.backends  # store, CLI, timer, concurrency and evidence tests: both backends
 
 
 def later(days: float) -> str:

@@ -15,6 +15,8 @@ import pytest
 from tui_desk.store import Store
 from tui_desk.store.verify import verify_store
 
+pytestmark = pytest.mark.backends  # store, CLI, timer, concurrency and evidence tests: both backends
+
 CASE = "TD-REF-2026-00001"
 
 

@@ -16,6 +16,8 @@ from tui_desk.store import schema as schema_module
 from tui_desk.store.models import Meta, Ticket
 from tui_desk.store.schema import SCHEMA_VERSION
 
+pytestmark = pytest.mark.backends  # store, CLI, timer, concurrency and evidence tests: both backends
+
 
 def new(store, **kw):
     fields = dict(customer="Maria Garcia", subject="Blender broken", email="maria@example.com", order_id="ORD-1")

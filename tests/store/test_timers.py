@@ -14,6 +14,8 @@ from tui_desk.store.models import OutboxMessage, StatusChange, Ticket, TimerEven
 from tui_desk.store.sweep import SweepResult, due_query, next_timer_due, sweep_timers
 from tui_desk.store.verify import verify_store
 
+pytestmark = pytest.mark.backends  # store, CLI, timer, concurrency and evidence tests: both backends
+
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 

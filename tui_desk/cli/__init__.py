@@ -41,8 +41,9 @@ class Context:
         return self._config
 
     @property
-    def db_path(self) -> Path:
-        return store_path(self.args.db)
+    def db_path(self):
+        """The store's location: a ``Path`` (SQLite) or a ``PostgresUrl``."""
+        return store_path(self.args.db, lambda: self.config.store_url)
 
     @property
     def read_only(self) -> bool:
@@ -70,14 +71,17 @@ class Context:
             print(text() if callable(text) else text)
 
 
-def store_path(option: str | None) -> Path:
-    """``--db``, else ``TUI_DESK_DB``, else ``desk.db`` in the platformdirs user data directory."""
+def store_path(option: str | None, configured: Callable[[], str | None] = lambda: None):
+    """``--db``, else ``TUI_DESK_DB``, else ``[store] url``, else ``desk.db`` in the platformdirs user data
+    directory: a path (an SQLite file) or a ``postgresql://USER@HOST:PORT/DBNAME`` URL."""
+    from tui_desk.store.backend import parse_location
+
     if option is not None and not option.strip():
         # `--db "$UNSET"` in a script must not quietly fall through to the user's real store.
         raise DeskError("--db is empty; give the store's path")
-    chosen = option or os.environ.get("TUI_DESK_DB")
+    chosen = option or os.environ.get("TUI_DESK_DB") or configured()
     if chosen:
-        return Path(chosen).expanduser()
+        return parse_location(chosen)
     folder = Path(platformdirs.user_data_dir(APP_NAME))
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder / "desk.db"
@@ -112,7 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal helpdesk console for refund cases and support tickets.",
     )
     parser.add_argument("--version", action="version", version=f"tui-desk {__version__}")
-    parser.add_argument("--db", metavar="PATH", help="the store file (default: $TUI_DESK_DB or the user data folder)")
+    parser.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        help="the store: an SQLite file or postgresql://USER@HOST:PORT/DBNAME "
+        "(default: $TUI_DESK_DB, [store] url, or the user data folder)",
+    )
     parser.add_argument("--agent", metavar="NAME", help="who is acting (default: $TUI_DESK_AGENT or your login name)")
     parser.add_argument("--read-only", action="store_true", help="open the store read-only (also TUI_DESK_READ_ONLY=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

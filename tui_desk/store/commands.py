@@ -75,12 +75,18 @@ class TicketCommands:
         """The next free case number of this kind and year. Call inside ``writing`` (the number is taken then)."""
         prefix = self.config.prefix
         while True:
-            cursor = self.db.execute_sql(
-                "INSERT INTO case_sequence(prefix, kind_code, year, last) VALUES (?, ?, ?, 1) "
-                "ON CONFLICT(prefix, kind_code, year) DO UPDATE SET last = last + 1 RETURNING last",
-                (prefix, kind_code, year),
+            # One statement that takes the number and locks its sequence row until the commit.
+            taken = (
+                CaseSequence.insert(prefix=prefix, kind_code=kind_code, year=year, last=1)
+                .on_conflict(
+                    conflict_target=[CaseSequence.prefix, CaseSequence.kind_code, CaseSequence.year],
+                    update={CaseSequence.last: CaseSequence.last + 1},
+                )
+                .returning(CaseSequence.last)
+                .tuples()
+                .execute()
             )
-            seq = cursor.fetchone()[0]
+            seq = list(taken)[0][0]
             number = format_case_number(prefix, kind_code, year, seq)
             if not Ticket.select().where(Ticket.case_number == number).exists():
                 return number
@@ -93,7 +99,7 @@ class TicketCommands:
             return  # a foreign format can never collide with ours
         CaseSequence.insert(prefix=prefix, kind_code=kind_code, year=year, last=seq).on_conflict(
             conflict_target=[CaseSequence.prefix, CaseSequence.kind_code, CaseSequence.year],
-            update={CaseSequence.last: pw.fn.max(CaseSequence.last, seq)},
+            update={CaseSequence.last: pw.Case(None, [(CaseSequence.last > seq, CaseSequence.last)], seq)},
         ).execute()
 
     def create_ticket(
@@ -200,13 +206,14 @@ class TicketCommands:
         as an on-time sweep would have left it (a reply after the auto-close fell due finds it Closed).
         """
         key = case_number.strip().upper()
-        ticket = Ticket.get_or_none(Ticket.case_number == key)
+        # Locked until the commit (PostgreSQL; SQLite's write lock holds the whole store already).
+        ticket = self.backend.lock_ticket(Ticket.select().where(Ticket.case_number == key)).first()
         if ticket is None:
             raise DeskError(f"no ticket {case_number.strip()!r}")
         now = self.now()
         if ticket.timer_due_at is not None and ticket.timer_due_at <= now:
             sweep.apply_due_timers(self, ticket.id, now)
-            ticket = Ticket.get_by_id(ticket.id)
+            ticket = Ticket.get_by_id(ticket.id)  # already locked by this transaction
         return ticket
 
     def _check_unchanged(self, ticket: Ticket, expected: TicketSnapshot | None) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from tui_desk.domain.dates import format_when, iso
 from tui_desk.domain.errors import DeskError
-from tui_desk.store import log
+from tui_desk.store import backend, log
 from tui_desk.store.models import OutboxMessage
 
 _QUEUE_FIELDS = ("ticket", "timer_event", "recipient", "address", "case_number", "subject", "body", "created_at")
@@ -36,7 +36,7 @@ def queue_message(
 ) -> int:
     """Queue one message (inside the write transaction that made it due); returns its id."""
     row = (ticket_id, timer_event_id, recipient, address, case_number, subject, body, _stamp(created_at))
-    return db.connection().execute(_QUEUE, row).lastrowid
+    return backend.of(db).insert(db, _QUEUE, row)
 
 
 def pending_outbox(store, *, include_sent: bool = False) -> list[OutboxMessage]:

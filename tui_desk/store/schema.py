@@ -9,7 +9,7 @@ from pathlib import Path
 import peewee as pw
 
 from tui_desk.domain.errors import DeskError
-from tui_desk.store import sqlite
+from tui_desk.store import backend
 from tui_desk.store.models import ALL_MODELS, FieldChange, Meta
 
 SCHEMA_VERSION = 3
@@ -24,7 +24,7 @@ STORE_ID = "store_id"  # a random name for the store, written once: a seal names
 def _to_2(db: pw.Database) -> None:
     """Schema 2: one full-text document per ticket (its fields and its log); tickets indexed by
     assignee and status together (the queue's per-agent counts read only the index)."""
-    sqlite.rebuild_search(db)
+    backend.of(db).rebuild_search(db)
     db.execute_sql("DROP INDEX IF EXISTS ticket_assignee")
     db.execute_sql('CREATE INDEX IF NOT EXISTS ticket_assignee_status ON ticket ("assignee", "status")')
 
@@ -37,7 +37,7 @@ def _to_3(db: pw.Database) -> None:
     and field edits changed (for undo), append-only like the other evidence tables.
     """
     db.create_tables([FieldChange])
-    sqlite.install_guards(db)
+    backend.of(db).install_guards(db)
     last = db.execute_sql("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0]
     _bind_from(db, last + 1)
 
@@ -53,17 +53,23 @@ MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
 }
 
 
-def stored_version(db: pw.Database) -> int | None:
-    """The store's schema version, or None for an empty file."""
-    if "meta" not in db.get_tables():
-        if db.get_tables():
-            raise DeskError("the file is an SQLite database but not a tui-desk store")
+def set_meta(key: str, value: str) -> None:
+    """Write one store-wide fact (both backends: an upsert, not SQLite's REPLACE)."""
+    Meta.insert(key=key, value=value).on_conflict(conflict_target=[Meta.key], update={Meta.value: value}).execute()
+
+
+def stored_version(db: pw.Database, location=None) -> int | None:
+    """The store's schema version, or None for an empty file or database."""
+    tables = db.get_tables()
+    if "meta" not in tables:
+        if tables:
+            raise DeskError(backend.of(db).not_a_store(location) if location else "not a tui-desk store")
         return None
     row = Meta.get_or_none(Meta.key == "schema_version")
     return int(row.value) if row else None
 
 
-def check_not_newer(version: int | None, path: Path) -> None:
+def check_not_newer(version: int | None, path: Path | backend.PostgresUrl) -> None:
     if version is not None and version > SCHEMA_VERSION:
         raise DeskError(
             f"the store {path} is from a newer tui-desk (schema {version}; this version knows up to "
@@ -71,20 +77,25 @@ def check_not_newer(version: int | None, path: Path) -> None:
         )
 
 
-def ensure_schema(db: pw.Database, path: Path) -> None:
-    """Create or migrate the schema. Refuses a newer store before writing anything."""
-    check_not_newer(stored_version(db), path)
-    with sqlite.write_transaction(db):
-        version = stored_version(db)  # again, under the write lock: another process may have won
+def ensure_schema(db: pw.Database, path: Path | backend.PostgresUrl) -> None:
+    """Create or migrate the schema, on either backend. Refuses a newer store before writing anything."""
+    version = stored_version(db, path)
+    check_not_newer(version, path)
+    if version == SCHEMA_VERSION:
+        return  # nothing to write: an agent's role that may not create tables opens the store too
+    store = backend.of(db)
+    with store.write_transaction(db):
+        store.schema_lock(db)
+        version = stored_version(db, path)  # again, under the lock: another process may have won
         check_not_newer(version, path)
         if version is None:
             db.create_tables(ALL_MODELS)
-            sqlite.install_guards(db)
-            sqlite.install_search(db)
+            store.install_guards(db)
+            store.install_search(db)
             _bind_from(db, 1)
-            Meta.replace(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+            set_meta("schema_version", str(SCHEMA_VERSION))
             return
         while version < SCHEMA_VERSION:
             MIGRATIONS[version](db)
             version += 1
-            Meta.replace(key="schema_version", value=str(version)).execute()
+            set_meta("schema_version", str(version))

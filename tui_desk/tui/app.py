@@ -33,7 +33,6 @@ from textual.worker import Worker, get_current_worker
 from tui_desk.domain.clock import Clock, to_utc
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import Store
-from tui_desk.store.sqlite import ChangeWatch
 from tui_desk.store.sweep import seconds_until_next_sweep, sweep_timers
 from tui_desk.tui.commands import GoToCase
 from tui_desk.tui.context import StoreChanged
@@ -89,7 +88,7 @@ class DeskApp(App[int]):
         self.timers_enabled = timers and not store.read_only
         self.live = live
         self.poll_interval = poll_interval
-        self._watch = ChangeWatch(store.path)
+        self._watch = store.change_watch()
         self._hung_up = False  # the terminal went away: workers' statements stop (see run_db)
         self._detail_screen = None  # built on first use, then reused (see open_ticket)
         self._typeahead = TypeAhead(self)
@@ -325,9 +324,10 @@ class DeskApp(App[int]):
         self.run_db(self._watch.changed, on_done=done, on_error=lambda _err: self._rearm_poll(), group="poll")
 
     def _rearm_poll(self) -> None:
-        # Armed only after the previous poll finished, so polls never pile up on a slow store.
+        # Armed only after the previous poll finished, so polls never pile up on a slow store. A watch
+        # that waits for the server's notification itself (PostgreSQL's LISTEN) is asked again at once.
         if self.is_running:
-            self.set_timer(self.poll_interval, self._poll)
+            self.set_timer(0.01 if getattr(self._watch, "blocks", False) else self.poll_interval, self._poll)
 
     # -- timers ---------------------------------------------------------------------------
 

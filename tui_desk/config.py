@@ -16,8 +16,11 @@ import platformdirs
 
 from tui_desk.domain.case_numbers import validate_code
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.refunds import RefundPolicy
 from tui_desk.domain.sla import AroundTheClock, SlaPolicy, SlaTarget, make_calendar, parse_span
+from tui_desk.domain.statuses import parse_status
 from tui_desk.domain.timers import TimerPolicy
+from tui_desk.domain.vocabulary import PRIORITIES
 
 APP_NAME = "tui-desk"
 
@@ -43,7 +46,23 @@ TIMER_KEYS = ("reminder_days", "max_reminders", "close_after_days", "resolved_cl
 MAX_TIMER_DAYS = 3650
 MAX_REMINDERS = 20
 MIN_REMINDER_DAYS = 1 / 24  # an hour: more often is a flood, not a reminder
-TOP_KEYS = ("prefix", "kinds", "timezone", "timers", "templates", "sla", "undo_minutes", "attachments", "store")
+TOP_KEYS = (
+    "prefix",
+    "kinds",
+    "timezone",
+    "timers",
+    "templates",
+    "sla",
+    "undo_minutes",
+    "attachments",
+    "refunds",
+    "keys",
+    "views",
+    "console",
+    "store",
+)
+REFUND_KEYS = ("initiate_within_days", "refund_within_days")
+MAX_REFUND_DAYS = 365
 STORE_KEYS = ("url", "identity")
 IDENTITIES = ("login", "database")
 MAX_ATTACHMENT_MB = 25
@@ -57,6 +76,36 @@ def _unknown(key: str, where: str, known) -> DeskError:
 
 
 @dataclass(frozen=True)
+class SavedView:
+    """A ``[[views]]`` entry: a named queue filter with its own key, sort and columns."""
+
+    name: str
+    key: str = ""  # a key on the queue that switches to it ("" = palette only)
+    status: tuple[str, ...] = ()  # status slugs
+    assignee: str = ""  # "me", "none", or an agent's name
+    tag: str = ""
+    kind: str = ""
+    priority: tuple[str, ...] = ()
+    text: str = ""  # the search box's text
+    due: str = ""  # "overdue", or a span ("24h", "3d"): something falls due within it
+    sort: str = ""  # a column key; "-due" sorts descending
+    columns: tuple[str, ...] = ()  # the queue's column keys, in order ("" = all that fit)
+
+    @property
+    def slug(self) -> str:
+        return "saved:" + self.name
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """``[console]``: what the console tells the agent by itself."""
+
+    notify: bool = True  # a toast when a party answers one of my tickets or one becomes overdue
+    bell: bool = True  # and the terminal bell, once
+    columns: tuple[str, ...] = ()  # the queue's columns when the view names none
+
+
+@dataclass(frozen=True)
 class Config:
     prefix: str = "TD"
     kinds: dict[str, str] = field(default_factory=lambda: {"refund": "REF", "support": "SUP"})
@@ -67,6 +116,10 @@ class Config:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     undo_window: timedelta = timedelta(minutes=10)  # how long an agent may undo their own last change
     max_attachment_bytes: int = MAX_ATTACHMENT_MB * 1024 * 1024
+    refunds: RefundPolicy = field(default_factory=RefundPolicy)  # when a refund counts as stuck
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys (the console checks the ids)
+    views: tuple[SavedView, ...] = ()  # [[views]]: the agent's own queue views
+    console: ConsoleSettings = field(default_factory=lambda: ConsoleSettings())
     store_url: str | None = None  # [store] url: the store when neither --db nor TUI_DESK_DB names one
     identity: str = "login"  # [store] identity: "database" makes the database role the acting agent
 
@@ -186,8 +239,39 @@ def load_config(path: Path | None = None) -> Config:
         sla=_sla_policy(data.get("sla", {}), timezone),
         undo_window=timedelta(minutes=_undo_minutes(data)),
         max_attachment_bytes=_attachment_limit(data.get("attachments", {})),
+        refunds=_refund_policy(data.get("refunds", {})),
+        keys=_keys_table(data.get("keys", {})),
+        views=_views(data.get("views", []), kinds),
+        console=_console(data.get("console", {})),
         **_store_table(data.get("store", {})),
     )
+
+
+def _refund_policy(r) -> RefundPolicy:
+    """``[refunds]``: how many days a refund may wait to be initiated, then to be refunded, before it is stuck."""
+    if not isinstance(r, dict):
+        raise DeskError("config: refunds must be a table")
+    for key in r:
+        if key not in REFUND_KEYS:
+            raise _unknown(key, "refunds.", REFUND_KEYS)
+    base = RefundPolicy()
+    spans = {}
+    for key, attr, default in (
+        ("initiate_within_days", "initiate_within", base.initiate_within),
+        ("refund_within_days", "refund_within", base.refund_within),
+    ):
+        days = r.get(key, default / timedelta(days=1))
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, (int, float))
+            or not math.isfinite(days)
+            or not 0 < days <= MAX_REFUND_DAYS
+        ):
+            raise DeskError(
+                f"config: refunds.{key} must be a number of days above 0, at most {MAX_REFUND_DAYS}, not {days!r}"
+            )
+        spans[attr] = timedelta(days=days)
+    return RefundPolicy(**spans)
 
 
 def _store_table(s) -> dict:
@@ -275,3 +359,155 @@ def _sla_policy(s, timezone: str) -> SlaPolicy:
             holidays=cal.get("holidays", []),
         )
     return SlaPolicy(targets=targets, calendar=calendar, at_risk=float(at_risk), **counts)
+
+
+VIEW_FIELDS = ("name", "key", "status", "assignee", "tag", "kind", "priority", "text", "due", "sort", "columns")
+VIEW_COLUMNS = (
+    "case",
+    "status",
+    "priority",
+    "assignee",
+    "customer",
+    "order",
+    "subject",
+    "tags",
+    "opened",
+    "last_action",
+    "due",
+)
+
+
+def _keys_table(k, prefix: str = "") -> dict[str, str]:
+    """``[keys]``: binding id = keys; ``queue.log`` may be written quoted or as a ``[keys.queue]`` table."""
+    if not isinstance(k, dict):
+        raise DeskError('config: keys must be a table like { "queue.log" = "ctrl+l" }')
+    out: dict[str, str] = {}
+    for name, value in k.items():
+        full = f"{prefix}{name}"
+        if isinstance(value, dict):
+            out.update(_keys_table(value, full + "."))
+        elif isinstance(value, str) and value.strip():
+            out[full] = ",".join(part.strip() for part in value.split(","))
+        else:
+            raise DeskError(f'config: keys.{full} must be keys like "ctrl+l" or "f5,ctrl+l", not {value!r}')
+    return out
+
+
+def check_keymap(keys: dict[str, str], known: dict[str, str], is_key) -> dict[str, str]:
+    """Refuse an id the console does not have, or a key it cannot bind, naming the nearest right one.
+
+    ``known`` maps each binding id to its default keys; ``is_key`` says whether a key name can be bound
+    (the console knows Textual's key names; this module stays free of Textual).
+    """
+    for binding_id, value in keys.items():
+        if binding_id not in known:
+            near = difflib.get_close_matches(binding_id, list(known), n=1, cutoff=0.5)
+            hint = f'; did you mean "{near[0]}"?' if near else " (tui-desk config lists the ids)"
+            raise DeskError(f"config: keys.{binding_id} is not a key binding of the console{hint}")
+        for key in value.split(","):
+            if not is_key(key):
+                near = next((n for n in _key_spellings(key) if n != key and is_key(n)), None)
+                hint = f'; did you mean "{near}"?' if near else ' (e.g. "ctrl+l", "f5", "question_mark")'
+                raise DeskError(f"config: keys.{binding_id} = {key!r} is not a key{hint}")
+    return dict(keys)
+
+
+def _key_spellings(key: str) -> list[str]:
+    """What a mistyped key was likely meant to be: ``^l``/``C-l``/``ctrll``/``Ctrl+L`` -> ``ctrl+l``."""
+    k = key.strip()
+    out = [k.lower(), k.replace(" ", "_").lower()]
+    for short, long in (("^", "ctrl+"), ("c-", "ctrl+"), ("m-", "alt+"), ("s-", "shift+")):
+        if k.lower().startswith(short):
+            out.append(long + k[len(short) :].lower())
+    for mod in ("ctrl", "shift", "alt"):
+        if k.lower().startswith(mod) and not k.lower().startswith(mod + "+"):
+            out.append(mod + "+" + k[len(mod) :].lstrip("-_ ").lower())
+    return out
+
+
+def _string_list(value, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise DeskError(f"config: {where} must be a text or a list of texts")
+    return tuple(v.strip() for v in value)
+
+
+def _views(views, kinds: dict[str, str]) -> tuple[SavedView, ...]:
+    """``[[views]]``: each a table with a name and filters; a wrong field or value names the view."""
+    if not isinstance(views, list):
+        raise DeskError("config: views must be a list of tables ([[views]])")
+    out: list[SavedView] = []
+    names: set[str] = set()
+    for i, v in enumerate(views, start=1):
+        if not isinstance(v, dict):
+            raise DeskError(f"config: views #{i} must be a table")
+        name = v.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise DeskError(f"config: views #{i} needs a name")
+        name = name.strip()
+        where = f"views.{name!r}."
+        for key in v:
+            if key not in VIEW_FIELDS:
+                raise _unknown(key, where, VIEW_FIELDS)
+        if name.lower() in names:
+            raise DeskError(f"config: two views are named {name!r}")
+        names.add(name.lower())
+        try:
+            statuses = tuple(parse_status(s).slug for s in _string_list(v.get("status", []), where + "status"))
+        except DeskError as err:
+            raise DeskError(f"config: {where}status: {err}") from None
+        priorities = tuple(p.lower() for p in _string_list(v.get("priority", []), where + "priority"))
+        for p in priorities:
+            if p not in PRIORITIES:
+                raise DeskError(f"config: {where}priority {p!r} is not one of {', '.join(PRIORITIES)}")
+        kind = str(v.get("kind", "")).strip()
+        if kind and kind not in kinds:
+            raise DeskError(f"config: {where}kind {kind!r} is not one of {', '.join(kinds)}")
+        due = str(v.get("due", "")).strip()
+        if due and due != "overdue":
+            parse_span(due, f"config: {where}due")
+        sort = str(v.get("sort", "")).strip()
+        if sort and sort.lstrip("-") not in VIEW_COLUMNS:
+            raise _unknown(sort.lstrip("-"), where + "sort = ", VIEW_COLUMNS)
+        columns = _string_list(v.get("columns", []), where + "columns")
+        for c in columns:
+            if c not in VIEW_COLUMNS:
+                raise _unknown(c, where + "columns: ", VIEW_COLUMNS)
+        key = v.get("key", "")
+        if not isinstance(key, str):
+            raise DeskError(f'config: {where}key must be a key like "7" or "ctrl+b"')
+        out.append(
+            SavedView(
+                name=name,
+                key=key.strip(),
+                status=statuses,
+                assignee=str(v.get("assignee", "")).strip(),
+                tag=str(v.get("tag", "")).strip().lower(),
+                kind=kind,
+                priority=priorities,
+                text=str(v.get("text", "")).strip(),
+                due=due,
+                sort=sort,
+                columns=columns,
+            )
+        )
+    return tuple(out)
+
+
+def _console(c) -> ConsoleSettings:
+    """``[console]``: notify, bell (true/false), columns (the queue's columns by default)."""
+    if not isinstance(c, dict):
+        raise DeskError("config: console must be a table")
+    known = ("notify", "bell", "columns")
+    for key in c:
+        if key not in known:
+            raise _unknown(key, "console.", known)
+    for key in ("notify", "bell"):
+        if not isinstance(c.get(key, True), bool):
+            raise DeskError(f"config: console.{key} must be true or false, not {c[key]!r}")
+    columns = _string_list(c.get("columns", []), "console.columns")
+    for col in columns:
+        if col not in VIEW_COLUMNS:
+            raise _unknown(col, "console.columns: ", VIEW_COLUMNS)
+    return ConsoleSettings(notify=c.get("notify", True), bell=c.get("bell", True), columns=columns)

@@ -282,7 +282,9 @@ def test_times_that_contradict_each_other_are_refused(cli, case):
     assert "before the contact" in cli.fails(
         "log", case, "--channel", "phone", "--summary", "x", "--at", "14:00", "--follow-up", "13:00"
     )
-    assert "before it was approved" in cli.fails("refund", case, "--approved", "tomorrow", "--refunded", "yesterday")
+    assert "before it was approved" in cli.fails("refund", case, "--approved", "yesterday", "--initiated", "-2d")
+    assert "before it was initiated" in cli.fails("refund", case, "--approved", "yesterday", "--refunded", "now")
+    assert "in the future" in cli.fails("refund", case, "--approved", "tomorrow")
     assert store_fingerprint(cli, case) == before
 
 

@@ -36,16 +36,18 @@ def office() -> sla.BusinessCalendar:
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("8h", timedelta(hours=8)),
-        ("90m", timedelta(minutes=90)),
-        ("3d", timedelta(days=3)),
-        ("1d 4h", timedelta(days=1, hours=4)),
-        (2, timedelta(hours=2)),
-        ("1.5h", timedelta(minutes=90)),
+        ("8h", sla.Span(time=timedelta(hours=8))),
+        ("90m", sla.Span(time=timedelta(minutes=90))),
+        ("3d", sla.Span(days=3)),
+        ("1d 4h", sla.Span(days=1, time=timedelta(hours=4))),
+        ("24h", sla.Span(time=timedelta(hours=24))),  # 24 hours, not a day
+        (2, sla.Span(time=timedelta(hours=2))),
+        ("1.5h", sla.Span(time=timedelta(minutes=90))),
     ],
 )
 def test_spans(text, expected):
     assert sla.parse_span(text) == expected
+    assert sla.parse_span(str(expected)) == expected  # shown as written, read back the same
 
 
 @pytest.mark.parametrize("text", ["", "soon", "3 weeks", "0h", "-2h", "8h later", True])
@@ -81,7 +83,7 @@ def test_business_hours_across_a_holiday_and_a_weekend(office):
     assert clocks.response_risk_at == berlin(2026, 12, 28, 13, 0)
     # resolution 3 working days = 24 h: Thu 2, Mon 8, Tue 8, Wed 6 -> Wed 30th 15:00
     assert clocks.resolution_due_at == berlin(2026, 12, 30, 15, 0)
-    assert policy.working(timedelta(days=3)) == timedelta(hours=24)
+    assert policy.working(sla.Span(days=3)) == timedelta(hours=24)
 
 
 def test_business_hours_start_outside_hours_and_across_dst(office):
@@ -114,6 +116,75 @@ def test_calendar_config_is_checked():
     all_day = sla.make_calendar(sla.WEEKDAYS, "00:00-24:00")
     assert all_day.day_length == timedelta(days=1)
     assert all_day.add(utc(2026, 11, 15, 23, 0), timedelta(hours=2)) == utc(2026, 11, 16, 1, 0)
+
+
+@pytest.mark.parametrize(
+    "target, due",
+    [
+        # Opened Monday 21 Dec 2026 09:00 in Berlin; 8 working hours a day; the 25th is a holiday.
+        ("23h", berlin(2026, 12, 23, 16, 0)),  # Mon 8 + Tue 8 + Wed 7
+        ("24h", berlin(2026, 12, 23, 17, 0)),  # 24 working hours, not one day (was Mon 17:00)
+        ("25h", berlin(2026, 12, 24, 10, 0)),  # one more hour: Thursday 10:00 (was Tue 10:00)
+        ("3d", berlin(2026, 12, 23, 17, 0)),  # three working days
+        ("1d 4h", berlin(2026, 12, 22, 13, 0)),
+        ("5d", berlin(2026, 12, 28, 17, 0)),  # Mon-Thu, Fri the 25th off, the weekend, Mon 28th
+    ],
+)
+def test_targets_read_exactly_as_written_under_a_calendar(office, target, due):
+    span = sla.parse_span(target)
+    policy = sla.SlaPolicy(calendar=office, targets={"normal": sla.SlaTarget(span, span)})
+    clocks = sla.opened(berlin(2026, 12, 21, 9, 0), "normal", policy)
+    assert clocks.resolution_due_at == due
+    assert clocks.response_due_at == due
+
+
+def test_config_targets_in_hours_and_days(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[sla.targets.high]\nresponse = "24h"\nresolution = "3d"\n'
+        '[sla.calendar]\nhours = "09:00-17:00"\ntimezone = "Europe/Berlin"\n'
+    )
+    policy = load_config(path).sla
+    assert policy.working(policy.target("high").response) == timedelta(hours=24)
+    assert policy.working(policy.target("high").resolution) == timedelta(hours=24)
+    assert str(policy.target("high").response) == "24h" and str(policy.target("high").resolution) == "3d"
+
+
+def test_public_holidays_of_a_country_and_subdivision():
+    # Berlin keeps International Women's Day (8 March; Monday 9 March 2026 is a working day, the 8th a
+    # Sunday) -- use 2027: Monday 8 March 2027 is off in Berlin, not in Bavaria.
+    berlin_cal = sla.make_calendar(tz="Europe/Berlin", holidays={"country": "de", "subdivision": "BE"})
+    bavaria = sla.make_calendar(tz="Europe/Berlin", holidays={"country": "DE", "subdivision": "BY"})
+    friday = berlin(2027, 3, 5, 17, 0)
+    assert berlin_cal.add(friday, timedelta(hours=1)) == berlin(2027, 3, 9, 10, 0)
+    assert bavaria.add(friday, timedelta(hours=1)) == berlin(2027, 3, 8, 10, 0)
+    # Hand-typed dates beside the country's: 1 Jan is public, 2 Jan 2026 (a Friday) typed by hand.
+    both = sla.make_calendar(tz="Europe/Berlin", holidays={"country": "DE", "dates": ["2026-01-02"]})
+    assert both.window(datetime(2026, 1, 1).date()) is None and both.window(datetime(2026, 1, 2).date()) is None
+    assert both.window(datetime(2026, 1, 5).date()) is not None
+
+
+@pytest.mark.parametrize(
+    "holidays, message",
+    [
+        ({"country": "XX"}, "does not know the country"),
+        ({"country": "DE", "subdivision": "ZZ"}, "DE-ZZ"),
+        ({"subdivision": "BE"}, "country code"),
+        ({"country": "DE", "region": "BE"}, "holidays.region"),
+        ("2026-12-25", "list of dates"),
+    ],
+)
+def test_bad_holidays_are_refused(holidays, message):
+    with pytest.raises(DeskError, match=message):
+        sla.make_calendar(holidays=holidays)
+
+
+def test_config_holidays_by_country(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[sla.calendar]\ntimezone = "Europe/Berlin"\nholidays = {country = "DE", subdivision = "BE"}\n')
+    calendar = load_config(path).sla.calendar
+    assert calendar.window(datetime(2026, 12, 25).date()) is None  # Christmas, not typed
+    assert calendar.window(datetime(2026, 12, 28).date()) is not None
 
 
 # -- pauses, at risk, breaches -------------------------------------------------------------

@@ -37,7 +37,8 @@ def test_next_due_walks_the_slots_then_the_close():
         (29 * DAY, 1, [("reminder_skipped", 2), ("reminder", 3)], 3),
         (29 * DAY, 3, [], 3),
         (30 * DAY, 3, [("auto_close", 0)], 3),
-        (45 * DAY, 0, [("reminder_skipped", s) for s in (1, 2, 3)] + [("auto_close", 0)], 3),
+        (45 * DAY, 0, [("reminder_skipped", 1), ("auto_close", 0)], 3),
+        (10 * DAY, 0, [("reminder_skipped", 1), ("reminder", 3)], 3),
     ],
 )
 def test_catch_up_plan(at, done, expected, after):
@@ -64,3 +65,22 @@ def test_reminders_never_fall_on_or_after_the_close():
     assert kinds(plan_timers(Status.WAITING_BUYER, P, 2, P + 30 * DAY, policy)) == [("auto_close", 0)]
     assert last_reminder_slot(TimerPolicy(max_reminders=0)) == 0
     assert last_reminder_slot(TimerPolicy(max_reminders=10**9)) == 9  # cheap: no loop over a billion slots
+
+
+def test_skipped_reminders_are_one_action_however_many():
+    """A sweep after a long gap writes one skipped entry per ticket, naming the run of slots."""
+    hourly = TimerPolicy(reminder_interval=timedelta(hours=1), max_reminders=20)
+    plan = plan_timers(Status.WAITING_BUYER, P, 0, P + 45 * DAY, hourly)
+    [skipped, close] = plan.actions
+    assert (skipped.action, skipped.slot, skipped.through, list(skipped.slots)) == (
+        "reminder_skipped",
+        1,
+        20,
+        list(range(1, 21)),
+    )
+    assert skipped.due_at == P + timedelta(hours=1) and close.action == "auto_close"
+    plan = plan_timers(Status.WAITING_BUYER, P, 2, P + timedelta(hours=9, minutes=5), hourly)
+    assert [(a.action, list(a.slots)) for a in plan.actions] == [
+        ("reminder_skipped", [3, 4, 5, 6, 7, 8]),
+        ("reminder", [9]),
+    ]

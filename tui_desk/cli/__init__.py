@@ -17,6 +17,7 @@ from tui_desk.config import APP_NAME, Config, load_config
 from tui_desk.domain.clock import clock_from_env
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import TicketChanged
+from tui_desk.store.sqlite import STORE_ERRORS, explain_error
 
 
 class Context:
@@ -130,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_RELATIVE_PAST = re.compile(r"^-\d+\s*(min|m|h|d|w)$")
+_RELATIVE_PAST = re.compile(r"^-(\s*\d+\s*(min|m|h|d|w))+$")  # -2h, -1d 2h
 
 
 def _glue_relative_dates(argv: list[str]) -> list[str]:
@@ -169,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     except DeskError as err:
         print(f"tui-desk: error: {err}", file=sys.stderr)
+        return 1
+    except STORE_ERRORS as err:
+        # A store failure outside the store's own guard (a lazy query read after it): still one line.
+        print(f"tui-desk: error: {explain_error(err, Path(args.db or 'the store'))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("tui-desk: interrupted", file=sys.stderr)

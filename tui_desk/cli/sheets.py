@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from pathlib import Path
 
@@ -19,8 +18,12 @@ PREVIEW_ROWS = 20
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("import", help="import a case-log sheet (CSV, XLSX, or a JSON export)")
-    p.add_argument("file", help="the sheet: .csv (any delimiter), .xlsx, or .json from `export --format json`")
+    p = commands.add_parser("import", help="import a case-log sheet (CSV, XLSX, a JSON export) or an archive")
+    p.add_argument(
+        "file",
+        help="the sheet: .csv (any delimiter), .xlsx, .xls, .ods, .json from `export --format json`, "
+        "or an archive from `export --archive`",
+    )
     p.add_argument(
         "--map",
         action="append",
@@ -51,26 +54,27 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--since", metavar="WHEN", help="only tickets with an action at or after WHEN")
     p.add_argument("--log", action="store_true", help="one row per log entry (every entry) instead of per ticket")
     p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    p.add_argument(
+        "--archive",
+        metavar="FILE",
+        help="write the whole store to one zip (every entry, digest, attachment; drafts excluded), for `import`",
+    )
     p.set_defaults(handler=cmd_export)
 
 
 def _read_records(ctx, path: Path, options):
     from tui_desk.sheets.columns import map_columns, parse_map_option
-    from tui_desk.sheets.reader import read_sheet
+    from tui_desk.sheets.reader import read_json, read_sheet
     from tui_desk.sheets.rows import records_from_json, records_from_sheet
 
     if path.suffix.lower() == ".json":
         if ctx.args.map:
             raise DeskError("--map is for sheets; a JSON export names its fields")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-        except FileNotFoundError:
-            raise DeskError(f"no file {str(path)!r}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise DeskError(f"{path.name} is not valid JSON: {err}") from None
+        data = read_json(path)
         return records_from_json(data, options)
-    sheet = read_sheet(path)
-    mapping = map_columns(sheet.headers, parse_map_option(ctx.args.map))
+    overrides = parse_map_option(ctx.args.map)
+    sheet = read_sheet(path, known=frozenset(overrides))
+    mapping = map_columns(sheet.headers, overrides)
     return records_from_sheet(sheet, mapping, options)
 
 
@@ -117,6 +121,12 @@ def cmd_import(ctx) -> int:
     from tui_desk.store.imports import import_tickets
 
     a = ctx.args
+    from tui_desk.store.archive import is_archive
+
+    if is_archive(Path(a.file)):
+        from tui_desk.cli.archive import cmd_import_archive
+
+        return cmd_import_archive(ctx, Path(a.file))
     if a.skip_bad and not a.report:
         raise DeskError("--skip-bad needs --report FILE to list the skipped rows")
     status_map = {}
@@ -209,6 +219,10 @@ def cmd_export(ctx) -> int:
     from tui_desk.sheets.exporter import ExportFilter, iter_export, write_csv, write_json
 
     a = ctx.args
+    if a.archive:
+        from tui_desk.cli.archive import cmd_export_archive
+
+        return cmd_export_archive(ctx)
     flt = ExportFilter(
         statuses=tuple(parse_status(s) for s in a.status),
         since=parse_when(a.since, ctx.clock.now(), ctx.config.tz) if a.since else None,

@@ -82,13 +82,27 @@ def register(commands: argparse._SubParsersAction) -> None:
     _guarded(p)
     p.set_defaults(handler=cmd_tag)
 
-    p = commands.add_parser("refund", help="record a refund amount and its milestones")
+    p = commands.add_parser(
+        "refund",
+        help="record a refund's amount, currency and milestones (approved → initiated → refunded)",
+        description=(
+            "Record the case's current refund: its amount and currency (an ISO 4217 code such as EUR), and "
+            "each milestone with its date (now, 14:30, yesterday, 2026-11-12 10:00, -2d). Milestones only move "
+            "forward: initiated needs approved, refunded needs initiated, dates in order and not in the future. "
+            "An amount given with a milestone is that milestone's amount (the amount approved, sent, received): "
+            "less than the one before is a partial refund. --new starts the case's next refund (refund 2, …) "
+            "once the current one is refunded. A refund approved but not initiated within [refunds] "
+            "initiate_within_days (default 2), or initiated but not refunded within refund_within_days "
+            "(default 5), is stuck: tui-desk overdue lists it."
+        ),
+    )
     p.add_argument("case")
-    p.add_argument("--amount")
-    p.add_argument("--currency")
-    p.add_argument("--approved", metavar="WHEN")
-    p.add_argument("--initiated", metavar="WHEN")
-    p.add_argument("--refunded", metavar="WHEN")
+    p.add_argument("--amount", help="e.g. 49.90 (with a milestone: that milestone's amount)")
+    p.add_argument("--currency", help="an ISO 4217 code, e.g. EUR, USD, GBP (fixed once approved)")
+    p.add_argument("--approved", metavar="WHEN", help="when the refund was approved")
+    p.add_argument("--initiated", metavar="WHEN", help="when it was sent to the payment provider")
+    p.add_argument("--refunded", metavar="WHEN", help="when it reached the customer")
+    p.add_argument("--new", action="store_true", help="start the case's next refund (the current one is refunded)")
     p.add_argument("--json", action="store_true")
     _guarded(p)
     p.set_defaults(handler=cmd_refund)
@@ -254,10 +268,16 @@ def cmd_refund(ctx) -> int:
         approved_at=_when(ctx, a.approved),
         initiated_at=_when(ctx, a.initiated),
         refunded_at=_when(ctx, a.refunded),
+        new=a.new,
         expected=_expected(ctx),
     )
     data = store.describe(ticket, with_log=False)
-    ctx.emit({"case_number": ticket.case_number, **data["refund"]}, f"{ticket.case_number} refund recorded")
+    latest = data["refunds"][-1] if data["refunds"] else None
+    number = f" {latest['number']}" if latest else ""
+    ctx.emit(
+        {"case_number": ticket.case_number, **data["refund"], "current": latest, "version": ticket.version},
+        f"{ticket.case_number} refund{number} recorded",
+    )
     return 0
 
 
@@ -311,14 +331,12 @@ def render_ticket(data: dict, tz) -> str:
         f"Order:      {p(data['order_id']) or '-'}    Reason: {p(data['reason']) or '-'}",
         f"Assignee:   {p(data['assignee']) or '(unassigned)'}    Tags: {' '.join(data['tags']) or '-'}",
     ]
-    refund = data["refund"]
-    if refund["amount"] or refund["approved_at"]:
-        amount = f"{refund['amount'] or '-'} {refund['currency'] or ''}"
-        steps = "  ".join(
-            f"{label} {_iso_to_when(refund[key], tz)}"
-            for label, key in (("approved", "approved_at"), ("initiated", "initiated_at"), ("refunded", "refunded_at"))
-        )
-        lines.append(f"Refund:     {amount}  {steps}")
+    if data.get("references"):
+        lines.append(f"Follows:    {data['references']}")
+    if data.get("follow_ups"):
+        lines.append(f"Follow-ups: {', '.join(data['follow_ups'])}")
+    for refund in data.get("refunds", []):
+        lines.append(f"Refund {refund['number']}:   {refund_line(refund, tz)}")
     for label, key in (
         ("Opened", "opened_at"),
         ("First reply", "first_response_at"),
@@ -348,6 +366,28 @@ def render_ticket(data: dict, tz) -> str:
         if e["follow_up_at"]:
             lines.append(f"     follow-up promised: {_iso_to_when(e['follow_up_at'], tz)}")
     return "\n".join(lines)
+
+
+def refund_line(refund: dict, tz) -> str:
+    """``100.00 EUR  approved 2026-11-12 10:00 UTC → initiated … (2 d) → refunded … (5 d), 60.00 (partial)``."""
+    from datetime import datetime
+
+    from tui_desk.domain.dates import format_span
+
+    currency = refund["currency"] or ""
+    parts, before = [], None
+    for name, m in refund["milestones"].items():
+        at = datetime.fromisoformat(m["at"].replace("Z", "+00:00"))
+        gap = f" ({format_span(at - before)})" if before is not None else ""
+        parts.append(f"{name} {format_when(at, tz)}{gap}")
+        before = at
+    first = next(iter(refund["milestones"].values()), None)
+    amount = (first or {}).get("amount") or refund["amount"]
+    text = f"{amount or '-'} {currency}".strip()
+    text += "  " + " → ".join(parts) if parts else "  (no milestone yet)"
+    if refund["partial"]:
+        text += f", {refund['amount']} {currency} (partial)"
+    return text
 
 
 def cmd_list(ctx) -> int:

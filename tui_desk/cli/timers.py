@@ -11,7 +11,7 @@ from tui_desk.cli import whole_number
 from tui_desk.config import config_path
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
-from tui_desk.domain.sla import BusinessCalendar
+from tui_desk.domain.sla import BusinessCalendar, Span
 from tui_desk.domain.text import clip, printable
 
 
@@ -97,6 +97,8 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 def _plain(value):
     """A config value as TOML-ready data (dataclasses as tables, spans, times and zones as text)."""
+    if isinstance(value, Span):
+        return str(value)  # as written: 24h stays 24h, 3d stays 3d
     if is_dataclass(value):
         return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
@@ -132,8 +134,17 @@ def effective_values(config) -> dict:
                 "resolved_close_days": _days(value.resolved_close_after),
                 "sweep_interval_seconds": config.sweep_interval_s,
             }
+        elif f.name == "keys":
+            continue  # every id with its keys, added by cmd_config from the console's bindings
+        elif f.name == "views":
+            values["views"] = [{k: v for k, v in _plain(view).items() if v} for view in value]
         elif f.name == "undo_window":
             values["undo_minutes"] = int(value.total_seconds() // 60)
+        elif f.name == "refunds":
+            values["refunds"] = {
+                "initiate_within_days": _days(value.initiate_within),
+                "refund_within_days": _days(value.refund_within),
+            }
         elif f.name == "max_attachment_bytes":
             values["attachments"] = {"max_mb": value / (1024 * 1024)}
         elif f.name == "sla":
@@ -141,11 +152,17 @@ def effective_values(config) -> dict:
             calendar = values["sla"].pop("calendar", None)
             if isinstance(getattr(value, "calendar", None), BusinessCalendar):
                 # The file's words for a calendar, not the dataclass's fields.
+                holidays = calendar["holidays"]
+                if calendar["country"]:
+                    place = {"country": calendar["country"]}
+                    if calendar["subdivision"]:
+                        place["subdivision"] = calendar["subdivision"]
+                    holidays = {**place, "dates": holidays}
                 values["sla"]["calendar"] = {
                     "days": calendar["days"],
                     "hours": f"{calendar['start']}-{calendar['end']}",
                     "timezone": calendar["tz"],
-                    "holidays": calendar["holidays"],
+                    "holidays": holidays,
                 }
         else:
             values[f.name] = _plain(value)
@@ -156,6 +173,9 @@ def cmd_config(ctx) -> int:
     path = config_path()
     config = ctx.config  # loading it checks every value: an invalid one is a one-line error naming its key
     values = effective_values(config)
+    from tui_desk.tui.keys import keys_in_force  # the console's binding ids; a bad [keys] entry is refused
+
+    values["keys"] = keys_in_force(config)
     data = {"path": str(path), "exists": path.exists(), "values": values}
     ctx.emit(data, lambda: _as_toml(data))
     return 0

@@ -9,11 +9,24 @@ from tui_desk.domain.clock import to_utc
 from tui_desk.domain.errors import DeskError
 
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_RELATIVE_RE = re.compile(r"^([+-])\s*(\d+)\s*(min|m|h|d|w)$")
+_OFFSET_PART = r"\d+\s*(?:min|m|h|d|w)"
+# ``+3d``, ``-2h``, and compound offsets ``+1d 2h``, ``-1h30m``: one sign for every part.
+_RELATIVE_RE = re.compile(rf"^([+-])\s*((?:{_OFFSET_PART}\s*)+)$")
+_PART_RE = re.compile(r"(\d+)\s*(min|m|h|d|w)")
 _TIME_RE = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
 _DAY_WORDS = {"today": 0, "tomorrow": 1, "yesterday": -1}
+_WEEKDAY_NAMES = (
+    ("mon", "monday"),
+    ("tue", "tues", "tuesday"),
+    ("wed", "weds", "wednesday"),
+    ("thu", "thur", "thurs", "thursday"),
+    ("fri", "friday"),
+    ("sat", "saturday"),
+    ("sun", "sunday"),
+)
+_WEEKDAYS = {name: number for number, names in enumerate(_WEEKDAY_NAMES) for name in names}
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y")
-HELP = "use e.g. 2026-11-15 14:30, 14:30, tomorrow 9:00, yesterday, +3d or -2h"
+HELP = "use e.g. 2026-11-15 14:30, 14:30, tomorrow 9:00, fri, next monday 9:00, +3d, +1d 2h or -2h"
 
 
 def _time_of_day(text: str) -> time | None:
@@ -29,6 +42,14 @@ def _time_of_day(text: str) -> time | None:
 # Dates outside these are typos (0026 for 2026) or cannot be stored as fixed-width UTC text.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def check_in_range(when: datetime, what: str) -> None:
+    """Refuse a date outside ``EARLIEST``..``LATEST`` (an imported ``0001-01-01``, a ``9999`` typo)."""
+    if not EARLIEST <= to_utc(when) < LATEST:
+        raise DeskError(
+            f"{what} {when.date().isoformat()} is out of range (years {EARLIEST.year} to {LATEST.year - 1})"
+        )
 
 
 def parse_when(text: str, now: datetime, tz: tzinfo = UTC) -> datetime:
@@ -51,8 +72,11 @@ def _parse_when(text: str, now: datetime, tz: tzinfo) -> datetime:
         return to_utc(now)
     match = _RELATIVE_RE.match(lowered)
     if match:
-        amount = int(match[2]) * (1 if match[1] == "+" else -1)
-        return to_utc(now) + timedelta(**{_UNITS[match[3]]: amount})
+        sign = 1 if match[1] == "+" else -1
+        span = sum(
+            (timedelta(**{_UNITS[unit]: int(amount)}) for amount, unit in _PART_RE.findall(match[2])), timedelta()
+        )
+        return to_utc(now) + sign * span
     local_now = to_utc(now).astimezone(tz)
     words = lowered.split()
     day: date | None = None
@@ -60,6 +84,10 @@ def _parse_when(text: str, now: datetime, tz: tzinfo) -> datetime:
     if words and words[0] in _DAY_WORDS:
         day = local_now.date() + timedelta(days=_DAY_WORDS[words[0]])
         clock_part = " ".join(words[1:]) or None
+    elif words and (named := _weekday(words)) is not None:
+        which, weekday, used = named
+        day = _weekday_date(local_now.date(), which, weekday)
+        clock_part = " ".join(words[used:]) or None
     elif len(words) == 1 and _time_of_day(words[0]):
         day, clock_part = local_now.date(), words[0]
     else:
@@ -69,7 +97,55 @@ def _parse_when(text: str, now: datetime, tz: tzinfo) -> datetime:
         raise DeskError(f"cannot read the time {clock_part!r} in {raw!r}: {HELP}")
     if clock_part is None and words[0] == "today":
         return to_utc(now)
-    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+    return wall_time(datetime.combine(day, at), tz, raw)
+
+
+def _weekday(words: list[str]) -> tuple[str, int, int] | None:
+    """``fri``, ``this fri``, ``next monday``, ``last tue``: (which, weekday number, words used), else None."""
+    if words[0] in ("next", "last", "this"):
+        which, names = words[0], words[1:2]
+    else:
+        which, names = "this", words[:1]
+    number = _WEEKDAYS.get(names[0]) if names else None
+    return None if number is None else (which, number, 1 + (which != "this" or words[0] == "this"))
+
+
+def _weekday_date(today: date, which: str, weekday: int) -> date:
+    """``this``: the next such day, today included; ``next``: the first after today; ``last``: the last before."""
+    ahead = (weekday - today.weekday()) % 7
+    if which == "this":
+        return today + timedelta(days=ahead)
+    if which == "next":
+        return today + timedelta(days=ahead or 7)
+    return today - timedelta(days=(today.weekday() - weekday) % 7 or 7)
+
+
+def wall_time(local: datetime, tz: tzinfo, typed: str = "") -> datetime:
+    """A naive wall-clock time read in ``tz``, as UTC; refused when the zone skips it or has it twice.
+
+    Around a daylight-saving change a wall time may not exist (the clocks jump over it) or exist twice
+    (they go back over it). Either way what was meant cannot be known, so both readings are named and
+    the person picks one by typing its offset -- nothing is moved silently.
+    """
+    first = local.replace(tzinfo=tz, fold=0)
+    second = local.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    shown = typed.strip() or f"{local:%Y-%m-%d %H:%M}"
+    zone = getattr(tz, "key", None) or str(tz)
+    readings = " or ".join(f"{_reading(local, when)}" for when in sorted((first, second), key=lambda d: d.utcoffset()))
+    exists = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local
+    if exists:
+        raise DeskError(f"{shown!r} happens twice in {zone} (the clocks go back): type {readings}")
+    raise DeskError(f"{shown!r} does not exist in {zone} (the clocks jump over it): type {readings}")
+
+
+def _reading(local: datetime, aware: datetime) -> str:
+    """One reading of an ambiguous wall time, as text the parser takes back: ``2026-10-25 02:30+02:00 (00:30 UTC)``."""
+    offset = aware.utcoffset() or timedelta()
+    sign = "-" if offset < timedelta() else "+"
+    minutes = abs(int(offset.total_seconds() // 60))
+    return f"{local:%Y-%m-%d %H:%M}{sign}{minutes // 60:02d}:{minutes % 60:02d} ({aware.astimezone(UTC):%H:%M} UTC)"
 
 
 def _absolute(raw: str, tz: tzinfo) -> datetime:
@@ -93,7 +169,7 @@ def _absolute(raw: str, tz: tzinfo) -> datetime:
         if parsed is None:
             raise DeskError(f"cannot read the date {raw!r}: {HELP}") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
+        return wall_time(parsed, tz, raw)
     return parsed.astimezone(UTC)
 
 

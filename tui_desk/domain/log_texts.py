@@ -50,8 +50,18 @@ def tags_changed(added: list[str], removed: list[str]) -> str:
     return "Tags " + " ".join([f"+{n}" for n in added] + [f"-{n}" for n in removed])
 
 
-def refund_recorded(parts: list[str]) -> str:
-    return "Refund: " + ", ".join(parts)
+def refund_change(number: int, changes: list[tuple[str, str | None, str]], *, started: bool = False) -> str:
+    """``Refund 1: approved — → 2026-11-12 10:00 UTC, 49.90 EUR`` (each change old → new; blank as —).
+
+    A second refund on a case says so: ``Refund 2 (a new refund on this case): approved — → …``.
+    """
+    head = f"Refund {number}" + (" (a new refund on this case)" if started and number > 1 else "")
+    return f"{head}: " + "; ".join(f"{what} {old or '—'} → {new}" for what, old, new in changes)
+
+
+def refund_carried_over(number: int, steps: list[str]) -> str:
+    """The body of the entry that starts a refund after one whose milestones were on the ticket row only."""
+    return f"Refund {number} as it stood: " + "; ".join(steps)
 
 
 def field_edit(changes: list[tuple[str, str | None, str | None]]) -> str:
@@ -104,6 +114,7 @@ def timer_action(
     action: str,
     *,
     slot: int,
+    through: int = 0,
     party: str,
     case_number: str,
     subject: str,
@@ -127,11 +138,16 @@ def timer_action(
                 mail_subject=mail_subject(case_number, subject, "Reminder"),
             )
         closing = now >= close_at
+        if through > slot:  # a run of skipped reminders: one entry names them all
+            last_due = due_at + policy.reminder_interval * (through - slot)
+            summary = f"Reminders {slot} to {through} of {policy.max_reminders} to the {party} skipped: "
+            body = f"Due {format_when(due_at)} to {format_when(last_due)}; no sweep ran until "
+        else:
+            summary = f"Reminder {of} to the {party} skipped: "
+            body = f"Due {format_when(due_at)}; no sweep ran until "
         return TimerTexts(
-            summary=f"Reminder {of} to the {party} skipped: "
-            + ("the ticket is closed instead" if closing else "a later reminder is sent instead"),
-            body=f"Due {format_when(due_at)}; no sweep ran until "
-            + ("the close was due." if closing else "a later reminder was due."),
+            summary=summary + ("the ticket is closed instead" if closing else "a later reminder is sent instead"),
+            body=body + ("the close was due." if closing else "a later reminder was due."),
             direction="internal",
         )
     if action == "auto_close":

@@ -1,14 +1,15 @@
 """SLA clocks: targets per priority, a business calendar, pauses while waiting, at-risk and breach times.
 
-Targets are spans of *working* time. Around the clock (no calendar) a day is 24 hours; with a
-calendar a day is one working day of the calendar (``3d`` with 09:00-17:00 = 24 working hours), so
-"resolve within 3 days" means three business days. The resolution clock stops while the ticket
+Targets are spans of *working* time, read exactly as written: ``24h`` is 24 working hours and ``3d``
+three working days (with 09:00-17:00, 24 working hours), never one turned into the other. Around
+the clock (no calendar) a day is 24 hours. The resolution clock stops while the ticket
 waits on the buyer or the seller (and while it sits Resolved), and resumes when it is back with us;
 the paused working time pushes the due time out. The response clock never pauses.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -24,42 +25,63 @@ _SPAN_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|min)\b")
 _MAX_DAYS_WALKED = 3 * 366
 
 
-def parse_span(text: str | int | float, where: str = "duration") -> timedelta:
+@dataclass(frozen=True)
+class Span:
+    """A target as written: working days and working time kept apart (``24h`` is not ``1d``)."""
+
+    days: float = 0
+    time: timedelta = timedelta()
+
+    def __str__(self) -> str:
+        parts = [f"{self.days:g}d"] if self.days else []
+        if self.time:
+            minutes = self.time / timedelta(minutes=1)
+            parts.append(f"{minutes / 60:g}h" if minutes % 60 == 0 else f"{minutes:g}m")
+        return " ".join(parts) or "0h"
+
+
+def parse_span(text: str | int | float, where: str = "duration") -> Span:
     """``8h``, ``90m``, ``3d``, ``1d 4h``; a bare number is hours. Days are working days (see module doc)."""
     if isinstance(text, bool):
         raise DeskError(f"{where}: {text!r} is not a duration such as 8h, 90m or 3d")
     if isinstance(text, (int, float)):
-        span = timedelta(hours=text)
+        span = Span(time=timedelta(hours=text))
     else:
         raw = text.strip().lower()
-        pos, span = 0, timedelta()
+        pos, days, time_part = 0, 0.0, timedelta()
         for match in _SPAN_RE.finditer(raw):
             if raw[pos : match.start()].strip():
                 break
             amount = float(match[1])
             unit = match[2]
-            span += (
-                timedelta(days=amount)
-                if unit == "d"
-                else (timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount))
-            )
+            if unit == "d":
+                days += amount
+            else:
+                time_part += timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount)
             pos = match.end()
         if not raw or raw[pos:].strip() or pos == 0:
             raise DeskError(f"{where}: {text!r} is not a duration such as 8h, 90m or 3d")
-    if span <= timedelta():
+        span = Span(days=days, time=time_part)
+    if span.days < 0 or span.time < timedelta() or not (span.days or span.time):
         raise DeskError(f"{where}: {text!r} must be longer than zero")
     return span
 
 
 @dataclass(frozen=True)
 class BusinessCalendar:
-    """Working days and hours in a time zone, minus holidays. ``end`` may be 24:00 (``time.max``)."""
+    """Working days and hours in a time zone, minus holidays. ``end`` may be 24:00 (``time.max``).
+
+    Holidays are the dates typed by hand and, with ``country`` (and ``subdivision``), the public
+    holidays the ``holidays`` package knows for it, read a year at a time as dates come up.
+    """
 
     days: frozenset[int] = frozenset(range(5))  # Monday = 0
     start: time = time(9, 0)
     end: time = time(17, 0)
     tz: tzinfo = UTC
     holidays: frozenset[date] = frozenset()
+    country: str | None = None
+    subdivision: str | None = None
 
     def __post_init__(self) -> None:
         if not self.days:
@@ -75,6 +97,8 @@ class BusinessCalendar:
     def window(self, day: date) -> tuple[datetime, datetime] | None:
         """The working window of a local date as UTC instants, or None on a day off."""
         if day.weekday() not in self.days or day in self.holidays:
+            return None
+        if self.country and day in public_holidays(self.country, self.subdivision, day.year):
             return None
         opens = datetime.combine(day, self.start, tzinfo=self.tz)
         if self.end == time.max:
@@ -122,6 +146,34 @@ class BusinessCalendar:
         return total
 
 
+def _holidays_package():
+    try:
+        import holidays
+    except ModuleNotFoundError:
+        raise DeskError(
+            "sla.calendar.holidays: a country's holidays need the holidays package (pip install 'tui-desk[holidays]')"
+        ) from None
+    return holidays
+
+
+def _check_place(country: str, subdivision: str | None) -> None:
+    holidays = _holidays_package()
+    where = country + (f"-{subdivision}" if subdivision else "")
+    if country not in holidays.list_supported_countries():
+        raise DeskError(f"sla.calendar.holidays: the holidays package does not know the country {country!r}")
+    try:
+        holidays.country_holidays(country, subdiv=subdivision)
+    except (NotImplementedError, ValueError) as err:  # an unknown subdivision
+        raise DeskError(f"sla.calendar.holidays: {where} is not known to the holidays package ({err})") from None
+
+
+@functools.cache
+def public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    """The public holidays of a country (or one of its subdivisions) in a year, from ``holidays``."""
+    _check_place(country, subdivision)
+    return frozenset(_holidays_package().country_holidays(country, subdiv=subdivision, years=year))
+
+
 @dataclass(frozen=True)
 class AroundTheClock:
     """No calendar: every hour counts, a day is 24 hours."""
@@ -137,15 +189,19 @@ class AroundTheClock:
 
 @dataclass(frozen=True)
 class SlaTarget:
-    response: timedelta
-    resolution: timedelta
+    response: Span
+    resolution: Span
+
+
+def _hours(n: float) -> Span:
+    return Span(time=timedelta(hours=n))
 
 
 DEFAULT_TARGETS = {
-    "urgent": SlaTarget(timedelta(hours=1), timedelta(hours=8)),
-    "high": SlaTarget(timedelta(hours=4), timedelta(hours=24)),
-    "normal": SlaTarget(timedelta(hours=8), timedelta(days=3)),
-    "low": SlaTarget(timedelta(hours=24), timedelta(days=5)),
+    "urgent": SlaTarget(_hours(1), _hours(8)),
+    "high": SlaTarget(_hours(4), Span(days=1)),
+    "normal": SlaTarget(_hours(8), Span(days=3)),
+    "low": SlaTarget(Span(days=1), Span(days=5)),
 }
 
 
@@ -162,9 +218,14 @@ class SlaPolicy:
     def target(self, priority: str) -> SlaTarget:
         return self.targets.get(priority) or self.targets["normal"]
 
-    def working(self, span: timedelta) -> timedelta:
-        """A configured span as working time: whole days become working days of the calendar."""
-        return self.calendar.day_length * span.days + timedelta(seconds=span.seconds, microseconds=span.microseconds)
+    def working(self, span: Span | timedelta) -> timedelta:
+        """A target as working time: its days are working days of the calendar, its hours working hours.
+
+        A plain ``timedelta`` is working time as it is (``timedelta(hours=24)`` is 24 working hours).
+        """
+        if isinstance(span, timedelta):
+            return span
+        return self.calendar.day_length * span.days + span.time
 
 
 # Statuses during which the resolution clock stands still: the move is the buyer's or seller's
@@ -312,9 +373,11 @@ def make_calendar(
     days: list[str] | None = None,
     hours: str = "09:00-17:00",
     tz: str | tzinfo = "UTC",
-    holidays: list[str] | None = None,
+    holidays: list[str] | dict | None = None,
 ) -> BusinessCalendar:
-    """A calendar from config words: ``["mon", ...]``, ``"09:00-17:00"``, a zone name, ISO dates."""
+    """A calendar from config words: ``["mon", ...]``, ``"09:00-17:00"``, a zone name, and holidays:
+    ISO dates, or ``{country = "DE", subdivision = "BE", dates = [...]}`` (the ``holidays`` package's
+    public holidays of that place, and any dates typed by hand)."""
     chosen = days if days is not None else list(WEEKDAYS[:5])
     if not isinstance(chosen, (list, tuple)):
         raise DeskError(f'sla.calendar.days: give a list such as ["mon", "tue"], not {days!r}')
@@ -334,13 +397,30 @@ def make_calendar(
             zone = ZoneInfo(tz)
         except (KeyError, ValueError):
             raise DeskError(f"sla.calendar.timezone: {tz!r} is not a known time zone") from None
+    country = subdivision = None
+    typed = holidays or []
+    if isinstance(holidays, dict):
+        unknown = set(holidays) - {"country", "subdivision", "dates"}
+        if unknown:
+            raise DeskError(f"sla.calendar.holidays.{sorted(unknown)[0]} is not country, subdivision or dates")
+        country, subdivision = holidays.get("country"), holidays.get("subdivision")
+        if not isinstance(country, str) or not country.strip():
+            raise DeskError('sla.calendar.holidays: give a country code, e.g. {country = "DE", subdivision = "BE"}')
+        if subdivision is not None and not isinstance(subdivision, str):
+            raise DeskError(f"sla.calendar.holidays.subdivision: {subdivision!r} is not a code such as BE")
+        country, subdivision = country.strip().upper(), (subdivision or "").strip().upper() or None
+        typed = holidays.get("dates", [])
+    if not isinstance(typed, (list, tuple)):
+        raise DeskError(f'sla.calendar.holidays: give a list of dates such as ["2026-12-25"], not {typed!r}')
     off = set()
-    for text in holidays or []:
+    for text in typed:
         try:
             off.add(date.fromisoformat(str(text).strip()))
         except ValueError:
             raise DeskError(f"sla.calendar.holidays: {text!r} is not a date like 2026-12-25") from None
-    return BusinessCalendar(frozenset(numbers), start, end, zone, frozenset(off))
+    if country:
+        _check_place(country, subdivision)  # refused when the config is read, not at the first due time
+    return BusinessCalendar(frozenset(numbers), start, end, zone, frozenset(off), country, subdivision)
 
 
 def _clock_time(text: str, whole: str) -> time:

@@ -41,6 +41,12 @@ class TimerAction:
     action: str  # reminder, reminder_skipped, auto_close, resolved_close
     slot: int  # reminder number 1..N; 0 for closes
     due_at: datetime
+    through: int = 0  # reminder_skipped: the last of the skipped slots ``slot..through`` (0: ``slot`` alone)
+
+    @property
+    def slots(self) -> range:
+        """The reminder slots this action stands for: one, or a run of skipped ones."""
+        return range(self.slot, max(self.slot, self.through) + 1)
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,8 @@ def plan_timers(
     status: Status, period_started_at: datetime | None, reminders_done: int, now: datetime, policy: TimerPolicy
 ) -> TimerPlan:
     """The catch-up rules: a due close wins (the unsent reminders are recorded as skipped, none is sent);
-    otherwise only the latest due reminder is sent and the earlier due ones are recorded as skipped."""
+    otherwise only the latest due reminder is sent and the earlier due ones are recorded as skipped.
+    The skipped ones are one action, so a sweep writes at most one skipped entry per ticket."""
     if period_started_at is None:
         return TimerPlan((), reminders_done, False)
     if status is Status.RESOLVED:
@@ -88,12 +95,20 @@ def plan_timers(
     last = last_reminder_slot(policy)
     slots = list(range(reminders_done + 1, last + 1))
     if now >= close_at:
-        skipped = [TimerAction("reminder_skipped", s, reminder_due(period_started_at, s, policy)) for s in slots]
+        skipped = _skipped(slots, period_started_at, policy)
         return TimerPlan((*skipped, TimerAction("auto_close", 0, close_at)), max([reminders_done, *slots]), True)
     due = [s for s in slots if reminder_due(period_started_at, s, policy) <= now]
     if not due:
         return TimerPlan((), reminders_done, False)
     latest = due[-1]
-    actions = [TimerAction("reminder_skipped", s, reminder_due(period_started_at, s, policy)) for s in due[:-1]]
+    actions = [*_skipped(due[:-1], period_started_at, policy)]
     actions.append(TimerAction("reminder", latest, reminder_due(period_started_at, latest, policy)))
     return TimerPlan(tuple(actions), latest, False)
+
+
+def _skipped(slots: list[int], period_started_at: datetime, policy: TimerPolicy) -> tuple[TimerAction, ...]:
+    """The skipped reminders as ONE action (one log entry, however long no sweep ran), or none."""
+    if not slots:
+        return ()
+    first, last = slots[0], slots[-1]
+    return (TimerAction("reminder_skipped", first, reminder_due(period_started_at, first, policy), last),)

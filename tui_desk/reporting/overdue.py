@@ -1,17 +1,18 @@
-"""What a supervisor watches first: the overdue panel (breached, at risk, missed follow-ups, closing, idle)."""
+"""What a supervisor watches first: the overdue panel (breached, at risk, missed follow-ups, closing, idle,
+stuck refunds)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from tui_desk.domain import sla
+from tui_desk.domain import refunds, sla
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_span, iso
 from tui_desk.domain.overdue import OWING_STATUSES, SLA_PROMISES, Promise, broken_promises
 from tui_desk.domain.statuses import OPEN_STATUSES, WAITING_ON_PARTY_STATUSES, status_of
 from tui_desk.store.models import Ticket
-from tui_desk.store.queries import overdue_condition
+from tui_desk.store.queries import overdue_condition, stuck_refund_condition
 
 OPEN_SLUGS = [s.slug for s in OPEN_STATUSES]
 OWING_SLUGS = [s.slug for s in OWING_STATUSES]
@@ -32,6 +33,9 @@ PANEL_COLUMNS = (
     Ticket.sla_response_risk_at,
     Ticket.sla_resolution_due_at,
     Ticket.sla_resolution_risk_at,
+    Ticket.refund_approved_at,
+    Ticket.refund_initiated_at,
+    Ticket.refunded_at,
 )
 
 
@@ -84,7 +88,13 @@ SECTION_TITLES = {
     "follow_up": "Promised follow-ups missed",
     "closing": "Waiting, auto-closing soon",
     "idle": "No action",
+    "stuck": "Refunds stuck",
 }
+
+
+def _days(span: timedelta) -> str:
+    days = span / timedelta(days=1)
+    return f"{days:g} day" + ("" if days == 1 else "s")
 
 
 def _row(t, due_at: datetime, what: str, now: datetime) -> OverdueRow:
@@ -122,13 +132,18 @@ def _at_risk(t, now: datetime) -> tuple[datetime, str] | None:
 
 
 def overdue(store, now: datetime | None = None, *, limit: int | None = ROW_LIMIT) -> list[OverdueSection]:
-    """The overdue panel: five sections, most late first, each with its full count (rows cut at ``limit``)."""
+    """The overdue panel: six sections, most late first, each with its full count (rows cut at ``limit``)."""
     now = to_utc(now or store.now())
     policy: sla.SlaPolicy = store.config.sla
     close_after = store.config.timers.waiting_close_after
     sections = {key: OverdueSection(key, title) for key, title in SECTION_TITLES.items()}
     sections["idle"].title = f"No action for {policy.no_action_days} days"
     sections["closing"].title = f"Waiting, auto-closing within {policy.closing_soon_days} days"
+    refund_policy: refunds.RefundPolicy = store.config.refunds
+    sections["stuck"].title = (
+        f"Refunds stuck (not initiated {_days(refund_policy.initiate_within)} after approval, "
+        f"not refunded {_days(refund_policy.refund_within)} after)"
+    )
     is_open = Ticket.status.in_(OPEN_SLUGS)
 
     def select():
@@ -171,6 +186,11 @@ def overdue(store, now: datetime | None = None, *, limit: int | None = ROW_LIMIT
         idle = select().where(is_open & (Ticket.last_action_at < now - idle_for))
         for t in idle:
             sections["idle"].rows.append(_row(t, t.last_action_at + idle_for, "any action", now))
+        # Refunds waiting at a milestone longer than [refunds] allows (domain/refunds.py, its SQL form).
+        for t in select().where(stuck_refund_condition(now, refund_policy)):
+            found = refunds.stuck(t, now, refund_policy)
+            if found is not None:
+                sections["stuck"].rows.append(_row(t, found.due_at, found.step.what, now))
     for section in sections.values():
         section.rows.sort(key=lambda r: (-r.late, r.case_number))
         section.count = len(section.rows)

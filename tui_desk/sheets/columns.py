@@ -22,6 +22,11 @@ TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
         "Ticket #",
         "Ticket",
         "Ticket Ref",
+        "Ticket/Interaction ID",
+        "Ticket / Interaction ID",
+        "Ticket or Interaction ID",
+        "Interaction ID",
+        "Ticket/Interaction",
         "Reference",
         "Reference Number",
         "Case Reference",
@@ -29,6 +34,17 @@ TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
         "Ref No",
     ),
     "customer": ("Customer", "Customer Name", "Name", "Buyer", "Client", "Username", "Customer Username"),
+    # Seed 003: "Name, username, or order number" in one column; kept as the customer, and as the order
+    # id too when it looks like one.
+    "customer_id": (
+        "Customer Identifier",
+        "Customer ID",
+        "Customer Id / Order",
+        "Customer Ref",
+        "Customer Reference",
+        "Client Identifier",
+        "Client ID",
+    ),
     # Seed 002 keeps both in one column: "Maria Garcia / VB-778812" is split when it splits cleanly.
     "customer_and_order": (
         "Customer Name & Order ID",
@@ -72,7 +88,7 @@ TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
         "History",
         "Updates",
     ),
-    "status": ("Status", "State", "Case Status", "Ticket Status"),
+    "status": ("Status", "State", "Case Status", "Ticket Status", "Resolution Status"),
     "last_action_at": (
         "Date of Last Action",
         "Last Action",
@@ -91,6 +107,41 @@ TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
         "Next Follow-up",
         "Follow-up Due",
         "Followup",
+    ),
+    # Seed 003: one row per contact. "2023-11-15 14:30 UTC / 2023-11-15 14:45 UTC": start, then end.
+    "contact": (
+        "Contact Timestamp (Start/End)",
+        "Contact Timestamp",
+        "Contact Timestamps",
+        "Contact Timestamp Start/End",
+        "Contact Time (Start/End)",
+        "Contact Time",
+        "Contact Date",
+        "Contact Start/End",
+        "Timestamp (Start/End)",
+        "Interaction Timestamp",
+        "Interaction Time",
+        "Interaction Date",
+    ),
+    "notes": (
+        "Key Actions & Agent Notes",
+        "Key Actions and Agent Notes",
+        "Key Actions / Agent Notes",
+        "Actions & Notes",
+        "Actions and Notes",
+        "Agent Notes",
+        "Key Actions",
+        "Actions Taken",
+    ),
+    # Seed 003: "Any promised callbacks or next steps": a promised follow-up when it starts with a date.
+    "follow_up_notes": (
+        "Follow-up Date/Notes",
+        "Follow-up Date / Notes",
+        "Follow-up Date & Notes",
+        "Follow-up Date and Notes",
+        "Follow-up Notes",
+        "Follow up Notes",
+        "Next Steps",
     ),
     "kind": ("Kind", "Type", "Case Type", "Ticket Type"),
     "priority": ("Priority",),
@@ -117,7 +168,7 @@ ENTRY_COLUMNS: dict[str, tuple[str, ...]] = {
     "entry_at": ("Entry At", "Entry Date"),
     "entry_until": ("Entry Until",),
     "entry_kind": ("Entry Kind",),
-    "entry_channel": ("Channel",),
+    "entry_channel": ("Channel", "Communication Channel", "Contact Channel", "Channel Used"),
     "entry_direction": ("Direction",),
     "entry_sender": ("Sender",),
     "entry_sender_name": ("Sender Name",),
@@ -158,9 +209,11 @@ IGNORE = "-"
 
 
 def normal(header: str) -> str:
-    """A column name as compared: lower case, ``_`` as space, spaces collapsed, a trailing ``(UTC)`` dropped."""
+    """A column name as compared: lower case, ``_`` as space, spaces collapsed (none around ``/``), a trailing
+    ``(UTC)`` dropped."""
     text = header.replace("\ufeff", "").replace("_", " ").strip().lower()
     text = re.sub(r"\(\s*utc\s*\)\s*$", "", text)
+    text = re.sub(r"\s*/\s*", "/", text)  # "Date / Notes" and "Date/Notes" alike
     return " ".join(text.split())
 
 
@@ -196,13 +249,18 @@ class ColumnMap:
         return self.has("entry_at") or self.has("entry_seq")
 
     @property
+    def is_interaction_log(self) -> bool:
+        """Seed 003's layout: one row per contact, rows sharing a ticket id make one ticket."""
+        return self.has("contact") and not self.is_log_sheet
+
+    @property
     def extra(self) -> list[str]:
         return [h for i, h in enumerate(self.headers) if i not in self.fields and h.strip()]
 
 
-def known_count(headers: list[str]) -> int:
-    """How many of these cells are column names we know (to find the header row below a title)."""
-    return sum(1 for h in headers if isinstance(h, str) and normal(h) in _BY_NAME)
+def known_count(headers: list[object], also: frozenset[str] = frozenset()) -> int:
+    """How many of these cells are column names we know, or names ``--map`` gives (to find the header row)."""
+    return sum(1 for h in headers if isinstance(h, str) and (normal(h) in _BY_NAME or normal(h) in also))
 
 
 def parse_map_option(values: list[str]) -> dict[str, str]:
@@ -247,7 +305,11 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> 
         if says_utc(header):
             mapping.utc_columns.add(index)
     needed = [f for f in REQUIRED if not mapping.has(f)]
-    if "customer" in needed and (mapping.has("email") or mapping.has("customer_and_order")):
+    if mapping.is_interaction_log:  # the first contact opens the ticket; the id groups the rows
+        needed = [f for f in needed if f != "opened_at"]
+        if not mapping.has("case_number"):
+            needed.append("case_number")
+    if "customer" in needed and any(mapping.has(f) for f in ("email", "customer_and_order", "customer_id")):
         needed.remove("customer")  # an email alone names the customer, and so does the combined column
     if not mapping.has("subject") and not mapping.has("reason"):  # seed 002 has only the reason
         needed.append("subject")

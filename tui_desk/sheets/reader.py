@@ -1,4 +1,4 @@
-"""Reading a sheet file (CSV in any usual dialect, XLSX) into a header and numbered rows.
+"""Reading a sheet file (CSV in any usual dialect, XLSX) into a header and numbered rows; our JSON export.
 
 CSV: UTF-8 with or without a BOM, delimiter found by ``csv.Sniffer`` among , ; tab |, any line ends,
 quoted cells over several lines; blank lines are skipped; a title above the header row is skipped.
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +31,11 @@ class Sheet:
     rows: list[tuple[int, list[object]]]  # (line number, cells), blank rows left out
 
 
-def read_sheet(path: Path) -> Sheet:
-    """The sheet at ``path`` (``.xlsx``/``.xlsm`` by openpyxl, anything else as CSV); one-line errors."""
+def read_sheet(path: Path, *, known: frozenset[str] = frozenset()) -> Sheet:
+    """The sheet at ``path`` (``.xlsx``/``.xlsm`` by openpyxl, anything else as CSV); one-line errors.
+
+    ``known``: column names (as ``columns.normal`` gives them) that ``--map`` names, which count as
+    known when the header row is looked for."""
     path = Path(path)
     if not path.is_file():
         raise DeskError(f"no file {str(path)!r}")
@@ -37,7 +43,7 @@ def read_sheet(path: Path) -> Sheet:
         raw_rows = list(_xlsx_rows(path))
     else:
         raw_rows = list(_csv_rows(path))
-    return _with_header(raw_rows, path)
+    return _with_header(raw_rows, path, known)
 
 
 def _decode(path: Path) -> str:
@@ -110,16 +116,18 @@ def _blank(cells: list[object]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _with_header(raw_rows: list[tuple[int, list[object]]], path: Path) -> Sheet:
+def _with_header(raw_rows: list[tuple[int, list[object]]], path: Path, known: frozenset[str]) -> Sheet:
     rows = [(n, cells) for n, cells in raw_rows if not _blank(cells)]
     if not rows:
         raise DeskError(f"{path.name} has no rows")
-    # The header is the first row naming at least two known columns (a title may sit above it).
-    header_at = 0
+    # The header is the row that names the most known columns among the first few (a title may sit
+    # above it; the earliest wins a tie). Found by its names, never by which row looks like data: a
+    # data row whose cells happen to read "Email" and "Resolved" names two, the header all of its own.
+    header_at, best = 0, 0
     for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if known_count([c for c in cells if isinstance(c, str)]) >= 2:
-            header_at = i
-            break
+        count = known_count(cells, known)
+        if count > best:
+            header_at, best = i, count
     line, headers = rows[header_at]
     headers = [str(h).strip() if h is not None else "" for h in headers]
     while headers and not headers[-1]:
@@ -131,3 +139,76 @@ def _with_header(raw_rows: list[tuple[int, list[object]]], path: Path) -> Sheet:
         if not _blank(cells):
             body.append((n, cells))
     return Sheet(headers, line, body)
+
+
+# -- JSON (our own export) -------------------------------------------------------------------------
+# `export --format json --log` writes about 4 KB per ticket, nested four deep (list, ticket, log,
+# entry); these limits leave room for 100,000 tickets and stop a file that would exhaust memory or the
+# parser's recursion before it is read.
+MAX_JSON_BYTES = 512 * 1024 * 1024
+MAX_JSON_DEPTH = 16
+
+
+def read_json(path: Path) -> object:
+    """The parsed JSON at ``path``: a regular file within the size and depth limits; one-line errors."""
+    path = Path(path)
+    data = _read_regular(path, MAX_JSON_BYTES, "JSON file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise DeskError(f"{path.name} line {line} is not UTF-8 text") from None
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise DeskError(f"{path.name} is nested more than {MAX_JSON_DEPTH} levels deep; nothing was imported") from None
+    except json.JSONDecodeError as err:
+        raise DeskError(f"{path.name} is not valid JSON: {err}") from None
+    if _depth_over(value, MAX_JSON_DEPTH):
+        raise DeskError(f"{path.name} is nested more than {MAX_JSON_DEPTH} levels deep; nothing was imported")
+    return value
+
+
+def _read_regular(path: Path, max_bytes: int, what: str) -> bytes:
+    """The bytes of a regular file no larger than ``max_bytes``: never a folder, device or FIFO."""
+    try:
+        # O_NONBLOCK: a FIFO opens at once (and fstat refuses it) instead of waiting for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise DeskError(f"no file {str(path)!r}") from None
+    except OSError as err:
+        raise DeskError(f"cannot read {str(path)!r}: {err.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise DeskError(f"{str(path)!r} is a folder, not a {what}")
+        raise DeskError(f"{str(path)!r} is not a regular file (a device, FIFO or socket)")
+    with os.fdopen(fd, "rb") as f:
+        if info.st_size > max_bytes:
+            raise DeskError(
+                f"{path.name} is {info.st_size / 1048576:.0f} MB, over the limit of {max_bytes // 1048576} MB "
+                f"for a {what}; split it (export --since) or import a CSV"
+            )
+        try:
+            data = f.read(max_bytes + 1)
+        except OSError as err:
+            raise DeskError(f"cannot read {str(path)!r}: {err.strerror}") from None
+    if len(data) > max_bytes:  # it grew after the check
+        raise DeskError(f"{path.name} is over the limit of {max_bytes // 1048576} MB for a {what}")
+    return data
+
+
+def _depth_over(value: object, limit: int) -> bool:
+    """True when lists and objects nest deeper than ``limit`` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+    return False

@@ -14,12 +14,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
 
+from tui_desk.domain import refunds
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
-from tui_desk.sheets.columns import DATE_FIELDS, ColumnMap
+from tui_desk.sheets.columns import DATE_FIELDS, TICKET_COLUMNS, ColumnMap
 from tui_desk.sheets.dates import DateOrder, UnreadableDate, read_date
+from tui_desk.sheets.interactions import records_from_interactions
 from tui_desk.sheets.logcells import split_log_cell
 from tui_desk.sheets.reader import Sheet
 from tui_desk.sheets.statuses import sheet_status
@@ -50,11 +51,24 @@ class ReadOptions:
 class Row:
     """One row's cells by field, with its line number; dates read on demand with the column's zone."""
 
-    def __init__(self, line: int, values: dict[str, object], options: ReadOptions, utc: set[str] = frozenset()):
+    def __init__(
+        self,
+        line: int,
+        values: dict[str, object],
+        options: ReadOptions,
+        utc: set[str] = frozenset(),
+        cells: list[object] = (),
+    ):
         self.line = line
         self.values = values
         self.options = options
         self.utc = utc
+        self.cells = cells  # the row as the sheet has it, for keeping it verbatim
+
+    def reader(self, name: str):
+        """A function reading one date as this column's dates are read (its zone, the sheet's order)."""
+        tz = UTC if name in self.utc else self.options.tz
+        return lambda value: read_date(value, order=self.options.order, tz=tz)
 
     def raw(self, name: str) -> str:
         value = self.values.get(name)
@@ -77,7 +91,9 @@ class Row:
 
 def rows_of(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -> list[Row]:
     utc = {f for i, f in mapping.fields.items() if i in mapping.utc_columns}
-    return [Row(line, {f: cells[i] for i, f in mapping.fields.items()}, options, utc) for line, cells in sheet.rows]
+    return [
+        Row(line, {f: cells[i] for i, f in mapping.fields.items()}, options, utc, cells) for line, cells in sheet.rows
+    ]
 
 
 def records_from_sheet(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -> list[TicketRecord | BadRow]:
@@ -85,6 +101,15 @@ def records_from_sheet(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -
     rows = rows_of(sheet, mapping, options)
     if mapping.is_log_sheet:
         return records_from_log_rows(rows)
+    if mapping.is_interaction_log:
+        utc = {f for i, f in mapping.fields.items() if i in mapping.utc_columns}
+        return records_from_interactions(
+            rows,
+            sheet.headers,
+            mapping.index_of("notes"),
+            lambda line, values: Row(line, values, options, utc),
+            _ticket_fields,
+        )
     identities: dict[str, int] = {}
     out: list[TicketRecord | BadRow] = []
     for row, (_, cells) in zip(rows, sheet.rows, strict=True):
@@ -99,7 +124,7 @@ def records_from_sheet(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -
 
 def _ticket_fields(row: Row) -> TicketRecord:
     """The ticket part of a row (both layouts)."""
-    customer = row.text("customer")
+    customer = row.text("customer") or row.text("customer_id")
     order_id = row.text("order_id") or None
     if not customer and row.text("customer_and_order"):
         customer, split_order = split_customer_and_order(row.text("customer_and_order"))
@@ -128,9 +153,9 @@ def _ticket_fields(row: Row) -> TicketRecord:
     amount = None
     if row.text("refund_amount"):
         try:
-            amount = Decimal(row.text("refund_amount"))
-        except InvalidOperation:
-            raise BadRow(row.line, f"refund amount {row.text('refund_amount')!r} is not a number") from None
+            amount = refunds.check_amount(row.text("refund_amount"), round_cents=True)
+        except DeskError as err:
+            raise BadRow(row.line, str(err)) from None
     record = TicketRecord(
         line=row.line,
         customer=customer,
@@ -357,6 +382,9 @@ _ENTRY_KEYS = {
 }
 
 
+_REFUND_KEYS = {"amount": "refund_amount", "approved_at": "refund_approved_at", "initiated_at": "refund_initiated_at"}
+
+
 def records_from_json(data: object, options: ReadOptions) -> list[TicketRecord | BadRow]:
     """Tickets from our JSON export (a list of tickets, each with ``log`` or ``latest_entry``); the
     line number of a bad ticket is its position in the list."""
@@ -367,31 +395,59 @@ def records_from_json(data: object, options: ReadOptions) -> list[TicketRecord |
     rows: list[Row] = []
     bad: list[BadRow] = []
     for number, ticket in enumerate(data, start=1):
-        if not isinstance(ticket, dict):
-            bad.append(BadRow(number, "not a ticket object"))
-            continue
-        base = {k: _json_cell(v) for k, v in ticket.items() if k not in ("log", "latest_entry", "refund")}
-        refund = ticket.get("refund") or {}
-        if isinstance(refund, dict):  # the shape `show --json` uses
-            base.update({f"refund_{k}" if k in ("amount",) else k: _json_cell(v) for k, v in refund.items()})
-            if "approved_at" in refund:
-                base["refund_approved_at"] = _json_cell(refund["approved_at"])
-            if "initiated_at" in refund:
-                base["refund_initiated_at"] = _json_cell(refund["initiated_at"])
-        entries = ticket.get("log")
-        if entries is None:
-            entries = [ticket["latest_entry"]] if ticket.get("latest_entry") else []
-        if not entries:
-            bad.append(BadRow(number, "a ticket needs at least one log entry"))
-            continue
-        for entry in entries:
-            values = dict(base)
-            values.update({_ENTRY_KEYS[k]: _json_cell(v) for k, v in entry.items() if k in _ENTRY_KEYS})
-            rows.append(Row(number, values, options, utc=set(DATE_FIELDS)))
+        try:
+            rows.extend(_json_ticket_rows(number, ticket, options))
+        except DeskError as err:
+            bad.append(BadRow(number, str(err)))
     return sorted([*bad, *records_from_log_rows(rows)], key=lambda r: r.line)
 
 
-def _json_cell(value: object) -> object:
+def _json_ticket_rows(number: int, ticket: object, options: ReadOptions) -> list[Row]:
+    """One ticket object as log-sheet rows (one per entry); a value of the wrong type is a DeskError."""
+    if not isinstance(ticket, dict):
+        raise DeskError(f"not a ticket object (found {_json_type(ticket)})")
+    # Only the fields an import reads (`show --json` adds others, such as the SLA state, to show).
+    base = {k: _json_cell(v, k) for k, v in ticket.items() if k in TICKET_COLUMNS and k != "log"}
+    refund = ticket.get("refund") or {}
+    if not isinstance(refund, dict):
+        raise DeskError(f"refund must be an object, not {_json_type(refund)}")
+    for k, v in refund.items():  # the shape `show --json` uses
+        name = _REFUND_KEYS.get(k, k)
+        if name in TICKET_COLUMNS:
+            base[name] = _json_cell(v, f"refund {k}")
+    entries = ticket.get("log")
+    if entries is None:
+        entries = [ticket["latest_entry"]] if ticket.get("latest_entry") else []
+    if not isinstance(entries, list):
+        raise DeskError(f"log must be a list of entries, not {_json_type(entries)}")
+    if not entries:
+        raise DeskError("a ticket needs at least one log entry")
+    rows = []
+    for seq, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise DeskError(f"log entry {seq} must be an object, not {_json_type(entry)}")
+        values = dict(base)
+        values.update(
+            {_ENTRY_KEYS[k]: _json_cell(v, f"log entry {seq} {k}") for k, v in entry.items() if k in _ENTRY_KEYS}
+        )
+        rows.append(Row(number, values, options, utc=set(DATE_FIELDS)))
+    return rows
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return {dict: "an object", list: "a list", str: "text", type(None): "null"}.get(type(value), "a number")
+
+
+def _json_cell(value: object, name: str) -> object:
+    """A JSON value as a sheet cell: text, a number, null; a list of those (tags) joined by spaces."""
     if isinstance(value, list):
+        if any(isinstance(v, (dict, list)) for v in value):
+            raise DeskError(f"{name} must be text or a list of words, not a nested list")
         return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        raise DeskError(f"{name} must be text or a number, not an object")
+    if isinstance(value, float) and value != value:
+        raise DeskError(f"{name} is NaN")
     return value

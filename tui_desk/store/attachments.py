@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -120,6 +121,43 @@ class BlobFolder:
     @staticmethod
     def _read_chunk(reader, source: Path) -> bytes:
         return _read(reader, source)
+
+    def put(self, reader, sha256: str, size: int, created: list[Path]) -> None:
+        """Keep the content ``reader`` gives as the file named ``sha256`` (an archive's blob being restored).
+
+        It is hashed as it is written and refused unless it is exactly the ``size`` bytes that hash to
+        ``sha256``; a file already there under that name is kept. ``created`` collects what this made.
+        """
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise DeskError(f"attachment content named {sha256[:70]!r} is not named by a SHA-256")
+        final = self.path_of(sha256)
+        if final.is_file() and final.stat().st_size == size:
+            return
+        for folder in (self.root, final.parent):
+            if not folder.exists():
+                folder.mkdir(mode=0o700, parents=True)
+                created.append(folder)
+        digest = hashlib.sha256()
+        written = 0
+        fd, temp = tempfile.mkstemp(dir=final.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as writer:
+                while chunk := reader.read(_CHUNK):
+                    written += len(chunk)
+                    if written > size:
+                        break
+                    digest.update(chunk)
+                    writer.write(chunk)
+                writer.flush()
+                os.fsync(writer.fileno())
+            if written != size or digest.hexdigest() != sha256:
+                raise DeskError(f"attachment content {sha256[:16]}… does not match its SHA-256 and size")
+            os.replace(temp, final)
+            created.append(final)
+        except BaseException:
+            if os.path.exists(temp):
+                os.unlink(temp)
+            raise
 
     @staticmethod
     def discard(created: list[Path]) -> None:

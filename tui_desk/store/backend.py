@@ -1,7 +1,7 @@
 """Which database holds a store, and the backend module that knows it: SQLite for a path, PostgreSQL for a URL.
 
 Both backend modules (store/sqlite.py, store/postgres.py) supply the same functions: ``open_database``,
-``write_transaction``, ``lock_ticket``, the guards (``guard_sql``, ``install_guards``, ``stored_guards``),
+``write_transaction``, ``locked``, the guards (``guard_sql``, ``install_guards``, ``stored_guards``),
 search (``install_search``, ``rebuild_search``, ``bulk_load``, ``search_match``, ``search_ticket_ids_sql``,
 ``join_search``), ``ChangeWatch``, ``data_version``, ``explain_error``, and the few fixed statements the
 log writer, the sweep and the outbox run without the ORM (``run``, ``run_many``, ``insert``, written
@@ -25,8 +25,19 @@ import peewee as pw
 from tui_desk.domain.errors import DeskError
 
 # Evidence tables: the database itself refuses to rewrite or remove their rows (both backends).
-APPEND_ONLY_TABLES = ("log_entry", "attachment", "status_change", "field_change", "timer_event", "blob")
-APPEND_ONLY_SINCE = {"field_change": 3}  # tables that later schema versions added, and from which version
+APPEND_ONLY_TABLES = (
+    "log_entry",
+    "attachment",
+    "status_change",
+    "field_change",
+    "refund_milestone",
+    "timer_event",
+    "blob",
+)
+APPEND_ONLY_SINCE = {
+    "field_change": 3,
+    "refund_milestone": 4,
+}  # tables that later schema versions added, and from which version
 
 URL_SCHEMES = ("postgresql", "postgres")
 

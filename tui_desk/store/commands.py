@@ -11,19 +11,27 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import peewee as pw
 
-from tui_desk.domain import log_texts, sla, statuses, vocabulary
-from tui_desk.domain.case_numbers import format_case_number, parse_case_number
+from tui_desk.domain import log_texts, refunds, sla, statuses, vocabulary
+from tui_desk.domain.case_numbers import MAX_CASE_SEQ, format_case_number, parse_case_number
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status, status_of
 from tui_desk.store import log, outbox, sweep
-from tui_desk.store.models import CaseSequence, FieldChange, LogEntry, StatusChange, Ticket, TicketTag
+from tui_desk.store.models import (
+    CaseSequence,
+    FieldChange,
+    LogEntry,
+    RefundMilestone,
+    StatusChange,
+    Ticket,
+    TicketTag,
+)
+from tui_desk.store.queries import current_refund_of
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,6 @@ EDITABLE_FIELDS = ("priority", "subject", "customer", "email", "order_id", "reas
 # The entries ``undo`` can reverse: the acting agent's own changes to the ticket.
 UNDOABLE_KINDS = ("status", "assignment", "tags", "edit")
 FUTURE_SLACK = timedelta(minutes=5)  # a contact may be dated this far ahead (clocks differ a little)
-MAX_REFUND = Decimal("1000000000000")  # 12 digits before the point, 2 after: Ticket.refund_amount's size
 
 
 class TicketCommands:
@@ -72,24 +79,41 @@ class TicketCommands:
     # -- creating -------------------------------------------------------------------------
 
     def allocate_case_number(self, kind_code: str, year: int) -> str:
-        """The next free case number of this kind and year. Call inside ``writing`` (the number is taken then)."""
+        """The next free case number of this kind and year. Call inside ``writing`` (the number is taken then).
+
+        The sequence row is locked until the commit (made first if there is none, so the lock has a row
+        to hold): a second writer on another host waits for it and then counts on from the first's number.
+        """
         prefix = self.config.prefix
+        key = (CaseSequence.prefix == prefix) & (CaseSequence.kind_code == kind_code) & (CaseSequence.year == year)
+        CaseSequence.insert(prefix=prefix, kind_code=kind_code, year=year, last=0).on_conflict_ignore().execute()
+        row = self.backend.locked(CaseSequence.select(CaseSequence.last).where(key)).tuples().first()
+        last = row[0] if row else 0
+        if not (isinstance(last, int) and 0 <= last <= MAX_CASE_SEQ):
+            # An older version kept an imported number past the bound (or the row was damaged):
+            # count on from the highest sane number the tickets hold.
+            last = self._highest_sequence(prefix, kind_code, year)
         while True:
-            # One statement that takes the number and locks its sequence row until the commit.
-            taken = (
-                CaseSequence.insert(prefix=prefix, kind_code=kind_code, year=year, last=1)
-                .on_conflict(
-                    conflict_target=[CaseSequence.prefix, CaseSequence.kind_code, CaseSequence.year],
-                    update={CaseSequence.last: CaseSequence.last + 1},
-                )
-                .returning(CaseSequence.last)
-                .tuples()
-                .execute()
-            )
-            seq = list(taken)[0][0]
-            number = format_case_number(prefix, kind_code, year, seq)
+            last += 1
+            if last > MAX_CASE_SEQ:
+                raise DeskError(f"no case numbers left for {prefix}-{kind_code}-{year} (at most {MAX_CASE_SEQ:,})")
+            number = format_case_number(prefix, kind_code, year, last)
             if not Ticket.select().where(Ticket.case_number == number).exists():
-                return number
+                break
+        CaseSequence.update(last=last).where(key).execute()
+        return number
+
+    def _highest_sequence(self, prefix: str, kind_code: str, year: int) -> int:
+        """The highest sequence up to MAX_CASE_SEQ among the tickets' numbers of this kind and year."""
+        start = f"{prefix}-{kind_code}-{year:04d}-"
+        end = start[:-1] + "."  # the next character after "-": a range the unique index answers
+        highest = 0
+        numbers = Ticket.select(Ticket.case_number).where((Ticket.case_number >= start) & (Ticket.case_number < end))
+        for (number,) in numbers.tuples():
+            seq = number[len(start) :]
+            if seq.isdigit() and int(seq) <= MAX_CASE_SEQ:
+                highest = max(highest, int(seq))
+        return highest
 
     def reserve_case_number(self, number: str) -> None:
         """Keep an existing (imported) case number: later allocations go past it. Call inside ``writing``."""
@@ -97,6 +121,8 @@ class TicketCommands:
             prefix, kind_code, year, seq = parse_case_number(number)
         except DeskError:
             return  # a foreign format can never collide with ours
+        if seq > MAX_CASE_SEQ:
+            return  # never allocated up to (imports refuse such a number)
         CaseSequence.insert(prefix=prefix, kind_code=kind_code, year=year, last=seq).on_conflict(
             conflict_target=[CaseSequence.prefix, CaseSequence.kind_code, CaseSequence.year],
             update={CaseSequence.last: pw.Case(None, [(CaseSequence.last > seq, CaseSequence.last)], seq)},
@@ -129,7 +155,11 @@ class TicketCommands:
         if email and "@" not in email:
             raise DeskError(f"email {email!r} has no @")
         if references:
-            references = self.get(references).case_number
+            with self.reading():
+                followed = Ticket.get_or_none(Ticket.case_number == references.strip().upper())
+            if followed is None:
+                raise DeskError(f"references: no ticket {references.strip()!r} to follow up")
+            references = followed.case_number
         now = self.now()
         with self.writing():
             number = self.allocate_case_number(kind_code, now.year)
@@ -207,7 +237,7 @@ class TicketCommands:
         """
         key = case_number.strip().upper()
         # Locked until the commit (PostgreSQL; SQLite's write lock holds the whole store already).
-        ticket = self.backend.lock_ticket(Ticket.select().where(Ticket.case_number == key)).first()
+        ticket = self.backend.locked(Ticket.select().where(Ticket.case_number == key)).first()
         if ticket is None:
             raise DeskError(f"no ticket {case_number.strip()!r}")
         now = self.now()
@@ -588,54 +618,57 @@ class TicketCommands:
         approved_at: datetime | None = None,
         initiated_at: datetime | None = None,
         refunded_at: datetime | None = None,
+        new: bool = False,
         expected: TicketSnapshot | None = None,
     ) -> Ticket:
-        """Record the refund amount and its milestones (approved, initiated, refunded)."""
-        value = None
+        """Record a refund's amount, currency and milestones (approved → initiated → refunded), or start the
+        case's next refund (``new``). The rules are domain/refunds.py's; each change is logged, old → new,
+        and each milestone kept as a ``RefundMilestone`` row beside its entry.
+        """
         if amount is not None:
-            try:
-                value = Decimal(amount.strip())
-            except InvalidOperation:
-                raise DeskError(f"refund amount {amount!r} is not a number") from None
-            if not value.is_finite():
-                raise DeskError(f"refund amount {amount!r} is not a number")
-            if value < 0:
-                raise DeskError(f"refund amount {amount!r} must be zero or more")
-            if value >= MAX_REFUND:  # the column keeps 14 digits; more would be stored rounded, silently
-                raise DeskError(f"refund amount {amount!r} is too large (at most {MAX_REFUND - Decimal('0.01')})")
-            if value != value.quantize(Decimal("0.01")):  # the column keeps cents: more would be rounded
-                raise DeskError(f"refund amount {amount!r} has more than two decimals")
-        if currency is not None and not (currency.strip().isalpha() and len(currency.strip()) == 3):
-            raise DeskError(f"currency {currency!r} must be a three-letter code such as EUR")
+            refunds.check_amount(amount)  # a malformed number is refused before the ticket is read
+        dates = {"approved": approved_at, "initiated": initiated_at, "refunded": refunded_at}
         with self._changing(case_number, expected) as ticket:
-            parts = []
-            if value is not None:
-                ticket.refund_amount = value
-                parts.append(f"amount {value:.2f}")
-            if currency is not None:
-                ticket.currency = currency.strip().upper()
-                parts.append(f"currency {ticket.currency}")
-            for label, attr, when in (
-                ("approved", "refund_approved_at", approved_at),
-                ("initiated", "refund_initiated_at", initiated_at),
-                ("refunded", "refunded_at", refunded_at),
-            ):
-                if when is not None:
-                    setattr(ticket, attr, to_utc(when))
-                    parts.append(f"{label} {format_when(when)}")
-            if not parts:
-                raise DeskError("nothing to record: give an amount, a currency or a milestone date")
-            steps = [
-                (label, getattr(ticket, attr))
-                for label, attr in (
-                    ("approved", "refund_approved_at"),
-                    ("initiated", "refund_initiated_at"),
-                    ("refunded", "refunded_at"),
+            rows = list(RefundMilestone.select().where(RefundMilestone.ticket == ticket.id))
+            current = current_refund_of(ticket, rows)
+            change = refunds.plan_change(
+                current, now=self.now(), new=new, amount=amount, currency=currency, dates=dates
+            )
+            after = change.refund
+            ticket.refund_amount = after.amount
+            ticket.currency = after.currency
+            for name in refunds.MILESTONES:
+                m = after.milestones.get(name)
+                setattr(ticket, refunds.DATE_FIELD[name], m.at if m else None)
+            body = ""
+            carried = change.carried_over
+            unrecorded = (
+                []
+                if carried is None
+                else [
+                    m
+                    for m in carried.milestones.values()
+                    if m.name not in {r.milestone for r in rows if r.number == carried.number}
+                ]
+            )
+            if unrecorded:
+                body = log_texts.refund_carried_over(
+                    carried.number,
+                    [f"{m.name} {format_when(m.at)}, {refunds.money(m.amount, carried.currency)}" for m in unrecorded],
                 )
-                if getattr(ticket, attr) is not None
-            ]
-            for (earlier, a), (later, b) in zip(steps, steps[1:], strict=False):
-                if b < a:
-                    raise DeskError(f"the refund cannot be {later} ({format_when(b)}) before it was {earlier}")
-            self._log_system(ticket, "refund", log_texts.refund_recorded(parts))
+            summary = log_texts.refund_change(after.number, change.changes, started=change.started)
+            entry = self._append(
+                ticket, log.system_entry("refund", summary, at=self.now(), agent=self.agent, body=body)
+            )
+            for refund, milestones in ((carried, unrecorded), (after, change.recorded)):
+                for m in milestones:
+                    RefundMilestone.create(
+                        ticket=ticket.id,
+                        entry=entry.id,
+                        number=refund.number,
+                        milestone=m.name,
+                        at=m.at,
+                        amount=None if m.amount is None else str(m.amount),
+                        currency=refund.currency,
+                    )
         return ticket

@@ -119,7 +119,7 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
             yield
         except DeskError:
             raise
-        except backend.driver_errors() as err:
+        except (*backend.driver_errors(), UnicodeDecodeError, OSError) as err:
             raise DeskError(self.backend.explain_error(err, self.path, read_only=self.read_only)) from None
 
     def _activate(self) -> None:

@@ -38,6 +38,7 @@ class TicketDescriptions:
             "resolved_at": iso(ticket.resolved_at),
             "closed_at": iso(ticket.closed_at),
             "timer_due_at": iso(ticket.timer_due_at),
+            # The current (latest) refund as the ticket row keeps it; every refund with its milestones below.
             "refund": {
                 "amount": None if ticket.refund_amount is None else f"{ticket.refund_amount:.2f}",
                 "currency": ticket.currency,
@@ -45,6 +46,8 @@ class TicketDescriptions:
                 "initiated_at": iso(ticket.refund_initiated_at),
                 "refunded_at": iso(ticket.refunded_at),
             },
+            "refunds": [r.describe() for r in self.refunds(ticket)],
+            "follow_ups": self.follow_ups(ticket),
             "sla": {
                 "response_due_at": iso(ticket.sla_response_due_at),
                 "response_risk_at": iso(ticket.sla_response_risk_at),

@@ -19,14 +19,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import peewee as pw
 
 from tui_desk.domain import timers, vocabulary
-from tui_desk.domain.case_numbers import parse_case_number
+from tui_desk.domain.case_numbers import check_imported_number, parse_case_number
 from tui_desk.domain.clock import to_utc
+from tui_desk.domain.dates import check_in_range
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import log
@@ -37,6 +38,30 @@ BATCH = 2000  # tickets buffered before a flush
 BULK_INDEX_MIN = 1000  # tickets from which search indexing is done in one pass
 ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
 ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)
+
+
+# Every date a record may carry: each must lie between 1970 and 2999 (domain/dates.py).
+_RECORD_DATES = (
+    "opened_at",
+    "last_action_at",
+    "status_changed_at",
+    "first_response_at",
+    "follow_up_at",
+    "sla_response_due_at",
+    "sla_resolution_due_at",
+    "resolved_at",
+    "closed_at",
+    "refund_approved_at",
+    "refund_initiated_at",
+    "refunded_at",
+)
+
+
+def _date_label(name: str) -> str:
+    """``opened_at`` -> ``open date``, ``at`` -> ``date``: how a message names a date field."""
+    if name == "opened_at":
+        return "open date"
+    return (name.removesuffix("at").replace("_", " ") + " date").strip()
 
 
 class BadRow(DeskError):  # noqa: N818 - a row, not an error kind
@@ -138,6 +163,12 @@ def _check(record: TicketRecord, config) -> None:
         number = record.case_number
         if not (number.isprintable() and 0 < len(number) <= 64) or len(number.split()) != 1 or number != number.strip():
             raise DeskError(f"case number {number!r} must be one printable word of at most 64 characters")
+    if record.case_number is not None:
+        check_imported_number(record.case_number)
+    for name in _RECORD_DATES:
+        value = getattr(record, name)
+        if value is not None:
+            check_in_range(value, _date_label(name))
     if record.currency and not (record.currency.isalpha() and len(record.currency) == 3):
         raise DeskError(f"currency {record.currency!r} must be a three-letter code such as EUR")
     for seq, entry in enumerate(record.entries, start=1):
@@ -160,6 +191,12 @@ def _check_entry(entry: EntryRecord, seq: int) -> None:
         raise DeskError(f"unknown sender {entry.sender!r} (one of: {', '.join(ENTRY_SENDERS)})")
     if not entry.summary or "\x00" in entry.summary + entry.body + entry.sender_name:
         raise DeskError("a log entry needs a summary, without NUL characters")
+    for name in ("at", "until", "follow_up_at", "due_at"):
+        value = getattr(entry, name)
+        if value is not None:
+            check_in_range(
+                value, f"entry {seq} " + ("date" if name == "at" else name.removesuffix("_at").replace("_", " "))
+            )
     if entry.until and entry.until < entry.at:
         raise DeskError("a log entry ends before it starts")
     if entry.corrects is not None and not 1 <= entry.corrects < seq:
@@ -207,7 +244,7 @@ def import_tickets(
 
 def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad: bool, progress) -> None:
     db = store.db
-    existing = {row[0] for row in db.execute_sql("SELECT case_number FROM ticket")}
+    existing = {row[0]: row[1:] for row in db.execute_sql("SELECT case_number, customer, opened_at FROM ticket")}
     known_prints = {
         key[len(FINGERPRINT_KEY) :]: value
         for key, value in Meta.select(Meta.key, Meta.value).where(Meta.key.startswith(FINGERPRINT_KEY)).tuples()
@@ -232,7 +269,14 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
             continue
         first_line[number] = record.line
         if number in existing:
-            outcome.existing.append((record.line, number))
+            other = _another_case(record, *existing[number])
+            if other:
+                bad = BadRow(record.line, f"case {number} exists {other}")
+                if not skip_bad:
+                    raise bad
+                outcome.bad.append(bad)
+            else:
+                outcome.existing.append((record.line, number))
             continue
         try:
             prefix, code, year, seq = parse_case_number(number)
@@ -250,6 +294,20 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
     # The rows get their ids here (_insert): bulk_ids keeps other writers out meanwhile (PostgreSQL).
     with store.backend.bulk_ids(db), store.backend.bulk_load(db) if bulk else contextlib.nullcontext():
         _insert(store, todo, outcome, known_prints, progress)
+
+
+def _another_case(record: TicketRecord, customer: str, opened_at: str) -> str | None:
+    """Why a known case number in the file is not the stored case (None when it is: already imported).
+
+    The same customer (letter case and spacing aside) and an open date within a day of the stored
+    one (a sheet may keep only the day, or a time in another zone) is the same case.
+    """
+    if " ".join(record.customer.split()).casefold() != " ".join(customer.split()).casefold():
+        return "for another customer"
+    stored = Ticket.opened_at.python_value(opened_at)
+    if abs(to_utc(record.opened_at) - stored) >= timedelta(days=1):
+        return f"with another open date ({stored.date().isoformat()})"
+    return None
 
 
 def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_prints: dict, progress) -> None:

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from tui_desk.domain import evidence, log_texts, vocabulary
 from tui_desk.domain.clock import to_utc
+from tui_desk.domain.errors import DeskError
 from tui_desk.domain.evidence import CHAINED_FIELDS, chain_digest
 from tui_desk.domain.lifecycle import enter_status
 from tui_desk.domain.sla import SlaPolicy
@@ -278,3 +279,75 @@ def insert_rows(db, rows: Sequence[tuple], *, id_offset: int = 0) -> None:
     if id_offset:
         rows = [(r[0] + id_offset, *r[1:]) for r in rows]
     backend.of(db).run_many(db, _INSERT_ENTRY, rows)
+
+
+_INSERT_ATTACHMENT_ROW = _insert_sql(Attachment, ("id", "entry", "blob", "name", "size"))
+
+
+class RestoreBatch:
+    """Entries put back exactly as a store held them (an archive's rows): the restoring form of the writer.
+
+    Nothing is chained anew from people's input: each row's digest is recomputed from its stored fields,
+    its attachments and the digest before it on its ticket's chain (``original``), and a row whose digest
+    does not match is refused, so an altered archive cannot be restored. When the ticket gets a new id
+    (an archive merged into a store that already has tickets), the same fields are chained again onto
+    ``target``, the new ticket's chain: its digests are new because the chain is bound to the ticket.
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[tuple] = []
+        self.attachments: list[tuple] = []
+        self.blobs: list[tuple] = []
+
+    def add(
+        self,
+        case_number: str,
+        original: ChainHead,
+        row: dict,
+        files: Sequence[dict] = (),
+        *,
+        corrects_seq: int | None = None,
+        target: ChainHead | None = None,
+        ids: dict[str, int] | None = None,
+    ) -> str:
+        """Check ``row`` (a ``log_entry`` row by column name) against ``original`` and batch it; returns the
+        digest it is stored with. ``ids`` gives new ids (``entry``, ``corrects``, ``attachments`` in order)."""
+        seq = original.log_count + 1
+        if row.get("seq") != seq:
+            raise DeskError(f"{case_number}: entry {row.get('seq')!r} comes where entry {seq} belongs")
+        chained = [corrects_seq if name == "corrects_seq" else row.get(name) for name in CHAINED_FIELDS]
+        attached = [(f["sha256"], f["name"], f["size"]) for f in files]
+        digest = chain_digest(original.log_head, chained, attached)
+        if digest != row.get("digest"):
+            raise DeskError(
+                f"{case_number} entry {seq}: its digest does not match its content and the entry before it "
+                "(the archive was altered or damaged)"
+            )
+        original.log_count, original.log_head = seq, digest
+        if target is not None:
+            digest = chain_digest(target.log_head, chained, attached)
+            target.log_count, target.log_head = seq, digest
+        ids = ids or {}
+        entry_id = ids.get("entry", row["id"])
+        chained[_CORRECTS] = ids.get("corrects", row.get("corrects_id"))
+        self.entries.append((entry_id, (target or original).id, *chained, digest))
+        new_ids = ids.get("attachments") or [f["id"] for f in files]
+        for attachment_id, f in zip(new_ids, files, strict=True):
+            self.attachments.append((attachment_id, entry_id, f["sha256"], f["name"], f["size"]))
+        return digest
+
+    def add_blob(self, sha256: str, size: int, stored_at: str) -> None:
+        self.blobs.append((sha256, size, stored_at))
+
+    def insert(self, db) -> None:
+        """Insert what is batched (blobs, then entries, then their attachments); the batch is emptied."""
+        store = backend.of(db)
+        if self.blobs:
+            store.run_many(db, _INSERT_BLOB, self.blobs)
+        if self.entries:
+            store.run_many(db, _INSERT_ENTRY, self.entries)
+        if self.attachments:
+            store.run_many(db, _INSERT_ATTACHMENT_ROW, self.attachments)
+        self.entries.clear()
+        self.attachments.clear()
+        self.blobs.clear()

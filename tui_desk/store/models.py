@@ -68,7 +68,7 @@ class Ticket(BaseModel):
     status = pw.TextField(index=True)  # Status slug
     assignee = pw.TextField(null=True)  # indexed with status: see Meta
     created_by = pw.TextField()
-    references = pw.TextField(null=True)  # an earlier case number this one follows up
+    references = pw.TextField(null=True, index=True)  # an earlier case number this one follows up
     opened_at = UTCDateTimeField(index=True)
     first_response_at = UTCDateTimeField(null=True)
     last_action_at = UTCDateTimeField(index=True)
@@ -182,6 +182,25 @@ class FieldChange(BaseModel):
     new = pw.TextField(null=True)
 
 
+class RefundMilestone(BaseModel):
+    """One refund milestone as recorded (domain/refunds.py): append-only, beside the log entry that says it.
+
+    The log entry is the evidence (chained and sealed); these rows are its structured index, so a case's
+    earlier refunds keep their milestones when the ticket row moves on to the next refund.
+    """
+
+    ticket = pw.ForeignKeyField(Ticket, backref="refund_milestones", on_delete="RESTRICT")
+    entry = pw.ForeignKeyField(LogEntry, on_delete="RESTRICT")
+    number = pw.IntegerField()  # the refund's number within the case: 1, 2, …
+    milestone = pw.TextField()  # approved, initiated, refunded
+    at = UTCDateTimeField()
+    amount = pw.TextField(null=True)  # exact decimal text
+    currency = pw.TextField(null=True)
+
+    class Meta:
+        indexes = ((("ticket", "number", "milestone"), True),)
+
+
 class TimerEvent(BaseModel):
     """One timer action applied (or skipped) for one period; the unique key makes a second attempt a no-op."""
 
@@ -235,6 +254,7 @@ ALL_MODELS = [
     Attachment,
     StatusChange,
     FieldChange,
+    RefundMilestone,
     TimerEvent,
     OutboxMessage,
     Draft,

@@ -50,7 +50,7 @@ def open_database(location: PostgresUrl, *, read_only: bool = False, create: boo
 
 
 def write_transaction(db: pw.Database):
-    """A transaction; what it changes it locks row by row (``lock_ticket``), so writers wait for each other."""
+    """A transaction; what it changes it locks row by row (``locked``), so writers wait for each other."""
     return db.atomic()
 
 
@@ -59,7 +59,7 @@ def schema_lock(db: pw.Database) -> None:
     run(db, "SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
 
 
-def lock_ticket(query: pw.ModelSelect) -> pw.ModelSelect:
+def locked(query: pw.ModelSelect) -> pw.ModelSelect:
     """A ticket read inside a write, locked until the commit: another write to it waits, then re-reads."""
     return query.for_update()
 
@@ -507,6 +507,16 @@ class DatabaseBlobs(BlobFolder):
             (sha, b"".join(chunks)),
         )
         return AttachmentFile(name=source.name, size=size, sha256=sha)
+
+    def put(self, reader, sha256: str, size: int, created: list[Path]) -> None:
+        """Keep the content ``reader`` gives under ``sha256`` (an archive's blob being restored), refused
+        unless it is exactly the ``size`` bytes that hash to ``sha256``."""
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise DeskError(f"attachment content named {sha256[:70]!r} is not named by a SHA-256")
+        content = reader.read(size + 1)
+        if len(content) != size or hashlib.sha256(content).hexdigest() != sha256:
+            raise DeskError(f"attachment content {sha256[:16]}… does not match its SHA-256 and size")
+        run(self.db, f"INSERT INTO {BLOB_TABLE} (sha256, content) VALUES (?, ?) ON CONFLICT DO NOTHING", (sha256, content))
 
     @staticmethod
     def discard(created: list[Path]) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
 import peewee as pw
 
-from tui_desk.domain import overdue, vocabulary
+from tui_desk.domain import overdue, refunds, vocabulary
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
-from tui_desk.store.models import Attachment, LogEntry, Ticket, TicketTag
+from tui_desk.store.models import Attachment, LogEntry, RefundMilestone, Ticket, TicketTag
 
 
 @dataclass
@@ -30,6 +31,7 @@ class TicketFilter:
     kind: str | None = None
     overdue_at: datetime | None = None  # overdue as of this time
     case_contains: str | None = None  # part of a case number (the palette's "go to case")
+    stuck_refunds_at: datetime | None = None  # refunds stuck as of this time (domain/refunds.py)
 
 
 def _earliest(a: pw.Node, b: pw.Node, c: pw.Node) -> pw.Node:
@@ -69,6 +71,54 @@ def overdue_condition(now: datetime) -> pw.Expression:
             late = getattr(Ticket, kept_by).is_null() & late
         broken = late if broken is None else broken | late
     return Ticket.status.in_([s.slug for s in overdue.OWING_STATUSES]) & broken
+
+
+def stuck_refund_condition(now: datetime, policy: refunds.RefundPolicy) -> pw.Expression:
+    """A ticket whose current refund is stuck, in SQL (the queue's view, the overdue panel's section).
+
+    The SQL form of ``domain.refunds.stuck``, built from its names: waiting at a milestone (``since`` set,
+    ``next`` not) for longer than the policy allows — ``since + within < now``, the same ``is_late``.
+    The steps exclude each other (the first waits for the milestone the second needs).
+    """
+    waiting = None
+    for step in refunds.STUCK_STEPS:
+        since = getattr(Ticket, refunds.DATE_FIELD[step.since])
+        upcoming = getattr(Ticket, refunds.DATE_FIELD[step.next])
+        late = since.is_null(False) & upcoming.is_null() & overdue.is_late(since, now - getattr(policy, step.within))
+        waiting = late if waiting is None else waiting | late
+    return Ticket.status.in_([s.slug for s in refunds.FOLLOWED_STATUSES]) & waiting
+
+
+def milestone_of(row: RefundMilestone) -> refunds.Milestone:
+    return refunds.Milestone(row.milestone, row.at, Decimal(row.amount) if row.amount is not None else None)
+
+
+def current_refund_of(ticket: Ticket, rows: Sequence[RefundMilestone]) -> refunds.Refund:
+    """The ticket's current refund (the highest number recorded, else what its row says) from its milestone rows."""
+    number = max((r.number for r in rows), default=0)
+    return refunds.current_refund(ticket, number, [milestone_of(r) for r in rows if r.number == number])
+
+
+def refund_history(ticket: Ticket, rows: Iterable[RefundMilestone]) -> list[refunds.Refund]:
+    """Every refund of a ticket, oldest first: earlier ones from their recorded milestones, the current one
+    (the highest number) from the ticket row and its milestones (domain/refunds.current_refund)."""
+    by_number: dict[int, list[refunds.Milestone]] = {}
+    currency: dict[int, str | None] = {}
+    for row in rows:
+        by_number.setdefault(row.number, []).append(milestone_of(row))
+        currency[row.number] = row.currency
+    current = max(by_number, default=0)
+    found = []
+    for number in sorted(by_number):
+        if number == current:
+            continue
+        done = {m.name: m for m in by_number[number]}
+        latest = next((done[n] for n in reversed(refunds.MILESTONES) if n in done), None)
+        found.append(refunds.Refund(number, currency[number], latest.amount if latest else None, done))
+    now = refunds.current_refund(ticket, current, by_number.get(current, []))
+    if not now.empty:
+        found.append(now)
+    return found
 
 
 class TicketQueries:
@@ -116,6 +166,29 @@ class TicketQueries:
             rows.sort(key=lambda row: (row.at, row.seq))
         return rows
 
+    def refunds(self, ticket: Ticket) -> list[refunds.Refund]:
+        """The ticket's refunds, oldest first, each with its milestones (see ``refund_history``)."""
+        with self.reading():
+            rows = list(
+                RefundMilestone.select().where(RefundMilestone.ticket == ticket.id).order_by(RefundMilestone.id)
+            )
+        return refund_history(ticket, rows)
+
+    def cases_starting_with(self, prefix: str, limit: int = 5) -> list[str]:
+        """Case numbers that start with ``prefix`` (any letter case), newest first: completing a case-number box."""
+        key = prefix.strip().upper().replace("\\", "").replace("%", "").replace("_", "")
+        if not key:
+            return []
+        with self.reading():
+            query = Ticket.select(Ticket.case_number).where(Ticket.case_number.startswith(key))
+            return [row[0] for row in query.order_by(Ticket.id.desc()).limit(limit).tuples()]
+
+    def follow_ups(self, ticket: Ticket) -> list[str]:
+        """The case numbers of the tickets that follow this one up (their ``references``), oldest first."""
+        with self.reading():
+            query = Ticket.select(Ticket.case_number).where(Ticket.references == ticket.case_number)
+            return [row[0] for row in query.order_by(Ticket.id).tuples()]
+
     def agents(self) -> list[str]:
         """The agents tickets are assigned to, and the acting agent: the names an assign prompt offers."""
         with self.reading():
@@ -156,6 +229,8 @@ class TicketQueries:
             query = query.where(overdue_condition(flt.overdue_at))
         if flt.case_contains:
             query = query.where(Ticket.case_number.contains(flt.case_contains))
+        if flt.stuck_refunds_at is not None:
+            query = query.where(stuck_refund_condition(flt.stuck_refunds_at, self.config.refunds))
         return query
 
     def count_tickets(self, flt: TicketFilter | None = None) -> int:

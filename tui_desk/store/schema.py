@@ -10,9 +10,9 @@ import peewee as pw
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import backend
-from tui_desk.store.models import ALL_MODELS, FieldChange, Meta
+from tui_desk.store.models import ALL_MODELS, FieldChange, Meta, RefundMilestone
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Meta keys of schema 3. Tickets with an id from CHAIN_BOUND_FROM on start their chain from
 # evidence.genesis(id, case number); older ones from "" (their digests are never rewritten).
@@ -42,6 +42,17 @@ def _to_3(db: pw.Database) -> None:
     _bind_from(db, last + 1)
 
 
+def _to_4(db: pw.Database) -> None:
+    """Schema 4: ``refund_milestone`` (each refund milestone as recorded, append-only like the other
+    evidence tables) and an index of tickets by the case they follow (a case lists its follow-ups).
+
+    Refunds recorded before keep living on their ticket row (domain/refunds.current_refund reads them).
+    """
+    db.create_tables([RefundMilestone])
+    backend.of(db).install_guards(db)
+    db.execute_sql('CREATE INDEX IF NOT EXISTS ticket_references ON ticket ("references")')
+
+
 def _bind_from(db: pw.Database, first_bound_ticket: int) -> None:
     Meta.insert(key=CHAIN_BOUND_FROM, value=str(first_bound_ticket)).on_conflict_ignore().execute()
     Meta.insert(key=STORE_ID, value=uuid.uuid4().hex).on_conflict_ignore().execute()
@@ -50,6 +61,7 @@ def _bind_from(db: pw.Database, first_bound_ticket: int) -> None:
 MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
     1: _to_2,
     2: _to_3,
+    3: _to_4,
 }
 
 
@@ -58,15 +70,23 @@ def set_meta(key: str, value: str) -> None:
     Meta.insert(key=key, value=value).on_conflict(conflict_target=[Meta.key], update={Meta.value: value}).execute()
 
 
-def stored_version(db: pw.Database, location=None) -> int | None:
-    """The store's schema version, or None for an empty file or database."""
+def stored_version(db: pw.Database, path=None) -> int | None:
+    """The store's schema version, or None for an empty file; a damaged one is a DeskError naming ``path``."""
     tables = db.get_tables()
     if "meta" not in tables:
         if tables:
-            raise DeskError(backend.of(db).not_a_store(location) if location else "not a tui-desk store")
+            raise DeskError(backend.of(db).not_a_store(path) if path else "not a tui-desk store")
         return None
     row = Meta.get_or_none(Meta.key == "schema_version")
-    return int(row.value) if row else None
+    if row is None:
+        return None
+    value = row.value
+    if not (isinstance(value, str) and value.isdigit() and len(value) < 10):
+        raise DeskError(
+            f"the store {path or db.database} is damaged (its schema_version {value!r} is not a whole number): "
+            "run tui-desk verify; restore from a backup"
+        )
+    return int(value)
 
 
 def check_not_newer(version: int | None, path: Path | backend.PostgresUrl) -> None:

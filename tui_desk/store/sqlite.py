@@ -6,6 +6,7 @@ store/postgres.py supplies the same functions for PostgreSQL; store/backend.py s
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import sqlite3
@@ -37,6 +38,11 @@ PRAGMAS = {
 def open_database(path: Path, *, read_only: bool = False, create: bool = True) -> pw.SqliteDatabase:
     """A Peewee database on ``path``: WAL, foreign keys, busy timeout; read-only opens with ``mode=ro``."""
     path = Path(path)
+    if str(path) == ":memory:":
+        # SQLite would keep nothing, and tui-desk would leave a file of that name behind.
+        raise DeskError(f"--db {str(path)!r} is not a store file; name a file such as desk.db")
+    if path.is_dir():
+        raise DeskError(f"{path} is a folder; --db names the store file in it (such as {path / 'desk.db'})")
     if read_only or not create:
         if not path.exists():
             raise DeskError(f"no store at {path}")
@@ -71,7 +77,7 @@ def _refuse_foreign(path: Path) -> None:
             tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             con.close()
-    except sqlite3.DatabaseError as err:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as err:
         raise DeskError(explain_error(err, path)) from None
     if tables and "meta" not in tables:
         raise DeskError(f"{path} is an SQLite database but not a tui-desk store; it was left untouched")
@@ -121,13 +127,13 @@ def schema_lock(db: pw.Database) -> None:
     """Inside ``write_transaction``: nobody else creates or migrates the schema meanwhile (the write lock does)."""
 
 
-def lock_ticket(query: pw.ModelSelect) -> pw.ModelSelect:
+def locked(query: pw.ModelSelect) -> pw.ModelSelect:
     """A ticket read inside a write that must hold it until the commit: SQLite's write lock already does."""
     return query
 
 
 def locked_sql(sql: str, *, skip_locked: bool = False) -> str:
-    """A fixed SELECT of one ticket, to hold it until the commit (see ``lock_ticket``)."""
+    """A fixed SELECT of one ticket, to hold it until the commit (see ``locked``)."""
     return sql
 
 
@@ -373,9 +379,37 @@ def data_version(db: pw.Database) -> int:
     return db.execute_sql("PRAGMA data_version").fetchone()[0]
 
 
-def explain_error(err: Exception, path: Path, *, read_only: bool = False) -> str:
+# What a database failure may be raised as (Peewee's own and the driver's), for a last-resort message.
+STORE_ERRORS = (pw.PeeweeException, sqlite3.Error)
+
+
+def damaged(path: Path, what: str) -> str:
+    """The one message for a store SQLite cannot read as a store (said the same by every command)."""
+    return f"the store {path} is damaged ({what}): run tui-desk verify; restore from a backup"
+
+
+def full(path: Path) -> str:
+    return f"the disk holding {path} is full; nothing was saved"
+
+
+def _cause(err: BaseException) -> BaseException:
+    """The failure that matters: when SQLite has already rolled back (a full disk does), the library's
+    own rollback then fails with "cannot rollback - no transaction is active", hiding the real error."""
+    while "no transaction is active" in str(err) and err.__context__ is not None:
+        err = err.__context__
+    return err
+
+
+def explain_error(err: BaseException, path: Path, *, read_only: bool = False) -> str:
     """A one-line message for a low-level database failure."""
+    err = _cause(err)
     text = str(err)
+    if isinstance(err, UnicodeDecodeError):  # a flipped byte in the schema or in a text column
+        return damaged(path, "text that is not UTF-8 where SQLite keeps its schema or a value")
+    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+        return full(path)
+    if "database or disk is full" in text or ("disk" in text and "full" in text):
+        return full(path)
     if isinstance(err, (pw.OperationalError, sqlite3.OperationalError)):
         if "readonly" in text or "read-only" in text or "attempt to write" in text:
             if read_only:
@@ -388,12 +422,12 @@ def explain_error(err: Exception, path: Path, *, read_only: bool = False) -> str
             return f"the store {path} is read-only"
         if "locked" in text or "busy" in text:
             return f"the store {path} is busy (locked by another process); try again"
-        if "disk" in text and "full" in text:
-            return f"the disk holding {path} is full; nothing was written"
         if "unable to open" in text:
             return f"cannot open the store {path}"
+        if "disk I/O error" in text:
+            return f"cannot read or write the store {path} (disk I/O error); nothing was saved"
     if isinstance(err, (pw.DatabaseError, sqlite3.DatabaseError)) and "not a database" in text:
         return f"{path} is not a tui-desk store (file is not a database, or it is corrupted)"
-    if "malformed" in text:
-        return f"the store {path} is damaged (database disk image is malformed); nothing was written; restore a backup"
+    if "malformed" in text or "no such table" in text or "no such column" in text:
+        return damaged(path, text)
     return f"store error on {path}: {text}"

@@ -206,7 +206,7 @@ def _sweep_ticket(
         if kind == "reminder":
             result.reminders += 1
         elif kind == "reminder_skipped":
-            result.skipped += 1
+            result.skipped += done.get("through", done["slot"]) - done["slot"] + 1  # slots, not entries
         elif kind == "auto_close":
             result.auto_closed += 1
         elif kind == "resolved_close":
@@ -308,6 +308,7 @@ def _apply(store: Store, ticket: _TicketRow, status: Status, action: timers.Time
     texts = log_texts.timer_action(
         action.action,
         slot=action.slot,
+        through=action.through,
         party=party,
         case_number=ticket.case_number,
         subject=ticket.subject,
@@ -325,13 +326,18 @@ def _apply(store: Store, ticket: _TicketRow, status: Status, action: timers.Time
     outcome = {"reminder": "sent", "reminder_skipped": "skipped"}.get(action.action, "closed")
     event_action = "reminder" if action.action == "reminder_skipped" else action.action
     stamp = log.stamp
-    event_id = store.backend.insert(
-        store.db,
-        _INSERT_EVENT,
-        (ticket.id, event_action, stamp(period), action.slot, stamp(action.due_at), stamp(now), outcome, entry_id),
-    )
-    if event_id is None:  # the unique key (ticket, action, period, slot) already holds this one
-        raise _AlreadyAppliedError()
+    policy = store.config.timers
+    # One event per slot (the exactly-once key), all pointing at the one entry of a run of skipped reminders.
+    event_id = None
+    for slot in action.slots:
+        due_at = timers.reminder_due(period, slot, policy) if action.through else action.due_at
+        event_id = store.backend.insert(
+            store.db,
+            _INSERT_EVENT,
+            (ticket.id, event_action, stamp(period), slot, stamp(due_at), stamp(now), outcome, entry_id),
+        )
+        if event_id is None:  # the unique key (ticket, action, period, slot) already holds this one
+            raise _AlreadyAppliedError()
     message_id = None
     if texts.mail_subject is not None:
         address = ticket.email if party == "buyer" else None
@@ -361,6 +367,7 @@ def _apply(store: Store, ticket: _TicketRow, status: Status, action: timers.Time
         "case_number": ticket.case_number,
         "action": action.action,
         "slot": action.slot,
+        **({"through": action.through} if action.through > action.slot else {}),
         "due_at": _iso(action.due_at),
         "applied_at": _iso(now),
         "entry": seq,

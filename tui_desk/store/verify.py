@@ -217,6 +217,10 @@ def verify_path(
         version = meta.get("schema_version")
         if isinstance(version, str) and version.isdigit():
             schema.check_not_newer(int(version), location)
+        elif version is not None:
+            report.problems.append(
+                Problem(None, None, "damaged", f"the store's schema_version {version!r} is not a whole number")
+            )
         bound_from, problems = _bound_from(meta)
         report.problems += problems
         if case_number is None:
@@ -662,6 +666,8 @@ def _check_integrity(con: sqlite3.Connection, path: Path) -> list[Problem]:
     """SQLite's own full check, first: a damaged file is said to be damaged before anything else is read."""
     try:
         rows = [r[0] for r in con.execute("PRAGMA integrity_check").fetchall()]
+    except UnicodeDecodeError:
+        raise _UnreadableError("SQLite integrity check failed: the schema holds text that is not UTF-8") from None
     except sqlite3.Error as err:
         if "not a database" in str(err):
             raise DeskError(sqlite.explain_error(err, path)) from None

@@ -36,6 +36,7 @@ from tui_desk.store import Store
 from tui_desk.store.sweep import seconds_until_next_sweep, sweep_timers
 from tui_desk.tui.commands import GoToCase
 from tui_desk.tui.context import StoreChanged
+from tui_desk.tui.keys import keymap
 from tui_desk.tui.screens.queue import QueueScreen
 from tui_desk.tui.screens.queue_loader import FirstPage
 from tui_desk.tui.screens.supervisor import OverdueScreen, ReportsScreen, WorkloadScreen
@@ -97,6 +98,7 @@ class DeskApp(App[int]):
         self.first_queue_page: FirstPage | None = None
         if start_screen == "queue":
             self.first_queue_page = FirstPage(store, self.agent, self.now(), self.tz)
+        self.set_keymap(keymap(store.config))  # [keys] of config.toml; a bad id or key is refused here
         saved_theme = load_state().get("theme")
         if isinstance(saved_theme, str) and saved_theme in self.available_themes:
             self.theme = saved_theme
@@ -379,17 +381,17 @@ def screen_commands(screen: Screen) -> Iterable[SystemCommand]:
     if extra is not None:
         yield from extra()
     skip = getattr(screen, "PALETTE_SKIP", ())
-    # The screen's own actions only: its widgets' (moving the cursor) are no palette material.
-    for bindings in screen._bindings.key_to_bindings.values():
-        for b in bindings:
-            if not b.description or b.action in seen or not b.id or b.action.startswith(skip):
-                continue
-            action_name = b.action.split("(", 1)[0]
-            if screen.check_action(action_name, ()) is False:
-                continue
-            seen.add(b.action)
-            help = f"{b.tooltip or b.description} · key: {screen.app.get_key_display(b)}"
-            yield SystemCommand(b.description, help, _runner(screen, b.action))
+    # The screen's own actions only (its widgets' move the cursor), with the keys in force (the keymap
+    # applied); ``active_bindings`` already leaves out what ``check_action`` refuses.
+    for active in screen.active_bindings.values():
+        b = active.binding
+        if active.node is not screen or not b.description or b.action in seen or not b.id:
+            continue
+        if b.action.startswith(skip):
+            continue
+        seen.add(b.action)
+        help = f"{b.tooltip or b.description} · key: {screen.app.get_key_display(b)}"
+        yield SystemCommand(b.description, help, _runner(screen, b.action))
 
 
 def _runner(screen: Screen, action: str) -> Callable[[], Any]:

@@ -13,43 +13,37 @@ from tui_desk.store import TicketFilter
 
 
 class GoToCase(Provider):
-    """Type a case number (or its last digits) to open that ticket."""
+    """Type a case number (or its last digits) to open that ticket; on a ticket, the cases it follows and
+    that follow it up are offered by name."""
+
+    def _related(self) -> list[tuple[str, str]]:
+        related = getattr(self.screen, "related_cases", None)
+        return related() if related is not None else []
+
+    @staticmethod
+    def _related_label(how: str, case: str) -> str:
+        return f"Go to case {case} ({'the case this one follows' if how == 'follows' else 'a follow-up of this one'})"
 
     async def discover(self) -> Hits:
+        for how, case in self._related():
+            label = self._related_label(how, case)
+            yield DiscoveryHit(Content(label), partial(self.app.open_ticket, case), text=label)
         yield DiscoveryHit("Go to case…", self._hint, help="Type a case number, e.g. 00042")
 
     def _hint(self) -> None:
-        """Chosen by name ("go to…", "case"): ask for the number."""
-        from tui_desk.tui.screens.dialogs import PromptDialog
+        """Chosen by name ("go to…", "case"): ask for the number, as ``:`` does."""
+        from tui_desk.tui.screens.jump import ask_and_jump
 
-        def chosen(text: str | None) -> None:
-            if text and text.strip():
-                self.app.run_db(self._find, text.strip().upper(), on_done=self._go, group="go-to-case")
-
-        self.app.push_screen(PromptDialog("Go to case", "a case number or its last digits, e.g. 00042"), chosen)
-
-    def _find(self, text: str) -> tuple[str, list[str]]:
-        flt = TicketFilter(case_contains=text)
-        return text, [t.case_number for t in self.app.store.list_tickets(flt, sort="case", descending=True, limit=3)]
-
-    def _go(self, found: tuple[str, list[str]]) -> None:
-        text, cases = found
-        if text in cases or len(cases) == 1:
-            self.app.open_ticket(text if text in cases else cases[0])
-        elif not cases:
-            self.app.notify(
-                f"No case number contains {printable(text, one_line=True)}", severity="warning", markup=False
-            )
-        else:
-            self.app.notify(
-                f"Several cases match {printable(text, one_line=True)} ({', '.join(cases[:2])}, …): "
-                "type more of the number",
-                severity="warning",
-                markup=False,
-            )
+        ask_and_jump(self.app)
 
     async def search(self, query: str) -> Hits:
         text = query.strip().upper()
+        matcher = self.matcher(query)
+        for how, case in self._related():
+            label = self._related_label(how, case)
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, Content(label), partial(self.app.open_ticket, case), text=label)
         if not any(ch.isdigit() for ch in text):
             matcher = self.matcher(query)
             score = matcher.match("Go to case…")

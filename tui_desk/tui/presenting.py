@@ -6,26 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from tui_desk.config import Config
+from tui_desk.domain import refunds
 from tui_desk.domain.dates import format_span
 from tui_desk.domain.overdue import Promise, pending_promises
 from tui_desk.domain.statuses import NOT_CLOSED_STATUSES, WAITING_ON_PARTY_STATUSES, Status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketFilter
 from tui_desk.store.models import Ticket
-
-# Status colours for the queue and the detail header; the label is always shown too (never colour alone).
-STATUS_STYLE = {
-    Status.NEW: "bold #5fafff",
-    Status.TODO: "#87afff",
-    Status.L1: "#5fd7af",
-    Status.L2: "bold #d7af5f",
-    Status.WAITING_SELLER: "#d787d7",
-    Status.WAITING_BUYER: "#d787d7",
-    Status.WAITING_US: "bold #ffaf5f",
-    Status.RESOLVED: "#87d787",
-    Status.CLOSED: "#808080",
-}
-PRIORITY_STYLE = {"urgent": "bold #ff5f5f", "high": "#ffaf5f", "normal": "", "low": "#808080"}
 
 # "Waiting" means waiting on the buyer or the seller; Waiting on Us is our move, in "All open".
 WAITING_STATUSES = WAITING_ON_PARTY_STATUSES
@@ -46,6 +33,7 @@ class QueueView:
             "overdue": TicketFilter(overdue_at=now),  # domain/overdue.py, as the store's SQL
             "open": TicketFilter(statuses=NOT_CLOSED_STATUSES),
             "closed": TicketFilter(statuses=(Status.CLOSED,)),
+            "stuck": TicketFilter(stuck_refunds_at=now),  # domain/refunds.py, as the store's SQL
         }[self.key]
         flt.search = search or None
         return flt
@@ -59,6 +47,7 @@ VIEWS = (
     QueueView("overdue", "Overdue"),
     QueueView("open", "All open"),
     QueueView("closed", "Closed"),
+    QueueView("stuck", "Refunds stuck"),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 
@@ -147,3 +136,32 @@ def short_date(at: datetime | None, tz: tzinfo) -> str:
 def one_line(text: str | None) -> str:
     """Customer text for a table cell: controls escaped, whitespace folded."""
     return printable(text, one_line=True)
+
+
+def refund_short(ticket: Ticket, now: datetime) -> str:
+    """The queue's refund column: the current refund's latest milestone and its age (``init 2d``)."""
+    latest = next(
+        (name for name in reversed(refunds.MILESTONES) if getattr(ticket, refunds.DATE_FIELD[name]) is not None), None
+    )
+    if latest is None:
+        return ""
+    text = f"{refunds.SHORT[latest]} {ago(getattr(ticket, refunds.DATE_FIELD[latest]), now)}"
+    return text if len(text) <= REFUND_WIDTH else text.replace(" ", "")
+
+
+REFUND_WIDTH = 7
+
+
+def refund_timeline(refund: refunds.Refund, tz: tzinfo) -> str:
+    """``Refund 1  approved 12 Nov → initiated 14 Nov (2 d) → refunded 19 Nov (5 d) · 100.00 EUR``.
+
+    A partial refund says what reached the customer of what was approved.
+    """
+    steps = [f"{name} {at.astimezone(tz):%-d %b}" + (f" ({gap})" if gap else "") for name, at, gap in refund.steps()]
+    approved = refund.milestones.get("approved")
+    amount = refunds.money(approved.amount if approved else refund.amount, refund.currency)
+    if refund.partial:
+        amount = f"{refunds.money(refund.latest.amount, refund.currency)} of {amount} (partial)"
+    if not refund.done and refund.next_milestone and refund.milestones:
+        steps.append(f"{refund.next_milestone} …")
+    return f"Refund {refund.number}  " + (" → ".join(steps) or "no milestone yet") + f" · {amount}"

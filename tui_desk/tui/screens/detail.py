@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,8 +19,9 @@ from tui_desk.domain.statuses import Status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketChanged, TicketSnapshot
 from tui_desk.store.models import Ticket
+from tui_desk.tui.colours import late_style, priority_style, status_style
 from tui_desk.tui.context import StoreChanged
-from tui_desk.tui.presenting import PRIORITY_STYLE, STATUS_STYLE, next_due, timer_text
+from tui_desk.tui.presenting import next_due, refund_timeline, timer_text
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.timeline import Line, Timeline, TimelineEntry, human_size, lay_out
 
@@ -34,6 +35,8 @@ class TicketView:
     entries: list[TimelineEntry]
     draft: bool
     lines: tuple[int, list[Line]]  # the timeline laid out at a width, in the worker
+    refunds: list = field(default_factory=list)  # domain/refunds.Refund, oldest first
+    follow_ups: list[str] = field(default_factory=list)  # the cases that follow this one up
 
 
 NEWEST_FIRST = 100  # entries shown before the rest of a long history is read
@@ -51,6 +54,7 @@ class DetailScreen(Screen):
         Binding("t", "tags", "Tags", show=False, tooltip="Tags (+add -remove)", id="detail.tags"),
         Binding("e", "escalate", "Escalate L2", id="detail.escalate"),
         Binding("E", "edit", "Edit", show=False, tooltip="Edit priority, subject, customer…", id="detail.edit"),
+        Binding("R", "refund", "Refund", show=False, tooltip="Record refund milestones", id="detail.refund"),
         Binding("u", "undo", "Undo", show=False, tooltip="Undo your own last change (10 min)", id="detail.undo"),
         Binding(
             "f",
@@ -61,6 +65,11 @@ class DetailScreen(Screen):
             id="detail.attachments",
         ),
         Binding("q", "app.quit", "Quit", show=False, id="detail.quit"),
+        Binding("colon", "jump", "Jump to case", show=False, id="detail.jump"),
+        Binding("y", "copy", "Copy the case number", show=False, id="detail.copy"),
+        Binding(
+            "Y", "copy_menu", "Copy…", show=False, tooltip="Copy the email, order or digest", id="detail.copy_menu"
+        ),
     ]
 
     def __init__(self, case_number: str) -> None:
@@ -73,6 +82,7 @@ class DetailScreen(Screen):
         with Horizontal(id="facts"):
             yield Static(id="fields")
             yield Static(id="dates")
+        yield Static(id="refunds")
         yield Timeline(id="timeline")
         yield KeyBar()
 
@@ -88,6 +98,7 @@ class DetailScreen(Screen):
         self.query_one("#head", Static).update(Content.assemble((self.case_number, "bold"), "  loading…"))
         self.query_one("#fields", Static).update("")
         self.query_one("#dates", Static).update("")
+        self.query_one("#refunds", Static).display = False
         timeline = self.query_one(Timeline)
         timeline.placeholder = "Loading…"
         timeline.set_entries([])
@@ -112,7 +123,8 @@ class DetailScreen(Screen):
 
         def view_of(ticket: Ticket, tags: list[str], draft: bool, last: int | None = None) -> TicketView:
             entries = TimelineEntry.build(store.entries(ticket, last=last, by_time=True), tz)
-            return TicketView(ticket, tags, entries, draft, (width, lay_out(entries, width)))
+            lines = (width, lay_out(entries, width))
+            return TicketView(ticket, tags, entries, draft, lines, store.refunds(ticket), store.follow_ups(ticket))
 
         def fetch() -> TicketView:
             ticket = store.get(case)
@@ -160,12 +172,13 @@ class DetailScreen(Screen):
     def _show_header(self) -> None:
         t, now, tz, config = self.ticket, self.app.now(), self.app.tz, self.app.store.config
         status = status_of(t.status)
+        colours = self.app.theme_variables
         head = Content.assemble(
             (t.case_number, "bold"),
             f"  {t.kind}  ",
-            (f" {status.label} ", STATUS_STYLE[status] + " reverse"),
+            (f"[{status.label}]", status_style(colours, status, on="primary-background")),
             "  ",
-            (t.priority, PRIORITY_STYLE.get(t.priority, "") or "bold"),
+            (t.priority, priority_style(colours, t.priority, on="primary-background") or "bold"),
             "  ",
             printable(t.subject, one_line=True),
         )
@@ -178,19 +191,6 @@ class DetailScreen(Screen):
         def row(label: str, value: str | None) -> Content:
             return Content.assemble((f"{label:<10}", "$text-muted"), printable(value or "—", one_line=True))
 
-        refund = ""
-        if t.refund_amount is not None:
-            refund = f"{t.refund_amount:.2f} {t.currency or ''}".strip()
-        # Where the refund stands: its latest milestone (each one is in the timeline with its time).
-        milestones = [
-            f"{label} {format_when(at, tz)[:10]}"
-            for label, at in (
-                ("refunded", t.refunded_at),
-                ("initiated", t.refund_initiated_at),
-                ("approved", t.refund_approved_at),
-            )
-            if at
-        ][:1]
         fields = [
             row("Customer", t.customer),
             row("Email", t.email),
@@ -199,11 +199,14 @@ class DetailScreen(Screen):
             row("Agent", t.assignee or "unassigned"),
             row("Tags", " ".join(self.view.tags)),
         ]
-        if refund or milestones:
-            fields.append(row("Refund", " · ".join([refund, *milestones] if refund else milestones)))
         if t.references:
             fields.append(row("Follows", t.references))
+        if self.view.follow_ups:
+            fields.append(row("Follow-ups", ", ".join(self.view.follow_ups)))
         self.query_one("#fields", Static).update(Content("\n").join(fields))
+        refunds = self.query_one("#refunds", Static)
+        refunds.update(Content("\n").join(Content(refund_timeline(r, tz)) for r in self.view.refunds))
+        refunds.display = bool(self.view.refunds)
 
         due = next_due(t, config)
         dates = [
@@ -219,16 +222,26 @@ class DetailScreen(Screen):
             dates.append(row("Closed", format_when(t.closed_at, tz)))
         dates.append(row("Timer", timer_text(t, config, now)))
         if due is not None and due.at < now:
-            dates.append(Content.assemble(("Overdue   ", "$text-muted"), (due.text(now), "bold $error")))
+            late = late_style(colours, on="background")
+            dates.append(Content.assemble(("Overdue   ", "$text-muted"), (due.text(now), late)))
         self.query_one("#dates", Static).update(Content("\n").join(dates))
+
+    def related_cases(self) -> list[tuple[str, str]]:
+        """The cases this one follows and that follow it: the palette's "go to case" offers them first."""
+        if self.ticket is None:
+            return []
+        found = [("follows", self.ticket.references)] if self.ticket.references else []
+        return found + [("follow-up", case) for case in self.view.follow_ups]
 
     # -- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in ("log", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit"):
+        if action in ("log", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit", "refund"):
             if self.ticket is None or self.app.store.read_only:
                 return False
             if self.closed:
+                return False
+            if action == "refund" and self.ticket.kind != "refund":
                 return False
             if action == "escalate" and self.ticket.status == Status.L2.slug:
                 return False
@@ -238,6 +251,21 @@ class DetailScreen(Screen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_jump(self) -> None:
+        from tui_desk.tui.screens.jump import ask_and_jump
+
+        ask_and_jump(self.app)
+
+    def action_copy(self) -> None:
+        from tui_desk.tui.screens.copying import copy_text
+
+        copy_text(self.app, "case number", self.case_number)
+
+    def action_copy_menu(self) -> None:
+        from tui_desk.tui.screens.copying import copy_menu
+
+        copy_menu(self.app, self.case_number)
 
     def action_log(self) -> None:
         self.app.open_log_entry(self.case_number)
@@ -330,6 +358,11 @@ class DetailScreen(Screen):
                 self._run(lambda seen: self.app.store.edit_ticket(self.case_number, expected=seen, **changes), "edited")
 
         self.app.push_screen(EditTicketDialog(self.ticket, list(self.app.store.config.kinds)), chosen)
+
+    def action_refund(self) -> None:
+        from tui_desk.tui.screens.forms.refund import open_refund_form
+
+        open_refund_form(self.app, self.case_number, TicketSnapshot.of(self.ticket))
 
     def action_undo(self) -> None:
         def undone(entry) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -55,16 +54,11 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         lines = [Content.styled(help_title(self.under), "bold")]
-        sections = [
-            ("Actions", [self.under]),
-            ("Moving", [w for w in self.under.query("TicketTable, Timeline")]),
-            ("Everywhere", [self.app]),
-        ]
-        for title, nodes in sections:
-            rows = help_rows(self.app, nodes)
-            if rows:
+        rows = help_rows(self.app, self.under)
+        for title in ("Actions", "Moving", "Everywhere"):
+            if rows.get(title):
                 lines += [Content(""), Content.styled(title, "bold $text-muted")]
-                lines += [Content.assemble((f"{keys:>14}  ", "bold $accent"), what) for keys, what in rows]
+                lines += [Content.assemble((f"{keys:>14}  ", "bold $accent"), what) for keys, what in rows[title]]
         lines += [Content(""), Content("Ctrl+P: every action, views, sorting, screens, themes and “go to case”.")]
         with Vertical():
             with VerticalScroll():
@@ -82,23 +76,25 @@ def help_title(screen: Screen) -> str:
     return " ".join([words[0], *(w.lower() for w in words[1:])]) + " keys"
 
 
-def help_rows(app, nodes) -> list[tuple[str, str]]:
-    """(keys, description) for the bindings with an id (ours, not Textual's plumbing), same action merged;
+def help_rows(app, screen: Screen) -> dict[str, list[tuple[str, str]]]:
+    """(keys, description) per section for the keys in force on ``screen`` (the keymap applied, as
+    Textual's ``active_bindings`` reports them): the screen's "Actions", its focused widgets' "Moving",
+    the app's "Everywhere". Only bindings with an id (ours, not Textual's plumbing), same action merged;
     an action the screen does not allow right now (logging on a Closed ticket) is left out."""
-    rows: dict[tuple[int, str], list] = {}
-    for node in nodes:
-        for bindings in node._bindings.key_to_bindings.values():
-            for b in bindings:
-                if not b.description or not b.id:
-                    continue
-                _namespace, name, parameters = parse_action(b.action)
-                if node.check_action(name, parameters) is False:
-                    continue
-                entry = rows.setdefault((id(node), b.action), [[], b.tooltip or b.description])
-                key = app.get_key_display(b)
-                if key not in entry[0]:
-                    entry[0].append(key)
-    return [(" ".join(keys), what) for keys, what in rows.values()]
+    rows: dict[tuple[str, int, str], list] = {}
+    for active in screen.active_bindings.values():
+        node, b = active.node, active.binding
+        if not b.description or not b.id:
+            continue
+        section = "Actions" if node is screen else ("Everywhere" if node is app else "Moving")
+        entry = rows.setdefault((section, id(node), b.action), [[], b.tooltip or b.description])
+        shown = app.get_key_display(b)
+        if shown not in entry[0]:
+            entry[0].append(shown)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for (section, _node, _action), (keys, what) in rows.items():
+        out.setdefault(section, []).append((" ".join(keys), what))
+    return out
 
 
 class StatusDialog(ModalScreen[tuple[Status, str] | None]):

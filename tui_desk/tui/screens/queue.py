@@ -23,7 +23,7 @@ from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, Tick
 
 SORTABLE = [c.key for c in COLUMNS if c.sortable and c.key in SORT_COLUMNS]
 VIEW_TITLES = {v.key: v.title for v in VIEWS}
-SHORT_VIEW_TITLES = {**VIEW_TITLES, "mine": "Mine", "open": "Open"}  # for 80 columns
+SHORT_VIEW_TITLES = {**VIEW_TITLES, "mine": "Mine", "open": "Open", "stuck": "Stuck"}  # for 80 columns
 TINY_VIEW_TITLES = {**SHORT_VIEW_TITLES, "unassigned": "Unasg", "overdue": "Over"}  # 80 columns, big counts
 COUNT_PAUSE_S = 2.0  # on a busy store, recount the views at most this often
 SEARCH_DELAY_S = 0.01  # fold keys that arrive together (a paste, a fast burst) into one query
@@ -44,11 +44,15 @@ class QueueScreen(Screen):
         Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="queue.assign_me"),
         Binding("A", "assign", "Assign to…", show=False, id="queue.assign"),
         Binding("t", "tags", "Tags (+add -remove)", show=False, id="queue.tags"),
+        Binding("R", "refund", "Refund", show=False, tooltip="Record refund milestones", id="queue.refund"),
         Binding("slash", "search", "Search", tooltip="Search (live, as you type)", id="queue.search"),
         Binding("o", "sort", "Sort by the next column", show=False, id="queue.sort"),
         Binding("O", "reverse", "Reverse sort", show=False, id="queue.reverse"),
         Binding("escape", "back", "Clear the search or the marks", show=False, id="queue.back"),
         Binding("q", "app.quit", "Quit", id="queue.quit"),
+        Binding("colon", "jump", "Jump to case", tooltip="Jump to a case by part of its number", id="queue.jump"),
+        Binding("y", "copy", "Copy the case number", show=False, id="queue.copy"),
+        Binding("Y", "copy_menu", "Copy…", show=False, tooltip="Copy the email, order or digest", id="queue.copy_menu"),
         *[
             Binding(str(i), f"view('{v.key}')", v.title, show=False, id=f"queue.view_{v.key}")
             for i, v in enumerate(VIEWS, start=1)
@@ -314,9 +318,11 @@ class QueueScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         tables = self.query(TicketTable)
         current = tables.first().current if tables else None
-        if action in ("open", "log") and current is None:
+        if action in ("open", "log", "copy", "copy_menu") and current is None:
             return False
-        if action in ("status", "assign_me", "assign", "tags", "log", "new") and self.app.store.read_only:
+        if action == "refund" and (current is None or current.kind != "refund" or current.status is Status.CLOSED):
+            return False
+        if action in ("status", "assign_me", "assign", "tags", "log", "new", "refund") and self.app.store.read_only:
             return False
         if (
             action in ("status", "assign_me", "assign", "tags", "log")
@@ -357,10 +363,34 @@ class QueueScreen(Screen):
     def action_new(self) -> None:
         self.app.open_new_ticket()
 
+    def action_jump(self) -> None:
+        from tui_desk.tui.screens.jump import ask_and_jump
+
+        ask_and_jump(self.app)
+
+    def action_copy(self) -> None:
+        from tui_desk.tui.screens.copying import copy_text
+
+        if self.table.current is not None:
+            copy_text(self.app, "case number", self.table.current.case_number)
+
+    def action_copy_menu(self) -> None:
+        from tui_desk.tui.screens.copying import copy_menu
+
+        if self.table.current is not None:
+            copy_menu(self.app, self.table.current.case_number)
+
     def action_log(self) -> None:
         row = self.table.current
         if row is not None:
             self.app.open_log_entry(row.case_number)
+
+    def action_refund(self) -> None:
+        from tui_desk.tui.screens.forms.refund import open_refund_form
+
+        row = self.table.current
+        if row is not None:
+            open_refund_form(self.app, row.case_number, TicketSnapshot.at_version(row.version))
 
     def action_status(self) -> None:
         from tui_desk.tui.screens.dialogs import StatusDialog

@@ -25,10 +25,12 @@ from textual.strip import Strip
 
 from tui_desk.config import Config
 from tui_desk.domain.overdue import is_overdue
+from tui_desk.domain.refunds import stuck
 from tui_desk.domain.statuses import Status, status_of
 from tui_desk.domain.text import clip
 from tui_desk.store.models import Ticket
-from tui_desk.tui.presenting import PRIORITY_STYLE, STATUS_STYLE, ago, next_due, one_line, short_date
+from tui_desk.tui.colours import late_style, legible, priority_style, status_style
+from tui_desk.tui.presenting import REFUND_WIDTH, ago, next_due, one_line, refund_short, short_date
 
 PAGE_SIZE = 100
 CACHED_PAGES = 40
@@ -53,6 +55,9 @@ class QueueRow:
     due: str
     overdue: bool
     version: int  # the ticket as this row shows it: an action on the row is refused if it moved on
+    kind: str = ""
+    refund: str = ""  # the current refund's latest milestone and its age
+    refund_stuck: bool = False  # domain/refunds.stuck: waiting at that milestone too long
 
     @classmethod
     def of(cls, ticket: Ticket, tags: list[str], now: datetime, config: Config, tz: tzinfo) -> QueueRow:
@@ -72,6 +77,9 @@ class QueueRow:
             due=due.short(now) if due else "",
             overdue=is_overdue(ticket, now),  # the Overdue view's rule: a past-due timer is the sweep's, not late
             version=ticket.version,
+            kind=ticket.kind,
+            refund=refund_short(ticket, now),
+            refund_stuck=stuck(ticket, now, config.refunds) is not None,
         )
 
 
@@ -88,7 +96,7 @@ class Column:
 COLUMNS = (
     Column("case", "Case", 17, 0),
     Column("status", "Status", 17, 0),
-    Column("priority", "Prio", 4, 4),
+    Column("priority", "Prio", 4, 5),
     Column("assignee", "Agent", 7, 3),
     Column("customer", "Customer", 12, 2, flex=1),
     Column("order", "Order", 10, 7),
@@ -97,6 +105,7 @@ COLUMNS = (
     Column("opened", "Opened", 10, 6),
     Column("last_action", "Last", 7, 5),
     Column("due", "Due next", 12, 1),
+    Column("refund", "Refund", REFUND_WIDTH, 4, sortable=False),
 )
 PRIORITY_SHORT = {"urgent": "urg!", "high": "high", "normal": "norm", "low": "low"}
 MARK_WIDTH = 2  # "●!" before the first column: marked, overdue
@@ -143,7 +152,6 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--header",
         "ticket-table--cursor",
         "ticket-table--marked",
-        "ticket-table--overdue",
         "ticket-table--dim",
     }
     DEFAULT_CSS = """
@@ -154,7 +162,6 @@ class TicketTable(ScrollView, can_focus=True):
         background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
     }
     TicketTable > .ticket-table--marked { background: $accent 30%; }
-    TicketTable > .ticket-table--overdue { color: $error; text-style: bold; }
     TicketTable > .ticket-table--dim { color: $text-muted; }
     """
     BINDINGS = [
@@ -196,6 +203,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._layout_width = 80
         self.loading_message = "Loading…"
         self.on_deep_page: Callable[[], object] | None = None  # called once when a page past DEEP_PAGE is wanted
+        self._palette: tuple[tuple, dict[str, Style]] = ((), {})  # the theme's cell styles, per theme
 
     # -- data ---------------------------------------------------------------------------
 
@@ -400,25 +408,43 @@ class TicketTable(ScrollView, can_focus=True):
         base = self.rich_style
         if row.id in self.marked:
             base = base + self.get_component_rich_style("ticket-table--marked")
-        if index == self.cursor:
-            base = base + self.get_component_rich_style("ticket-table--cursor")
-        overdue = self.get_component_rich_style("ticket-table--overdue")
+        # On the cursor row the cursor's own colours win: a status colour need not read on its background.
+        cursor = self.get_component_rich_style("ticket-table--cursor") if index == self.cursor else None
+        palette = self._cell_styles()
+        overdue = palette["late"]
         mark = ("●" if row.id in self.marked else " ") + ("!" if row.overdue else " ")
-        segments = [Segment(mark, base + overdue if row.overdue else base)]
+        segments = [Segment(mark, _over(base + overdue if row.overdue else base, cursor))]
         last = len(self._columns) - 1
         for i, (col, w) in enumerate(self._columns):
-            text, style = self._cell(row, col.key, overdue)
+            text, style = self._cell(row, col.key, palette)
             cell = fit(text, w) + (" " if i < last else "")
-            segments.append(Segment(cell, base + style if style else base))
-        return Strip(segments).extend_cell_length(width, base).crop(0, width)
+            segments.append(Segment(cell, _over(base + style if style else base, cursor)))
+        return Strip(segments).extend_cell_length(width, _over(base, cursor)).crop(0, width)
+
+    def _cell_styles(self) -> dict[str, Style]:
+        """Status, priority and late colours from the theme, readable on the table (see ``tui/colours.py``)."""
+        variables, background = self.app.theme_variables, self.rich_style.bgcolor
+        key = (variables, background)  # both are replaced, not changed, when the theme changes
+        if self._palette[0] != key:
+            styles = {f"status:{s.slug}": Style.parse(status_style(variables, s)) for s in Status}
+            for p in ("urgent", "high", "normal", "low"):
+                styles[f"priority:{p}"] = Style.parse(priority_style(variables, p) or "none")
+            styles["late"] = Style.parse(late_style(variables))
+            self._palette = (key, {k: legible(v, background) for k, v in styles.items()})
+        return self._palette[1]
 
     @staticmethod
-    def _cell(row: QueueRow, key: str, overdue: Style) -> tuple[str, Style | None]:
+    def _cell(row: QueueRow, key: str, palette: dict[str, Style]) -> tuple[str, Style | None]:
         if key == "status":
-            return row.status.label, Style.parse(STATUS_STYLE[row.status])
+            return row.status.label, palette[f"status:{row.status.slug}"]
         if key == "priority":
-            style = PRIORITY_STYLE.get(row.priority, "")
-            return PRIORITY_SHORT.get(row.priority, row.priority), Style.parse(style) if style else None
+            return PRIORITY_SHORT.get(row.priority, row.priority), palette.get(f"priority:{row.priority}")
         if key == "due":
-            return row.due, overdue if row.overdue else None
+            return row.due, palette["late"] if row.overdue else None
+        if key == "refund":
+            return row.refund, palette["late"] if row.refund_stuck else None
         return getattr(row, "case_number" if key == "case" else key), None
+
+
+def _over(style: Style, cursor: Style | None) -> Style:
+    return style if cursor is None else style + cursor

@@ -16,11 +16,13 @@ from textual.binding import Binding
 from textual.events import Resize
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.text import printable
 from tui_desk.store.models import LogEntry
+from tui_desk.tui.colours import legible
 
 ARROWS = {"in": "← in", "out": "→ out", "internal": "· internal"}
 INDENT = 6
@@ -265,17 +267,52 @@ class Timeline(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         segments = []
         used = 0
+        span = self._selected_span(index)
         for text, style in self._lines[index]:
             if used >= width:
                 break
             part = text
             if used + cell_len(part) > width:
                 part = set_cell_size(part, width - used)
+            painted = base + self._style(style)
+            if span is None:
+                segments.append(Segment(part, painted))
+            else:
+                segments.extend(self._with_selection(part, painted, used, span))
             used += cell_len(part)
-            segments.append(Segment(part, base + self._style(style)))
         if used < width:
             segments.append(Segment(" " * (width - used), base))
-        return Strip(segments, width)
+        # Offsets tell Textual where each cell is in the text (line, column): mouse selection works on them.
+        return Strip(segments, width).apply_offsets(0, index)
+
+    # -- mouse selection (Textual's text selection; Ctrl+C copies it, by OSC 52) -------------------
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        text = "\n".join("".join(t for t, _ in line) for line in self._lines)
+        return selection.extract(text), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+    def _selected_span(self, index: int) -> tuple[int, int] | None:
+        selection = self.text_selection
+        if selection is None:
+            return None
+        return selection.get_span(index)
+
+    def _with_selection(self, part: str, style: Style, start: int, span: tuple[int, int]) -> list[Segment]:
+        """``part`` (at column ``start``) split where the selection ``span`` of its line begins and ends."""
+        first, last = span
+        last = start + len(part) if last == -1 else last
+        a, b = max(first - start, 0), min(max(last - start, 0), len(part))
+        if a >= b:
+            return [Segment(part, style)]
+        selected = style + self.screen.get_component_rich_style("screen--selection")
+        pieces = [(part[:a], style), (part[a:b], selected), (part[b:], style)]
+        return [Segment(text, st) for text, st in pieces if text]
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"timeline--{name}") if name else Style()
+        # Theme colours (``$success`` on a light surface) are made readable here (tui/colours.py).
+        if not name:
+            return Style()
+        return legible(self.get_component_rich_style(f"timeline--{name}"), self.rich_style.bgcolor)

@@ -25,6 +25,7 @@ from tui_desk.domain.text import printable
 from tui_desk.store import TicketChanged, TicketSnapshot
 from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
 from tui_desk.tui.widgets.key_bar import KeyBar
+from tui_desk.tui.widgets.long_text import LongText
 
 TEXT_FIELDS = ("sender_name", "start", "end", "summary", "attachments", "follow_up", "status_note")
 SELECT_FIELDS = ("channel", "direction", "sender", "status")
@@ -186,7 +187,7 @@ class LogEntryScreen(KeepsDraft, Screen):
                 Input(placeholder="one line: what happened (required)", compact=True, id="summary"),
                 "summary",
             )
-            yield from _row("Content", TextArea(compact=True, id="body", soft_wrap=True), "body")
+            yield from _row("Content", LongText(compact=True, id="body", soft_wrap=True), "body")
             yield from _row(
                 "Files",
                 Input(

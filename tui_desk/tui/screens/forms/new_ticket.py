@@ -22,9 +22,11 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.text import printable
 from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
 from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
+from tui_desk.tui.widgets.case_suggester import follows_input
 from tui_desk.tui.widgets.key_bar import KeyBar
+from tui_desk.tui.widgets.long_text import LongText
 
-FIELDS = ("customer", "email", "order_id", "subject", "reason", "tags")
+FIELDS = ("customer", "email", "order_id", "subject", "reason", "tags", "references")
 
 
 class NewTicketScreen(KeepsDraft, Screen):
@@ -61,7 +63,8 @@ class NewTicketScreen(KeepsDraft, Screen):
                     ),
                 ),
                 ("Tags", Input(placeholder="space-separated", compact=True, id="tags")),
-                ("Details", TextArea(compact=True, id="body", soft_wrap=True)),
+                ("Follows", follows_input(self.app.store)),
+                ("Details", LongText(compact=True, id="body", soft_wrap=True)),
             ):
                 with Horizontal(classes="row", id=f"row-{widget.id}"):
                     yield Label(label, classes="label")
@@ -260,6 +263,7 @@ class NewTicketScreen(KeepsDraft, Screen):
                 priority=priority,
                 tags=values["tags"].split(),
                 description=body,
+                references=values["references"].strip() or None,
             )
             try:
                 keep_new_ticket_draft(key, None)

@@ -15,6 +15,7 @@ from tui_desk.domain.dates import format_when
 from tui_desk.domain.statuses import Status, parse_status
 from tui_desk.domain.text import clip, printable
 from tui_desk.reporting.overdue import OverdueSection, overdue
+from tui_desk.tui.colours import tone
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.screens.supervisor.nav import SupervisorNav, nav_bindings, refuse_if_read_only
 from tui_desk.tui.widgets.key_bar import KeyBar
@@ -26,14 +27,16 @@ SHORT_TITLES = {
     "follow_up": "Follow-up missed",
     "closing": "Closing soon",
     "idle": "No action",
+    "stuck": "Refunds stuck",
 }
-# The counts line must fit 80 columns with all five sections.
+# The counts line must fit 80 columns with all six sections.
 TINY_TITLES = {
     "breached": "Breached",
     "at_risk": "At risk",
     "follow_up": "Follow-up",
     "closing": "Closing",
     "idle": "Idle",
+    "stuck": "Stuck",
 }
 SHORT_STATUS = {
     Status.NEW: "New",
@@ -64,12 +67,13 @@ def short_span(late: timedelta) -> str:
     return text if late.total_seconds() > 0 else "in " + text
 
 
-SECTION_STYLE = {"breached": "bold red", "at_risk": "bold yellow", "follow_up": "bold magenta"}
+# The theme colour of each section (tui/colours.py makes it readable); the others are plain bold.
+SECTION_ROLE = {"breached": "error", "at_risk": "warning", "follow_up": "accent", "stuck": "secondary"}
 TIME_PASSES_S = 60.0  # lateness is shown in minutes: look again once a minute even if the store is quiet
 
 
 class OverdueScreen(SupervisorNav, Screen):
-    """Five sections with counts; Enter opens a ticket, a takes it, A assigns it; refreshes live."""
+    """Six sections with counts; Enter opens a ticket, a takes it, A assigns it; refreshes live."""
 
     HELP_TITLE = "Overdue panel keys"
     CSS_PATH = "supervisor.tcss"
@@ -126,24 +130,34 @@ class OverdueScreen(SupervisorNav, Screen):
     def show(self, sections: list[OverdueSection]) -> None:
         """Rebuild the table only when what it shows changed: a quiet store sends nothing down the wire."""
         self.sections = sections
-        shown = tuple(
-            (s.key, s.count, tuple((r.case_number, r.status, r.assignee, r.how_late) for r in s.rows)) for s in sections
+        shown = (
+            self.app.theme_variables,
+            *(
+                (s.key, s.count, tuple((r.case_number, r.status, r.assignee, r.how_late) for r in s.rows))
+                for s in sections
+            ),
         )
         if shown == self._shown:
             return
         self._shown = shown
         self.show_title("Overdue")
-        parts: list = []
-        for i, s in enumerate(sections, start=1):
-            style = SECTION_STYLE.get(s.key, "bold") if s.count else "dim"
-            parts += [f"{i} ", (f"{TINY_TITLES[s.key]} {s.count}", style), "  "]
-        self.query_one("#counts", Static).update(Content.assemble(*parts))
+        width = self.query_one("#counts", Static).size.width or self.app.size.width
+        for gap in ("  ", " "):  # two spaces between sections while they fit
+            parts: list = []
+            for i, s in enumerate(sections, start=1):
+                style = self._section_style(s.key, "panel") if s.count else "dim"
+                parts += [f"{i} ", (f"{TINY_TITLES[s.key]} {s.count}", style), gap if i < len(sections) else ""]
+            counts = Content.assemble(*parts)
+            if counts.cell_length <= width:
+                break
+        self.query_one("#counts", Static).update(counts)
         table = self.table
         keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
         table.clear()
         tz = self.app.tz
+        late = tone(self.app, "error")
         for s in sections:
-            heading = Text(SHORT_TITLES[s.key], style=SECTION_STYLE.get(s.key, "bold"))
+            heading = Text(SHORT_TITLES[s.key], style=self._section_style(s.key))
             table.add_row(
                 heading, Text(f"{s.count} ticket{'s' if s.count != 1 else ''}", style="bold"), key=f"section:{s.key}"
             )
@@ -153,7 +167,7 @@ class OverdueScreen(SupervisorNav, Screen):
                     Text(clip(printable(r.customer, one_line=True), 11)),
                     Text(SHORT_STATUS[parse_status(r.status)]),
                     Text(clip(printable(r.assignee or "-", one_line=True), 8)),
-                    Text(short_span(r.late), style="red" if r.late.total_seconds() > 0 else ""),
+                    Text(short_span(r.late), style=late if r.late.total_seconds() > 0 else ""),
                     Text(r.what),
                     key=f"{s.key}:{r.case_number}",
                 )
@@ -162,6 +176,10 @@ class OverdueScreen(SupervisorNav, Screen):
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         elif table.row_count > 1:
             table.move_cursor(row=1, animate=False)
+
+    def _section_style(self, key: str, on: str = "surface") -> str:
+        role = SECTION_ROLE.get(key)
+        return tone(self.app, role, bold=True, on=on) if role else "bold"
 
     def current_case(self) -> str | None:
         table = self.table

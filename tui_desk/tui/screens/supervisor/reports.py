@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from tui_desk.domain.text import clip, printable
 from tui_desk.reporting.reports import build_report
+from tui_desk.tui.colours import tone
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.screens.supervisor.charts import bar, sparkline
 from tui_desk.tui.screens.supervisor.nav import SupervisorNav, nav_bindings
@@ -25,15 +26,15 @@ def _h(value: float | None) -> str:
     return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
 
 
-def _weekly(data: dict) -> Content:
+def _weekly(data: dict, colour) -> Content:
     weeks = data["weeks"]
     first, last = weeks[0]["week"], weeks[-1]["week"]
     lines = [Content.styled(f"Per week  ({len(weeks)} weeks, {first} .. {last})", "bold")]
     for key, label, style in (
-        ("opened", "Opened", "cyan"),
-        ("resolved", "Resolved", "green"),
-        ("response_breaches", "Response breaches", "red"),
-        ("resolution_breaches", "Resolution breaches", "red"),
+        ("opened", "Opened", colour("primary")),
+        ("resolved", "Resolved", colour("success")),
+        ("response_breaches", "Response breaches", colour("error")),
+        ("resolution_breaches", "Resolution breaches", colour("error")),
     ):
         values = [w[key] for w in weeks]
         lines.append(
@@ -44,7 +45,7 @@ def _weekly(data: dict) -> Content:
     return Content("\n").join(lines)
 
 
-def _times(title: str, figures: dict) -> Content:
+def _times(title: str, figures: dict, colour) -> Content:
     lines = [
         Content.styled(title, "bold"),
         Content(f"  {'':<16} {'n':>4} {'mean':>7} {'median':>7} {'p90':>7}  median"),
@@ -62,13 +63,13 @@ def _times(title: str, figures: dict) -> Content:
             Content.assemble(
                 f"  {clip(name, 16):<16} {s['count']:>4} {_h(s['mean_hours']):>7} {_h(s['median_hours']):>7} "
                 f"{_h(s['p90_hours']):>7}  ",
-                (bar(s["median_hours"] or 0, top, BAR_WIDTH), "cyan"),
+                (bar(s["median_hours"] or 0, top, BAR_WIDTH), colour("primary")),
             )
         )
     return Content("\n").join(lines)
 
 
-def _reasons(data: dict) -> Content:
+def _reasons(data: dict, colour) -> Content:
     reasons = data["refund_reasons"]["reasons"]
     lines = [Content.styled("Refund reasons per week", "bold")]
     if not reasons:
@@ -77,7 +78,7 @@ def _reasons(data: dict) -> Content:
         lines.append(
             Content.assemble(
                 f"  {clip(printable(name, one_line=True), 20):<20} ",
-                (sparkline(counts), "magenta"),
+                (sparkline(counts), colour("accent")),
                 f"  total {sum(counts):>4}",
             )
         )
@@ -86,7 +87,7 @@ def _reasons(data: dict) -> Content:
     return Content("\n").join(lines)
 
 
-def _delays(data: dict) -> Content:
+def _delays(data: dict, colour) -> Content:
     lines = [
         Content.styled("Refund delays", "bold"),
         Content(f"  {'':<22} {'n':>4} {'mean':>7} {'median':>7} {'p90':>7}"),
@@ -103,7 +104,7 @@ def _delays(data: dict) -> Content:
             Content.assemble(
                 f"  {label:<22} {s['count']:>4} {_h(s['mean_hours']):>7} {_h(s['median_hours']):>7} "
                 f"{_h(s['p90_hours']):>7}  ",
-                (bar(s["median_hours"] or 0, top, 12), "yellow"),
+                (bar(s["median_hours"] or 0, top, 12), colour("warning")),
             )
         )
     return Content("\n").join(lines)
@@ -118,7 +119,7 @@ class ReportsScreen(SupervisorNav, Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._shown: dict | None = None
+        self._shown: tuple | None = None
         self._pending = None
 
     def compose(self) -> ComposeResult:
@@ -151,11 +152,16 @@ class ReportsScreen(SupervisorNav, Screen):
         self.app.run_db(lambda: build_report(store, None, now), on_done=self.show, group="reports", exclusive=True)
 
     def show(self, data: dict) -> None:
-        if data == self._shown:
+        shown = (self.app.theme_variables, data)
+        if shown == self._shown:
             return
-        self._shown = data
-        self.query_one("#weekly", Static).update(_weekly(data))
-        self.query_one("#response", Static).update(_times("First response time", data["first_response"]))
-        self.query_one("#resolution", Static).update(_times("Resolution time", data["resolution"]))
-        self.query_one("#reasons", Static).update(_reasons(data))
-        self.query_one("#delays", Static).update(_delays(data))
+        self._shown = shown
+
+        def colour(role: str) -> str:
+            return tone(self.app, role, on="background")
+
+        self.query_one("#weekly", Static).update(_weekly(data, colour))
+        self.query_one("#response", Static).update(_times("First response time", data["first_response"], colour))
+        self.query_one("#resolution", Static).update(_times("Resolution time", data["resolution"], colour))
+        self.query_one("#reasons", Static).update(_reasons(data, colour))
+        self.query_one("#delays", Static).update(_delays(data, colour))

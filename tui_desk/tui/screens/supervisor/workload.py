@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Static
 
 from tui_desk.domain.text import clip, printable
 from tui_desk.reporting.workload import AgentLoad, workload
+from tui_desk.tui.colours import tone
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.screens.supervisor.charts import bar
 from tui_desk.tui.screens.supervisor.nav import SupervisorNav, nav_bindings
@@ -26,7 +27,7 @@ class WorkloadScreen(SupervisorNav, Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._shown: list[AgentLoad] | None = None
+        self._shown: tuple | None = None  # the theme and the loads last shown
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="supervisor-title")
@@ -56,21 +57,23 @@ class WorkloadScreen(SupervisorNav, Screen):
         self.app.run_db(lambda: workload(store, now), on_done=self.show, group="workload", exclusive=True)
 
     def show(self, loads: list[AgentLoad]) -> None:
-        if loads == self._shown:
+        shown = (self.app.theme_variables, loads)
+        if shown == self._shown:
             return
-        self._shown = loads
+        self._shown = shown
         table = self.query_one(DataTable)
         table.clear()
         top = max((w.open for w in loads), default=0)
+        bar_style, late, done = (tone(self.app, r) for r in ("primary", "error", "success"))
         for w in loads:
             name = Text(clip(printable(w.agent, one_line=True), 14)) if w.agent else Text("(unassigned)", style="dim")
             table.add_row(
                 name,
                 Text(str(w.open), justify="right"),
-                Text(bar(w.open, top, BAR_WIDTH), style="cyan"),
-                Text(str(w.overdue), justify="right", style="bold red" if w.overdue else ""),
+                Text(bar(w.open, top, BAR_WIDTH), style=bar_style),
+                Text(str(w.overdue), justify="right", style=f"bold {late}" if w.overdue else ""),
                 Text(str(w.waiting), justify="right"),
-                Text(str(w.resolved_this_week), justify="right", style="green" if w.resolved_this_week else ""),
+                Text(str(w.resolved_this_week), justify="right", style=done if w.resolved_this_week else ""),
                 key=w.agent or "",
             )
         if not loads:

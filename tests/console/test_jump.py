@@ -1,0 +1,46 @@
+"""`:` jumps to a case by any unique fragment of its number; an ambiguous one lists the candidates."""
+
+from __future__ import annotations
+
+from tests.console.test_tui_flows import app_for, desk, settle, sync  # noqa: F401 - desk is a fixture
+from tui_desk.store import TicketFilter
+from tui_desk.tui.screens.detail import DetailScreen
+from tui_desk.tui.screens.dialogs import ChoiceDialog
+
+
+@sync
+async def test_colon_jumps_by_a_fragment_and_lists_an_ambiguous_one(desk):  # noqa: F811
+    cases = [t.case_number for t in desk.list_tickets(TicketFilter(), limit=1000)]
+    target = next(c for c in cases if sum(c[-4:] in other for other in cases) == 1)
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        await pilot.press("colon", *target[-4:].lower(), "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.case_number == target
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is queue
+        fragment = "2026-0001"  # TD-REF-2026-00010 … 00019 and more
+        matching = sorted((c for c in cases if fragment in c), reverse=True)
+        assert len(matching) > 1
+        await pilot.press("colon", *fragment, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        assert [value for value, _label in app.screen.choices] == matching[:12]
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.case_number == matching[1]
+
+
+@sync
+async def test_a_fragment_no_case_has_says_so(desk):  # noqa: F811
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        await pilot.press("colon", *"99999", "enter")
+        await settle(pilot)
+        assert app.screen is queue
+        assert [n.message for n in app._notifications] == ["No case number contains 99999"]

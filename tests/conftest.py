@@ -106,7 +106,7 @@ def db_path(tmp_path, backend_name, request):
         yield tmp_path / "desk.db"
         return
     server = request.getfixturevalue("pg_server")
-    url = server.new_database()
+    url = server.new_store()
     yield PostgresUrl(url)
     server.drop_database(url)
 
@@ -177,3 +177,42 @@ async def workers_done(app) -> None:
             return
         except WorkerCancelled:
             continue
+
+
+class _RawPostgres:
+    """What a test does with ``sqlite3.connect(db)``, on a PostgreSQL store: ``execute`` with ``?``
+    placeholders, autocommit, and the server's refusals raised as sqlite3's (so one ``pytest.raises``
+    serves both backends)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self._psycopg = psycopg
+        self._conn = psycopg.connect(url, autocommit=True)
+
+    def execute(self, sql: str, params=()):
+        import sqlite3
+
+        try:
+            if params:
+                return self._conn.execute(sql.replace("%", "%%").replace("?", "%s"), params)
+            return self._conn.execute(sql)
+        except self._psycopg.IntegrityError as err:
+            raise sqlite3.IntegrityError(str(err)) from None
+        except self._psycopg.Error as err:
+            raise sqlite3.DatabaseError(str(err)) from None
+
+    def commit(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def raw_connect(db):
+    """A connection past the program, as an attacker (or a test) opens the store: sqlite3 or psycopg."""
+    import sqlite3
+
+    if isinstance(db, PostgresUrl):
+        return _RawPostgres(db.url)
+    return sqlite3.connect(db)

@@ -17,7 +17,7 @@ from tui_desk.config import APP_NAME, Config, load_config
 from tui_desk.domain.clock import clock_from_env
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import TicketChanged
-from tui_desk.store.sqlite import STORE_ERRORS, explain_error
+from tui_desk.store.backend import driver_errors, module_for, parse_location
 
 
 class Context:
@@ -110,7 +110,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tui_desk.cli import evidence, reports, sheets, tickets, timers
+    from tui_desk.cli import evidence, reports, sheets, stores, tickets, timers
 
     parser = _Parser(
         prog="tui-desk",
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--agent", metavar="NAME", help="who is acting (default: $TUI_DESK_AGENT or your login name)")
     parser.add_argument("--read-only", action="store_true", help="open the store read-only (also TUI_DESK_READ_ONLY=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (tickets, timers, sheets, reports, evidence):
+    for module in (tickets, timers, sheets, reports, evidence, stores):
         module.register(commands)
     return parser
 
@@ -171,9 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     except DeskError as err:
         print(f"tui-desk: error: {err}", file=sys.stderr)
         return 1
-    except STORE_ERRORS as err:
+    except driver_errors() as err:
         # A store failure outside the store's own guard (a lazy query read after it): still one line.
-        print(f"tui-desk: error: {explain_error(err, Path(args.db or 'the store'))}", file=sys.stderr)
+        where = parse_location(args.db) if args.db else Path("the store")
+        print(f"tui-desk: error: {module_for(where).explain_error(err, where)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("tui-desk: interrupted", file=sys.stderr)

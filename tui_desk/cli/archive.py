@@ -25,14 +25,18 @@ def cmd_export_archive(ctx) -> int:
 
 
 def cmd_import_archive(ctx, path: Path) -> int:
+    a = ctx.args
+    if a.map or a.status_map or a.dayfirst or a.monthfirst or a.dry_run or a.skip_bad:
+        raise DeskError("an archive is restored as it is: sheet options (--map, --dry-run, …) do not apply")
+    return restore_and_report(ctx, ctx.store(), path)
+
+
+def restore_and_report(ctx, store, path: Path, *, shown_as: str | None = None) -> int:
+    """Restore the archive at ``path`` into ``store``, verify it, compare the seal; print what happened."""
     from tui_desk.store import seal
     from tui_desk.store.archive import restore_archive
     from tui_desk.store.verify import connect, verify_path
 
-    a = ctx.args
-    if a.map or a.status_map or a.dayfirst or a.monthfirst or a.dry_run or a.skip_bad:
-        raise DeskError("an archive is restored as it is: sheet options (--map, --dry-run, …) do not apply")
-    store = ctx.store()
     outcome = restore_archive(store, path)
     report = verify_path(store.path)
     same = None
@@ -59,7 +63,7 @@ def cmd_import_archive(ctx, path: Path) -> int:
 
     def text() -> str:
         lines = [
-            f"{path.name}: restored {outcome.tickets} tickets with {outcome.entries} log entries and "
+            f"{shown_as or path.name}: restored {outcome.tickets} tickets with {outcome.entries} log entries and "
             f"{outcome.blobs} attachment file(s)"
         ]
         if outcome.merged:

@@ -155,7 +155,7 @@ def driver_errors() -> tuple[type[BaseException], ...]:
     """The low-level errors either driver raises (a fixed statement runs on the driver's cursor)."""
     import sqlite3
 
-    errors: tuple[type[BaseException], ...] = (pw.DatabaseError, pw.InterfaceError, sqlite3.DatabaseError)
+    errors: tuple[type[BaseException], ...] = (pw.PeeweeException, sqlite3.Error)
     try:
         import psycopg
     except ImportError:

@@ -107,6 +107,10 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
             )
         return role
 
+    def interrupt_when(self, check) -> None:
+        """Let the database stop this thread's statements once ``check()`` is true (the console's hang-up)."""
+        self.backend.interrupt_when(self.db, check)
+
     def change_watch(self):
         """A watch whose ``changed()`` tells that someone committed to the store (the console's live refresh)."""
         return self.backend.ChangeWatch(self.path)

@@ -161,6 +161,11 @@ def run_cancellable(db: pw.Database, sql: str, params, cancelled) -> list:
         watcher.join()
 
 
+def interrupt_when(db: pw.Database, check) -> None:
+    """Nothing to set up: a statement here waits on the server, which ``statement_timeout`` and the
+    lock timeout bound; the console's hang-up ends the process, and the server rolls its work back."""
+
+
 def bulk_speed(db: pw.Database) -> None:
     """For rebuildable data (the demo): commits need not wait for the disk on this connection."""
     run(db, "SET synchronous_commit = off")

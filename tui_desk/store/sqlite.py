@@ -173,6 +173,11 @@ def run_cancellable(db: pw.Database, sql: str, params, cancelled) -> list:
             conn.set_progress_handler(None, 0)
 
 
+def interrupt_when(db: pw.Database, check) -> None:
+    """SQLite stops this thread's statements when ``check()`` returns true (asked every 10,000 steps)."""
+    db.connection().set_progress_handler(lambda: 1 if check() else 0, 10_000)
+
+
 def bulk_speed(db: pw.Database) -> None:
     """For rebuildable data (the demo): trade durability for speed on this connection."""
     conn = db.connection()

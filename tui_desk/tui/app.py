@@ -284,7 +284,7 @@ class DeskApp(App[int]):
         """Let SQLite stop this worker's statement once the terminal is gone: the process waits for its
         workers before it ends, and a read of the overdue panel on a big store takes seconds. A write it
         stops rolls back whole (a log entry's draft goes in the same transaction, so it stays)."""
-        self.store.db.connection().set_progress_handler(self._hung_up_check, 10_000)
+        self.store.interrupt_when(self._hung_up_check)
 
     def _hung_up_check(self) -> int:
         return 1 if self._hung_up else 0

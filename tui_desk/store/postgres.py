@@ -521,7 +521,11 @@ class DatabaseBlobs(BlobFolder):
         content = reader.read(size + 1)
         if len(content) != size or hashlib.sha256(content).hexdigest() != sha256:
             raise DeskError(f"attachment content {sha256[:16]}… does not match its SHA-256 and size")
-        run(self.db, f"INSERT INTO {BLOB_TABLE} (sha256, content) VALUES (?, ?) ON CONFLICT DO NOTHING", (sha256, content))
+        run(
+            self.db,
+            f"INSERT INTO {BLOB_TABLE} (sha256, content) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (sha256, content),
+        )
 
     @staticmethod
     def discard(created: list[Path]) -> None:

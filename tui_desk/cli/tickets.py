@@ -437,12 +437,15 @@ def cmd_list(ctx) -> int:
 
 
 def cmd_demo(ctx) -> int:
+    from tui_desk.store.backend import is_url
     from tui_desk.store.demo import build_demo, demo_path
 
     a = ctx.args
     if a.tickets < 1:
         raise DeskError("--tickets must be at least 1")
     # Only an explicit --db moves the demo: TUI_DESK_DB names the team's real store.
+    if a.db and is_url(a.db):
+        raise DeskError("demo builds a throw-away SQLite store; give --db a file (copy-store --to moves one over)")
     path = Path(a.db).expanduser() if a.db else demo_path()
     if ctx.read_only:
         # Read-only builds nothing: it opens the demo store that is there, as it is.

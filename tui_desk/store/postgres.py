@@ -637,8 +637,18 @@ def current_role(db: pw.Database) -> str:
 
 
 def roles_sql(dbname: str) -> str:
-    """The SQL for the three roles: an owner who migrates, agents who add evidence, supervisors who read."""
-    evidence = ", ".join(_evidence_tables(None))
+    """The SQL for the three roles: an owner who migrates, agents who add evidence, supervisors who read.
+
+    Tables come from the models: evidence (``APPEND_ONLY_TABLES``) is insert-only for agents, ``meta``
+    read-only, every other table (a new model's included) theirs to work; the ticket's delete guard and
+    the evidence triggers refuse what the grants would allow.
+    """
+    from tui_desk.store.models import ALL_MODELS
+
+    evidence_tables = _evidence_tables(None)
+    evidence = ", ".join(evidence_tables)
+    tables = [m._meta.table_name for m in ALL_MODELS]
+    working = ", ".join(t for t in [*tables, "ticket_search"] if t not in evidence_tables and t != "meta")
     return f"""-- tui-desk roles for the PostgreSQL store "{dbname}" (run as a superuser; change names to taste).
 -- The owner creates and migrates the schema: run any tui-desk command once as this role first.
 CREATE ROLE tui_desk_owner LOGIN;
@@ -660,8 +670,7 @@ GRANT USAGE ON SCHEMA public TO tui_desk_supervisors;
 -- Once the owner has opened the store (the tables exist), as tui_desk_owner:
 SET ROLE tui_desk_owner;
 GRANT SELECT, INSERT ON {evidence} TO tui_desk_agents;
-GRANT SELECT, INSERT, UPDATE ON ticket, case_sequence, outbox_message, ticket_search TO tui_desk_agents;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ticket_tag, draft TO tui_desk_agents;
+GRANT SELECT, INSERT, UPDATE, DELETE ON {working} TO tui_desk_agents;
 GRANT SELECT ON meta TO tui_desk_agents;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO tui_desk_agents;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO tui_desk_supervisors;

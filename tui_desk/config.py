@@ -374,6 +374,7 @@ VIEW_COLUMNS = (
     "opened",
     "last_action",
     "due",
+    "refund",
 )
 
 
@@ -511,3 +512,43 @@ def _console(c) -> ConsoleSettings:
         if col not in VIEW_COLUMNS:
             raise _unknown(col, "console.columns: ", VIEW_COLUMNS)
     return ConsoleSettings(notify=c.get("notify", True), bell=c.get("bell", True), columns=columns)
+
+
+def _toml_text(value: str) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def view_as_toml(view: SavedView) -> str:
+    """A ``[[views]]`` block for this view (only the fields it sets)."""
+    lines = ["[[views]]"]
+    for name in VIEW_FIELDS:
+        value = getattr(view, name)
+        if not value:
+            continue
+        if isinstance(value, tuple):
+            lines.append(f"{name} = [{', '.join(_toml_text(v) for v in value)}]")
+        else:
+            lines.append(f"{name} = {_toml_text(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def append_view(view: SavedView, path: Path | None = None) -> Path:
+    """Add a ``[[views]]`` block at the end of the config file (made if missing); the file is read back and,
+    if it no longer loads (a view of that name exists, ``views`` written another way), left as it was."""
+    path = path or config_path()
+    before = path.read_text(encoding="utf-8") if path.exists() else None
+    text = (before or "").rstrip("\n")
+    text = (text + "\n\n" if text else "") + view_as_toml(view)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_config(path)
+    except DeskError:
+        if before is None:
+            path.unlink()
+        else:
+            path.write_text(before, encoding="utf-8")
+        raise
+    return path

@@ -25,7 +25,7 @@ def remapped(desk, tmp_path, text: str):  # noqa: F811
 async def test_a_remapped_key_works_and_help_key_bar_and_palette_show_it(desk, tmp_path):  # noqa: F811
     remapped(desk, tmp_path, '[keys]\n"queue.log" = "ctrl+l"\n[keys.queue]\nnew = "N"\n')
     app = app_for(desk)
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(120, 60)) as pilot:
         await settle(pilot)
         queue = app.screen
         assert isinstance(queue, QueueScreen)

@@ -140,6 +140,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--sort", default="case", help="case, opened, last_action, priority, status, due, …")
     p.add_argument("--desc", action="store_true", help="newest / highest first")
     p.add_argument("--limit", type=whole_number, default=None, help="at most this many")
+    p.add_argument("--view", metavar="NAME", help="a saved view of the config's [[views]] (as the console shows it)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
 
@@ -403,7 +404,10 @@ def cmd_list(ctx) -> int:
     )
     if a.limit is not None and a.limit < 0:
         raise DeskError("--limit must be zero or more")
-    tickets = store.list_tickets(flt, sort=a.sort, descending=a.desc, limit=a.limit)
+    sort, descending = a.sort, a.desc
+    if a.view:
+        flt, sort, descending = _saved_view(ctx, store, a.view, flt, sort, descending)
+    tickets = store.list_tickets(flt, sort=sort, descending=descending, limit=a.limit)
     tags = store.tags(t.id for t in tickets)
     if getattr(a, "json", False):
         rows = []
@@ -434,6 +438,15 @@ def cmd_list(ctx) -> int:
     out.append(f"({len(tickets)} ticket{'' if len(tickets) == 1 else 's'})")
     print("\n".join(out))
     return 0
+
+
+def _saved_view(ctx, store, name: str, flt: TicketFilter, sort: str, descending: bool):
+    """``list --view NAME``: the saved view's filter (its text narrowed by ``--search``) and its sort."""
+    from tui_desk.store.views import find_view, view_filter, view_sort
+
+    view = find_view(ctx.config, name)
+    narrowed = view_filter(view, store.agent, store.now(), flt.search)
+    return (narrowed, *(view_sort(view) or (sort, descending)))
 
 
 def cmd_demo(ctx) -> int:

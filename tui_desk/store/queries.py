@@ -31,6 +31,8 @@ class TicketFilter:
     kind: str | None = None
     overdue_at: datetime | None = None  # overdue as of this time
     case_contains: str | None = None  # part of a case number (the palette's "go to case")
+    priorities: Sequence[str] = ()
+    due_before: datetime | None = None  # a follow-up, timer or SLA falls due before this time (saved views)
     stuck_refunds_at: datetime | None = None  # refunds stuck as of this time (domain/refunds.py)
 
 
@@ -229,6 +231,13 @@ class TicketQueries:
             query = query.where(overdue_condition(flt.overdue_at))
         if flt.case_contains:
             query = query.where(Ticket.case_number.contains(flt.case_contains))
+        if flt.priorities:
+            query = query.where(Ticket.priority.in_(list(flt.priorities)))
+        if flt.due_before is not None:
+            t = flt.due_before
+            query = query.where(
+                (Ticket.follow_up_at <= t) | (Ticket.timer_due_at <= t) | (Ticket.sla_resolution_due_at <= t)
+            )
         if flt.stuck_refunds_at is not None:
             query = query.where(stuck_refund_condition(flt.stuck_refunds_at, self.config.refunds))
         return query

@@ -32,7 +32,9 @@ from textual.worker import Worker, get_current_worker
 
 from tui_desk.domain.clock import Clock, to_utc
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.text import printable
 from tui_desk.store import Store
+from tui_desk.store.news import News, news_for
 from tui_desk.store.sweep import seconds_until_next_sweep, sweep_timers
 from tui_desk.tui.commands import GoToCase
 from tui_desk.tui.context import StoreChanged
@@ -44,6 +46,8 @@ from tui_desk.tui.state import load_state, save_state
 from tui_desk.tui.typeahead import TypeAhead, TypeAheadFence
 
 POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second
+NEWS_EVERY_S = 60.0  # look for my newly overdue tickets at least this often (time makes tickets late)
+NEWS_SHOWN = 3  # toasts at once; the rest are counted in one more
 AFTER_FIRST_PAINT_S = 1.0  # work that need not delay the first screen (the sweep)
 
 
@@ -94,6 +98,8 @@ class DeskApp(App[int]):
         self._detail_screen = None  # built on first use, then reused (see open_ticket)
         self._typeahead = TypeAhead(self)
         self._forms: dict[type[Screen], Screen] = {}
+        self._news: News | None = None  # what the agent was last told of (tui_desk/store/news.py)
+        self._news_asked = False
         # The queue's first page is read while Textual starts up; the queue takes it on its first load.
         self.first_queue_page: FirstPage | None = None
         if start_screen == "queue":
@@ -127,6 +133,9 @@ class DeskApp(App[int]):
         if self.timers_enabled:
             self.set_timer(AFTER_FIRST_PAINT_S, self._sweep)
         self.set_timer(AFTER_FIRST_PAINT_S / 2, self._build_forms)
+        if self.store.config.console.notify:
+            self.set_timer(AFTER_FIRST_PAINT_S, self._check_news)
+            self.set_interval(NEWS_EVERY_S, self._check_news)
 
     def on_terminal_gone(self, _message) -> None:
         """The terminal went away (SIGHUP, or end-of-file or EIO on it; see ``tui/terminal.py``):
@@ -314,6 +323,44 @@ class DeskApp(App[int]):
         """Tell every screen in the stack that the store changed (after our own writes, the poll, the sweep)."""
         for screen in self.screen_stack:
             screen.post_message(StoreChanged())
+        if self.store.config.console.notify and self._news is not None:
+            self._check_news()
+
+    # -- telling the agent: a party answered one of my tickets, one became overdue ----------
+
+    def _check_news(self) -> None:
+        if self._news_asked:
+            return  # one question at a time; the next change asks again
+        self._news_asked = True
+
+        def finished(_err: Exception | None = None) -> None:
+            self._news_asked = False
+
+        def told(news: News) -> None:
+            finished()
+            self._tell(news)
+
+        self.run_db(news_for, self.store, self.agent, self.now(), self._news, on_done=told, on_error=finished)
+
+    def _tell(self, news: News) -> None:
+        first, self._news = self._news is None, news
+        if first:
+            return  # the baseline: what was there when the console opened is on screen already
+        toasts = [
+            (
+                f"{a.case_number}: {a.sender}{' ' + a.sender_name if a.sender_name else ''} answered: {a.summary}",
+                "Answer",
+                "information",
+            )
+            for a in news.answers
+        ]
+        toasts += [(f"{case} is overdue", "Overdue", "warning") for case in news.newly_overdue]
+        for text, title, severity in toasts[:NEWS_SHOWN]:
+            self.notify(printable(text, one_line=True), title=title, severity=severity, markup=False, timeout=10)
+        if len(toasts) > NEWS_SHOWN:
+            self.notify(f"and {len(toasts) - NEWS_SHOWN} more on your tickets", markup=False, timeout=10)
+        if toasts and self.store.config.console.bell:
+            self.bell()  # once, however many
 
     # -- live refresh ---------------------------------------------------------------------
 

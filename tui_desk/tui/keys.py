@@ -17,7 +17,7 @@ from functools import cache
 
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.keys import Keys
+from textual.keys import KEY_TO_UNICODE_NAME, REPLACED_KEYS, Keys
 
 from tui_desk.config import Config, check_keymap
 
@@ -69,11 +69,14 @@ def is_key(name: str) -> bool:
         return key.isprintable()
     if key in _key_names():
         return True
-    try:
-        unicodedata.lookup(key.replace("_", " ").upper())
-    except KeyError:
-        return False
-    return True
+    name = (REPLACED_KEYS.get(key) or KEY_TO_UNICODE_NAME.get(key, key)).upper()  # "slash" is SOLIDUS
+    for spelled in (name.replace("_", " "), name.replace("_", "-")):
+        try:
+            unicodedata.lookup(spelled)
+        except KeyError:
+            continue
+        return True
+    return False
 
 
 @cache
@@ -82,10 +85,13 @@ def _key_names() -> frozenset[str]:
 
 
 def keymap(config: Config) -> dict[str, str]:
-    """The ``[keys]`` of the config, checked against the console's ids and Textual's key names."""
-    if not config.keys:
+    """The ``[keys]`` of the config, checked against the console's ids and Textual's key names; a saved
+    view's own ``key`` moves its slot's binding (``queue.saved_N``) unless ``[keys]`` says otherwise."""
+    wanted = {f"queue.saved_{i}": v.key for i, v in enumerate(config.views[:9], start=1) if v.key}
+    wanted.update(config.keys)
+    if not wanted:
         return {}
-    return check_keymap(config.keys, {k: b.keys for k, b in known_bindings().items()}, is_key)
+    return check_keymap(wanted, {k: b.keys for k, b in known_bindings().items()}, is_key)
 
 
 def keys_in_force(config: Config) -> dict[str, str]:

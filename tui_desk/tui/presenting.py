@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from tui_desk.config import Config
+from tui_desk.config import Config, SavedView
 from tui_desk.domain import refunds
 from tui_desk.domain.dates import format_span
 from tui_desk.domain.overdue import Promise, pending_promises
@@ -13,6 +13,7 @@ from tui_desk.domain.statuses import NOT_CLOSED_STATUSES, WAITING_ON_PARTY_STATU
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketFilter
 from tui_desk.store.models import Ticket
+from tui_desk.store.views import view_filter, view_sort
 
 # "Waiting" means waiting on the buyer or the seller; Waiting on Us is our move, in "All open".
 WAITING_STATUSES = WAITING_ON_PARTY_STATUSES
@@ -24,6 +25,9 @@ class QueueView:
 
     key: str
     title: str
+    columns: tuple[str, ...] = ()  # the built-in views show every column that fits
+    sort: tuple[str, bool] | None = None
+    saved: SavedView | None = None
 
     def filter(self, agent: str, now: datetime, search: str | None = None) -> TicketFilter:
         flt = {
@@ -50,6 +54,53 @@ VIEWS = (
     QueueView("stuck", "Refunds stuck"),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
+MAX_SAVED_VIEWS = 9  # each has a binding slot on the queue (queue.saved_1 … queue.saved_9)
+
+
+@dataclass(frozen=True)
+class SavedQueueView(QueueView):
+    """A ``[[views]]`` view of the config, beside the built-in six."""
+
+    def filter(self, agent: str, now: datetime, search: str | None = None) -> TicketFilter:
+        return view_filter(self.saved, agent, now, search)
+
+
+def saved_views(config: Config) -> tuple[QueueView, ...]:
+    return tuple(
+        SavedQueueView(v.slug, v.name, columns=v.columns, sort=view_sort(v), saved=v)
+        for v in config.views[:MAX_SAVED_VIEWS]
+    )
+
+
+def saved_view_of(
+    view: QueueView, name: str, search: str, sort: tuple[str, bool], columns: tuple[str, ...]
+) -> SavedView:
+    """The queue as it is now (a view, the search typed, the sort, the columns) as a ``[[views]]`` entry."""
+    if view.saved is not None:
+        base = view.saved
+        text = " ".join(t for t in (base.text, search) if t)
+        return SavedView(
+            name=name,
+            status=base.status,
+            assignee=base.assignee,
+            tag=base.tag,
+            kind=base.kind,
+            priority=base.priority,
+            text=text,
+            due=base.due,
+            sort=("-" if sort[1] else "") + sort[0],
+            columns=columns,
+        )
+    open_slugs = tuple(s.slug for s in NOT_CLOSED_STATUSES)
+    fields = {
+        "mine": {"status": open_slugs, "assignee": "me"},
+        "unassigned": {"status": open_slugs, "assignee": "none"},
+        "waiting": {"status": tuple(s.slug for s in WAITING_STATUSES)},
+        "overdue": {"due": "overdue"},
+        "open": {"status": open_slugs},
+        "closed": {"status": (Status.CLOSED.slug,)},
+    }[view.key]
+    return SavedView(name=name, text=search, sort=("-" if sort[1] else "") + sort[0], columns=columns, **fields)
 
 
 SHORT_WHAT = {"follow-up": "f-up", "auto-close": "close"}

@@ -176,7 +176,7 @@ class DetailScreen(Screen):
         head = Content.assemble(
             (t.case_number, "bold"),
             f"  {t.kind}  ",
-            (f"[{status.label}]", status_style(colours, status, on="primary-background")),
+            (f" {status.label} ", status_style(colours, status, on="primary-background") + " reverse"),
             "  ",
             (t.priority, priority_style(colours, t.priority, on="primary-background") or "bold"),
             "  ",

@@ -16,7 +16,7 @@ from tui_desk.domain.statuses import Status
 from tui_desk.domain.text import printable
 from tui_desk.store import SORT_COLUMNS, TicketFilter, TicketSnapshot
 from tui_desk.tui.context import StoreChanged
-from tui_desk.tui.presenting import VIEW_BY_KEY, VIEWS
+from tui_desk.tui.presenting import MAX_SAVED_VIEWS, VIEW_BY_KEY, VIEWS, QueueView, saved_view_of, saved_views
 from tui_desk.tui.screens.queue_loader import DEFAULT_SORT, DEFAULT_VIEW, FirstRead, QueueLoader
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, TicketTable
@@ -29,6 +29,8 @@ COUNT_PAUSE_S = 2.0  # on a busy store, recount the views at most this often
 SEARCH_DELAY_S = 0.01  # fold keys that arrive together (a paste, a fast burst) into one query
 LIVE_SEARCH_FROM = 3  # characters
 COUNT_AFTER_S = 0.15  # a search's count (and its id list) once typing pauses this long
+# The keys of the saved views' slots, in order ([[views]] key = … or [keys] queue.saved_N remaps them).
+SAVED_VIEW_KEYS = ("8", "9", "0", "f5", "f6", "f7", "f8", "f9", "f10")[:MAX_SAVED_VIEWS]
 
 
 class QueueScreen(Screen):
@@ -57,11 +59,20 @@ class QueueScreen(Screen):
             Binding(str(i), f"view('{v.key}')", v.title, show=False, id=f"queue.view_{v.key}")
             for i, v in enumerate(VIEWS, start=1)
         ],
+        *[
+            Binding(key, f"saved({i})", f"Saved view {i}", show=False, id=f"queue.saved_{i}")
+            for i, key in enumerate(SAVED_VIEW_KEYS, start=1)
+        ],
+        Binding("c", "columns", "Columns…", show=False, tooltip="Choose this view's columns", id="queue.columns"),
+        Binding(
+            "V", "save_view", "Save as a view…", show=False, tooltip="Save this view and search", id="queue.save_view"
+        ),
     ]
 
     def __init__(self, view: str = DEFAULT_VIEW) -> None:
         super().__init__()
-        self.view = VIEW_BY_KEY[view]
+        self.view: QueueView = VIEW_BY_KEY[view]
+        self.views: tuple[QueueView, ...] = VIEWS  # and the config's [[views]], once mounted
         self.search = ""
         self.counts: dict[str, int | None] = {v.key: None for v in VIEWS}
         self.total: int | None = None
@@ -88,6 +99,9 @@ class QueueScreen(Screen):
 
     def on_mount(self) -> None:
         self.table.sort_key, self.table.descending = DEFAULT_SORT  # newest first: cheap at any size
+        self.views = (*VIEWS, *saved_views(self.app.store.config))
+        self.counts.update({v.key: None for v in self.views if v.key not in self.counts})
+        self.table.column_keys = self._columns_of(self.view)
         self.query_one("#title", Static).update(
             Content.assemble(
                 ("tui-desk", "bold"),
@@ -181,8 +195,10 @@ class QueueScreen(Screen):
         self._counting, self._count_again = True, False
         store, agent, now = self.app.store, self.app.agent, self.app.now()
 
+        views = self.views
+
         def count() -> dict[str, int]:
-            return {v.key: store.count_tickets(v.filter(agent, now)) for v in VIEWS}
+            return {v.key: store.count_tickets(v.filter(agent, now)) for v in views}
 
         def show(counts: dict[str, int]) -> None:
             self.counts.update(counts)
@@ -199,14 +215,22 @@ class QueueScreen(Screen):
 
     def _show_views(self) -> None:
         views = self.query_one("#views", Static)
-        for titles, pad in ((VIEW_TITLES, " "), (SHORT_VIEW_TITLES, " "), (TINY_VIEW_TITLES, "")):
+        # Shorter and shorter titles until the line fits; last, only the current view keeps its title.
+        levels = ((VIEW_TITLES, " ", False), (SHORT_VIEW_TITLES, " ", False), (TINY_VIEW_TITLES, "", False))
+        for titles, pad, bare in (*levels, (TINY_VIEW_TITLES, "", True)):
             parts: list = []
-            for i, v in enumerate(VIEWS, start=1):
+            for i, v in enumerate(self.views, start=1):
                 n = self.counts.get(v.key)
-                label = f"{pad}{i} {titles[v.key]} {'…' if n is None else f'{n:,}'}{pad}"
+                key, title = (
+                    (str(i), titles[v.key]) if v.saved is None else self._saved_label(i, titles is TINY_VIEW_TITLES)
+                )
+                count = "…" if n is None else f"{n:,}"
+                label = (
+                    f"{pad}{key} {count}{pad}" if bare and v is not self.view else f"{pad}{key} {title} {count}{pad}"
+                )
                 style = "reverse bold" if v is self.view else ("bold $error" if v.key == "overdue" and n else "")
                 parts.append((label, style) if style else label)
-                parts.append("│" if i < len(VIEWS) else "")
+                parts.append("│" if i < len(self.views) else "")
             content = Content.assemble(*parts)
             if content.cell_length <= (views.size.width or self.app.size.width) - 1:
                 break
@@ -279,10 +303,96 @@ class QueueScreen(Screen):
     # -- views and sorting ------------------------------------------------------------------
 
     def action_view(self, key: str) -> None:
-        self.view = VIEW_BY_KEY[key]
+        self._switch(next(v for v in self.views if v.key == key))
+
+    def action_saved(self, slot: int) -> None:
+        saved = self.views[len(VIEWS) :]
+        if 0 < slot <= len(saved):
+            self._switch(saved[slot - 1])
+
+    def _switch(self, view: QueueView) -> None:
+        self.view = view
         self.table.clear_marks()
+        self.table.column_keys = self._columns_of(view)
+        if view.sort is not None:
+            self.table.sort_key, self.table.descending = view.sort
         self._show_views()
         self.reload()
+
+    def _saved_label(self, index: int, tiny: bool) -> tuple[str, str]:
+        """The key and title the views line shows for the saved view at ``index`` (1-based, all views)."""
+        view = self.views[index - 1]
+        slot = index - len(VIEWS)
+        key = view.saved.key or SAVED_VIEW_KEYS[slot - 1]
+        return key, view.title[:6] if tiny else view.title
+
+    def _columns_of(self, view: QueueView) -> tuple[str, ...]:
+        """The columns picked for this view (``c``), else the view's own, else ``[console] columns``."""
+        from tui_desk.tui.state import load_state
+
+        picked = load_state().get("queue_columns", {})
+        chosen = picked.get(view.key) if isinstance(picked, dict) else None
+        if isinstance(chosen, list) and chosen:
+            return tuple(str(c) for c in chosen)
+        return view.columns or self.app.store.config.console.columns
+
+    def action_columns(self) -> None:
+        from tui_desk.tui.screens.columns import ColumnsDialog
+        from tui_desk.tui.state import load_state, save_state
+
+        def chosen(keys: list[str] | None) -> None:
+            if keys is None:
+                return
+            picked = load_state().get("queue_columns", {})
+            picked = dict(picked) if isinstance(picked, dict) else {}
+            picked[self.view.key] = keys
+            save_state({"queue_columns": picked})  # kept for the next run: a preference
+            self.table.column_keys = tuple(keys)
+
+        current = self.table.column_keys or tuple(self.table.shown_columns)
+        self.app.push_screen(ColumnsDialog(self.view.title, current), chosen)
+
+    def action_save_view(self) -> None:
+        from tui_desk.config import append_view
+        from tui_desk.tui.screens.dialogs import PromptDialog
+
+        taken = {v.title.lower() for v in self.views}
+
+        def check(text: str) -> str | None:
+            name = text.strip()
+            if not name:
+                return "a saved view needs a name"
+            return f"there is a view named {name!r} already" if name.lower() in taken else None
+
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+            sort = (self.table.sort_key, self.table.descending)
+            saved = saved_view_of(self.view, name.strip(), self.search, sort, self.table.column_keys)
+            self.app.run_db(append_view, saved, on_done=lambda path: self._saved(saved, path), group="save-view")
+
+        if self.view.key == "stuck":
+            self.app.warn("the Refunds stuck view follows the [refunds] rules: it cannot be saved as a view")
+            return
+        if len(self.views) - len(VIEWS) >= MAX_SAVED_VIEWS:
+            self.app.warn(f"the queue has room for {MAX_SAVED_VIEWS} saved views; remove one from the config first")
+            return
+        self.app.push_screen(PromptDialog("Save this view as", "a name, e.g. Billing disputes", check=check), chosen)
+
+    def _saved(self, saved, path) -> None:
+        from tui_desk.store.views import view_sort
+        from tui_desk.tui.presenting import SavedQueueView
+
+        view = SavedQueueView(saved.slug, saved.name, columns=saved.columns, sort=view_sort(saved), saved=saved)
+        self.views = (*self.views, view)
+        self.counts[view.key] = None
+        key = SAVED_VIEW_KEYS[len(self.views) - len(VIEWS) - 1]
+        self.app.notify(f"Saved view {saved.name} (key {key}) in {path}", markup=False)
+        with self.prevent(Input.Changed):  # the view's own text is the search now
+            self.query_one("#search", Input).value = ""
+        self.search = ""
+        self._switch(view)
+        self._count_views()
 
     def action_sort(self) -> None:
         keys = SORTABLE
@@ -307,7 +417,7 @@ class QueueScreen(Screen):
         self._show_status()
 
     def palette_commands(self):
-        for v in VIEWS:
+        for v in self.views:
             yield SystemCommand(f"View: {v.title}", "Switch the queue to this view", _call(self.action_view, v.key))
         for key in SORTABLE:
             label = next(c.title for c in COLUMNS if c.key == key)
@@ -316,6 +426,8 @@ class QueueScreen(Screen):
     # -- actions on tickets -----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "saved":
+            return bool(parameters) and 0 < parameters[0] <= len(self.views) - len(VIEWS)
         tables = self.query(TicketTable)
         current = tables.first().current if tables else None
         if action in ("open", "log", "copy", "copy_menu") and current is None:

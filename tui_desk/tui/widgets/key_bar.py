@@ -7,12 +7,29 @@ paints one line of text. It is for reading, not clicking: every key works from t
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 
 KEY_STYLE = "bold $footer-key-foreground"
 DESCRIPTION_STYLE = "$footer-description-foreground"
+
+
+_ORDER: dict[type, dict[str, int]] = {}
+
+
+def _declared_order(active) -> tuple[int, int]:
+    """Where a binding stands in its node's own ``BINDINGS`` (bindings without an id keep theirs)."""
+    cls = type(active.node)
+    order = _ORDER.get(cls)
+    if order is None:
+        declared = Binding.make_bindings(getattr(cls, "BINDINGS", []))
+        order = _ORDER[cls] = {}
+        for b in declared:
+            if b.id:
+                order.setdefault(b.id, len(order))
+    return (0, order.get(active.binding.id, len(order))) if active.binding.id in order else (1, 0)
 
 
 class KeyBar(Widget):
@@ -40,7 +57,12 @@ class KeyBar(Widget):
         active = self.screen.active_bindings
         keys: list[Content] = []
         actions: set[str] = set()
-        for _node, binding, enabled, _tooltip in active.values():
+        # In the order the screen declares its keys: a key moved by the keymap keeps its place.
+        nodes: dict[int, int] = {}
+        for item in active.values():
+            nodes.setdefault(id(item.node), len(nodes))  # the focused widget's keys, the screen's, the app's
+        items = sorted(active.values(), key=lambda item: (nodes[id(item.node)], *_declared_order(item)))
+        for _node, binding, enabled, _tooltip in items:
             if not binding.show or binding.action in actions:
                 continue
             actions.add(binding.action)

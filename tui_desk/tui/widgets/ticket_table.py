@@ -120,15 +120,23 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, max(width - 1, 0)) + "…"
 
 
-def layout(width: int) -> list[tuple[Column, int]]:
-    """The columns that fit ``width`` cells, in order, with their widths (flex columns take the rest)."""
-    chosen = list(COLUMNS)
+def layout(width: int, keys: tuple[str, ...] = ()) -> list[tuple[Column, int]]:
+    """The columns that fit ``width`` cells, in order, with their widths (flex columns take the rest).
+
+    ``keys``: the columns an agent or a saved view picked, kept in that order; only when even those do
+    not fit are the least important of them dropped. Empty: every column, the least important dropped first.
+    """
+    by_key = {c.key: c for c in COLUMNS}
+    chosen = [by_key[k] for k in keys if k in by_key] or list(COLUMNS)
+    if not any(c.flex for c in chosen):  # the last picked column takes the spare width
+        last = chosen[-1]
+        chosen[-1] = Column(last.key, last.title, last.width, last.rank, 1, last.sortable)
 
     def needed(cols: list[Column]) -> int:
         return MARK_WIDTH + sum(c.width for c in cols) + (len(cols) - 1)
 
     while needed(chosen) > width and len(chosen) > 1:
-        chosen.remove(max(chosen, key=lambda c: (c.rank, COLUMNS.index(c))))
+        chosen.remove(max(chosen, key=lambda c: (c.rank, list(by_key).index(c.key))))
     spare = max(width - needed(chosen), 0)
     flex_total = sum(c.flex for c in chosen) or 1
     result = []
@@ -201,6 +209,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._generation = 0
         self._columns: list[tuple[Column, int]] = layout(80)
         self._layout_width = 80
+        self._column_keys: tuple[str, ...] = ()  # the columns picked (empty: all that fit)
         self.loading_message = "Loading…"
         self.on_deep_page: Callable[[], object] | None = None  # called once when a page past DEEP_PAGE is wanted
         self._palette: tuple[tuple, dict[str, Style]] = ((), {})  # the theme's cell styles, per theme
@@ -298,10 +307,26 @@ class TicketTable(ScrollView, can_focus=True):
     def on_resize(self, event: Resize) -> None:
         self._update_virtual_size()
 
+    @property
+    def column_keys(self) -> tuple[str, ...]:
+        return self._column_keys
+
+    @column_keys.setter
+    def column_keys(self, keys: tuple[str, ...]) -> None:
+        """Show these columns (in this order) at any width that can hold them; empty: all that fit."""
+        if tuple(keys) != self._column_keys:
+            self._column_keys = tuple(keys)
+            self._layout_width = -1
+            self.refresh()
+
+    @property
+    def shown_columns(self) -> list[str]:
+        return [col.key for col, _ in self._columns]
+
     def _layout_for(self, width: int) -> list[tuple[Column, int]]:
         # Laid out when painting: the scrollbar appears after the first resize and takes two cells.
         if width != self._layout_width:
-            self._columns, self._layout_width = layout(width), width
+            self._columns, self._layout_width = layout(width, self._column_keys), width
         return self._columns
 
     @property

@@ -67,6 +67,37 @@ def short_span(late: timedelta) -> str:
     return text if late.total_seconds() > 0 else "in " + text
 
 
+COLUMN_TITLES = {
+    "case": "Case",
+    "customer": "Customer",
+    "status": "Status",
+    "assignee": "Assignee",
+    "late": "Late",
+    "due": "Due",
+}
+BASE_WIDTHS = {"case": 17, "customer": 11, "status": 11, "assignee": 8, "late": 9, "due": 10}
+LATE_WIDE = 15  # "10 d 23 h late": the long form of how late, once there is room for it
+CUSTOMER_WIDE = 24
+
+
+def column_widths(width: int) -> dict[str, int]:
+    """The table's column widths at ``width`` cells: spare width goes to Late first (up to the long form of
+    how late a ticket is), then to Customer. Each column costs two cells of padding, the scrollbar two."""
+    used = sum(BASE_WIDTHS.values()) + 2 * len(BASE_WIDTHS) + 2
+    spare = max(0, width - used)
+    widths = dict(BASE_WIDTHS)
+    to_late = min(spare, LATE_WIDE - widths["late"])
+    widths["late"] += to_late
+    widths["customer"] += min(spare - to_late, CUSTOMER_WIDE - widths["customer"])
+    return widths
+
+
+def late_text(row, width: int) -> str:
+    """``7 d 13 h late`` where it fits, else ``7d 13h``."""
+    long = row.how_late
+    return long if len(long) <= width else short_span(row.late)
+
+
 # The theme colour of each section (tui/colours.py makes it readable); the others are plain bold.
 SECTION_ROLE = {"breached": "error", "at_risk": "warning", "follow_up": "accent", "stuck": "secondary"}
 TIME_PASSES_S = 60.0  # lateness is shown in minutes: look again once a minute even if the store is quiet
@@ -93,19 +124,26 @@ class OverdueScreen(SupervisorNav, Screen):
         super().__init__()
         self.sections: list[OverdueSection] = []
         self._shown: tuple | None = None
+        self._widths = column_widths(80)
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="supervisor-title")
         yield Static(id="counts", classes="supervisor-line")
         table = DataTable(id="overdue", cursor_type="row", zebra_stripes=False, show_cursor=True)
-        table.add_column("Case", key="case", width=17)
-        table.add_column("Customer", key="customer", width=11)
-        table.add_column("Status", key="status", width=11)
-        table.add_column("Assignee", key="assignee", width=8)
-        table.add_column("Late", key="late", width=9)
-        table.add_column("Due", key="due", width=10)
+        self._add_columns(table, column_widths(80))
         yield table
         yield KeyBar()
+
+    @staticmethod
+    def _add_columns(table: DataTable, widths: dict[str, int]) -> None:
+        for key, title in COLUMN_TITLES.items():
+            table.add_column(title, key=key, width=widths[key])
+
+    def on_resize(self) -> None:
+        widths = column_widths(self.size.width)
+        if widths != self._widths and self.sections:
+            self._shown = None  # rebuilt at the new widths
+            self.show(self.sections)
 
     def on_mount(self) -> None:
         self.show_title("Overdue")
@@ -153,7 +191,14 @@ class OverdueScreen(SupervisorNav, Screen):
         self.query_one("#counts", Static).update(counts)
         table = self.table
         keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
-        table.clear()
+        widths = column_widths(self.size.width or 80)
+        if widths != self._widths:
+            self._widths = widths
+            table.clear(columns=True)
+            self._add_columns(table, widths)
+        else:
+            table.clear()
+        late_width, customer_width = widths["late"], widths["customer"]
         tz = self.app.tz
         late = tone(self.app, "error")
         for s in sections:
@@ -164,10 +209,10 @@ class OverdueScreen(SupervisorNav, Screen):
             for r in s.rows:
                 table.add_row(
                     Text(r.case_number),
-                    Text(clip(printable(r.customer, one_line=True), 11)),
+                    Text(clip(printable(r.customer, one_line=True), customer_width)),
                     Text(SHORT_STATUS[parse_status(r.status)]),
                     Text(clip(printable(r.assignee or "-", one_line=True), 8)),
-                    Text(short_span(r.late), style=late if r.late.total_seconds() > 0 else ""),
+                    Text(late_text(r, late_width), style=late if r.late.total_seconds() > 0 else ""),
                     Text(r.what),
                     key=f"{s.key}:{r.case_number}",
                 )

@@ -370,13 +370,19 @@ class DeskApp(App[int]):
                 self.announce_change()
             self._rearm_poll()
 
-        self.run_db(self._watch.changed, on_done=done, on_error=lambda _err: self._rearm_poll(), group="poll")
+        def failed(_err: Exception) -> None:
+            self._watch.close()  # a watch's connection that failed (a server restarted) is made again
+            self._rearm_poll(failed=True)
 
-    def _rearm_poll(self) -> None:
+        self.run_db(self._watch.changed, on_done=done, on_error=failed, group="poll")
+
+    def _rearm_poll(self, *, failed: bool = False) -> None:
         # Armed only after the previous poll finished, so polls never pile up on a slow store. A watch
-        # that waits for the server's notification itself (PostgreSQL's LISTEN) is asked again at once.
+        # that waits for the server's notification itself (PostgreSQL's LISTEN) is asked again at once,
+        # unless it failed: then after the interval, like a poll.
         if self.is_running:
-            self.set_timer(0.01 if getattr(self._watch, "blocks", False) else self.poll_interval, self._poll)
+            blocks = getattr(self._watch, "blocks", False) and not failed
+            self.set_timer(0.01 if blocks else self.poll_interval, self._poll)
 
     # -- timers ---------------------------------------------------------------------------
 

@@ -140,13 +140,20 @@ def test_postgres_roles_sql_runs_and_agents_cannot_rewrite_evidence(db_path, pg_
     assert "CREATE ROLE tui_desk_agents" in sql and "GRANT SELECT, INSERT ON log_entry" in sql
     import psycopg
 
-    # As the README says: the superuser part, then the owner's grants (here the owner is the superuser).
-    skip = ("CREATE DATABASE", "\\connect", "CREATE ROLE tui_desk_owner", "ALTER SCHEMA", "SET ROLE", "RESET ROLE")
-    body = "\n".join(line for line in sql.splitlines() if not line.startswith("--") and not line.startswith("\\"))
-    statements = [s.strip() for s in body.split(";") if s.strip() and not s.strip().startswith(skip)]
+    # As the README says: the superuser part, then the owner's (here the superuser does it all).
+    skip = ("CREATE DATABASE", "SET ROLE", "RESET ROLE", "ALTER SCHEMA")
+    statements, current = [], []
+    for line in sql.splitlines():
+        if not current and (not line.strip() or line.startswith("--") or line.startswith("\\")):
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";") and "\n".join(current).count("$$") % 2 == 0:
+            statements.append("\n".join(current).rstrip().rstrip(";"))
+            current = []
     with psycopg.connect(pg_server.url(name), autocommit=True) as conn:
         for statement in statements:
-            conn.execute(statement)
+            if not statement.startswith(skip):
+                conn.execute(statement)
         conn.execute("CREATE ROLE ben LOGIN IN ROLE tui_desk_agents")
         conn.execute("CREATE ROLE sam LOGIN IN ROLE tui_desk_supervisors")
     agent = PostgresUrl(pg_server.url(name, user="ben"))
@@ -160,6 +167,12 @@ def test_postgres_roles_sql_runs_and_agents_cannot_rewrite_evidence(db_path, pg_
     err = cli.fails("log", case, "--channel", "note", "--summary", "as ana", db=str(agent), TUI_DESK_AGENT="ana", **env)
     assert "identity" in err and "'ben'" in err
     with psycopg.connect(agent.url, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="may not write as ana"):
+            conn.execute(  # past the program: an entry in a colleague's name is refused by the server
+                "INSERT INTO log_entry (ticket_id, seq, kind, at, logged_at, channel, direction, sender, "
+                "sender_name, agent, summary, body, digest) SELECT ticket_id, 99, kind, at, logged_at, channel, "
+                "direction, sender, sender_name, 'ana', 'forged', body, 'x' FROM log_entry LIMIT 1"
+            )
         with pytest.raises(psycopg.Error):
             conn.execute("UPDATE log_entry SET summary = 'x'")
         with pytest.raises(psycopg.Error):

@@ -301,7 +301,9 @@ def guarded_tables() -> set[str]:
 
 _TICKET_COLUMNS = ("case_number", "customer", "email", "order_id", "subject", "description")
 SEARCH_TRIGGERS = ("ticket_search_insert", "ticket_search_update", "log_entry_search_insert")
-OWN_TRIGGERS = (*SEARCH_TRIGGERS, "ticket_changed_notify", "outbox_message_changed_notify")
+# The identity check pg-roles sets up for agents' roles (an owner's choice, not a guard of every store).
+IDENTITY_TRIGGERS = ("log_entry_agent_is_role", "status_change_agent_is_role")
+OWN_TRIGGERS = (*SEARCH_TRIGGERS, "ticket_changed_notify", "outbox_message_changed_notify", *IDENTITY_TRIGGERS)
 _ENTRY_TEXT = "coalesce(NEW.summary, '') || ' ' || coalesce(NEW.sender_name, '') || ' ' || coalesce(NEW.body, '')"
 
 
@@ -674,6 +676,20 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON {working} TO tui_desk_agents;
 GRANT SELECT ON meta TO tui_desk_agents;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO tui_desk_agents;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO tui_desk_supervisors;
+RESET ROLE;
+
+-- With [store] identity = "database": the server also refuses evidence that an agent's role writes under
+-- another name (the program's own entries are the agent's or "system"'s).
+SET ROLE tui_desk_owner;
+CREATE OR REPLACE FUNCTION tui_desk_agent_is_role() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+  IF NEW.agent <> current_user AND NEW.agent <> 'system'
+     AND pg_has_role(current_user, 'tui_desk_agents', 'MEMBER') AND NOT pg_has_role(current_user, 'tui_desk_owner', 'MEMBER') THEN
+    RAISE EXCEPTION 'role % may not write as %', current_user, NEW.agent USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER log_entry_agent_is_role BEFORE INSERT ON log_entry FOR EACH ROW EXECUTE FUNCTION tui_desk_agent_is_role();
+CREATE TRIGGER status_change_agent_is_role BEFORE INSERT ON status_change FOR EACH ROW EXECUTE FUNCTION tui_desk_agent_is_role();
 RESET ROLE;
 
 -- One login per person (with [store] identity = "database" the role's name is the agent's name):

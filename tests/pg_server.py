@@ -96,7 +96,22 @@ class PostgresServer:
             "-w",
             "start",
         )
+        self._watch_owner()
         return self
+
+    def _watch_owner(self) -> None:
+        """Stop the server and remove its folder if this process dies without ``stop`` (a killed test run)."""
+        stop = " ".join([*self._as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"])
+        script = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; {stop} >/dev/null 2>&1; rm -rf {self.root}"
+        )
+        subprocess.Popen(
+            ["sh", "-c", script],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def url(self, dbname: str, user: str = SUPERUSER) -> str:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{dbname}"

@@ -29,6 +29,7 @@ CARRIED = (
     "attachment",
     "status_change",
     "field_change",
+    "refund_milestone",
     "timer_event",
     "outbox_message",
     "case_sequence",
@@ -54,6 +55,7 @@ def build(path: Path, tmp_path: Path) -> Store:
     store.change_status(b.case_number, Status.L1)
     store.change_status(b.case_number, Status.RESOLVED, "refund sent")
     store.edit_ticket(b.case_number, priority="high")
+    store.set_refund(b.case_number, amount="49.90", currency="EUR", approved_at=NOW, initiated_at=NOW)
     clock.advance(timedelta(days=8))  # the Resolved ticket closes, the waiting one gets reminders
     sweep_timers(store)
     with store.reading():
@@ -90,6 +92,7 @@ def test_an_archive_restores_into_an_empty_store_with_the_same_digests_bytes_and
     summary = write_archive(source, archive)
     assert summary.blobs == 2
     assert summary.rows["timer_event"] >= 2 and summary.rows["field_change"] >= 1
+    assert summary.rows["refund_milestone"] == 2
     assert (archive.stat().st_mode & 0o777) == 0o600
     target = Store(tmp_path / "new.db", clock=FixedClock(NOW), agent="someone-else")
     outcome = restore_archive(target, archive)

@@ -110,7 +110,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tui_desk.cli import evidence, reports, sheets, stores, tickets, timers
+    from tui_desk.cli import archive, evidence, reports, sheets, stores, tickets, timers
 
     parser = _Parser(
         prog="tui-desk",
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--agent", metavar="NAME", help="who is acting (default: $TUI_DESK_AGENT or your login name)")
     parser.add_argument("--read-only", action="store_true", help="open the store read-only (also TUI_DESK_READ_ONLY=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (tickets, timers, sheets, reports, evidence, stores):
+    for module in (tickets, timers, sheets, archive, reports, evidence, stores):
         module.register(commands)
     return parser
 
@@ -150,7 +150,7 @@ def _refuse_undecodable(args: argparse.Namespace) -> None:
     for name, value in vars(args).items():
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and any("\udc80" <= ch <= "\udcff" for ch in item):
-                if name in ("db", "file", "out", "report"):
+                if name in ("db", "file", "out", "report", "dest", "src", "restore_db", "archive"):
                     continue  # a path we only open may be any bytes; what we store must be UTF-8
                 raise DeskError(f"the {name.replace('_', '-')} given is not UTF-8 text; nothing was written")
 

@@ -1,11 +1,86 @@
-"""Moving whole stores: ``export --archive FILE`` and ``import FILE`` of an archive (lossless, every digest kept)."""
+"""Moving and keeping whole stores: ``export --archive FILE`` and ``import FILE`` of an archive (lossless, every
+digest kept), ``backup DEST`` while consoles work and ``restore SRC``."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from tui_desk.domain.errors import DeskError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "backup", help="copy the store and its attachments to DEST while consoles keep working (then verify it)"
+    )
+    p.add_argument("dest", help="the backup file to write (its attachments go to DEST.files)")
+    p.add_argument("--force", action="store_true", help="replace DEST if it exists")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_backup)
+
+    p = commands.add_parser("restore", help="put a backup back as the store, once verify passes on it")
+    p.add_argument("src", help="the backup file (from `tui-desk backup`), with SRC.files beside it")
+    p.add_argument("--db", dest="restore_db", metavar="PATH", help="the store to restore into (default: the store)")
+    p.add_argument("--force", action="store_true", help="replace a store that holds tickets")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_restore)
+
+
+def _copied_json(copied) -> dict:
+    return {
+        "path": str(copied.path),
+        "tickets": copied.tickets,
+        "entries": copied.entries,
+        "attachment_files": copied.blobs,
+        "attachment_bytes": copied.blob_bytes,
+        "seal_digest": copied.seal_digest,
+        "verify_ok": not copied.problems,
+        "problems": copied.problems,
+    }
+
+
+def _sqlite_only(location, command: str) -> None:
+    """backup and restore copy an SQLite file; a PostgreSQL store is backed up by the server's tools."""
+    if not isinstance(location, Path):
+        raise DeskError(
+            f"{command} copies an SQLite store file; for PostgreSQL use pg_dump / pg_restore "
+            "(or export --archive and import, which keep every digest)"
+        )
+
+
+def cmd_backup(ctx) -> int:
+    from tui_desk.store.backup import backup
+
+    _sqlite_only(ctx.db_path, "backup")
+    copied = backup(ctx.db_path, Path(ctx.args.dest).expanduser(), force=ctx.args.force)
+    ctx.emit(
+        _copied_json(copied),
+        lambda: (
+            f"backed up {ctx.db_path} to {copied.path}: {copied.tickets} tickets, {copied.entries} log entries, "
+            f"{copied.blobs} attachment file(s) ({copied.blob_bytes} bytes); seal digest {copied.seal_digest}; "
+            + ("verify: ok" if not copied.problems else f"verify found {len(copied.problems)} problem(s)")
+        ),
+    )
+    return 0 if not copied.problems else 1
+
+
+def cmd_restore(ctx) -> int:
+    from tui_desk.cli import store_path
+    from tui_desk.store.backup import restore
+
+    target = store_path(ctx.args.restore_db) if ctx.args.restore_db is not None else ctx.db_path
+    _sqlite_only(target, "restore")
+    copied = restore(Path(ctx.args.src).expanduser(), target, force=ctx.args.force)
+    ctx.emit(
+        _copied_json(copied),
+        lambda: (
+            f"restored {ctx.args.src} into {copied.path}: {copied.tickets} tickets, {copied.entries} log entries, "
+            f"{copied.blobs} attachment file(s) ({copied.blob_bytes} bytes); seal digest {copied.seal_digest}; "
+            + ("verify: ok" if not copied.problems else f"verify found {len(copied.problems)} problem(s)")
+        ),
+    )
+    return 0 if not copied.problems else 1
 
 
 def cmd_export_archive(ctx) -> int:

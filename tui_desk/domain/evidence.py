@@ -11,6 +11,10 @@ from tui_desk.domain.clock import to_utc
 
 GENESIS = ""  # where a chain made before chains were bound to their ticket (schema 2) starts
 
+# The canonical JSON every digest covers (compact, UTF-8 as is). One encoder made once: ``json.dumps`` with
+# these options builds a new one per call, a fifth of a bulk import's chaining; the text is the same.
+_canonical = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
 # Where a bound chain starts: a digest of the ticket's id and case number, so the first entry's digest
 # (and with it every later one) holds both. A log moved to another ticket, or two tickets' case numbers
 # swapped, no longer verifies.
@@ -20,7 +24,7 @@ _GENESIS_TAG = "tui-desk chain genesis v1"
 def genesis(ticket_id: int, case_number: str) -> str:
     """The previous digest of a bound chain's first entry: SHA-256 hex of the tag, the ticket id and its case number."""
     document = [_GENESIS_TAG, ticket_id, case_number]
-    return hashlib.sha256(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical(document).encode("utf-8")).hexdigest()
 
 
 # The entry fields the digest covers, in a fixed order.
@@ -65,5 +69,5 @@ def chain_digest(previous: str, values: Sequence[object], attachments: Iterable[
     The log's writer builds each row in that form anyway; skipping the mapping is most of a bulk build's time.
     """
     document = [previous, values, sorted([sha, name, size] for sha, name, size in attachments)]
-    canonical = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    canonical = _canonical(document)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

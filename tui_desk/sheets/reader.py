@@ -1,4 +1,5 @@
-"""Reading a sheet file (CSV in any usual dialect, XLSX) into a header and numbered rows; our JSON export.
+"""Reading a sheet file (CSV in any usual dialect, a workbook: XLSX, XLS, ODS) into a header and numbered
+rows; our JSON export.
 
 CSV: UTF-8 with or without a BOM, delimiter found by ``csv.Sniffer`` among , ; tab |, any line ends,
 quoted cells over several lines; blank lines are skipped; a title above the header row is skipped.
@@ -12,6 +13,7 @@ import io
 import json
 import os
 import stat
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,12 @@ from tui_desk.sheets.columns import known_count
 
 DELIMITERS = ",;\t|"
 HEADER_SEARCH_ROWS = 10
+WORKBOOKS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+# A workbook is a zip: its directory tells how big it unpacks before anything is unpacked (issue 13: a
+# 5 MB XLSX that unpacked to a 2 GB sheet ran past 90 s and 520 MB).
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+MAX_RATIO = 100  # ordinary sheets pack 5-20:1, very repetitive ones up to ~60:1
+RATIO_CHECK_FROM = 16 * 1024 * 1024  # small members may pack as tightly as they like
 
 
 @dataclass
@@ -32,15 +40,16 @@ class Sheet:
 
 
 def read_sheet(path: Path, *, known: frozenset[str] = frozenset()) -> Sheet:
-    """The sheet at ``path`` (``.xlsx``/``.xlsm`` by openpyxl, anything else as CSV); one-line errors.
+    """The sheet at ``path`` (a workbook: ``.xlsx``, ``.xlsm``, ``.xlsb``, ``.xls``, ``.ods`` by calamine;
+    anything else as CSV); one-line errors.
 
     ``known``: column names (as ``columns.normal`` gives them) that ``--map`` names, which count as
     known when the header row is looked for."""
     path = Path(path)
     if not path.is_file():
         raise DeskError(f"no file {str(path)!r}")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raw_rows = list(_xlsx_rows(path))
+    if path.suffix.lower() in WORKBOOKS:
+        raw_rows = list(_workbook_rows(path))
     else:
         raw_rows = list(_csv_rows(path))
     return _with_header(raw_rows, path, known)
@@ -85,11 +94,57 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
         raise DeskError(f"{path.name} line {line}: {err}") from None
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
+def check_unpacked_size(path: Path) -> None:
+    """Refuse a zipped workbook (XLSX, ODS) that unpacks to more than the limit, or squeezes too much into
+    too little (a small file that unpacks to gigabytes), before anything is unpacked: the sizes are in
+    the zip's directory."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+    except zipfile.BadZipFile:
+        return  # not a zip (an .xls); the reader says what is wrong with it
+    except OSError as err:
+        raise DeskError(f"cannot read {path.name}: {err.strerror}") from None
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNPACKED_BYTES:
+        raise DeskError(
+            f"{path.name} unpacks to {total / 1e6:,.0f} MB, over the limit of {MAX_UNPACKED_BYTES / 1e6:,.0f} MB "
+            "for a workbook; split it, or save it as CSV"
+        )
+    for m in members:
+        if m.file_size > RATIO_CHECK_FROM and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise DeskError(
+                f"{path.name}: {m.filename} unpacks to {m.file_size / 1e6:,.0f} MB from "
+                f"{m.compress_size / 1e6:,.1f} MB (over {MAX_RATIO}:1); it is not an ordinary workbook"
+            )
+
+
+def _workbook_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
+    """The first worksheet's rows, numbered as the sheet numbers them, read by calamine (Rust: fast)."""
+    check_unpacked_size(path)
+    try:
+        from python_calamine import CalamineWorkbook
+    except ModuleNotFoundError:
+        yield from _openpyxl_rows(path)
+        return
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        try:
+            rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        finally:
+            book.close()
+    except Exception as err:  # calamine raises its own kinds for a damaged or foreign file
+        raise DeskError(f"cannot read {path.name} as a workbook: {err}") from None
+    for number, values in enumerate(rows, start=1):
+        yield number, [_cell(v) for v in values]
+
+
+def _openpyxl_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
+    """The fallback when python-calamine is not installed (XLSX only)."""
     try:
         import openpyxl
     except ModuleNotFoundError:
-        raise DeskError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+        raise DeskError("reading workbooks needs python-calamine (pip install python-calamine)") from None
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds for a damaged file
@@ -103,8 +158,10 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
 
 
 def _cell(value: object) -> object:
-    if value is None:
+    if value is None or value == "":
         return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (int, float)) and not isinstance(value, bool):

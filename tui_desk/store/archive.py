@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,37 +34,14 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.evidence import GENESIS, genesis
 from tui_desk.store import log, schema, seal
 from tui_desk.store.attachments import BlobFolder
-from tui_desk.store.models import (
-    Attachment,
-    Blob,
-    CaseSequence,
-    FieldChange,
-    LogEntry,
-    Meta,
-    OutboxMessage,
-    StatusChange,
-    Ticket,
-    TicketTag,
-    TimerEvent,
-)
+from tui_desk.store.models import ALL_MODELS, Blob, CaseSequence, Draft, Meta, Ticket
 from tui_desk.store.private import private_file
 
 FORMAT = "tui-desk-archive/1"
 MANIFEST = "tui-desk-archive.json"
-# In the order they are restored (parents first). Drafts are left out: not evidence, and they go stale.
-TABLES: dict[str, type[pw.Model]] = {
-    "meta": Meta,
-    "case_sequence": CaseSequence,
-    "ticket": Ticket,
-    "ticket_tag": TicketTag,
-    "blob": Blob,
-    "log_entry": LogEntry,
-    "attachment": Attachment,
-    "status_change": StatusChange,
-    "field_change": FieldChange,
-    "timer_event": TimerEvent,
-    "outbox_message": OutboxMessage,
-}
+# Every table of the store but the drafts (not evidence, and they go stale), in ALL_MODELS' order: parents
+# first, as they are restored. A table a later schema adds is carried without a change here.
+TABLES: dict[str, type[pw.Model]] = {m._meta.table_name: m for m in ALL_MODELS if m is not Draft}
 _NOT_CARRIED = ("schema_version",)  # meta keys the receiving store sets itself
 _SEALED = {  # the columns the seal (store/seal.py) folds in, per table, in its order
     "status_change": ("id", "ticket_id", "entry_id", "at", "from_status", "to_status", "agent", "note"),
@@ -239,8 +218,12 @@ def _write_blobs(store, zf: zipfile.ZipFile) -> int:
 
 
 def is_archive(path: Path) -> bool:
-    """Is ``path`` a tui-desk archive (a zip with our manifest), rather than a sheet?"""
+    """Is ``path`` a tui-desk archive (a zip with our manifest), rather than a sheet?
+
+    Only a regular file is opened (a FIFO or a device would never end or never begin)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         with zipfile.ZipFile(path) as zf:
             return MANIFEST in zf.namelist()
     except (OSError, zipfile.BadZipFile):
@@ -371,31 +354,35 @@ def _restore(store, reader: ArchiveReader, created: list, progress) -> RestoreOu
     # Rows keep their archived ids: bulk_ids keeps other writers out and moves the id sequences past them.
     with store.backend.bulk_ids(db), store.backend.bulk_load(db):
         cases = _restore_tickets(db, reader, offsets, archived_from, outcome, progress)
-        _copy_rows(db, reader, "ticket_tag", offsets, outcome)
         _restore_log(store, reader, cases, offsets, created, outcome, progress)
-        for table in ("status_change", "field_change", "timer_event", "outbox_message"):
-            _copy_rows(db, reader, table, offsets, outcome)
+        for table in TABLES:
+            if table not in _OWN_WAY:
+                _copy_rows(db, reader, table, offsets, outcome)
     _restore_keys(db, reader, outcome.merged, cases)
     return outcome
 
 
 _KEYED = ("meta", "case_sequence", "blob")  # tables keyed by name or content, not by an id
-# Columns that hold another table's id, by the table they point into.
-_POINTS_TO = {
-    "ticket_id": "ticket",
-    "entry_id": "log_entry",
-    "corrects_id": "log_entry",
-    "timer_event_id": "timer_event",
-}
+# Restored by their own steps: the rest are copied row by row, ids moved when merging.
+_OWN_WAY = ("meta", "case_sequence", "ticket", "blob", "log_entry", "attachment")
+
+
+def _pointers(model: type[pw.Model]) -> list[tuple[str, str]]:
+    """(column, table it points into) for each of the model's foreign keys (``self`` included)."""
+    return [
+        (f.column_name, f.rel_model._meta.table_name)
+        for f in model._meta.sorted_fields
+        if isinstance(f, pw.ForeignKeyField) and f.rel_model._meta.table_name not in _KEYED
+    ]
 
 
 def _moved(table: str, row: dict, offsets: dict[str, int]) -> dict:
     if not any(offsets.values()):
         return row
     row = dict(row)
-    if "id" in row and row["id"] is not None:
+    if row.get("id") is not None:
         row["id"] += offsets[table]
-    for column, target in _POINTS_TO.items():
+    for column, target in _pointers(TABLES[table]):
         if row.get(column) is not None:
             row[column] += offsets[target]
     return row

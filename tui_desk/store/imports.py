@@ -17,6 +17,7 @@ seconds, not minutes; every entry is chained and inserted by the log's one write
 from __future__ import annotations
 
 import contextlib
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,7 +32,7 @@ from tui_desk.domain.dates import check_in_range
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import log
-from tui_desk.store.models import Meta, StatusChange, Ticket, TicketTag
+from tui_desk.store.models import Meta, StatusChange, Ticket, TicketTag, UTCDateTimeField
 
 FINGERPRINT_KEY = "import:row:"
 BATCH = 2000  # tickets buffered before a flush
@@ -457,11 +458,13 @@ def _insert_dicts(db, model, rows: list[dict]) -> None:
     names = ", ".join(f'"{f.column_name}"' for f in fields)
     marks = ", ".join([db.param] * len(fields))
     sql = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})'
-    # Text and numbers go in as they are; only dates, decimals and keys need the field's conversion.
-    plain = (pw.TextField, pw.IntegerField, pw.AutoField)
+    # Text and numbers go in as they are, and so do instants (every one is already stamped by log.stamp);
+    # only decimals and keys need the field's conversion.
+    plain = (pw.TextField, pw.IntegerField, pw.AutoField, UTCDateTimeField)
     convert = [(c, f.db_value) for c, f in zip(columns, fields, strict=True) if not isinstance(f, plain)]
     for r in rows:
         for c, db_value in convert:
             r[c] = db_value(r[c])
-    db.cursor().executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+    row_of = operator.itemgetter(*columns)  # a dict's values in column order, in C
+    db.cursor().executemany(sql, [row_of(r) for r in rows])
     rows.clear()

@@ -683,13 +683,16 @@ RESET ROLE;
 SET ROLE tui_desk_owner;
 CREATE OR REPLACE FUNCTION tui_desk_agent_is_role() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
   IF NEW.agent <> current_user AND NEW.agent <> 'system'
-     AND pg_has_role(current_user, 'tui_desk_agents', 'MEMBER') AND NOT pg_has_role(current_user, 'tui_desk_owner', 'MEMBER') THEN
+     AND pg_has_role(current_user, 'tui_desk_agents', 'MEMBER')
+     AND NOT pg_has_role(current_user, 'tui_desk_owner', 'MEMBER') THEN
     RAISE EXCEPTION 'role % may not write as %', current_user, NEW.agent USING ERRCODE = 'insufficient_privilege';
   END IF;
   RETURN NEW;
 END $$;
-CREATE TRIGGER log_entry_agent_is_role BEFORE INSERT ON log_entry FOR EACH ROW EXECUTE FUNCTION tui_desk_agent_is_role();
-CREATE TRIGGER status_change_agent_is_role BEFORE INSERT ON status_change FOR EACH ROW EXECUTE FUNCTION tui_desk_agent_is_role();
+CREATE TRIGGER log_entry_agent_is_role BEFORE INSERT ON log_entry
+  FOR EACH ROW EXECUTE FUNCTION tui_desk_agent_is_role();
+CREATE TRIGGER status_change_agent_is_role BEFORE INSERT ON status_change
+  FOR EACH ROW EXECUTE FUNCTION tui_desk_agent_is_role();
 RESET ROLE;
 
 -- One login per person (with [store] identity = "database" the role's name is the agent's name):

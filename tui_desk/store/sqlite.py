@@ -245,8 +245,10 @@ def guarded_tables() -> set[str]:
 
 def install_guards(db: pw.Database) -> None:
     """Triggers that make the evidence tables append-only, and tickets undeletable."""
+    tables = set(db.get_tables())  # a migration step guards the tables its version has (a later one, the rest)
     for sql in guard_sql().values():
-        db.execute_sql(sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1))
+        if sql.split(" ON ", 1)[1].split(" ", 1)[0] in tables:
+            db.execute_sql(sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1))
 
 
 SEARCH_TRIGGERS = ("ticket_search_insert", "ticket_search_update", "log_entry_search_insert")

@@ -33,7 +33,18 @@ def store_state(db: Path) -> tuple[str, list[str]]:
 
 @pytest.fixture
 def case(cli, tmp_path):
-    cli.ok("new", "--customer", "Jane Roe", "--subject", "Kettle broken", "--email", "jane@example.com")
+    # Opened in the morning (typed in now): contacts since then can be logged.
+    cli.ok(
+        "new",
+        "--customer",
+        "Jane Roe",
+        "--subject",
+        "Kettle broken",
+        "--email",
+        "jane@example.com",
+        "--opened",
+        "2026-11-15 00:00",
+    )
     proof = tmp_path / "proof.txt"
     proof.write_text("posted on Monday")
     cli.ok("log", CASE, "--channel", "email", "--summary", "Proof of postage", "--attach", str(proof))
@@ -219,11 +230,12 @@ def test_dates_in_other_zones_and_at_the_edges_are_stored_in_utc(cli, case):
     )
     entry = cli.json("show", case)["log"][-1]
     assert (entry["at"], entry["until"]) == ("2026-11-15T04:30:00Z", "2026-11-15T04:50:00Z")
-    cli.ok("log", case, "--channel", "note", "--summary", "old", "--at", "1970-01-01 00:00")
+    old = cli.json("new", "--customer", "Ada", "--subject", "Typed in late", "--opened", "1970-01-01 00:00")
+    assert old["opened_at"] == "1970-01-01T00:00:00Z"
+    cli.ok("log", old["case_number"], "--channel", "note", "--summary", "old", "--at", "1970-01-01 00:00")
+    assert cli.json("show", old["case_number"])["log"][-1]["at"] == "1970-01-01T00:00:00Z"
     cli.ok("log", case, "--channel", "note", "--summary", "far", "--follow-up", "2999-12-31 23:59")
-    log = cli.json("show", case)["log"]
-    assert log[-2]["at"] == "1970-01-01T00:00:00Z"
-    assert log[-1]["follow_up_at"] == "2999-12-31T23:59:00Z"
+    assert cli.json("show", case)["log"][-1]["follow_up_at"] == "2999-12-31T23:59:00Z"
     assert cli.ok("verify").returncode == 0
 
 

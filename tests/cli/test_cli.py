@@ -62,7 +62,11 @@ def test_description_from_stdin_and_support_kind(cli):
 
 
 @pytest.mark.backends
-def test_log_with_attachment_times_and_follow_up(cli, case, tmp_path):
+def test_log_with_attachment_times_and_follow_up(cli, tmp_path):
+    # The call came at 14:00; the ticket for it was typed in at 14:30.
+    case = cli.json("new", "--customer", "Maria Garcia", "--subject", "Blender broken", "--opened", "13:55")[
+        "case_number"
+    ]
     proof = tmp_path / "video-proof.mp4"
     proof.write_bytes(b"\x00\x01video" * 100)
     out = cli.json(

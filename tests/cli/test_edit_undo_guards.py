@@ -120,7 +120,8 @@ def test_a_stale_snapshot_is_refused_by_every_guarded_store_write(store):
     assert json.dumps(store.describe(store.get(number))["log"][-1]["summary"]) == '"Buyer pinged"'
 
 
-def test_show_and_the_timeline_list_entries_in_the_order_they_happened(cli, ticket, store):
+def test_show_and_the_timeline_list_entries_in_the_order_they_happened(cli, store):
+    cli.ok("new", "--customer", "Maria Garcia", "--subject", "Parcel lost", "--opened", "04:00")
     cli.ok("log", CASE, "--channel", "phone", "--summary", "Call at 13:30", "--at", "13:30")
     cli.ok("log", CASE, "--channel", "phone", "--summary", "Earlier call at 05:00", "--at", "05:00")
     text = cli.ok("show", CASE).stdout

@@ -40,6 +40,7 @@ def test_content_written_in_the_editor_is_logged(tmp_path, isolated_env):
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "TUI_DESK_NOW": NOW.isoformat()},  # opened at the console's time: it logs after
     )
     case = json.loads(made.stdout)["case_number"]
     terminal = Terminal()

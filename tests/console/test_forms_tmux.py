@@ -130,3 +130,78 @@ def test_a_burst_with_tabs_right_after_n_fills_each_field_in_turn(tmp_path, isol
         terminal.keys("Escape", "q")
     finally:
         terminal.close()
+
+
+def _console_pid(terminal: Terminal, db) -> int:
+    """The tui-desk process in the pane (the pane's own process, or the one it started)."""
+    pane = int(terminal.tmux("display-message", "-p", "-t", "desk", "#{pane_pid}").stdout.strip())
+    todo = [pane]
+    while todo:
+        pid = todo.pop()
+        try:
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if any(b"tui-desk" in part for part in cmdline) and str(db).encode() in cmdline:
+            return pid
+        children = open(f"/proc/{pid}/task/{pid}/children").read().split()
+        todo += [int(c) for c in children]
+    raise AssertionError("no tui-desk process in the pane")
+
+
+def test_kill_9_at_a_random_moment_loses_at_most_the_last_200_ms_of_typing(tmp_path, isolated_env):
+    """The draft bound, with the real command in a real terminal: type a sentence into the log form, kill the
+    console with SIGKILL at a random moment; every key typed 200 ms or more before the kill is in the draft."""
+    import random
+    import signal
+
+    from tui_desk.domain.clock import FixedClock
+    from tui_desk.store import Store
+
+    db = tmp_path / "desk.db"
+    env = {"TERM": "xterm-256color", "LANG": "C.UTF-8", "TUI_DESK_NOW": NOW.isoformat(), "TUI_DESK_AGENT": "ana"}
+    env.update({k: os.environ[k] for k in ("HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME")})
+    env["TUI_DESK_CONFIG"] = os.environ["TUI_DESK_CONFIG"]
+    made = subprocess.run(
+        [TUI_DESK, "--db", str(db), "new", "--customer", "Ines Ortega", "--subject", "Belt not leather", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    case = json.loads(made.stdout)["case_number"]
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    for attempt in range(4):  # four random moments (a 0.6 s draft delay fails one of them, mostly)
+        terminal = Terminal()
+        try:
+            terminal.start([TUI_DESK, "--db", str(db)], env)
+            terminal.wait_for(case)
+            time.sleep(1.0)
+            terminal.keys("l")
+            terminal.wait_for("Log entry")
+            time.sleep(1.0)  # the ticket is read (and no draft is offered: each attempt starts clean)
+            assert "unsaved draft" not in terminal.screen()
+            pid = _console_pid(terminal, db)
+            kill_at = time.monotonic() + rng.uniform(0.3, 1.8)
+            sent: list[tuple[float, str]] = []
+            for character in SENTENCE:
+                if time.monotonic() >= kill_at:
+                    break
+                terminal.text(character)
+                sent.append((time.monotonic(), character))
+                time.sleep(rng.uniform(0.02, 0.08))
+            time.sleep(max(0.0, kill_at - time.monotonic()))
+            killed = time.monotonic()
+            os.kill(pid, signal.SIGKILL)
+        finally:
+            terminal.close()
+        must_have = "".join(c for at, c in sent if at <= killed - 0.2)
+        store = Store(db, clock=FixedClock(NOW), agent="ana")
+        try:
+            draft = store.load_draft(case)
+            summary = draft[0]["summary"] if draft else ""
+            assert summary.startswith(must_have), (seed, attempt, must_have, summary)
+            assert SENTENCE.startswith(summary), (seed, attempt, summary)
+            store.discard_draft(case)
+        finally:
+            store.close()

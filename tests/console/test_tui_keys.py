@@ -93,3 +93,47 @@ async def test_assigning_to_a_new_name_asks_for_a_second_enter(desk):  # noqa: F
         await settle(pilot)
         assert not isinstance(app.screen, PromptDialog)
         assert desk.get(case).assignee == "chloe"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
+@sync
+async def test_the_ticket_screen_shows_t_e_u_and_a_toast_leaves_the_newest_entry_visible(desk, size):  # noqa: F811
+    from textual.widgets._toast import Toast
+
+    from tui_desk.tui.widgets.key_bar import KeyBar
+
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    app = app_for(desk)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await settle(pilot)
+        app.open_ticket(case)
+        await settle(pilot)
+        bar = str(app.screen.query_one(KeyBar).render())
+        assert all(item in bar for item in ("t Tags", "E Edit", "u Undo", "l Log", "s Status")), bar
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press(*"+walkthrough", "enter")
+        await settle(pilot)
+        toasts = list(app.screen.query(Toast))
+        assert toasts, "the change is announced"
+        timeline = app.screen.query_one("#timeline").region
+        newest = timeline.bottom - 4  # the newest entry's head and summary, above its blank line
+        for toast in toasts:
+            assert toast.region.bottom <= newest or toast.region.y >= timeline.bottom, (toast.region, timeline)
+
+
+def test_long_timeline_lines_wrap_at_the_width_and_lose_nothing():
+    from tui_desk.tui.widgets.timeline import INDENT, TimelineEntry, lay_out
+
+    summary = "Edited: reason “defective item” → “defective item: the motor fuse blows each time the jug is seated”"
+    entry = TimelineEntry(
+        seq=8, kind="edit", at="2026-11-14 14:30 UTC", until="", channel="system", direction="internal",
+        sender="system", agent="a-very-long-agent-name-from-the-directory", summary=summary, body="",
+        attachments=(), corrects=None, corrected_by=(), follow_up="",
+    )  # fmt: skip
+    for width in (50, 74, 96):
+        lines = ["".join(text for text, _ in line) for line in lay_out([entry], width)]
+        assert all(len(line) <= width for line in lines), (width, lines)
+        assert all(line.startswith(" " * INDENT) for line in lines[1:] if line)
+        words = " ".join(line.strip() for line in lines).split()
+        assert words == f"#8 2026-11-14 14:30 UTC system · a-very-long-agent-name-from-the-directory {summary}".split()

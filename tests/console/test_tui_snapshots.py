@@ -66,6 +66,8 @@ def desk(tmp_path) -> tuple[Store, str]:
         body="Correction: the photo shows the fuse, not the motor.",
     )
     store.change_status(case, Status.WAITING_BUYER)
+    # A system line longer than the screen is wide: it wraps, indented, at 80 and 100 columns.
+    store.edit_ticket(case, reason="defective item: the motor fuse blows each time the jug is seated on its base")
     store.close()
     return Store(path, clock=FixedClock(NOW), agent="ana"), case
 

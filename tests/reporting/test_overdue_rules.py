@@ -159,7 +159,7 @@ def test_the_queue_views_show_what_they_showed(store, desk):
     assert shown("unassigned") == having(NOT_CLOSED_STATUSES, None)
     assert shown("waiting") == having((Status.WAITING_BUYER, Status.WAITING_SELLER))
     assert shown("closed") == having((Status.CLOSED,))
-    assert [v.key for v in VIEWS] == ["mine", "unassigned", "waiting", "overdue", "open", "closed"]
+    assert [v.key for v in VIEWS] == ["mine", "unassigned", "waiting", "overdue", "open", "closed", "stuck"]
 
 
 # -- the rule itself, without a store -----------------------------------------------------------

@@ -82,7 +82,7 @@ def rows(section):
 
 def test_overdue_sections(store, desk):
     sections = {s.key: s for s in overdue(store, NOW)}
-    assert list(sections) == ["breached", "at_risk", "follow_up", "closing", "idle"]
+    assert list(sections) == ["breached", "at_risk", "follow_up", "closing", "idle", "stuck"]
     assert rows(sections["breached"]) == [(desk["T1"], "response", timedelta(minutes=90))]
     assert rows(sections["at_risk"]) == [(desk["T2"], "response", -timedelta(minutes=90))]
     assert rows(sections["follow_up"]) == [(desk["T3"], "follow-up", timedelta(minutes=30))]
@@ -91,7 +91,7 @@ def test_overdue_sections(store, desk):
         (desk["T4"], "any action", timedelta(days=23)),  # last action 18 Oct 14:30, + 5 days
         (desk["T5"], "any action", timedelta(days=9, hours=2, minutes=30)),  # 1 Nov 12:00 + 5 days
     ]
-    assert [s.count for s in sections.values()] == [1, 1, 1, 1, 2]
+    assert [s.count for s in sections.values()] == [1, 1, 1, 1, 2, 0]
     assert sections["breached"].rows[0].as_dict()["how_late"] == "1 h 30 min late"
 
 

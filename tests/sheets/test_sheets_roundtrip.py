@@ -41,6 +41,8 @@ def build_store(cli) -> list[str]:
         "vip",
         "--description",
         'Blender stopped\nafter two days; "quotes", commas',
+        "--opened",
+        "2026-11-13 09:00",
     )["case_number"]
     cli.ok(
         "log",

@@ -53,7 +53,17 @@ def entry_id(db: Path, seq: int, case: str = CASE) -> int:
 @pytest.fixture
 def case(cli, tmp_path):
     """A case with six entries: acknowledgement, messages with an attachment, a correction, a status change."""
-    cli.ok("new", "--customer", "Jane Roe", "--subject", "Kettle arrived broken", "--email", "jane@example.com")
+    cli.ok(
+        "new",
+        "--customer",
+        "Jane Roe",
+        "--subject",
+        "Kettle arrived broken",
+        "--email",
+        "jane@example.com",
+        "--opened",
+        "2026-11-15 09:00",
+    )
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(b"\xff\xd8 not really a jpeg")
     cli.ok("log", CASE, "--channel", "email", "--summary", "Photo of the damage", "--attach", str(photo))

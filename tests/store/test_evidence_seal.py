@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tui_desk.store import Store
+from tui_desk.store.schema import SCHEMA_VERSION
 
 A, B = "TD-REF-2026-00001", "TD-REF-2026-00002"
 DATA = Path(__file__).parent.parent / "data" / "stores"
@@ -385,7 +386,7 @@ def test_a_store_made_by_mains_code_verifies_and_keeps_its_digests(cli, legacy, 
     cli.ok("log", "TD-REF-2026-00001", "--channel", "note", "--summary", "after the upgrade", db=legacy)
     cli.ok("new", "--customer", "New", "--subject", "bound from the start", db=legacy)
     assert _digests(legacy)[: len(expected["entries"])] == expected["entries"]
-    assert one(legacy, "SELECT value FROM meta WHERE key = 'schema_version'") == ("3",)
+    assert one(legacy, "SELECT value FROM meta WHERE key = 'schema_version'") == (str(SCHEMA_VERSION),)
     assert one(legacy, "SELECT value FROM meta WHERE key = 'chain_bound_from'") == ("3",)
     code, lines = verify(cli, db=legacy)
     assert code == 0, lines

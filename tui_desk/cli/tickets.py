@@ -37,6 +37,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
     p.add_argument("--description", default="", help="the issue as the customer gave it; - reads stdin")
     p.add_argument("--references", metavar="CASE", help="an earlier (closed) case this one follows")
+    p.add_argument(
+        "--opened",
+        metavar="WHEN",
+        help="when the case opened, if before now (the first contact; same dates as log --at)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_new)
 
@@ -191,6 +196,7 @@ def cmd_new(ctx) -> int:
         tags=a.tag,
         description=_text_arg(a.description),
         references=a.references,
+        opened=_when(ctx, a.opened),
     )
     ctx.emit(store.describe(ticket, with_log=False), ticket.case_number)
     return 0

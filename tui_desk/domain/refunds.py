@@ -252,6 +252,8 @@ def plan_change(
             )
         carried = current if current.number else None
         base = Refund(current.number + 1 if current.number else 1, currency=current.currency)
+        if "approved" not in dates:  # its approval is what makes it a refund of its own (and numbers it)
+            raise RefundError("approved", f"approved: refund {base.number} starts with its approval date")
     elif base.number == 0:
         base = Refund(1)
     code = base.currency

@@ -73,6 +73,42 @@ UNDOABLE_KINDS = ("status", "assignment", "tags", "edit")
 FUTURE_SLACK = timedelta(minutes=5)  # a contact may be dated this far ahead (clocks differ a little)
 
 
+def contact_time_problem(what: str, when: datetime | None, opened_at: datetime, now: datetime, tz) -> str | None:
+    """The time rule for a contact, in one place: between the ticket's opening and 5 minutes from now.
+
+    ``None`` if ``when`` is allowed (or not given), else the one-line refusal naming the allowed range.
+    """
+    if when is None:
+        return None
+    opened, latest = to_utc(opened_at), now + FUTURE_SLACK
+    allowed = f"allowed: {_short(opened, now, tz)} to {int(FUTURE_SLACK.total_seconds() // 60)} minutes from now"
+    if when < opened:
+        return (
+            f"the {what} {_short(when, now, tz)} is before the ticket opened ({_short(opened, now, tz)}); "
+            f"{allowed}; a ticket opened after its first contact takes `new --opened`"
+        )
+    if when > latest:
+        return f"the {what} {_short(when, now, tz)} is in the future; {allowed} ({_short(latest, now, tz)})"
+    return None
+
+
+def check_opened(opened: datetime, now: datetime, tz) -> datetime:
+    """When a ticket opened, if given (``new --opened``): not in the future beyond the clock skew."""
+    opened = to_utc(opened)
+    if opened > now + FUTURE_SLACK:
+        raise DeskError(
+            f"the time the ticket opened ({_short(opened, now, tz)}) is in the future; allowed: up to "
+            f"{int(FUTURE_SLACK.total_seconds() // 60)} minutes from now ({_short(now + FUTURE_SLACK, now, tz)})"
+        )
+    return opened
+
+
+def _short(when: datetime, now: datetime, tz) -> str:
+    """``14:30`` on today's date (in the store's zone), else the whole ``2026-11-15 14:30 UTC``."""
+    full = format_when(when, tz)
+    return full[11:16] if full[:10] == format_when(now, tz)[:10] else full
+
+
 class TicketCommands:
     """The store's writes (a part of ``Store``): open, log, move, assign, tag, record a refund."""
 
@@ -141,8 +177,14 @@ class TicketCommands:
         tags: Iterable[str] = (),
         description: str = "",
         references: str | None = None,
+        opened: datetime | None = None,
     ) -> Ticket:
-        """Open a ticket: allocate its case number, log the automatic acknowledgement, queue it for the customer."""
+        """Open a ticket: allocate its case number, log the automatic acknowledgement, queue it for the customer.
+
+        ``opened`` dates the opening earlier than now (``new --opened``: the call came at 14:00, the
+        ticket is typed in at 14:30), so contacts since then can be logged; the SLA counts from it.
+        The acknowledgement is sent now, and is logged now.
+        """
         customer = vocabulary.require_text(customer, "customer").strip()
         subject = vocabulary.require_text(subject, "subject")
         if "\x00" in (description or ""):
@@ -161,8 +203,9 @@ class TicketCommands:
                 raise DeskError(f"references: no ticket {references.strip()!r} to follow up")
             references = followed.case_number
         now = self.now()
+        opened_at = check_opened(opened, now, self.config.tz) if opened is not None else now
         with self.writing():
-            number = self.allocate_case_number(kind_code, now.year)
+            number = self.allocate_case_number(kind_code, opened_at.year)
             ticket = Ticket.create(
                 case_number=number,
                 kind=kind,
@@ -176,12 +219,12 @@ class TicketCommands:
                 status=Status.NEW.slug,
                 created_by=self.agent,
                 references=references,
-                opened_at=now,
+                opened_at=opened_at,
                 last_action_at=now,
-                status_changed_at=now,
+                status_changed_at=opened_at,
             )
             ticket.log_head = log.genesis(ticket.id, number)  # saved with the acknowledgement below
-            sla.write_clocks(ticket, sla.opened(now, priority, self.config.sla))
+            sla.write_clocks(ticket, sla.opened(opened_at, priority, self.config.sla))
             for name in tag_names:
                 TicketTag.create(ticket=ticket, name=name)
             ack = log_texts.acknowledgement(customer, number, subject, description)
@@ -191,7 +234,7 @@ class TicketCommands:
                     "acknowledgement", ack.summary, at=now, body=ack.body, direction="out", agent=self.agent
                 ),
             )
-            log.record_first_status(self.db, ticket.id, ack_entry.id, Status.NEW, at=now, agent=self.agent)
+            log.record_first_status(self.db, ticket.id, ack_entry.id, Status.NEW, at=opened_at, agent=self.agent)
             outbox.queue_message(self.db, ticket.id, "buyer", email, number, ack.mail_subject, ack.body, created_at=now)
         return ticket
 
@@ -276,17 +319,13 @@ class TicketCommands:
         raise TicketChanged(ticket.case_number, changes or ["it was edited"], TicketSnapshot.of(ticket))
 
     def _check_times(self, ticket: Ticket, start: datetime, until: datetime | None) -> None:
-        """A contact has happened: it is not dated in the future (a few minutes of clock skew allowed).
-
-        An entry dated before the ticket opened is still allowed: a call logged on a ticket opened after it.
-        """
-        latest = self.now() + FUTURE_SLACK
-        for what, when in (("contact", start), ("contact's end", until)):
-            if when is not None and when > latest:
-                raise DeskError(
-                    f"the {what} ({format_when(when)}) is in the future; a contact is logged at most "
-                    f"{int(FUTURE_SLACK.total_seconds() // 60)} minutes ahead (until {format_when(latest)})"
-                )
+        """A contact is dated within the ticket's life so far: not before it opened, not in the future
+        (a few minutes of clock skew allowed). A ticket opened after its first contact (a call at 14:00,
+        the ticket typed in at 14:30) is opened with ``new --opened``; imports keep their own dates."""
+        for what, when in (("contact time", start), ("contact's end", until)):
+            problem = contact_time_problem(what, when, ticket.opened_at, self.now(), self.config.tz)
+            if problem:
+                raise DeskError(problem)
 
     def _writable(self, ticket: Ticket) -> None:
         if ticket.status == Status.CLOSED.slug:

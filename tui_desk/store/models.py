@@ -109,6 +109,18 @@ class Ticket(BaseModel):
         indexes = ((("assignee", "status"), False),)
 
 
+# Refunds waiting at a milestone (the stuck-refund section and view: store/queries.stuck_refund_condition):
+# partial indexes over the few tickets still waiting, so that question never reads the whole table.
+Ticket.add_index(
+    Ticket.index(
+        Ticket.refund_approved_at, name="ticket_refund_to_initiate", where=Ticket.refund_initiated_at.is_null()
+    )
+)
+Ticket.add_index(
+    Ticket.index(Ticket.refund_initiated_at, name="ticket_refund_to_refund", where=Ticket.refunded_at.is_null())
+)
+
+
 class TicketTag(BaseModel):
     ticket = pw.ForeignKeyField(Ticket, backref="tag_rows", on_delete="RESTRICT")
     name = pw.TextField(index=True)

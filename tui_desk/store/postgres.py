@@ -231,8 +231,9 @@ def install_tables(db: pw.Database) -> None:
             )
 
 
-def install_guards(db: pw.Database) -> None:
-    """The guards that are missing (one replaced by hand stays as it is, for ``verify`` to report)."""
+def install_guards(db: pw.Database, schema_version: int | None = None) -> None:
+    """The guards that are missing (one replaced by hand stays as it is, for ``verify`` to report);
+    only of tables that exist (``schema_version`` is SQLite's concern: a PostgreSQL store starts current)."""
     install_tables(db)
     if not _function_exists(db, REFUSE_FUNCTION):
         run(

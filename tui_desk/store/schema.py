@@ -10,7 +10,7 @@ import peewee as pw
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import backend
-from tui_desk.store.models import ALL_MODELS, FieldChange, Meta, RefundMilestone
+from tui_desk.store.models import ALL_MODELS, FieldChange, Meta, RefundMilestone, Ticket
 
 SCHEMA_VERSION = 4
 
@@ -37,20 +37,21 @@ def _to_3(db: pw.Database) -> None:
     and field edits changed (for undo), append-only like the other evidence tables.
     """
     db.create_tables([FieldChange])
-    backend.of(db).install_guards(db)
+    backend.of(db).install_guards(db, 3)
     last = db.execute_sql("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0]
     _bind_from(db, last + 1)
 
 
 def _to_4(db: pw.Database) -> None:
     """Schema 4: ``refund_milestone`` (each refund milestone as recorded, append-only like the other
-    evidence tables) and an index of tickets by the case they follow (a case lists its follow-ups).
+    evidence tables), an index of tickets by the case they follow (a case lists its follow-ups) and
+    partial indexes of the refunds waiting at a milestone (the stuck-refund section).
 
     Refunds recorded before keep living on their ticket row (domain/refunds.current_refund reads them).
     """
     db.create_tables([RefundMilestone])
-    backend.of(db).install_guards(db)
-    db.execute_sql('CREATE INDEX IF NOT EXISTS ticket_references ON ticket ("references")')
+    backend.of(db).install_guards(db, 4)
+    Ticket._schema.create_indexes(safe=True)  # ticket_references and the refunds-waiting ones (models.py)
 
 
 def _bind_from(db: pw.Database, first_bound_ticket: int) -> None:

@@ -243,10 +243,11 @@ def guarded_tables() -> set[str]:
     return {*APPEND_ONLY_TABLES, "ticket"}
 
 
-def install_guards(db: pw.Database) -> None:
-    """Triggers that make the evidence tables append-only, and tickets undeletable."""
-    tables = set(db.get_tables())  # a migration step guards the tables its version has (a later one, the rest)
-    for sql in guard_sql().values():
+def install_guards(db: pw.Database, schema_version: int | None = None) -> None:
+    """Triggers that make the evidence tables append-only, and tickets undeletable (a migration to
+    ``schema_version`` installs those of the tables that version has, and only of tables that exist)."""
+    tables = set(db.get_tables())
+    for sql in guard_sql(schema_version).values():
         if sql.split(" ON ", 1)[1].split(" ", 1)[0] in tables:
             db.execute_sql(sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1))
 

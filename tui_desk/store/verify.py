@@ -57,7 +57,7 @@ class Problem:
     case_number: str | None
     seq: int | None
     what: str  # changed, removed, reordered, unlinked, extra, head, count, damaged, status, attachment, blob,
-    # guard, orphan, integrity, seal
+    # guard, orphan, integrity, seal, refund
     message: str
 
     def line(self) -> str:
@@ -226,6 +226,7 @@ def verify_path(
         if case_number is None:
             report.problems += _check_guards(con, store)
             report.problems += _check_orphans(con)
+            report.problems += _check_refund_milestones(con)
             tickets = con.execute("SELECT id, case_number, log_count, log_head FROM ticket ORDER BY id").fetchall()
         else:
             key = case_number.strip().upper()
@@ -314,6 +315,28 @@ def _check_orphans(con: sqlite3.Connection) -> list[Problem]:
             None, None, "orphan", f"{count} log entries belong to ticket id {tid}, which no longer exists (deleted)"
         )
         for tid, count in rows
+    ]
+
+
+def _check_refund_milestones(con: sqlite3.Connection) -> list[Problem]:
+    """Each recorded refund milestone sits beside a refund entry of its own case (schema 4 on)."""
+    if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refund_milestone'").fetchone():
+        return []
+    rows = con.execute(
+        "SELECT r.id, t.case_number, e.seq, r.number, r.milestone FROM refund_milestone r "
+        "LEFT JOIN ticket t ON t.id = r.ticket_id LEFT JOIN log_entry e ON e.id = r.entry_id "
+        "WHERE t.id IS NULL OR e.id IS NULL OR e.ticket_id IS NOT r.ticket_id OR e.kind IS NOT 'refund' "
+        "ORDER BY r.id LIMIT 20"
+    ).fetchall()
+    return [
+        Problem(
+            number if isinstance(number, str) else None,
+            seq if isinstance(seq, int) else None,
+            "refund",
+            f"refund {printable(str(refund))} {printable(str(milestone))} (row {row_id}) is not beside a refund "
+            "entry of its case",
+        )
+        for row_id, number, seq, refund, milestone in rows
     ]
 
 

@@ -43,7 +43,7 @@ from tui_desk.tui.screens.queue import QueueScreen
 from tui_desk.tui.screens.queue_loader import FirstPage
 from tui_desk.tui.screens.supervisor import OverdueScreen, ReportsScreen, WorkloadScreen
 from tui_desk.tui.state import load_state, save_state
-from tui_desk.tui.typeahead import TypeAhead, TypeAheadFence
+from tui_desk.tui.typeahead import MOVES, TypeAhead, TypeAheadFence
 
 POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second
 NEWS_EVERY_S = 60.0  # look for my newly overdue tickets at least this often (time makes tickets late)
@@ -152,7 +152,9 @@ class DeskApp(App[int]):
 
     async def on_event(self, event: events.Event) -> None:
         # A key arriving while a screen opens waits for it, in order (tui/typeahead.py).
-        if isinstance(event, events.Key) and not event.is_forwarded and not self._is_priority(event.key):
+        # A Tab is held too, though the forms bind it with priority: it moves focus in its place (MOVES).
+        key = event.key if isinstance(event, events.Key) and not event.is_forwarded else None
+        if key is not None and (key in MOVES or not self._is_priority(key)):
             if self._typeahead.hold(event):
                 return
         await super().on_event(event)
@@ -247,14 +249,16 @@ class DeskApp(App[int]):
         self.push_screen(screen)
 
     def _build_forms(self) -> None:
+        from tui_desk.tui.screens.dialogs import PromptDialog, StatusDialog
         from tui_desk.tui.screens.forms.log_entry import LogEntryScreen
         from tui_desk.tui.screens.forms.new_ticket import NewTicketScreen
 
-        for kind in (LogEntryScreen, NewTicketScreen):
+        for kind in (LogEntryScreen, NewTicketScreen, StatusDialog, PromptDialog):
             if kind not in self._forms and self.is_running:
                 screen = self.form(kind)
                 self._load_screen_css(screen)
-                self._get_screen(screen)  # what push_screen does first: compose and mount it, unseen
+                _screen, mounted = self._get_screen(screen)  # what push_screen does first: compose and mount it
+                self.run_worker(_styled_once_mounted(screen, mounted), group="build-forms")
 
     # -- database work off the UI thread --------------------------------------------------
 
@@ -421,6 +425,12 @@ class DeskApp(App[int]):
         for name, entry in SCREENS.items():
             yield SystemCommand(f"Open: {entry.title}", f"Go to the {entry.title} screen", _opener(self, name))
         yield from super().get_system_commands(screen)
+
+
+async def _styled_once_mounted(screen: Screen, mounted) -> None:
+    """A form built ahead is styled as its widgets mount: its first showing need not restyle it all."""
+    await mounted
+    screen.styled()
 
 
 def _opener(app: DeskApp, name: str) -> Callable[[], None]:

@@ -29,6 +29,19 @@ GIVE_UP_S = 2.0  # a screen that never focuses anything gets its keys anyway, in
 MOVES = {"tab": "focus_next", "shift+tab": "focus_previous"}
 
 
+def deliver(screen: Screen, keys: list[events.Key], target: Widget | None = None) -> None:
+    """Give ``keys`` to the screen's focused widget (or ``target``) in order, as the app forwards a key; a Tab
+    moves focus in its place, so the words after it go to the next field. Also used by a question that holds
+    what is typed while it is up (``dialogs.DraftQuestion``)."""
+    target = target or screen.focused or screen
+    for key in keys:
+        if key.key in MOVES:
+            getattr(screen, MOVES[key.key])()
+            target = screen.focused or target
+            continue
+        target._forward_event(key)  # marked as forwarded, so the app does not take it in twice
+
+
 class TypeAheadFence(Message):
     """Posted behind the keys still bubbling back from the screen that was left; bubbles to the app."""
 
@@ -96,13 +109,7 @@ class TypeAhead:
         if target is None:
             return
         keys, self.held, self.early, self.holding = self.held, [], 0, False
-        screen = self.app.screen
-        for key in keys:
-            if key.key in MOVES:  # moves focus in its place: the words after it go to the next field
-                getattr(screen, MOVES[key.key])()
-                target = screen.focused or target
-                continue
-            target._forward_event(key)  # as the app forwards a key: marked so it is not taken in twice
+        deliver(self.app.screen, keys, target)
 
     def _target(self) -> Widget | None:
         if not self.app.screen_stack:

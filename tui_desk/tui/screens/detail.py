@@ -47,15 +47,15 @@ class DetailScreen(Screen):
     CSS_PATH = "detail.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
-        Binding("l", "log", "Log entry", id="detail.log"),
+        Binding("l", "log", "Log", tooltip="Log entry: a call, an email, a note", id="detail.log"),
         Binding("s", "status", "Status", id="detail.status"),
         Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="detail.assign_me"),
         Binding("A", "assign", "Assign to…", show=False, id="detail.assign"),
-        Binding("t", "tags", "Tags", show=False, tooltip="Tags (+add -remove)", id="detail.tags"),
+        Binding("t", "tags", "Tags", tooltip="Tags (+add -remove)", id="detail.tags"),
         Binding("e", "escalate", "Escalate L2", id="detail.escalate"),
-        Binding("E", "edit", "Edit", show=False, tooltip="Edit priority, subject, customer…", id="detail.edit"),
+        Binding("E", "edit", "Edit", tooltip="Edit priority, subject, customer…", id="detail.edit"),
         Binding("R", "refund", "Refund", show=False, tooltip="Record refund milestones", id="detail.refund"),
-        Binding("u", "undo", "Undo", show=False, tooltip="Undo your own last change (10 min)", id="detail.undo"),
+        Binding("u", "undo", "Undo", tooltip="Undo your own last change (10 min)", id="detail.undo"),
         Binding(
             "f",
             "attachments",
@@ -202,7 +202,7 @@ class DetailScreen(Screen):
         if t.references:
             fields.append(row("Follows", t.references))
         if self.view.follow_ups:
-            fields.append(row("Follow-ups", ", ".join(self.view.follow_ups)))
+            fields.append(row("Follow-up", ", ".join(self.view.follow_ups)))
         self.query_one("#fields", Static).update(Content("\n").join(fields))
         refunds = self.query_one("#refunds", Static)
         refunds.update(Content("\n").join(Content(refund_timeline(r, tz)) for r in self.view.refunds))
@@ -236,6 +236,8 @@ class DetailScreen(Screen):
     # -- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "log" and self.ticket is None and not self.app.store.read_only:
+            return True  # `l` typed before the ticket is read: the form reads it (and refuses a Closed one)
         if action in ("log", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit", "refund"):
             if self.ticket is None or self.app.store.read_only:
                 return False
@@ -316,7 +318,7 @@ class DetailScreen(Screen):
                     f"now {status.label}",
                 )
 
-        self.app.push_screen(StatusDialog([self.case_number], status_of(self.ticket.status)), chosen)
+        self.app.push_screen(self.app.form(StatusDialog).ask([self.case_number], status_of(self.ticket.status)), chosen)
 
     def action_escalate(self) -> None:
         def escalate() -> None:
@@ -389,7 +391,7 @@ class DetailScreen(Screen):
 
         current = " ".join(self.view.tags)
         self.app.push_screen(
-            PromptDialog(
+            self.app.form(PromptDialog).ask(
                 f"Tags for {self.case_number} (now: {current or 'none'})",
                 "+tag to add, -tag to remove",
                 check=check_tags_text,

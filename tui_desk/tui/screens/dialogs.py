@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -18,6 +19,8 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import NOTE_REQUIRED, TRANSITIONS, Status
 from tui_desk.domain.text import printable
 from tui_desk.domain.vocabulary import check_tag
+from tui_desk.tui.screens.reuse import Reused
+from tui_desk.tui.typeahead import deliver
 
 DIALOG_CSS = """
 {name} {{ align: center middle; background: $background 60%; }}
@@ -97,14 +100,21 @@ def help_rows(app, screen: Screen) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-class StatusDialog(ModalScreen[tuple[Status, str] | None]):
-    """Pick the new status; Resolved and Closed ask for their note here."""
+class StatusDialog(Reused, ModalScreen[tuple[Status, str] | None]):
+    """Pick the new status; Resolved and Closed ask for their note here.
+
+    Built once by the app and reused (``app.form(StatusDialog).ask(cases, current)``): building a dialog's
+    widgets and styles took longer than the agent waits to pick.
+    """
 
     DEFAULT_CSS = DIALOG_CSS.format(name="StatusDialog") + "StatusDialog OptionList { height: auto; max-height: 11; }"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="status.cancel")]
 
-    def __init__(self, cases: Sequence[str], current: Status | None) -> None:
+    def __init__(self, cases: Sequence[str] = (), current: Status | None = None) -> None:
         super().__init__()
+        self._set(cases, current)
+
+    def _set(self, cases: Sequence[str], current: Status | None) -> None:
         self.cases = list(cases)
         self.current = current
         self.targets = (
@@ -114,12 +124,32 @@ class StatusDialog(ModalScreen[tuple[Status, str] | None]):
         )
         self.chosen: Status | None = None
 
-    def compose(self) -> ComposeResult:
+    def ask(self, cases: Sequence[str], current: Status | None) -> StatusDialog:
+        """Empty the dialog for these tickets; called before it is shown (again)."""
+        self._set(cases, current)
+        if self.is_mounted:
+            self.query_one(".dialog-title", Static).update(self._title())
+            options = self.query_one(OptionList)
+            options.clear_options()
+            options.add_options(self._options())
+            options.highlighted = 0
+            self.query_one("#note", Input).value = ""
+            self.query_one("#error", Static).update("")
+            self.set_focus(options)
+        return self
+
+    def _title(self) -> Content:
         who = self.cases[0] if len(self.cases) == 1 else f"{len(self.cases)} tickets"
         now = f" (now {self.current.label})" if self.current else ""
+        return Content(f"Change the status of {who}{now}")
+
+    def _options(self) -> list[Option]:
+        return [Option(s.label, id=s.slug) for s in self.targets]
+
+    def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Content(f"Change the status of {who}{now}"), classes="dialog-title")
-            yield OptionList(*[Option(s.label, id=s.slug) for s in self.targets], id="targets")
+            yield Static(self._title(), classes="dialog-title")
+            yield OptionList(*self._options(), id="targets")
             yield Input(placeholder="note (Resolved needs a resolution note, Closed a final summary)", id="note")
             yield Static("", classes="field-error", id="error")
             yield Static("Enter picks · Tab to the note · Escape cancels", classes="hint")
@@ -153,32 +183,58 @@ class StatusDialog(ModalScreen[tuple[Status, str] | None]):
         self.dismiss(None)
 
 
-class PromptDialog(ModalScreen[str | None]):
-    """One line of input; Enter answers, Escape cancels."""
+class PromptDialog(Reused, ModalScreen[str | None]):
+    """One line of input; Enter answers, Escape cancels. Built once and reused (``app.form(PromptDialog).ask(…)``)."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="PromptDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
     def __init__(
         self,
-        title: str,
+        title: str = "",
         placeholder: str = "",
         value: str = "",
         suggestions: Sequence[str] = (),
         check: Callable[[str], str | None] | None = None,
     ) -> None:
         super().__init__()
+        self._set(title, placeholder, value, suggestions, check)
+
+    def _set(self, title, placeholder, value, suggestions, check) -> None:
         self.title_text = title
         self.placeholder = placeholder
         self.value = value
         self.suggestions = list(suggestions)
         self.check = check  # an error message for what was typed, or None: the dialog stays open with it
 
+    def ask(
+        self,
+        title: str,
+        placeholder: str = "",
+        value: str = "",
+        suggestions: Sequence[str] = (),
+        check: Callable[[str], str | None] | None = None,
+    ) -> PromptDialog:
+        """Empty the prompt for this question; called before it is shown (again)."""
+        self._set(title, placeholder, value, suggestions, check)
+        if self.is_mounted:
+            self.query_one(".dialog-title", Static).update(Content(title))
+            self.query_one("#error", Static).update("")
+            box = self.query_one(Input)
+            box.placeholder = placeholder
+            box.suggester = self._suggester()
+            box.value = value
+            box.cursor_position = len(value)
+            self.set_focus(box)
+        return self
+
+    def _suggester(self) -> SuggestFromList | None:
+        return SuggestFromList(self.suggestions, case_sensitive=False) if self.suggestions else None
+
     def compose(self) -> ComposeResult:
-        suggester = SuggestFromList(self.suggestions, case_sensitive=False) if self.suggestions else None
         with Vertical():
             yield Static(Content(self.title_text), classes="dialog-title")
-            yield Input(self.value, placeholder=self.placeholder, suggester=suggester)
+            yield Input(self.value, placeholder=self.placeholder, suggester=self._suggester())
             yield Static("", classes="field-error", id="error")
             yield Static("Enter confirms · Escape cancels", classes="hint")
 
@@ -213,11 +269,12 @@ def ask_for_agent(app, title: str, current: str, chosen: Callable[[str | None], 
         confirmed.add(name)
         return f"{name!r} has no tickets yet; Enter again to assign to this new agent"
 
-    dialog = PromptDialog(title, "agent name (blank: unassign)", current, suggestions=known, check=check)
+    dialog = app.form(PromptDialog).ask(title, "agent name (blank: unassign)", current, suggestions=known, check=check)
 
     def names(found: list[str]) -> None:
         known[:] = found
-        dialog.suggest(found)
+        if dialog.title_text == title:  # still this question (the dialog is reused)
+            dialog.suggest(found)
 
     app.push_screen(dialog, chosen)
     app.run_db(app.store.agents, on_done=names)
@@ -252,6 +309,46 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class DraftQuestion(ChoiceDialog):
+    """ "You have an unsaved draft", asked over a form that already takes typing.
+
+    It takes only its own keys (arrows, Enter, Escape, Ctrl+…). Anything else typed while it is up is held
+    in order and handed to the form's focused field with the answer; the form puts a restored draft before
+    what was typed (``restore``), so no key is lost or reordered. Escape answers None, "not now": the
+    form closes and the draft stays as it was.
+    """
+
+    OWN_KEYS = frozenset({"up", "down", "enter", "escape", "home", "end", "pageup", "pagedown"})
+
+    def __init__(self, form: Screen, title: str, lines: Sequence[str], choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__(title, lines, [*choices, ("later", "Not now (Escape): keep the draft, close the form")])
+        self.form = form
+        self.typed: list[events.Key] = []
+        self.answered = False
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in self.OWN_KEYS or event.key.startswith("ctrl+"):
+            return
+        if self.answered and self.answer is None:
+            return  # "not now": the form is closing
+        event.stop()
+        event.prevent_default()
+        key = events.Key(event.key, event.character)
+        if self.answered:
+            deliver(self.form, [key])  # typed between the answer and the dialog going away: after the rest
+        else:
+            self.typed.append(key)
+
+    def dismiss(self, result: str | None = None):
+        if result == "later":
+            result = None
+        if not self.answered:
+            self.answered, self.answer = True, result
+            if result is not None:
+                deliver(self.form, self.typed)
+        return super().dismiss(result)
 
 
 def check_tags_text(text: str) -> str | None:

@@ -522,7 +522,7 @@ class QueueScreen(Screen):
                     f"to {status.label}",
                 )
 
-        self.app.push_screen(StatusDialog(cases, current), chosen)
+        self.app.push_screen(self.app.form(StatusDialog).ask(cases, current), chosen)
 
     def action_assign_me(self) -> None:
         targets = self._targets()
@@ -583,7 +583,10 @@ class QueueScreen(Screen):
                 self._apply(targets, lambda c, seen: self.app.store.tag(c, add, remove, expected=seen), "tags changed")
 
         self.app.push_screen(
-            PromptDialog(f"Tags for {_count(cases)}", "+tag to add, -tag to remove", check=check_tags_text), chosen
+            self.app.form(PromptDialog).ask(
+                f"Tags for {_count(cases)}", "+tag to add, -tag to remove", check=check_tags_text
+            ),
+            chosen,
         )
 
     def _apply(self, targets: list[tuple[str, TicketSnapshot]], operation, what: str) -> None:

@@ -55,7 +55,7 @@ class KeyBar(Widget):
     def render(self) -> Content:
         app = self.app
         active = self.screen.active_bindings
-        keys: list[Content] = []
+        shown: list[tuple[str, str, bool]] = []
         actions: set[str] = set()
         # In the order the screen declares its keys: a key moved by the keymap keeps its place.
         nodes: dict[int, int] = {}
@@ -66,10 +66,7 @@ class KeyBar(Widget):
             if not binding.show or binding.action in actions:
                 continue
             actions.add(binding.action)
-            key = Content.styled(f" {app.get_key_display(binding)} ", KEY_STYLE)
-            item = key + Content.styled(f"{binding.description} ", DESCRIPTION_STYLE)
-            keys.append(item if enabled else item.stylize("dim"))
-        left = Content("").join(keys)
+            shown.append((app.get_key_display(binding), binding.description, enabled))
         right = Content("")
         palette = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
         if palette is not None:
@@ -81,6 +78,25 @@ class KeyBar(Widget):
             )
         width = self.size.width
         room = max(0, width - right.cell_length)
+        left = _keys(shown, compact=False)
+        if left.cell_length > room:  # a narrow terminal (80 columns): the same keys, closer together
+            left = _keys(shown, compact=True)
+            if palette is not None and left.cell_length > room:
+                right = Content.assemble(("▏", "$foreground-muted"), (f"{app.get_key_display(palette[1])} ", KEY_STYLE))
+                room = max(0, width - right.cell_length)
         if left.cell_length > room:
             left = left.truncate(room)
         return left + Content(" " * (room - left.cell_length)) + right
+
+
+def _keys(shown: list[tuple[str, str, bool]], *, compact: bool) -> Content:
+    """The keys as `` l Log entry  s Status ``, or compact (80 columns): `` l Log entry s Status``."""
+    items = []
+    for key, description, enabled in shown:
+        if compact:
+            item = Content.styled(key, KEY_STYLE) + Content.styled(f" {description}", DESCRIPTION_STYLE)
+        else:
+            item = Content.styled(f" {key} ", KEY_STYLE) + Content.styled(f"{description} ", DESCRIPTION_STYLE)
+        items.append(item if enabled else item.stylize("dim"))
+    separator = Content.styled(" ", DESCRIPTION_STYLE) if compact else Content("")
+    return (Content(" ") if compact else Content("")) + separator.join(items)

@@ -96,7 +96,7 @@ class Column:
 COLUMNS = (
     Column("case", "Case", 17, 0),
     Column("status", "Status", 17, 0),
-    Column("priority", "Prio", 4, 5),
+    Column("priority", "Prio", 4, 4),
     Column("assignee", "Agent", 7, 3),
     Column("customer", "Customer", 12, 2, flex=1),
     Column("order", "Order", 10, 7),
@@ -105,7 +105,7 @@ COLUMNS = (
     Column("opened", "Opened", 10, 6),
     Column("last_action", "Last", 7, 5),
     Column("due", "Due next", 12, 1),
-    Column("refund", "Refund", REFUND_WIDTH, 4, sortable=False),
+    Column("refund", "Refund", REFUND_WIDTH, 5, sortable=False),  # from about 110 columns
 )
 PRIORITY_SHORT = {"urgent": "urg!", "high": "high", "normal": "norm", "low": "low"}
 MARK_WIDTH = 2  # "●!" before the first column: marked, overdue

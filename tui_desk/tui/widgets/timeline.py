@@ -6,6 +6,7 @@ of entries at once; no widget per entry, so a 1,000-entry history opens as fast 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import tzinfo
 
@@ -148,7 +149,39 @@ def lay_out(entries: list[TimelineEntry], width: int) -> list[Line]:
         if e.follow_up:
             lines.append([(pad, ""), (f"follow-up promised by {e.follow_up}", "link")])
         lines.append([])
-    return lines
+    # A head or summary longer than the width (an edit's old → new, a long acknowledgement, a sender's
+    # long name) goes on over the next lines, indented, rather than being cut off at the edge.
+    return [part for line in lines for part in fit_line(line, width, pad)]
+
+
+def fit_line(line: Line, width: int, pad: str) -> list[Line]:
+    """``line`` as it is if it fits in ``width``, else wrapped at spaces onto lines that start with ``pad``
+    (each piece keeps its style; a word longer than a line is cut)."""
+    if sum(len(text) for text, _ in line) <= width:
+        return [line]
+    out: list[Line] = []
+    current: Line = []
+    used = 0
+    for text, style in line:
+        for word in re.split(r"(?<= )(?=\S)", text):  # words, each with the spaces after it
+            while word:
+                room = width - used
+                if len(word.rstrip(" ")) <= room:
+                    current.append((word[:room] if len(word) > room else word, style))
+                    used += min(len(word), room)
+                    word = ""
+                elif used > len(pad) or (current and used == len(pad) and current[0][0] != pad):
+                    out.append(current)  # the word goes to the next line
+                    current, used = [(pad, "")], len(pad)
+                    word = word.lstrip(" ")
+                else:
+                    current.append((word[:room], style))  # longer than a whole line: cut
+                    out.append(current)
+                    current, used = [(pad, "")], len(pad)
+                    word = word[room:]
+    if current and used > len(pad):
+        out.append(current)
+    return out
 
 
 class Timeline(ScrollView, can_focus=True):

@@ -7,6 +7,16 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from textual.binding import Binding
+
+# Tab and Shift+Tab move between a form's fields at the app's door, as they arrive: bound as they are by
+# default, a Tab first travels up from the field to the app, and letters typed right after it reach the
+# field before focus has moved ("Zoe Fastzoe@" on a busy machine). Held like any key while a form opens
+# (tui/typeahead.py).
+FIELD_KEYS = [
+    Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+    Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+]
 DRAFT_DELAY_S = 0.1  # a change is kept at most this long after it was typed (plus the write itself)
 
 

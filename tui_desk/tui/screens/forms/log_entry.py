@@ -23,7 +23,8 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import NOTE_REQUIRED, Status, parse_status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketChanged, TicketSnapshot
-from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
+from tui_desk.tui.screens.forms.drafts import FIELD_KEYS, DraftWriter, KeepsDraft
+from tui_desk.tui.screens.reuse import Reused
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.long_text import LongText
 
@@ -75,7 +76,7 @@ def _row(label: str, widget, name: str) -> ComposeResult:
 DEFAULT_CHANNEL = "note"  # a quick entry is most often the agent's own note: internal, from the agent
 
 
-class LogEntryScreen(KeepsDraft, Screen):
+class LogEntryScreen(KeepsDraft, Reused, Screen):
     """The form; ``snapshot`` is the ticket as it was when typing began, to tell what changed underneath.
 
     The app builds it once (at idle time) and reuses it: ``open_case`` empties it for the next ticket
@@ -90,6 +91,7 @@ class LogEntryScreen(KeepsDraft, Screen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="log.save"),
         Binding("escape", "cancel", "Cancel", id="log.cancel"),
+        *FIELD_KEYS,
     ]
 
     def __init__(self, case_number: str = "") -> None:
@@ -265,12 +267,17 @@ class LogEntryScreen(KeepsDraft, Screen):
             self._become_ready()
             return
         data, _base_version = draft
-        from tui_desk.tui.screens.dialogs import ChoiceDialog
+        from tui_desk.tui.screens.dialogs import DraftQuestion
 
         saved = data.get("_saved_at", "")
         summary = printable(data.get("summary", ""), one_line=True) or "(no summary yet)"
 
         def chosen(answer: str | None) -> None:
+            if answer is None:  # "not now": the draft stays as it is, the form closes
+                self.finished = True
+                self.app.notify(f"The draft is kept: l brings it back{_dropped(self.values(), question)}", markup=False)
+                self.dismiss()
+                return
             if answer == "discard":
                 store, case = self.app.store, self.case_number
                 self.app.run_db(self.drafts.write, self.drafts.ticket(), store.discard_draft, case, group="draft")
@@ -278,14 +285,13 @@ class LogEntryScreen(KeepsDraft, Screen):
                 self.restore(data)
             self._become_ready()
 
-        self.app.push_screen(
-            ChoiceDialog(
-                "You have an unsaved draft for this ticket",
-                [f"last saved {saved}" if saved else "saved earlier", f"summary: {summary}"],
-                [("restore", "Restore the draft"), ("discard", "Discard it and start fresh")],
-            ),
-            chosen,
+        question = DraftQuestion(
+            self,
+            "You have an unsaved draft for this ticket",
+            [f"last saved {saved}" if saved else "saved earlier", f"summary: {summary}"],
+            [("restore", "Restore the draft"), ("discard", "Discard it and start fresh")],
         )
+        self.app.push_screen(question, chosen)
 
     def _become_ready(self) -> None:
         self.ready = True
@@ -306,10 +312,14 @@ class LogEntryScreen(KeepsDraft, Screen):
         return data
 
     def restore(self, data: dict) -> None:
+        """Put a draft back; what was typed since the form opened stays, after the draft's text."""
+        typed = self.values()
         with self.prevent(Input.Changed, Select.Changed, TextArea.Changed):
             for name in TEXT_FIELDS:
                 if isinstance(data.get(name), str):
-                    self.query_one(f"#{name}", Input).value = data[name]
+                    box = self.query_one(f"#{name}", Input)
+                    box.value = data[name] + typed[name]
+                    box.cursor_position = len(box.value)
             for name in SELECT_FIELDS:
                 value = data.get(name)
                 select = self.query_one(f"#{name}", Select)
@@ -318,7 +328,9 @@ class LogEntryScreen(KeepsDraft, Screen):
                         select.clear()
                 elif value in {v for _, v in select._options}:
                     select.value = value
-            self.query_one("#body", TextArea).text = data.get("body", "") or ""
+            body = self.query_one("#body", TextArea)
+            body.text = (data.get("body", "") or "") + typed["body"]
+            body.move_cursor(body.document.end)
         base = data.get("_base")
         if isinstance(base, dict):
             try:
@@ -578,10 +590,18 @@ class LogEntryScreen(KeepsDraft, Screen):
         )
 
 
+def _dropped(values: dict, question) -> str:
+    """What a "not now" leaves behind: keys typed on the form, or while the question was up."""
+    typed = sum(len(values[name]) for name in (*TEXT_FIELDS, "body")) + len(question.typed)
+    return f" (the {typed} key(s) typed meanwhile are not kept)" if typed else ""
+
+
 def _field_for(message: str) -> str | None:
     """Which field a store refusal is about, to show it there."""
     lowered = message.lower()
     for needle, field in (
+        ("contact's end", "end"),  # the time rule (Store._check_times): before the opening, in the future
+        ("the contact time", "start"),
         ("attachment", "attachments"),
         ("summary", "summary"),
         ("ends before", "end"),

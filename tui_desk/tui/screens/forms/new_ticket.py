@@ -18,18 +18,20 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from textual.widgets.select import InvalidSelectValueError
 
 from tui_desk.domain import vocabulary
+from tui_desk.domain.dates import parse_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.text import printable
-from tui_desk.tui.screens.forms.drafts import DraftWriter, KeepsDraft
+from tui_desk.tui.screens.forms.drafts import FIELD_KEYS, DraftWriter, KeepsDraft
+from tui_desk.tui.screens.reuse import Reused
 from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
 from tui_desk.tui.widgets.case_suggester import follows_input
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.long_text import LongText
 
-FIELDS = ("customer", "email", "order_id", "subject", "reason", "tags", "references")
+FIELDS = ("customer", "email", "order_id", "subject", "reason", "opened", "tags", "references")
 
 
-class NewTicketScreen(KeepsDraft, Screen):
+class NewTicketScreen(KeepsDraft, Reused, Screen):
     """Built once by the app and reused: ``open_form`` empties it before it is shown again."""
 
     CSS_PATH = "log_entry.tcss"  # the form layout it shares with the log-entry screen
@@ -39,6 +41,7 @@ class NewTicketScreen(KeepsDraft, Screen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Create", priority=True, id="new.save"),
         Binding("escape", "cancel", "Cancel", id="new.cancel"),
+        *FIELD_KEYS,
     ]
 
     def compose(self) -> ComposeResult:
@@ -52,6 +55,10 @@ class NewTicketScreen(KeepsDraft, Screen):
                 ("Order", Input(placeholder="order id", compact=True, id="order_id")),
                 ("Subject", Input(placeholder="the issue in one line (required)", compact=True, id="subject")),
                 ("Reason", Input(placeholder="e.g. defective item, not delivered", compact=True, id="reason")),
+                (
+                    "Opened",
+                    Input(placeholder="now  (or when it began: 9:00, yesterday 16:00)", compact=True, id="opened"),
+                ),
                 (
                     "Priority",
                     Select(
@@ -121,9 +128,16 @@ class NewTicketScreen(KeepsDraft, Screen):
         if not draft:
             self._become_ready()
             return
-        from tui_desk.tui.screens.dialogs import ChoiceDialog
+        from tui_desk.tui.screens.dialogs import DraftQuestion
 
         def chosen(answer: str | None) -> None:
+            if answer is None:  # "not now": the draft stays as it is, the form closes
+                self.finished = True
+                typed = self._typed(self.values()) or question.typed
+                meanwhile = " (what you typed meanwhile is not kept)" if typed else ""
+                self.app.notify(f"The new ticket is kept as a draft: n brings it back{meanwhile}", markup=False)
+                self.dismiss()
+                return
             if answer == "discard":
                 self.app.run_db(self.drafts.write, self.drafts.ticket(), keep_new_ticket_draft, self._store_key, None)
             else:
@@ -132,14 +146,13 @@ class NewTicketScreen(KeepsDraft, Screen):
 
         customer = printable(str(draft.get("customer", "")), one_line=True) or "(no customer yet)"
         subject = printable(str(draft.get("subject", "")), one_line=True) or "(no subject yet)"
-        self.app.push_screen(
-            ChoiceDialog(
-                "You have an unfinished new ticket",
-                [f"customer: {customer}", f"subject: {subject}"],
-                [("restore", "Restore it"), ("discard", "Discard it and start fresh")],
-            ),
-            chosen,
+        question = DraftQuestion(
+            self,
+            "You have an unfinished new ticket",
+            [f"customer: {customer}", f"subject: {subject}"],
+            [("restore", "Restore it"), ("discard", "Discard it and start fresh")],
         )
+        self.app.push_screen(question, chosen)
 
     def _become_ready(self) -> None:
         self.ready = True
@@ -164,16 +177,22 @@ class NewTicketScreen(KeepsDraft, Screen):
         return data
 
     def restore(self, data: dict) -> None:
+        """Put a draft back; what was typed since the form opened stays, after the draft's text."""
+        typed = self.values()
         for name in FIELDS:
             if isinstance(data.get(name), str):
-                self.query_one(f"#{name}", Input).value = data[name]
+                box = self.query_one(f"#{name}", Input)
+                box.value = data[name] + typed[name]
+                box.cursor_position = len(box.value)
         for name in ("kind", "priority"):
             try:
                 self.query_one(f"#{name}", Select).value = data.get(name)
             except InvalidSelectValueError:
                 pass  # a kind the config no longer has: the form's default stays
         if isinstance(data.get("body"), str):
-            self.query_one("#body", TextArea).text = data["body"]
+            body = self.query_one("#body", TextArea)
+            body.text = data["body"] + typed["body"]
+            body.move_cursor(body.document.end)
         self.dirty = False
 
     def _keep_draft(self) -> None:
@@ -242,6 +261,15 @@ class NewTicketScreen(KeepsDraft, Screen):
             self.query_one(f"#{missing[0]}", Input).focus()
             return
         store = self.app.store
+        opened = None
+        if values["opened"].strip():
+            try:
+                opened = parse_when(values["opened"], self.app.now(), self.app.tz)
+            except DeskError as err:
+                self.query_one("#row-opened").add_class("invalid")
+                self._form_error(Content(f"Opened: {err}; nothing saved"))
+                self.query_one("#opened", Input).focus()
+                return
         kind = self.query_one("#kind", Select).value
         priority = self.query_one("#priority", Select).value
         body = self.query_one("#body", TextArea).text
@@ -263,6 +291,7 @@ class NewTicketScreen(KeepsDraft, Screen):
                 priority=priority,
                 tags=values["tags"].split(),
                 description=body,
+                opened=opened,
                 references=values["references"].strip() or None,
             )
             try:

@@ -167,6 +167,9 @@ class RefundDialog(ModalScreen[bool]):
         )
         if first_open is None and not new:
             self._error(f"refund {current.number} is refunded: nothing more to record on it")
+        elif first_open not in (None, "approved") and not amount.value and isinstance(self.focused, Input | None):
+            # Where the agent goes next: R, `now`, Enter records the next milestone now.
+            self.set_focus(self.query_one(f"#{first_open}", Input))
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -174,7 +177,7 @@ class RefundDialog(ModalScreen[bool]):
         self.query_one("#error", Static).update(Content(message))
         for name in FIELDS:
             self.query_one(f"#row-{name}").set_class(name == field, "invalid")
-        if field in FIELDS:
+        if field in FIELDS and field != "refund":
             widget = self.query_one(f"#{field}")
             if not widget.disabled:
                 widget.focus()

@@ -304,6 +304,13 @@ def _check_seal(con: sqlite3.Connection, data: dict, meta: dict, bound_from: int
     return problems
 
 
+def _has_table(con, name: str) -> bool:
+    """Whether the store has this table (SQLite's catalogue, or PostgreSQL's for verify's ReadConnection)."""
+    if isinstance(con, sqlite3.Connection):
+        return bool(con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone())
+    return bool(con.execute("SELECT to_regclass(?)", (name,)).fetchone()[0])
+
+
 def _check_orphans(con: sqlite3.Connection) -> list[Problem]:
     """Entries whose ticket is gone: the ticket was deleted behind the program's back."""
     rows = con.execute(
@@ -320,12 +327,12 @@ def _check_orphans(con: sqlite3.Connection) -> list[Problem]:
 
 def _check_refund_milestones(con: sqlite3.Connection) -> list[Problem]:
     """Each recorded refund milestone sits beside a refund entry of its own case (schema 4 on)."""
-    if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refund_milestone'").fetchone():
+    if not _has_table(con, "refund_milestone"):
         return []
     rows = con.execute(
         "SELECT r.id, t.case_number, e.seq, r.number, r.milestone FROM refund_milestone r "
         "LEFT JOIN ticket t ON t.id = r.ticket_id LEFT JOIN log_entry e ON e.id = r.entry_id "
-        "WHERE t.id IS NULL OR e.id IS NULL OR e.ticket_id IS NOT r.ticket_id OR e.kind IS NOT 'refund' "
+        "WHERE t.id IS NULL OR e.id IS NULL OR e.ticket_id IS DISTINCT FROM r.ticket_id OR e.kind IS DISTINCT FROM 'refund' "
         "ORDER BY r.id LIMIT 20"
     ).fetchall()
     return [

@@ -332,7 +332,8 @@ def _check_refund_milestones(con: sqlite3.Connection) -> list[Problem]:
     rows = con.execute(
         "SELECT r.id, t.case_number, e.seq, r.number, r.milestone FROM refund_milestone r "
         "LEFT JOIN ticket t ON t.id = r.ticket_id LEFT JOIN log_entry e ON e.id = r.entry_id "
-        "WHERE t.id IS NULL OR e.id IS NULL OR e.ticket_id IS DISTINCT FROM r.ticket_id OR e.kind IS DISTINCT FROM 'refund' "
+        "WHERE t.id IS NULL OR e.id IS NULL OR e.ticket_id IS DISTINCT FROM r.ticket_id "
+        "OR e.kind IS DISTINCT FROM 'refund' "
         "ORDER BY r.id LIMIT 20"
     ).fetchall()
     return [

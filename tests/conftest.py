@@ -16,6 +16,8 @@ from tui_desk.domain.clock import FixedClock
 from tui_desk.store import Store
 from tui_desk.store.backend import PostgresUrl
 
+pytest_plugins = ["tests.mail.servers"]  # the SMTP and IMAP servers the mail tests start
+
 NOW = datetime(2026, 11, 15, 14, 30, tzinfo=UTC)
 TUI_DESK = str(Path(sys.executable).with_name("tui-desk"))
 # The sample sheets, for every test folder: tests/data/sheets beside this file.

@@ -16,6 +16,7 @@ import platformdirs
 
 from tui_desk.domain.case_numbers import validate_code
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.log_texts import ACKNOWLEDGEMENT_TEMPLATE
 from tui_desk.domain.refunds import RefundPolicy
 from tui_desk.domain.sla import AroundTheClock, SlaPolicy, SlaTarget, make_calendar, parse_span
 from tui_desk.domain.statuses import parse_status
@@ -37,11 +38,12 @@ DEFAULT_TEMPLATES = {
         "Case {case_number} ({subject}) is now closed for good: the {days} days to disagree with the "
         "resolution have passed."
     ),
+    "acknowledgement": ACKNOWLEDGEMENT_TEMPLATE,
 }
 
 
 # The placeholders a template may use ({days}: the waiting or resolved period in days).
-TEMPLATE_FIELDS = ("case_number", "subject", "days_left", "days", "party")
+TEMPLATE_FIELDS = ("case_number", "subject", "days_left", "days", "party", "customer", "description")
 TIMER_KEYS = ("reminder_days", "max_reminders", "close_after_days", "resolved_close_days", "sweep_interval_seconds")
 MAX_TIMER_DAYS = 3650
 MAX_REMINDERS = 20
@@ -60,6 +62,7 @@ TOP_KEYS = (
     "views",
     "console",
     "store",
+    "mail",
 )
 REFUND_KEYS = ("initiate_within_days", "refund_within_days")
 MAX_REFUND_DAYS = 365
@@ -73,6 +76,184 @@ def _unknown(key: str, where: str, known) -> DeskError:
     near = difflib.get_close_matches(key, list(known), n=1)
     hint = f'; did you mean "{near[0]}"?' if near else f" (known: {', '.join(known)})"
     return DeskError(f"config: {where}{key} is not a setting{hint}")
+
+
+MAIL_KEYS = (
+    "from",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_user",
+    "smtp_password_file",
+    "timeout_seconds",
+    "deliver_interval_seconds",
+    "max_attempts",
+    "acks_per_hour",
+    "imap",
+)
+IMAP_KEYS = ("host", "port", "security", "user", "password_file", "folder", "move_to", "flag", "interval_seconds")
+IMAP_PASSWORD_ENV = "TUI_DESK_IMAP_PASSWORD"
+SMTP_SECURITY = ("starttls", "ssl", "none")
+PASSWORD_ENV = "TUI_DESK_SMTP_PASSWORD"
+
+
+def _read_password(env: str, path: Path | None, key: str) -> str | None:
+    """A password from ``env``, else from the file at ``path`` (owner-only, as an ssh key), else none."""
+    from_env = os.environ.get(env)
+    if from_env:
+        return from_env
+    if path is None:
+        return None
+    try:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise DeskError(f"config: {key} {path} may be read by others (mode {mode:03o}); chmod 600 {path}")
+        return path.read_text(encoding="utf-8").strip("\r\n")
+    except OSError as err:
+        raise DeskError(f"config: {key} {path}: cannot read ({err.strerror})") from None
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    """``[mail.imap]``: the mailbox ``tui-desk fetch`` (and an open console) reads."""
+
+    host: str
+    port: int = 993
+    security: str = "ssl"
+    user: str = ""
+    password_file: Path | None = None
+    folder: str = "INBOX"
+    move_to: str | None = None  # handled messages are moved there (else only flagged)
+    flag: str = "$TuiDesk"  # the keyword a handled message gets (never deleted)
+    interval_s: float = 60.0
+
+    def password(self) -> str | None:
+        return _read_password(IMAP_PASSWORD_ENV, self.password_file, "mail.imap.password_file")
+
+
+def imap_config(m) -> ImapConfig:
+    if not isinstance(m, dict):
+        raise DeskError("config: mail.imap must be a table")
+    for key in m:
+        if key not in IMAP_KEYS:
+            raise _unknown(key, "mail.imap.", IMAP_KEYS)
+    host = m.get("host")
+    if not isinstance(host, str) or not host.strip() or any(c.isspace() for c in host.strip()):
+        raise DeskError(f"config: mail.imap.host must be a host name, not {host!r}")
+    security = m.get("security", "ssl")
+    if security not in SMTP_SECURITY:
+        raise DeskError(f"config: mail.imap.security must be one of {', '.join(SMTP_SECURITY)}, not {security!r}")
+    port = m.get("port", 993 if security == "ssl" else 143)
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise DeskError(f"config: mail.imap.port must be a port number from 1 to 65535, not {port!r}")
+    texts = {}
+    for key, default in (("user", None), ("folder", "INBOX"), ("move_to", None), ("flag", "$TuiDesk")):
+        value = m.get(key, default)
+        if value is not None and (not isinstance(value, str) or not value.strip() or any(c in value for c in '\r\n"')):
+            raise DeskError(f"config: mail.imap.{key} must be a name, not {value!r}")
+        texts[key] = value.strip() if isinstance(value, str) else value
+    if not texts["user"]:
+        raise DeskError("config: mail.imap.user is required")
+    if not all(c.isalnum() or c in "$_-" for c in texts["flag"]):
+        raise DeskError(f"config: mail.imap.flag must be an IMAP keyword such as $TuiDesk, not {texts['flag']!r}")
+    password_file = m.get("password_file")
+    if password_file is not None:
+        if not isinstance(password_file, str) or not password_file.strip():
+            raise DeskError(f"config: mail.imap.password_file must be a path, not {password_file!r}")
+        password_file = Path(password_file).expanduser()
+    interval = _positive(m, "interval_seconds", "mail.imap.", 60.0)
+    if interval > 86400:
+        raise DeskError(f"config: mail.imap.interval_seconds must be at most 86400, not {interval!r}")
+    return ImapConfig(
+        host=host.strip(),
+        port=port,
+        security=security,
+        password_file=password_file,
+        interval_s=float(interval),
+        **texts,
+    )
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    """``[mail]``: who the messages are from and the SMTP server that takes them."""
+
+    from_addr: str
+    smtp_host: str
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str | None = None
+    smtp_password_file: Path | None = None
+    timeout_s: float = 30.0
+    deliver_interval_s: float = 5.0  # how often an open console looks for messages to send
+    max_attempts: int = 8  # temporary failures retried with backoff this many times, then failed
+    acks_per_hour: int = 5  # acknowledgements to one address (two auto-responders must not loop)
+    imap: ImapConfig | None = None
+
+    @property
+    def from_domain(self) -> str:
+        """The domain of ``from``, for our Message-IDs."""
+        from email.utils import parseaddr
+
+        return parseaddr(self.from_addr)[1].rpartition("@")[2] or "tui-desk.invalid"
+
+    def smtp_password(self) -> str | None:
+        """``TUI_DESK_SMTP_PASSWORD``, else ``smtp_password_file`` (owner-only, as an ssh key), else none."""
+        return _read_password(PASSWORD_ENV, self.smtp_password_file, "mail.smtp_password_file")
+
+
+def mail_config(m) -> MailConfig:
+    """Check ``[mail]``: every key known, the address and the server given, numbers within bounds."""
+    from email.utils import parseaddr
+
+    if not isinstance(m, dict):
+        raise DeskError("config: mail must be a table")
+    for key in m:
+        if key not in MAIL_KEYS:
+            raise _unknown(key, "mail.", MAIL_KEYS)
+    sender = m.get("from")
+    if not isinstance(sender, str) or "@" not in parseaddr(sender)[1] or any(c in sender for c in "\r\n"):
+        raise DeskError(f'config: mail.from must be an address like "Support <support@example.com>", not {sender!r}')
+    host = m.get("smtp_host")
+    if not isinstance(host, str) or not host.strip() or any(c.isspace() for c in host.strip()):
+        raise DeskError(f"config: mail.smtp_host must be a host name, not {host!r}")
+    security = m.get("smtp_security", "starttls")
+    if security not in SMTP_SECURITY:
+        raise DeskError(f"config: mail.smtp_security must be one of {', '.join(SMTP_SECURITY)}, not {security!r}")
+    port = m.get("smtp_port", 465 if security == "ssl" else 587)
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise DeskError(f"config: mail.smtp_port must be a port number from 1 to 65535, not {port!r}")
+    user = m.get("smtp_user")
+    if user is not None and (not isinstance(user, str) or not user.strip()):
+        raise DeskError(f"config: mail.smtp_user must be a user name, not {user!r}")
+    password_file = m.get("smtp_password_file")
+    if password_file is not None:
+        if not isinstance(password_file, str) or not password_file.strip():
+            raise DeskError(f"config: mail.smtp_password_file must be a path, not {password_file!r}")
+        password_file = Path(password_file).expanduser()
+    timeout = _positive(m, "timeout_seconds", "mail.", 30.0)
+    interval = _positive(m, "deliver_interval_seconds", "mail.", 5.0)
+    for key, value, top in (("timeout_seconds", timeout, 600), ("deliver_interval_seconds", interval, 3600)):
+        if value > top:
+            raise DeskError(f"config: mail.{key} must be at most {top}, not {value!r}")
+    counts = {}
+    for key, default, low, high in (("max_attempts", 8, 1, 100), ("acks_per_hour", 5, 0, 1000)):
+        value = m.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise DeskError(f"config: mail.{key} must be a whole number from {low} to {high}, not {value!r}")
+        counts[key] = value
+    return MailConfig(
+        from_addr=sender.strip(),
+        smtp_host=host.strip(),
+        smtp_port=port,
+        smtp_security=security,
+        smtp_user=user.strip() if user else None,
+        smtp_password_file=password_file,
+        timeout_s=float(timeout),
+        deliver_interval_s=float(interval),
+        imap=imap_config(m["imap"]) if "imap" in m else None,
+        **counts,
+    )
 
 
 @dataclass(frozen=True)
@@ -116,6 +297,7 @@ class Config:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     undo_window: timedelta = timedelta(minutes=10)  # how long an agent may undo their own last change
     max_attachment_bytes: int = MAX_ATTACHMENT_MB * 1024 * 1024
+    mail: MailConfig | None = None  # no [mail] section: nothing is sent, the outbox fills
     refunds: RefundPolicy = field(default_factory=RefundPolicy)  # when a refund counts as stuck
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys (the console checks the ids)
     views: tuple[SavedView, ...] = ()  # [[views]]: the agent's own queue views
@@ -160,7 +342,15 @@ def _check_template(key: str, text: str) -> str:
             allowed = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
             raise DeskError(f"config: templates.{key} uses {{{name}}}, which is not one of {allowed}")
     try:
-        text.format(case_number="TD-REF-2026-00001", subject="s", days_left=1, days=30, party="buyer")
+        text.format(
+            case_number="TD-REF-2026-00001",
+            subject="s",
+            days_left=1,
+            days=30,
+            party="buyer",
+            customer="c",
+            description="d",
+        )
     except (ValueError, KeyError, IndexError, AttributeError) as err:
         raise DeskError(f"config: templates.{key} cannot be filled in ({err})") from None
     return text
@@ -239,6 +429,7 @@ def load_config(path: Path | None = None) -> Config:
         sla=_sla_policy(data.get("sla", {}), timezone),
         undo_window=timedelta(minutes=_undo_minutes(data)),
         max_attachment_bytes=_attachment_limit(data.get("attachments", {})),
+        mail=mail_config(data["mail"]) if "mail" in data else None,
         refunds=_refund_policy(data.get("refunds", {})),
         keys=_keys_table(data.get("keys", {})),
         views=_views(data.get("views", []), kinds),

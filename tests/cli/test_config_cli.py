@@ -16,7 +16,7 @@ def test_config_prints_path_and_defaults(cli, isolated_env):
         "resolved_close_days": 7,
         "sweep_interval_seconds": 60.0,
     }
-    assert set(values["templates"]) == {"reminder", "auto_close", "resolved_close"}
+    assert set(values["templates"]) == {"reminder", "auto_close", "resolved_close", "acknowledgement"}
     assert values["prefix"] == "TD" and values["kinds"] == {"refund": "REF", "support": "SUP"}
 
 

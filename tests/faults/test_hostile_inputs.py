@@ -12,10 +12,11 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CLI, SHEETS_DATA
+from conftest import CLI, SHEETS_DATA, TUI_DESK
 
 OPEN = "TD-REF-2026-00001"
 CLOSED = "TD-REF-2026-00002"
@@ -299,3 +300,294 @@ def test_attachment_under_the_cap_is_kept(desk):
     small.write_bytes(b"x" * 1000)
     env = _config(desk, "[attachments]\nmax_mb = 0.001\n")
     desk.ok("log", OPEN, "--channel", "email", "--summary", "x", "--attach", str(small), **env)
+
+
+# -- import: limits, types, numbers, dates, known cases, read-only ------------------------------------
+def _json_ticket(**fields) -> dict:
+    ticket = {
+        "case_number": "X-1",
+        "customer": "Ann Lee",
+        "subject": "Broken lid",
+        "opened_at": "2026-01-05T10:00:00Z",
+        "status": "new",
+        "log": [{"seq": 1, "at": "2026-01-05T10:00:00Z", "kind": "note", "channel": "note", "summary": "x"}],
+    }
+    ticket.update(fields)
+    return ticket
+
+
+def _csv(*rows: str) -> str:
+    return "\n".join(["case_number,customer,subject,opened_at,resolved_at,refund_amount", *rows]) + "\n"
+
+
+# (id, file name, content or a maker, pattern, extra argv)
+IMPORTS = [
+    ("JSON nested 100,000 deep", "deep.json", "[" * 100_000 + "]" * 100_000, "nested more than 16", []),
+    ("JSON nested 17 deep", "deep17.json", "[" * 17 + "]" * 17, "nested more than 16", []),
+    ("JSON over 512 MB (sparse)", "huge.json", "SPARSE", "over the limit of 512 MB", []),
+    ("JSON that is a folder", "folder.json", "DIR", "is a folder", []),
+    ("JSON that is a FIFO", "fifo.json", "FIFO", "not a regular file", []),
+    ("JSON that cannot be read", "loop.json", "LOOP", "cannot read", []),
+    ("CSV that is a FIFO (would hang)", "fifo.csv", "FIFO", "no file", []),
+    ("XLSX that is a FIFO (would hang)", "fifo.xlsx", "FIFO", "no file", []),
+    ("JSON not UTF-8", "latin.json", b'[{"customer": "Jos\xe9"}]', "not UTF-8", []),
+    ("JSON not JSON", "broken.json", '[{"customer": ', "not valid JSON", []),
+    ("JSON a number", "number.json", "42", "must hold a list of tickets", []),
+    ("JSON customer an object", "t1.json", [_json_ticket(customer={"a": 1})], "customer must be text", []),
+    ("JSON log a number", "t2.json", [_json_ticket(log=5)], "log must be a list", []),
+    ("JSON entry a number", "t3.json", [_json_ticket(log=[5])], "log entry 1 must be an object", []),
+    ("JSON refund a list", "t4.json", [_json_ticket(refund=[1, 2])], "refund must be an object", []),
+    ("JSON tags nested", "t5.json", [_json_ticket(tags=[["a"]])], "tags must be text", []),
+    ("JSON refund 1e30", "t6.json", [_json_ticket(refund_amount=1e30)], "too large", []),
+    ("JSON refund NaN", "t7.json", '[{"case_number": "X-1", "refund_amount": NaN, "log": [{}]}]', "NaN", []),
+    ("CSV refund Infinity", "r1.csv", _csv("X-2,Ann,s,2026-01-05,,Infinity"), "not a number", []),
+    ("CSV refund negative", "r2.csv", _csv("X-2,Ann,s,2026-01-05,,-5"), "zero or more", []),
+    ("CSV case sequence 2**63-1", "s1.csv", _csv("TD-REF-2026-9223372036854775807,Ann,s,2026-01-05,,"), "above", []),
+    ("CSV case sequence 10**30", "s2.csv", _csv("TD-REF-2026-" + "9" * 30 + ",Ann,s,2026-01-05,,"), "above", []),
+    ("CSV open date year 1", "d1.csv", _csv("X-3,Ann,s,0001-01-01,,"), "line 2: open date 0001-01-01 is out", []),
+    ("CSV open date 1969", "d2.csv", _csv("X-3,Ann,s,1969-12-31,,"), "line 2: open date 1969-12-31 is out", []),
+    (
+        "CSV resolved year 3001",
+        "d3.csv",
+        _csv("X-3,Ann,s,2026-01-05,3001-01-01,"),
+        r"line 2: \w[\w ]* date 3001-01-01 is out of range",
+        [],
+    ),
+    ("CSV known case, other customer", "k1.csv", _csv(f"{OPEN},Mallory,s,2026-11-15,,"), "exists for another", []),
+    ("CSV known case, other open date", "k2.csv", _csv(f"{OPEN},Jane Roe,s,2020-01-01,,"), "another open date", []),
+    ("import read-only", "ok.csv", _csv("X-9,Ann,s,2026-01-05,,"), "read-only: import", ["--read-only"]),
+    ("import --dry-run read-only", "ok.csv", _csv("X-9,Ann,s,2026-01-05,,"), "read-only", ["--read-only", "--dry-run"]),
+    (
+        "import report into the store folder, read-only",
+        "ok.csv",
+        _csv("X-9,Ann,s,2026-01-05,,"),
+        "read-only",
+        ["--read-only", "--skip-bad", "--report", "{tmp}/skipped.csv"],
+    ),
+]
+
+
+def _make(path: Path, content) -> None:
+    if content == "SPARSE":
+        with open(path, "wb") as f:
+            f.truncate(513 * 1024 * 1024)
+    elif content == "DIR":
+        path.mkdir()
+    elif content == "FIFO":
+        os.mkfifo(path)
+    elif content == "LOOP":
+        path.symlink_to(path.name)  # a link to itself: ELOOP, whoever runs the test (root reads any mode)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, list):
+        import json
+
+        path.write_text(json.dumps(content))
+    else:
+        path.write_text(content)
+
+
+@pytest.mark.parametrize(("name", "content", "pattern", "extra"), [c[1:] for c in IMPORTS], ids=[c[0] for c in IMPORTS])
+def test_hostile_imports(desk, name, content, pattern, extra):
+    tmp = desk.db.parent
+    _make(tmp / name, content)
+    argv = ["--read-only"] if "--read-only" in extra else []
+    argv += ["import", str(tmp / name), *(_fill([a for a in extra if a != "--read-only"], tmp))]
+    refused(desk, argv, pattern)
+    assert not (tmp / "skipped.csv").exists()
+
+
+def test_known_case_with_the_same_customer_and_date_stays_already_imported(desk):
+    """The other side of 'exists for another customer': the store's own export, imported again."""
+    out = desk.db.parent / "again.json"
+    desk.ok("export", "--format", "json", "--log", "--out", str(out))
+    before = fingerprint(desk.db)
+    result = desk.json("import", str(out))
+    assert (result["created"], result["already_imported"], result["skipped_bad"]) == (0, 2, 0)
+    assert fingerprint(desk.db) == before
+
+
+def test_skip_bad_lists_the_known_case_of_another_customer(desk):
+    sheet = desk.db.parent / "k.csv"
+    sheet.write_text(_csv(f"{OPEN},Mallory,s,2026-11-15,,", "X-5,Ann,s,2026-01-05,,"))
+    report = Path(f"{desk.db}.report.csv").with_name("report.csv")
+    result = desk.json("import", str(sheet), "--skip-bad", "--report", str(report))
+    assert result["cases"] == ["X-5"]
+    assert result["bad_rows"] == [{"line": 2, "reason": f"case {OPEN} exists for another customer"}]
+
+
+def test_an_overflowed_sequence_left_by_an_older_version_does_not_break_new(desk):
+    """An older version reserved an imported ...-9223372036854775807: `new` counts on from the tickets."""
+    import sqlite3
+
+    con = sqlite3.connect(desk.db)
+    con.execute("UPDATE case_sequence SET last = 9223372036854775807")
+    con.commit()
+    con.close()
+    assert desk.ok("new", "--customer", "c", "--subject", "s").stdout.strip() == "TD-REF-2026-00003"
+    assert desk.ok("new", "--customer", "c", "--subject", "s").stdout.strip() == "TD-REF-2026-00004"
+
+
+# -- the store path and a full disk -----------------------------------------------------------------
+def test_db_memory_is_refused_and_leaves_no_file(desk, tmp_path):
+    work = tmp_path / "cwd"
+    work.mkdir()
+    result = subprocess.run(
+        [TUI_DESK, "--db", ":memory:", "new", "--customer", "c", "--subject", "s"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=desk.env(),
+    )
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "':memory:' is not a store file" in result.stderr
+    assert os.listdir(work) == []
+
+
+@pytest.mark.parametrize("command", [["list"], ["new", "--customer", "c", "--subject", "s"], ["verify"]])
+def test_db_directory_is_named_as_a_folder(desk, command):
+    refused(desk, ["--db", str(desk.db.parent), *command], "is a folder; --db names the store file")
+
+
+# -- read-only: nothing written in the store's folder -----------------------------------------------
+READ_ONLY_OUTPUTS = [
+    ("export --out", ["export", "--out", "{tmp}/out.csv"]),
+    ("export json --out", ["export", "--format", "json", "--out", "{tmp}/out.json"]),
+    ("seal --out", ["seal", "--out", "{tmp}/seal.json"]),
+    ("export-case --out", ["export-case", OPEN, "--out", "{tmp}/case.md"]),
+    ("export --archive", ["export", "--archive", "{tmp}/all.zip"]),
+]
+
+
+@pytest.mark.parametrize("argv", [c[1] for c in READ_ONLY_OUTPUTS], ids=[c[0] for c in READ_ONLY_OUTPUTS])
+def test_read_only_writes_nothing_in_the_store_folder(desk, argv):
+    tmp = desk.db.parent
+    files = _listing(tmp)
+    refused(desk, ["--read-only", *_fill(argv, tmp)], "read-only: .* is in the store's folder")
+    refused(desk, _fill(argv, tmp), "read-only", TUI_DESK_READ_ONLY="1")
+    assert _listing(tmp) == files
+
+
+def _listing(folder: Path) -> list[str]:
+    """The folder's files, but SQLite's own -shm and -wal: a WAL reader makes them (the -wal stays empty,
+    which ``fingerprint`` checks)."""
+    return sorted(n for n in os.listdir(folder) if not n.endswith(("-shm", "-wal")))
+
+
+def test_read_only_export_elsewhere_is_allowed(desk, tmp_path_factory):
+    out = tmp_path_factory.mktemp("elsewhere") / "out.csv"
+    desk.ok("--read-only", "export", "--out", str(out))
+    assert out.exists()
+
+
+# -- a damaged store: one line from every command, the file left as it was --------------------------
+def _checkpointed(db: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+
+
+def _damage(db: Path, how: str) -> None:
+    import sqlite3
+
+    _checkpointed(db)
+    if how == "schema_version":  # a value SQLite reads fine, but no number
+        con = sqlite3.connect(db)
+        con.execute("UPDATE meta SET value = 'three' WHERE key = 'schema_version'")
+        con.commit()
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+        return
+    data = bytearray(db.read_bytes())
+    if how == "flipped byte in sqlite_master":
+        at = data.find(b'CREATE TABLE "ticket"')
+        data[at + 3] = 0xFF  # no longer UTF-8: Python's sqlite3 cannot even list the tables
+    elif how == "scribbled pages":
+        page = int.from_bytes(data[16:18], "big")
+        data[page * 3 : page * 3 + 512] = b"\x55" * 512
+    elif how == "garbage header":
+        data[:16] = b"garbage garbage!"
+    db.write_bytes(bytes(data))
+
+
+DAMAGE = [
+    ("flipped byte in sqlite_master", ["list"], "damaged .*run tui-desk verify; restore from a backup"),
+    ("flipped byte in sqlite_master", ["new", "--customer", "c", "--subject", "s"], "damaged .*restore from a backup"),
+    ("flipped byte in sqlite_master", ["show", OPEN], "damaged .*run tui-desk verify"),
+    ("scribbled pages", ["log", OPEN, "--channel", "note", "--summary", "x"], "damaged .*run tui-desk verify"),
+    ("schema_version", ["list"], "schema_version 'three' is not a whole number.*restore from a backup"),
+    ("schema_version", ["new", "--customer", "c", "--subject", "s"], "schema_version 'three'"),
+    ("garbage header", ["list"], "not a tui-desk store"),
+    ("garbage header", ["verify"], "not a tui-desk store"),
+]
+
+
+@pytest.mark.parametrize(("how", "argv", "pattern"), DAMAGE, ids=[f"{h}: {a[0]}" for h, a, _ in DAMAGE])
+def test_a_damaged_store_is_one_line_and_left_as_it_was(desk, how, argv, pattern):
+    _damage(desk.db, how)
+    refused(desk, argv, pattern)
+
+
+@pytest.mark.parametrize("how", ["flipped byte in sqlite_master", "schema_version"])
+def test_verify_finishes_on_a_damaged_store(desk, how):
+    _damage(desk.db, how)
+    before = fingerprint(desk.db)
+    result = desk.run("verify")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "damaged" in result.stdout + result.stderr or "schema_version" in result.stdout
+    assert fingerprint(desk.db) == before
+
+
+# -- a full disk -------------------------------------------------------------------------------------
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB tmpfs (root only; skipped where mounting is not allowed)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root); the PRAGMA max_page_count test covers the message")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("room_kb", [0, 60], ids=["no room at all", "60 KB left"])
+def test_a_full_disk_says_so_and_saves_nothing(seeded, small_disk, room_kb):
+    db = small_disk / "desk.db"
+    for name in ("desk.db", "desk.db-wal"):
+        if (seeded.parent / name).exists():
+            shutil.copy2(seeded.parent / name, small_disk / name)
+    shutil.copytree(f"{seeded}.files", f"{db}.files")
+    _checkpointed(db)
+    free = os.statvfs(small_disk)
+    with open(small_disk / "filler", "wb") as f:
+        f.write(b"\0" * max(0, free.f_bavail * free.f_frsize - room_kb * 1024))
+    desk = CLI(db)
+    body = "y" * 120_000
+    err = refused(desk, ["log", OPEN, "--channel", "note", "--summary", "x", "--body", body], "disk")
+    assert err == f"tui-desk: error: the disk holding {db} is full; nothing was saved"
+    (small_disk / "filler").unlink()
+    assert desk.ok("verify").returncode == 0
+
+
+def test_sqlite_full_is_said_as_a_full_disk(tmp_path):
+    """Where no tmpfs can be mounted: SQLite's own "database or disk is full" (SQLITE_FULL), by a page limit."""
+    from conftest import NOW as FIXED_NOW
+
+    from tui_desk.domain.clock import FixedClock
+    from tui_desk.domain.errors import DeskError
+    from tui_desk.store import Store
+
+    store = Store(tmp_path / "desk.db", clock=FixedClock(FIXED_NOW), agent="ana")
+    case = store.create_ticket(customer="Ann", subject="s").case_number
+    with store.reading():
+        pages = store.db.execute_sql("PRAGMA page_count").fetchone()[0]
+        store.db.execute_sql(f"PRAGMA max_page_count = {pages + 2}")
+    with pytest.raises(DeskError) as caught:
+        store.add_entry(case, channel="note", summary="x", body="z" * 200_000)
+    assert str(caught.value) == f"the disk holding {store.path} is full; nothing was saved"
+    assert len(store.entries(store.get(case))) == 1
+    store.close()

@@ -291,7 +291,7 @@ def test_export_case_markdown_is_checkable_by_a_third_party(cli, case, tmp_path)
     result = run_check(tmp_path, text, "case.md")
     assert result.returncode == 0, result.stdout
     assert f"final digest: {shown['log_head']}" in result.stdout
-    assert "the status history and timeline shown match the chain data" in result.stdout
+    assert "everything the case file shows matches the chain data" in result.stdout
     assert "matches the case file" in result.stdout
 
 

@@ -256,7 +256,7 @@ def test_editing_the_readable_timeline_of_a_case_file_fails_its_check(cli, two, 
     forged = readable.replace("`Promised a refund`", "`Refused a refund`") + "## Appendix A" + appendix
     result = run_check(tmp_path, forged, "forged.md")
     assert result.returncode == 1
-    assert "the status history or timeline shown in the case file does not match the chain data" in result.stdout
+    assert "what the case file shows does not match the chain data" in result.stdout
     # The chain itself is untouched: the check names the readable part, not an entry.
     assert "does not match its digest" not in result.stdout
     # A status history row edited in the readable part fails the same way.

@@ -90,7 +90,7 @@ def cmd_export_archive(ctx) -> int:
     if a.status or a.since or a.log or a.format != "csv" or a.out:
         raise DeskError("--archive writes the whole store; leave out --format, --status, --since, --log and --out")
     store = ctx.store()
-    summary = write_archive(store, Path(a.archive).expanduser())
+    summary = write_archive(store, ctx.output_path(a.archive))
     print(
         f"archived {summary.rows.get('ticket', 0)} tickets, {summary.rows.get('log_entry', 0)} log entries and "
         f"{summary.blobs} attachment file(s) to {summary.path} (seal digest {summary.seal['log_entry']['digest']})",

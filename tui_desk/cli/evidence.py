@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tui_desk.domain.errors import DeskError
+from tui_desk.store.private import private_file
 
 FORMATS = ("md", "html")
 
@@ -146,7 +147,7 @@ def cmd_seal(ctx) -> int:
     if not ctx.args.out:
         sys.stdout.write(text)
         return 0
-    out = _write_private(Path(ctx.args.out).expanduser(), text)
+    out = _write_private(ctx.output_path(ctx.args.out), text)
     print(
         f"seal written to {out}: {data['entries']} entries up to entry id {data['last_entry_id']}, "
         f"digest {data['digest']}"
@@ -161,19 +162,15 @@ def _now(ctx):
 
 
 def _write_private(out: Path, text: str) -> Path:
-    """Write ``text`` to ``out`` owner-only (0600), atomically: a reader never sees half a file."""
+    """Write ``text`` to ``out`` owner-only (0600), atomically (store/private.py): never half a file."""
     if not out.parent.is_dir():
         raise DeskError(f"the folder {out.parent} does not exist")
     if out.is_dir():
         raise DeskError(f"{out} is a folder; give a file name")
-    temp = out.with_name(f".{out.name}.tmp{os.getpid()}")
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as writer:
+        with private_file(out, newline="\n") as writer:
             writer.write(text)
-        os.replace(temp, out)
     except OSError as err:
-        temp.unlink(missing_ok=True)
         raise DeskError(f"cannot write {out}: {err.strerror}") from None
     return out
 
@@ -188,7 +185,7 @@ def cmd_export_case(ctx) -> int:
     if not a.out:
         sys.stdout.write(text)
         return 0
-    out = _write_private(Path(a.out).expanduser(), text)
+    out = _write_private(ctx.output_path(a.out), text)
     ticket = store.get(a.case)
     print(f"{ticket.case_number}: case file written to {out} (final digest {ticket.log_head})")
     return 0

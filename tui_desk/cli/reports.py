@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import textwrap
 
-from tui_desk.domain.dates import format_when, parse_when
+from tui_desk.domain.dates import format_when, parse_when, short_span
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.text import clip, printable
 
@@ -59,19 +60,34 @@ def cmd_overdue(ctx) -> int:
     sections = overdue(store)
 
     def text() -> str:
-        lines = []
-        for section in sections:
-            lines.append(f"{section.title}: {section.count}")
-            for r in section.rows:
-                lines.append(
-                    f"  {r.case_number:<19} {clip(printable(r.customer), 16):<16} {r.status:<17} "
-                    f"{clip(printable(r.assignee or '-'), 10):<10} {r.how_late:<14} {r.what}"
-                )
-        lines.append(f"(as of {format_when(store.now(), ctx.config.tz)})")
-        return "\n".join(lines)
+        return overdue_text(sections, f"(as of {format_when(store.now(), ctx.config.tz)})")
 
     ctx.emit([s.as_dict() for s in sections], text)
     return 0
+
+
+WIDTH = 80  # what a supervisor's SSH terminal has
+
+
+def overdue_text(sections, footer: str) -> str:
+    """The panel in 80 columns: case, customer, status, agent, how late (``in 3h`` while ahead), what."""
+    case_w = max([17] + [len(r.case_number) for s in sections for r in s.rows])
+    status_w, agent_w, late_w, what_w = 17, 8, 10, 10
+    customer_w = max(6, WIDTH - 2 - case_w - status_w - agent_w - late_w - what_w - 5)
+    lines = [
+        f"  {'CASE':<{case_w}} {'CUSTOMER':<{customer_w}} {'STATUS':<{status_w}} {'AGENT':<{agent_w}} "
+        f"{'LATE':>{late_w}} DUE"
+    ]
+    for section in sections:
+        lines.extend(textwrap.wrap(f"{section.title}: {section.count}", WIDTH, subsequent_indent="  "))
+        for r in section.rows:
+            lines.append(
+                f"  {r.case_number:<{case_w}} {clip(printable(r.customer, one_line=True), customer_w):<{customer_w}} "
+                f"{r.status:<{status_w}} {clip(printable(r.assignee or '-', one_line=True), agent_w):<{agent_w}} "
+                f"{short_span(r.late):>{late_w}} {clip(r.what, what_w)}"
+            )
+    lines.append(footer)
+    return "\n".join(lines)
 
 
 def cmd_workload(ctx) -> int:

@@ -123,12 +123,14 @@ def cmd_import(ctx) -> int:
     a = ctx.args
     from tui_desk.store.archive import is_archive
 
+    ctx.refuse_read_only("import --dry-run (it checks inside a write that is rolled back)" if a.dry_run else "import")
     if is_archive(Path(a.file)):
         from tui_desk.cli.archive import cmd_import_archive
 
         return cmd_import_archive(ctx, Path(a.file))
     if a.skip_bad and not a.report:
         raise DeskError("--skip-bad needs --report FILE to list the skipped rows")
+    report_path = ctx.output_path(a.report) if a.report else None
     status_map = {}
     for item in a.status_map:
         word, sep, target = item.rpartition("=")
@@ -148,7 +150,7 @@ def cmd_import(ctx) -> int:
     config.kind_code(options.default_kind)
     progress = ImportProgress(path)
     # The report is opened before anything is committed: a report that cannot be written stops the import.
-    with _report(a.report) as report, _without_cycle_collection():
+    with _report(report_path) as report, _without_cycle_collection():
         try:
             records = _read_records(ctx, path, options)
             store = ctx.store()
@@ -188,14 +190,13 @@ def _without_cycle_collection():
 
 
 @contextlib.contextmanager
-def _report(name: str | None):
+def _report(path: Path | None):
     """``--report FILE`` opened (owner-only) up front; yields the function that writes the skipped rows."""
     import csv
 
-    if not name:
+    if path is None:
         yield lambda bad: None
         return
-    path = Path(name)
 
     def write(bad) -> None:
         writer = csv.writer(out)
@@ -249,7 +250,7 @@ def cmd_export(ctx) -> int:
     if not a.out:
         write(sys.stdout, rows, log=a.log)
         return 0
-    out_path = Path(a.out)
+    out_path = ctx.output_path(a.out)
     # A BOM tells Excel the CSV is UTF-8; our import reads it either way.
     encoding = "utf-8-sig" if a.format == "csv" else "utf-8"
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--subject", required=True, help="the issue in a line")
     p.add_argument("--kind", default="refund", help="refund or support (or a configured kind)")
     p.add_argument("--email", help="customer contact email")
+    p.add_argument("--seller-email", help="where messages for the seller go")
+    p.add_argument("--partner-email", help="where messages for the partner go")
     p.add_argument("--order", help="order id")
     p.add_argument("--reason", help="reason or category, e.g. 'defective item'")
     p.add_argument("--priority", default="normal", help=f"one of {', '.join(PRIORITIES)}")
@@ -118,6 +121,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--subject")
     p.add_argument("--customer")
     p.add_argument("--email", help="blank clears it")
+    p.add_argument("--seller-email", help="blank clears it")
+    p.add_argument("--partner-email", help="blank clears it")
     p.add_argument("--order", dest="order_id", help="blank clears it")
     p.add_argument("--reason", help="blank clears it")
     p.add_argument("--kind")
@@ -190,6 +195,8 @@ def cmd_new(ctx) -> int:
         subject=a.subject,
         kind=a.kind,
         email=a.email,
+        seller_email=a.seller_email,
+        partner_email=a.partner_email,
         order_id=a.order,
         reason=a.reason,
         priority=a.priority,
@@ -226,7 +233,12 @@ def cmd_log(ctx) -> int:
     ticket = store.get(a.case)
     entry.attachment_list = list(entry.attachments)
     ctx.emit(
-        {"case_number": ticket.case_number, "status": status_of(ticket.status).label, "entry": describe_entry(entry)},
+        {
+            "case_number": ticket.case_number,
+            "status": status_of(ticket.status).label,
+            "status_slug": ticket.status,
+            "entry": describe_entry(entry),
+        },
         f"{ticket.case_number} #{entry.seq} logged; status {status_of(ticket.status).label}",
     )
     return 0
@@ -236,7 +248,10 @@ def cmd_status(ctx) -> int:
     a = ctx.args
     ticket = ctx.store().change_status(a.case, parse_status(a.status), a.note, expected=_expected(ctx))
     label = status_of(ticket.status).label
-    ctx.emit({"case_number": ticket.case_number, "status": label}, f"{ticket.case_number} is now {label}")
+    ctx.emit(
+        {"case_number": ticket.case_number, "status": label, "status_slug": ticket.status},
+        f"{ticket.case_number} is now {label}",
+    )
     return 0
 
 
@@ -292,7 +307,18 @@ def cmd_edit(ctx) -> int:
     a = ctx.args
     store = ctx.store()
     fields = {
-        name: getattr(a, name) for name in ("priority", "subject", "customer", "email", "order_id", "reason", "kind")
+        name: getattr(a, name)
+        for name in (
+            "priority",
+            "subject",
+            "customer",
+            "email",
+            "order_id",
+            "reason",
+            "kind",
+            "seller_email",
+            "partner_email",
+        )
     }
     ticket = store.edit_ticket(a.case, expected=_expected(ctx), **fields)
     data = store.describe(ticket, with_log=False)
@@ -423,6 +449,7 @@ def cmd_list(ctx) -> int:
                 row = {
                     "case_number": t.case_number,
                     "status": status_of(t.status).label,
+                    "status_slug": t.status,
                     "priority": t.priority,
                     "kind": t.kind,
                     "customer": t.customer,
@@ -466,6 +493,7 @@ def cmd_demo(ctx) -> int:
     if a.db and is_url(a.db):
         raise DeskError("demo builds a throw-away SQLite store; give --db a file (copy-store --to moves one over)")
     path = Path(a.db).expanduser() if a.db else demo_path()
+    elsewhere = bool(a.db) and not a.demo  # reached by its --db, not by --demo
     if ctx.read_only:
         # Read-only builds nothing: it opens the demo store that is there, as it is.
         if a.fresh or not path.exists() or not path.stat().st_size:
@@ -477,6 +505,7 @@ def cmd_demo(ctx) -> int:
         print(f"demo store: {path} ({store.count_tickets()} tickets)")
         for t in store.list_tickets(TicketFilter(statuses=OPEN_STATUSES), sort="due", limit=10):
             print(f"  {t.case_number}  {status_of(t.status).label:<17} {clip(printable(t.subject, one_line=True), 50)}")
+        print(demo_hint(path, explicit=elsewhere))
         return 0
     from tui_desk.cli import open_console
     from tui_desk.store.demo import AGENTS
@@ -484,4 +513,16 @@ def cmd_demo(ctx) -> int:
     ctx.args.db = str(path)
     if not ctx.args.agent and not os.environ.get("TUI_DESK_AGENT"):
         ctx.args.agent = AGENTS[0]  # one of the demo's agents, so that "My tickets" has some
-    return open_console(ctx)
+    code = open_console(ctx)
+    # After the console: the full screen is gone, so this stays on the terminal.
+    print(f"demo store: {path}\n{demo_hint(path, explicit=elsewhere)}")
+    return code
+
+
+def demo_hint(path: Path, *, explicit: bool) -> str:
+    """How to reach the demo store from the command line (the commands look at desk.db otherwise)."""
+    how = f"tui-desk --db {shlex.quote(str(path))}" if explicit else "tui-desk --demo"
+    hint = f"the command line reaches it with {how}, e.g.: {how} list --status waiting-buyer"
+    if not explicit:
+        hint += "\n  (without --demo, commands use your own store: --db, $TUI_DESK_DB or desk.db)"
+    return hint

@@ -20,9 +20,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_sweep)
 
-    p = commands.add_parser("outbox", help="list messages waiting for delivery, or mark one sent")
+    p = commands.add_parser("outbox", help="list messages waiting for delivery (and their state), or mark one sent")
     p.add_argument("--mark-sent", type=whole_number, metavar="ID", help="mark message ID as delivered")
-    p.add_argument("--all", action="store_true", help="also list the messages already sent")
+    p.add_argument("--all", action="store_true", help="also list the messages sent, failed or bounced")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_outbox)
 
@@ -57,7 +57,7 @@ def _parse(value: str):
 
 
 def cmd_outbox(ctx) -> int:
-    from tui_desk.store.outbox import describe_message, mark_sent, pending_outbox
+    from tui_desk.store.outbox import describe_message, mark_sent, pending_outbox, state_of
 
     store = ctx.store(create=False)
     if ctx.args.mark_sent is not None:
@@ -65,19 +65,24 @@ def cmd_outbox(ctx) -> int:
         ctx.emit(describe_message(message), f"message {message.id} ({message.case_number}) marked sent")
         return 0
     messages = pending_outbox(store, include_sent=ctx.args.all)
+    now = store.now()
     if getattr(ctx.args, "json", False):
-        ctx.emit([describe_message(m) for m in messages], "")
+        ctx.emit([describe_message(m, now) for m in messages], "")
         return 0
     if not messages:
         print("the outbox is empty" if ctx.args.all else "no messages waiting")
         return 0
     tz = ctx.config.tz
     for m in messages:
-        sent = f"sent {format_when(m.sent_at, tz)}" if m.sent_at else "waiting"
+        state = state_of(m, now)
+        if state == "sent":
+            state = f"sent {format_when(m.sent_at, tz)}"
+        elif state in ("failed", "bounced", "retrying") and m.last_error:
+            state = f"{state}: {clip(printable(m.last_error, one_line=True), 40)}"
         to = printable(m.address or "(no address)", one_line=True)
         print(
-            f"{m.id:>6}  {m.case_number:<20} {m.recipient:<6} {clip(to, 28):<28} {format_when(m.created_at, tz):<20} "
-            f"{sent:<8}  {clip(printable(m.subject, one_line=True), 60)}"
+            f"{m.id:>6}  {m.case_number:<20} {m.recipient:<7} {clip(to, 28):<28} {format_when(m.created_at, tz):<20} "
+            f"{clip(printable(m.subject, one_line=True), 50):<50}  {state}"
         )
     return 0
 
@@ -140,6 +145,9 @@ def effective_values(config) -> dict:
             values["views"] = [{k: v for k, v in _plain(view).items() if v} for view in value]
         elif f.name == "undo_window":
             values["undo_minutes"] = int(value.total_seconds() // 60)
+        elif f.name == "mail":
+            if value is not None:
+                values["mail"] = _mail_values(value)
         elif f.name == "refunds":
             values["refunds"] = {
                 "initiate_within_days": _days(value.initiate_within),
@@ -169,6 +177,33 @@ def effective_values(config) -> dict:
                 }
         else:
             values[f.name] = _plain(value)
+    return values
+
+
+def _mail_values(mail) -> dict:
+    """``[mail]`` in the file's words (never a password: only where it comes from)."""
+    values = {
+        "from": mail.from_addr,
+        "smtp_host": mail.smtp_host,
+        "smtp_port": mail.smtp_port,
+        "smtp_security": mail.smtp_security,
+    }
+    if mail.smtp_user:
+        values["smtp_user"] = mail.smtp_user
+    if mail.smtp_password_file:
+        values["smtp_password_file"] = str(mail.smtp_password_file)
+    values.update(
+        timeout_seconds=mail.timeout_s,
+        deliver_interval_seconds=mail.deliver_interval_s,
+        max_attempts=mail.max_attempts,
+        acks_per_hour=mail.acks_per_hour,
+    )
+    if mail.imap is not None:
+        imap = {k: v for k, v in _plain(mail.imap).items() if v is not None}
+        imap["interval_seconds"] = imap.pop("interval_s")
+        if mail.imap.password_file:
+            imap["password_file"] = str(mail.imap.password_file)
+        values["imap"] = imap
     return values
 
 

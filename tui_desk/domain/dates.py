@@ -199,3 +199,19 @@ def format_span(delta: timedelta) -> str:
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min"
+
+
+def short_span(late: timedelta) -> str:
+    """At most 9 characters: ``117d``, ``3d 4h``, ``1h 30m``, ``12m``; ``in …`` while still ahead."""
+    seconds = int(abs(late.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    if days >= 10 or (days and not hours):
+        text = f"{days}d"
+    elif days:
+        text = f"{days}d {hours}h"
+    elif hours:
+        text = f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    else:
+        text = f"{minutes}m"
+    return text if late.total_seconds() > 0 else "in " + text

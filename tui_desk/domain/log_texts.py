@@ -29,13 +29,81 @@ class Acknowledgement:
     mail_subject: str
 
 
-def acknowledgement(customer: str, case_number: str, subject: str, description: str) -> Acknowledgement:
-    """The automatic acknowledgement a new ticket logs and sends (seed 004 "New"): number, subject, description."""
+ACKNOWLEDGEMENT_TEMPLATE = "Case number: {case_number}\nSubject: {subject}\n\n{description}"
+
+
+def acknowledgement(
+    customer: str, case_number: str, subject: str, description: str, templates: dict[str, str] | None = None
+) -> Acknowledgement:
+    """The automatic acknowledgement a new ticket logs and sends (seed 004 "New"): number, subject, description.
+
+    Its text is ``[templates] acknowledgement`` when given (the store passes the config's).
+    """
+    values = {"case_number": case_number, "subject": subject, "customer": customer, "description": description or ""}
+    if templates and "acknowledgement" in templates:
+        body = fill_template(templates, "acknowledgement", values)
+    else:
+        body = ACKNOWLEDGEMENT_TEMPLATE.format(**values)
     return Acknowledgement(
         summary=f"Automatic acknowledgement sent to {customer}",
-        body=f"Case number: {case_number}\nSubject: {subject}\n\n{description or ''}".rstrip(),
+        body=body.rstrip(),
         mail_subject=mail_subject(case_number, subject),
     )
+
+
+# -- mail: what the timeline says of a message's delivery ------------------------------------
+
+_OUTBOUND = {
+    "acknowledgement": "Acknowledgement",
+    "reminder": "Reminder",
+    "auto_close": "Closing notice",
+    "resolved_close": "Closing notice",
+    "reply": "Reply",
+}
+
+
+def outbound_label(kind: str, slot: int | None = None) -> str:
+    """``Reminder 2``, ``Acknowledgement``, ``Reply``: a message as its delivery entries name it."""
+    label = _OUTBOUND.get(kind, kind.replace("_", " ").capitalize())
+    return f"{label} {slot}" if kind == "reminder" and slot else label
+
+
+def delivery_sent(label: str, at: datetime, address: str) -> str:
+    return f"{label} — sent {format_when(at)} to {address}"
+
+
+def delivery_delayed(label: str, error: str) -> str:
+    return f"{label} — not delivered yet ({error}); trying again"
+
+
+def delivery_failed(label: str, error: str) -> str:
+    return f"{label} — failed: {error}"
+
+
+def delivery_bounced(label: str, reason: str) -> str:
+    return f"{label} — bounced: {reason}"
+
+
+def gave_up(attempts: int, error: str) -> str:
+    return f"gave up after {attempts} attempts; last: {error}"
+
+
+def no_address(party: str) -> str:
+    return f"no address for the {party} on the ticket"
+
+
+def reply_summary(body: str) -> str:
+    """An agent's emailed reply in the timeline: its first line."""
+    first = next((line.strip() for line in body.splitlines() if line.strip()), "")
+    return "Email: " + (first if len(first) <= 80 else first[:79] + "…")
+
+
+def acknowledgement_held(reason: str) -> str:
+    return f"Automatic acknowledgement not sent: {reason}"
+
+
+def acknowledgements_limited(count: int, address: str) -> str:
+    return f"{count} were sent to {address} in the last hour (a loop of auto-responders is cut here)"
 
 
 def status_change(old: Status, new: Status) -> str:

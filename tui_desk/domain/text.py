@@ -26,3 +26,27 @@ def printable(text: str | None, *, one_line: bool = False) -> str:
 def clip(text: str, width: int) -> str:
     """Cut to ``width`` characters with an ellipsis."""
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+_WROTE = re.compile(r"^(On .{4,200} wrote:|.{0,120}(schrieb|a écrit|escribió|scrisse)\s?.{0,80}:)\s*$")
+
+
+def fold_quoted(body: str) -> list[str]:
+    """An email's lines with the earlier replies it quotes (``> …``, and the "On … wrote:" line before
+    them) folded into one line saying how many; for showing only: the entry keeps them all."""
+    lines = body.splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        start = i
+        if _WROTE.match(lines[i].strip()) and i + 1 < len(lines) and lines[i + 1].lstrip().startswith(">"):
+            i += 1
+        if lines[i].lstrip().startswith(">"):
+            while i < len(lines) and (lines[i].lstrip().startswith(">") or not lines[i].strip()):
+                i += 1
+            count = i - start
+            out.append(f"… {count} quoted line{'s' if count != 1 else ''} folded (kept in the entry)")
+            continue
+        out.append(lines[i])
+        i += 1
+    return out

@@ -30,6 +30,7 @@ ENTRY_KINDS = (
     "auto_close",
     "resolved_close",
     "import",
+    "delivery",
 )
 
 _TAG_RE = re.compile(r"^[\w][\w.:/+-]{0,63}$", re.UNICODE)

@@ -10,7 +10,7 @@ from tui_desk.domain import refunds, sla
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_span, iso
 from tui_desk.domain.overdue import OWING_STATUSES, SLA_PROMISES, Promise, broken_promises
-from tui_desk.domain.statuses import OPEN_STATUSES, WAITING_ON_PARTY_STATUSES, status_of
+from tui_desk.domain.statuses import OPEN_STATUSES, WAITING_ON_PARTY_STATUSES, parse_status, status_of
 from tui_desk.store.models import Ticket
 from tui_desk.store.queries import overdue_condition, stuck_refund_condition
 
@@ -39,6 +39,10 @@ PANEL_COLUMNS = (
 )
 
 
+def status_slug(label: str) -> str:
+    return parse_status(label).slug
+
+
 @dataclass(frozen=True)
 class OverdueRow:
     ticket_id: int
@@ -62,6 +66,7 @@ class OverdueRow:
             "case_number": self.case_number,
             "customer": self.customer,
             "status": self.status,
+            "status_slug": status_slug(self.status),
             "assignee": self.assignee,
             "priority": self.priority,
             "due_at": iso(self.due_at),

@@ -2,7 +2,7 @@
 
 Both backend modules (store/sqlite.py, store/postgres.py) supply the same functions: ``open_database``,
 ``write_transaction``, ``locked``, the guards (``guard_sql``, ``install_guards``, ``stored_guards``),
-search (``install_search``, ``rebuild_search``, ``bulk_load``, ``search_match``, ``search_ticket_ids_sql``,
+search (``install_search``, ``rebuild_search``, ``bulk_load``, ``search_plan``, ``search_condition``,
 ``join_search``), ``ChangeWatch``, ``data_version``, ``explain_error``, and the few fixed statements the
 log writer, the sweep and the outbox run without the ORM (``run``, ``run_many``, ``insert``, written
 with ``?`` placeholders). Everything else in the store is Peewee and runs on either.

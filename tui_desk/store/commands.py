@@ -8,7 +8,7 @@ domain/log_texts.py.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,7 +67,17 @@ class TicketChanged(DeskError):  # noqa: N818 - what happened to the ticket, rea
 
 
 # What ``edit_ticket`` may change (the case number, dates and status are not fields one corrects).
-EDITABLE_FIELDS = ("priority", "subject", "customer", "email", "order_id", "reason", "kind")
+EDITABLE_FIELDS = (
+    "priority",
+    "subject",
+    "customer",
+    "email",
+    "order_id",
+    "reason",
+    "kind",
+    "seller_email",
+    "partner_email",
+)
 # The entries ``undo`` can reverse: the acting agent's own changes to the ticket.
 UNDOABLE_KINDS = ("status", "assignment", "tags", "edit")
 FUTURE_SLACK = timedelta(minutes=5)  # a contact may be dated this far ahead (clocks differ a little)
@@ -178,12 +188,17 @@ class TicketCommands:
         description: str = "",
         references: str | None = None,
         opened: datetime | None = None,
+        seller_email: str | None = None,
+        partner_email: str | None = None,
+        acknowledge: bool | str = True,
     ) -> Ticket:
         """Open a ticket: allocate its case number, log the automatic acknowledgement, queue it for the customer.
 
         ``opened`` dates the opening earlier than now (``new --opened``: the call came at 14:00, the
         ticket is typed in at 14:30), so contacts since then can be logged; the SLA counts from it.
         The acknowledgement is sent now, and is logged now.
+        ``acknowledge`` as a text: no acknowledgement is queued, and the log says why (mail intake: an
+        address that had too many of them this hour).
         """
         customer = vocabulary.require_text(customer, "customer").strip()
         subject = vocabulary.require_text(subject, "subject")
@@ -196,6 +211,8 @@ class TicketCommands:
         email = (email or "").strip() or None
         if email and "@" not in email:
             raise DeskError(f"email {email!r} has no @")
+        seller_email = self._edited_value("seller_email", seller_email or "")
+        partner_email = self._edited_value("partner_email", partner_email or "")
         if references:
             with self.reading():
                 followed = Ticket.get_or_none(Ticket.case_number == references.strip().upper())
@@ -211,6 +228,8 @@ class TicketCommands:
                 kind=kind,
                 customer=customer,
                 email=email,
+                seller_email=seller_email,
+                partner_email=partner_email,
                 order_id=(order_id or "").strip() or None,
                 subject=subject,
                 description=description or "",
@@ -227,15 +246,34 @@ class TicketCommands:
             sla.write_clocks(ticket, sla.opened(opened_at, priority, self.config.sla))
             for name in tag_names:
                 TicketTag.create(ticket=ticket, name=name)
-            ack = log_texts.acknowledgement(customer, number, subject, description)
+            ack = log_texts.acknowledgement(customer, number, subject, description, self.config.templates)
+            held = acknowledge if isinstance(acknowledge, str) else None
             ack_entry = self._append(
                 ticket,
                 log.system_entry(
-                    "acknowledgement", ack.summary, at=now, body=ack.body, direction="out", agent=self.agent
+                    "acknowledgement",
+                    log_texts.acknowledgement_held(held) if held else ack.summary,
+                    at=now,
+                    body=ack.body,
+                    direction="internal" if held else "out",
+                    agent=self.agent,
                 ),
             )
             log.record_first_status(self.db, ticket.id, ack_entry.id, Status.NEW, at=opened_at, agent=self.agent)
-            outbox.queue_message(self.db, ticket.id, "buyer", email, number, ack.mail_subject, ack.body, created_at=now)
+            if held or not acknowledge:
+                return ticket
+            outbox.queue_message(
+                self.db,
+                ticket.id,
+                "buyer",
+                email,
+                number,
+                ack.mail_subject,
+                ack.body,
+                created_at=now,
+                kind="acknowledgement",
+                entry_id=ack_entry.id,
+            )
         return ticket
 
     # -- the log --------------------------------------------------------------------------
@@ -327,6 +365,31 @@ class TicketCommands:
             if problem:
                 raise DeskError(problem)
 
+    def refresh(self, case_number: str) -> Ticket:
+        """The ticket as it is now, its due timer actions applied first (a reply may find it Closed)."""
+        ticket = self.get(case_number)
+        if ticket.timer_due_at is not None and ticket.timer_due_at <= self.now():
+            with self.writing():
+                sweep.apply_due_timers(self, ticket.id, self.now())
+            ticket = self.get(case_number)
+        return ticket
+
+    def record_system_fact(
+        self, case_number: str, kind: str, summary: str | None, change: Callable[[Ticket], bool]
+    ) -> bool:
+        """Something the program learned about a case (a message delivered, failed, bounced): ``change``
+        writes it (returning False when there is nothing to record), and ``summary``, if any, is logged
+        by ``system`` in the same transaction.
+
+        A Closed ticket takes it too: the closing notice's delivery belongs to the closed case's record.
+        """
+        with self._changing(case_number, writable=False) as ticket:
+            if not change(ticket):
+                return False
+            if summary:
+                self._append(ticket, log.system_entry(kind, summary, at=self.now(), agent=vocabulary.SYSTEM))
+            return True
+
     def _writable(self, ticket: Ticket) -> None:
         if ticket.status == Status.CLOSED.slug:
             closing = (
@@ -360,6 +423,9 @@ class TicketCommands:
         status_note: str | None = None,
         expected: TicketSnapshot | None = None,
         forget_draft: bool = False,
+        draft_form: str = "entry",
+        mail_to: str | None = None,
+        counts_as_answer: bool = True,
     ) -> LogEntry:
         """Log an interaction (or a note, or a correction of an earlier entry), with its consequences.
 
@@ -367,12 +433,18 @@ class TicketCommands:
         customer answering a Resolved ticket. ``status`` applies a status change with the entry.
         ``forget_draft`` deletes the acting agent's draft for the ticket in the same transaction, so a
         saved entry never leaves its draft behind (and a failed save keeps it).
+        ``mail_to`` (an outbound email) queues the entry's content as an email in the same transaction:
+        to ``buyer``, ``seller``, ``partner`` or an address; blank: the party the ticket waits on, else the
+        customer (``outbox.reply_recipient``). ``counts_as_answer=False`` (an auto-reply, list mail, a
+        sender who is none of the ticket's parties) logs an inbound message without its automatic move.
         """
         channel = vocabulary.check_channel(channel)
         summary = vocabulary.require_text(summary, "summary")
         if "\x00" in (body or "") or "\x00" in (sender_name or ""):
             raise DeskError("the entry contains a NUL character")
         direction, sender = vocabulary.resolve_party(channel, direction, sender)
+        if mail_to is not None and (channel, direction) != ("email", "out"):
+            raise DeskError("only an outbound email can be sent")
         at = to_utc(at) if at else None
         until = to_utc(until) if until else None
         start = at or self.now()
@@ -389,7 +461,10 @@ class TicketCommands:
             with self._changing(case_number, expected) as ticket:
                 self._check_times(ticket, start, until)
                 current = status_of(ticket.status)
-                auto = statuses.status_after_inbound(current, sender) if direction == "in" else None
+                recipient = outbox.reply_recipient(ticket, mail_to) if mail_to is not None else None
+                auto = (
+                    statuses.status_after_inbound(current, sender) if direction == "in" and counts_as_answer else None
+                )
                 if status is not None:
                     statuses.check_transition(auto or current, status, status_note)
                 target_entry = None
@@ -427,13 +502,26 @@ class TicketCommands:
                 if follow_up is not None:
                     ticket.follow_up_at = to_utc(follow_up)
                 ticket.save()
+                if recipient is not None:
+                    outbox.queue_message(
+                        self.db,
+                        ticket.id,
+                        recipient.party,
+                        recipient.address,
+                        ticket.case_number,
+                        log_texts.mail_subject(ticket.case_number, ticket.subject),
+                        body or "",
+                        created_at=now,
+                        kind="reply",
+                        entry_id=entry.id,
+                    )
                 if auto is not None:
                     who = sender_name.strip() or sender
                     self._set_status(ticket, auto, log_texts.answered(who), by_system=True)
                 if status is not None:
                     self._set_status(ticket, status, status_note or "")
                 if forget_draft:
-                    self.forget_draft_of(ticket)
+                    self.forget_draft_of(ticket, form=draft_form)
         except BaseException:
             self.blobs.discard(created)
             raise
@@ -552,7 +640,7 @@ class TicketCommands:
             self.config.kind_code(kind)
             return kind
         text = value.strip() or None  # email, order, reason: blank clears
-        if name == "email" and text and "@" not in text:
+        if name.endswith("email") and text and "@" not in text:
             raise DeskError(f"email {text!r} has no @")
         return text
 

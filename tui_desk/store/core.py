@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import logging
 import os
 from collections.abc import Iterator
 from datetime import datetime
@@ -27,6 +28,7 @@ from tui_desk.store.drafts import DraftKeeping
 from tui_desk.store.models import database
 from tui_desk.store.queries import TicketQueries
 
+_log = logging.getLogger("tui_desk.store")
 _DATABASES: dict[tuple[str, bool], pw.Database] = {}
 
 
@@ -124,7 +126,9 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
         except DeskError:
             raise
         except (*backend.driver_errors(), UnicodeDecodeError, OSError) as err:
-            raise DeskError(self.backend.explain_error(err, self.path, read_only=self.read_only)) from None
+            message = self.backend.explain_error(err, self.path, read_only=self.read_only)
+            _log.error("%s", message, exc_info=err)  # the traceback, for --log
+            raise DeskError(message) from None
 
     def _activate(self) -> None:
         # The models are bound to one database proxy; point it at this store's database.

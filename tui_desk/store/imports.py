@@ -62,7 +62,7 @@ def _date_label(name: str) -> str:
     """``opened_at`` -> ``open date``, ``at`` -> ``date``: how a message names a date field."""
     if name == "opened_at":
         return "open date"
-    return (name.removesuffix("at").replace("_", " ") + " date").strip()
+    return (name.removesuffix("at").removesuffix("_").replace("_", " ") + " date").strip()
 
 
 class BadRow(DeskError):  # noqa: N818 - a row, not an error kind
@@ -195,9 +195,7 @@ def _check_entry(entry: EntryRecord, seq: int) -> None:
     for name in ("at", "until", "follow_up_at", "due_at"):
         value = getattr(entry, name)
         if value is not None:
-            check_in_range(
-                value, f"entry {seq} " + ("date" if name == "at" else name.removesuffix("_at").replace("_", " "))
-            )
+            check_in_range(value, f"entry {seq} {_date_label(name)}")
     if entry.until and entry.until < entry.at:
         raise DeskError("a log entry ends before it starts")
     if entry.corrects is not None and not 1 <= entry.corrects < seq:

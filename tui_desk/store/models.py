@@ -59,7 +59,9 @@ class Ticket(BaseModel):
     case_number = pw.TextField(unique=True)
     kind = pw.TextField()
     customer = pw.TextField()
-    email = pw.TextField(null=True)
+    email = pw.TextField(null=True)  # the customer's (buyer's) address
+    seller_email = pw.TextField(null=True)  # schema 4: where messages for the seller and partner go
+    partner_email = pw.TextField(null=True)
     order_id = pw.TextField(null=True)
     subject = pw.TextField()
     description = pw.TextField(default="")
@@ -230,17 +232,44 @@ class TimerEvent(BaseModel):
 
 
 class OutboxMessage(BaseModel):
-    """A message to the customer or seller waiting for a mail script to deliver it."""
+    """A message to a party of the case, waiting for ``tui-desk deliver`` (or a console) to send it.
+
+    Its state is read from its dates: sent, failed (permanently), bounced, else waiting. A deliverer
+    claims it under the write lock (``claimed_until``, a lease a crashed deliverer's claim runs out of);
+    temporary failures count ``attempts`` and wait until ``next_attempt_at``.
+    """
 
     ticket = pw.ForeignKeyField(Ticket, backref="outbox", on_delete="RESTRICT")
     timer_event = pw.ForeignKeyField(TimerEvent, null=True, on_delete="RESTRICT")
-    recipient = pw.TextField()  # buyer, seller
+    recipient = pw.TextField()  # buyer, seller, partner
     address = pw.TextField(null=True)
     case_number = pw.TextField()
     subject = pw.TextField()
     body = pw.TextField()
     created_at = UTCDateTimeField()
     sent_at = UTCDateTimeField(null=True, index=True)
+    # Schema 4: delivery.
+    kind = pw.TextField(null=True)  # acknowledgement, reminder, auto_close, resolved_close, reply
+    entry = pw.ForeignKeyField(LogEntry, null=True, on_delete="RESTRICT")  # a reply's entry (its attachments)
+    message_id = pw.TextField(null=True, unique=True)  # <td.ID.STORE@domain>, fixed at the first claim
+    attempts = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
+    next_attempt_at = UTCDateTimeField(null=True)
+    claimed_until = UTCDateTimeField(null=True)
+    claimed_by = pw.TextField(null=True)
+    last_error = pw.TextField(null=True)  # the server's reply to the last failed attempt
+    failed_at = UTCDateTimeField(null=True)
+    bounced_at = UTCDateTimeField(null=True)
+
+
+class InboundMessage(BaseModel):
+    """Schema 4: every incoming mail by its Message-ID, once (a second copy creates nothing)."""
+
+    message_id = pw.TextField(unique=True)
+    ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="RESTRICT")
+    entry = pw.ForeignKeyField(LogEntry, null=True, on_delete="RESTRICT")
+    sender = pw.TextField(default="")  # the From address
+    received_at = UTCDateTimeField()
+    outcome = pw.TextField()  # threaded, opened, follow_up, auto, bounce, malformed
 
 
 class Draft(BaseModel):
@@ -269,5 +298,6 @@ ALL_MODELS = [
     RefundMilestone,
     TimerEvent,
     OutboxMessage,
+    InboundMessage,
     Draft,
 ]

@@ -17,12 +17,14 @@ import re
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import peewee as pw
 import psycopg
 
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.search_text import MIN_FRAGMENT, fold, unspaced
 from tui_desk.store.attachments import AttachmentFile, BlobFolder
 from tui_desk.store.backend import PostgresUrl, append_only_tables
 
@@ -31,6 +33,7 @@ CHANNEL = "tui_desk_changed"  # NOTIFY'd by every commit that changes a ticket o
 CONNECT_TIMEOUT_S = 10
 LOCK_TIMEOUT = "10s"  # as long as SQLite's busy timeout: a writer waits this long for a ticket, then says so
 _SCHEMA_LOCK = 7_245_116  # pg_advisory_xact_lock key: one process creates or migrates the schema at a time
+STALE_TABLE = "search_stale"  # tickets whose folded fragment text must be rewritten before the commit
 BLOB_TABLE = "blob_content"  # attachment contents by SHA-256 (append-only, like blob)
 
 
@@ -49,9 +52,15 @@ def open_database(location: PostgresUrl, *, read_only: bool = False, create: boo
     )
 
 
-def write_transaction(db: pw.Database):
-    """A transaction; what it changes it locks row by row (``locked``), so writers wait for each other."""
-    return db.atomic()
+@contextlib.contextmanager
+def write_transaction(db: pw.Database) -> Iterator[None]:
+    """A transaction; what it changes it locks row by row (``locked``), so writers wait for each other.
+
+    Before it commits, the folded fragment text of the tickets it changed is written (``refresh_fragments``).
+    """
+    with db.atomic():
+        yield
+        refresh_fragments(db)
 
 
 def schema_lock(db: pw.Database) -> None:
@@ -59,9 +68,10 @@ def schema_lock(db: pw.Database) -> None:
     run(db, "SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
 
 
-def locked(query: pw.ModelSelect) -> pw.ModelSelect:
-    """A ticket read inside a write, locked until the commit: another write to it waits, then re-reads."""
-    return query.for_update()
+def locked(query: pw.ModelSelect, *, skip_locked: bool = False) -> pw.ModelSelect:
+    """Rows read inside a write, locked until the commit: another write to them waits, then re-reads;
+    ``skip_locked``: rows someone else holds are left out (the outbox's claim)."""
+    return query.for_update("FOR UPDATE SKIP LOCKED" if skip_locked else True)
 
 
 def locked_sql(sql: str, *, skip_locked: bool = False) -> str:
@@ -327,6 +337,11 @@ def install_search(db: pw.Database) -> None:
         "CREATE TABLE IF NOT EXISTS ticket_search (ticket_id integer PRIMARY KEY, fields text NOT NULL DEFAULT '', "
         "log text NOT NULL DEFAULT '', document tsvector NOT NULL DEFAULT ''::tsvector)",
     )
+    # The fragment text: fields and log folded by domain/search_text.fold (in Python, before each commit,
+    # for the tickets in search_stale), searched with LIKE through a trigram index.
+    run(db, "ALTER TABLE ticket_search ADD COLUMN IF NOT EXISTS folded text NOT NULL DEFAULT ''")
+    run(db, f"CREATE TABLE IF NOT EXISTS {STALE_TABLE} (ticket_id integer PRIMARY KEY)")
+    run(db, "CREATE INDEX IF NOT EXISTS ticket_search_folded_trgm ON ticket_search USING gin (folded gin_trgm_ops)")
     run(db, "CREATE INDEX IF NOT EXISTS ticket_search_document ON ticket_search USING gin (document)")
     run(db, "CREATE INDEX IF NOT EXISTS ticket_case_number_trgm ON ticket USING gin (case_number gin_trgm_ops)")
     run(db, "CREATE INDEX IF NOT EXISTS ticket_email_trgm ON ticket USING gin (email gin_trgm_ops)")
@@ -337,14 +352,16 @@ def install_search(db: pw.Database) -> None:
         f"INSERT INTO ticket_search(ticket_id, fields, document) VALUES (NEW.id, {fields}, "
         f"to_tsvector('simple', tui_desk_words({fields}))) ON CONFLICT (ticket_id) DO UPDATE SET "
         "fields = EXCLUDED.fields, document = EXCLUDED.document || "
-        "to_tsvector('simple', tui_desk_words(ticket_search.log)); RETURN NULL; END $$",
+        "to_tsvector('simple', tui_desk_words(ticket_search.log)); "
+        f"INSERT INTO {STALE_TABLE}(ticket_id) VALUES (NEW.id) ON CONFLICT DO NOTHING; RETURN NULL; END $$",
     )
     run(
         db,
         "CREATE OR REPLACE FUNCTION tui_desk_index_entry() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         f"UPDATE ticket_search SET log = log || ' ' || {_ENTRY_TEXT}, "
         f"document = document || to_tsvector('simple', tui_desk_words({_ENTRY_TEXT})) "
-        "WHERE ticket_id = NEW.ticket_id; RETURN NULL; END $$",
+        "WHERE ticket_id = NEW.ticket_id; "
+        f"INSERT INTO {STALE_TABLE}(ticket_id) VALUES (NEW.ticket_id) ON CONFLICT DO NOTHING; RETURN NULL; END $$",
     )
     _install_search_triggers(db)
 
@@ -382,6 +399,31 @@ def _index_tickets(db: pw.Database, where: str, params: tuple = ()) -> None:
         "document = EXCLUDED.document",
         params + params,
     )
+    run(
+        db,
+        f"INSERT INTO {STALE_TABLE}(ticket_id) SELECT id FROM ticket WHERE {where} ON CONFLICT DO NOTHING",
+        params,
+    )
+    refresh_fragments(db)
+
+
+def refresh_fragments(db: pw.Database) -> None:
+    """Inside a write transaction: rewrite the folded fragment text of the tickets noted stale."""
+    if not run(db, "SELECT to_regclass(?) IS NOT NULL", (STALE_TABLE,)).fetchone()[0]:
+        return  # a store being created or migrated, before the index exists
+    ids = [row[0] for row in run(db, f"DELETE FROM {STALE_TABLE} RETURNING ticket_id").fetchall()]
+    if not ids:
+        return
+    rows = run(
+        db, "SELECT ticket_id, fields || ' ' || log FROM ticket_search WHERE ticket_id = ANY(?)", (ids,)
+    ).fetchall()
+    run_many(db, "UPDATE ticket_search SET folded = ? WHERE ticket_id = ?", [(fold(t), i) for i, t in rows])
+
+
+def add_fragments(db: pw.Database) -> None:
+    """Schema 5 on an existing store: the fragment text beside the word index, built for every ticket."""
+    install_search(db)
+    _index_tickets(db, "TRUE")
 
 
 def rebuild_search(db: pw.Database) -> None:
@@ -390,6 +432,7 @@ def rebuild_search(db: pw.Database) -> None:
         table = "log_entry" if name.startswith("log_entry") else "ticket"
         run(db, f"DROP TRIGGER IF EXISTS {name} ON {table}")
     run(db, "DROP TABLE IF EXISTS ticket_search")
+    run(db, f"DROP TABLE IF EXISTS {STALE_TABLE}")
     install_search(db)
     _index_tickets(db, "TRUE")
 
@@ -410,33 +453,64 @@ def bulk_load(db: pw.Database) -> Iterator[None]:
 _TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def search_match(query: str) -> str | None:
-    """The ``tsquery`` for what a person typed, or None when it holds no word: every word must match (as a
-    prefix; a word of several tokens, such as a case number, as a phrase), as in the SQLite backend."""
-    terms = []
+@dataclass(frozen=True)
+class SearchPlan:
+    """What a typed search asks, as in the SQLite backend: ``words``, a ``tsquery`` for the short words
+    (1-2 characters: a word's start); ``fragments``, LIKE patterns on the folded text, one per fragment
+    of 3+ characters (anywhere in the text) or of a script written without spaces. Every one must hold."""
+
+    words: str | None
+    fragments: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return self.words is None and not self.fragments
+
+
+def search_plan(query: str) -> SearchPlan:
+    """The plan for what a person typed. No user text is read as tsquery or LIKE syntax."""
+    words, fragments = [], []
     for word in query.split():
         tokens = _TOKEN_RE.findall(word)
-        if tokens:
-            terms.append("(" + " <-> ".join(f"'{t}'" for t in tokens) + ":*)")
-    return " & ".join(terms) or None
+        if not tokens:
+            continue
+        folded = fold(word)
+        if len(folded) >= MIN_FRAGMENT or unspaced(folded):
+            fragments.append("%" + re.sub(r"([\\%_])", r"\\\1", folded) + "%")
+        else:
+            words.append("(" + " <-> ".join(f"'{t}'" for t in tokens) + ":*)")
+    return SearchPlan(" & ".join(words) or None, tuple(fragments))
 
 
 _QUERY = "to_tsquery('simple', lower(unaccent(%s)))"
 
 
-def search_ticket_ids_sql() -> str:
-    """A parenthesised SQL set of the ticket ids matching a ``search_match`` expression (one parameter)."""
-    return f"(SELECT ticket_id FROM ticket_search WHERE document @@ {_QUERY})"
+def _plan_sql(plan: SearchPlan) -> tuple[str, tuple[str, ...]]:
+    conditions, params = [], []
+    if plan.words is not None:
+        conditions.append(f"ticket_search.document @@ {_QUERY}")
+        params.append(plan.words)
+    for pattern in plan.fragments:
+        conditions.append("ticket_search.folded LIKE %s")
+        params.append(pattern)
+    return " AND ".join(conditions), tuple(params)
+
+
+def search_condition(plan: SearchPlan, ticket_id: pw.Field) -> pw.Node:
+    """``ticket_id`` restricted to the tickets matching ``plan`` (a never-true condition for an empty plan)."""
+    if plan.empty:
+        return pw.SQL("1 = 0")
+    where, params = _plan_sql(plan)
+    return ticket_id.in_(pw.SQL(f"(SELECT ticket_id FROM ticket_search WHERE {where})", params))
 
 
 _SEARCH_TABLE = pw.Table("ticket_search").alias("ticket_search")
 
 
-def join_search(query: pw.ModelSelect, ticket_id: pw.Field, match: str) -> tuple[pw.ModelSelect, pw.Node]:
-    """``query`` narrowed to the tickets matching ``match`` by a join, and the column to order by id."""
-    joined = query.join(_SEARCH_TABLE, on=(_SEARCH_TABLE.c.ticket_id == ticket_id)).where(
-        pw.SQL(f"ticket_search.document @@ {_QUERY}", (match,))
-    )
+def join_search(query: pw.ModelSelect, ticket_id: pw.Field, plan: SearchPlan) -> tuple[pw.ModelSelect, pw.Node]:
+    """``query`` narrowed to the tickets matching ``plan`` by a join, and the column to order by id."""
+    where, params = _plan_sql(plan)
+    joined = query.join(_SEARCH_TABLE, on=(_SEARCH_TABLE.c.ticket_id == ticket_id)).where(pw.SQL(where, params))
     return joined, ticket_id
 
 
@@ -651,7 +725,7 @@ def roles_sql(dbname: str) -> str:
     evidence_tables = _evidence_tables(None)
     evidence = ", ".join(evidence_tables)
     tables = [m._meta.table_name for m in ALL_MODELS]
-    working = ", ".join(t for t in [*tables, "ticket_search"] if t not in evidence_tables and t != "meta")
+    working = ", ".join(t for t in [*tables, "ticket_search", STALE_TABLE] if t not in evidence_tables and t != "meta")
     return f"""-- tui-desk roles for the PostgreSQL store "{dbname}" (run as a superuser; change names to taste).
 -- The owner creates and migrates the schema: run any tui-desk command once as this role first.
 CREATE ROLE tui_desk_owner LOGIN;

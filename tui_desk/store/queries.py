@@ -228,11 +228,7 @@ class TicketQueries:
             tagged = TicketTag.select(TicketTag.ticket).where(TicketTag.name == vocabulary.check_tag(flt.tag))
             query = query.where(Ticket.id.in_(tagged))
         if flt.search and flt.search.strip():
-            match = self.backend.search_match(flt.search)
-            if match is None:
-                query = query.where(pw.SQL("1 = 0"))
-            else:
-                query = query.where(Ticket.id.in_(pw.SQL(self.backend.search_ticket_ids_sql(), (match,))))
+            query = query.where(self.backend.search_condition(self.backend.search_plan(flt.search), Ticket.id))
         if flt.overdue_at is not None:
             query = query.where(overdue_condition(flt.overdue_at))
         if flt.case_contains:
@@ -266,9 +262,9 @@ class TicketQueries:
             raise DeskError(f"cannot sort by {sort!r} (one of: {', '.join(SORT_COLUMNS)})")
         flt = flt or TicketFilter()
         column = SORT_COLUMNS[sort]
-        match = self.backend.search_match(flt.search) if flt.search else None
-        if sort == "case" and match is not None:
-            query, column = self.backend.join_search(self._filtered(replace(flt, search=None)), Ticket.id, match)
+        plan = self.backend.search_plan(flt.search) if flt.search else None
+        if sort == "case" and plan is not None and not plan.empty:
+            query, column = self.backend.join_search(self._filtered(replace(flt, search=None)), Ticket.id, plan)
         else:
             query = self._filtered(flt)
         order = [column.desc() if descending else column.asc()]

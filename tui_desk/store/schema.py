@@ -10,9 +10,9 @@ import peewee as pw
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import backend
-from tui_desk.store.models import ALL_MODELS, FieldChange, Meta, RefundMilestone, Ticket
+from tui_desk.store.models import ALL_MODELS, FieldChange, InboundMessage, Meta, RefundMilestone, Ticket
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 # Meta keys of schema 3. Tickets with an id from CHAIN_BOUND_FROM on start their chain from
 # evidence.genesis(id, case number); older ones from "" (their digests are never rewritten).
@@ -59,10 +59,52 @@ def _bind_from(db: pw.Database, first_bound_ticket: int) -> None:
     Meta.insert(key=STORE_ID, value=uuid.uuid4().hex).on_conflict_ignore().execute()
 
 
+def _to_5(db: pw.Database) -> None:
+    """Schema 5: the fragment index beside the word index (``ticket_fragments``, FTS5 trigram over text
+    folded by ``domain/search_text.fold``), ``search_stale`` and three triggers that fill it."""
+    backend.of(db).add_fragments(db)
+
+
+def _to_6(db: pw.Database) -> None:
+    """Schema 6, mail: the seller's and partner's addresses on the ticket; the outbox's delivery state
+    (kind, the reply's entry, Message-ID, attempts, claim, failure, bounce); ``inbound_message``, the
+    Message-IDs of the mail received (a second copy creates nothing)."""
+
+    def add(table: str, column: str, declaration: str) -> None:
+        present = {column.name for column in db.get_columns(table)}
+        if column not in present:  # a store rewound to an older version may have it already
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {declaration}')
+
+    for column in ("seller_email", "partner_email"):
+        add("ticket", column, "TEXT")
+    for column, declaration in (
+        ("kind", "TEXT"),
+        ("entry_id", 'INTEGER REFERENCES "log_entry" ("id") ON DELETE RESTRICT'),
+        ("message_id", "TEXT"),
+        ("attempts", "INTEGER NOT NULL DEFAULT 0"),
+        ("next_attempt_at", "TEXT"),
+        ("claimed_until", "TEXT"),
+        ("claimed_by", "TEXT"),
+        ("last_error", "TEXT"),
+        ("failed_at", "TEXT"),
+        ("bounced_at", "TEXT"),
+    ):
+        add("outbox_message", column, declaration)
+    db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "outbox_message_message_id" ON outbox_message ("message_id")')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "outbox_message_entry_id" ON outbox_message ("entry_id")')
+    db.execute_sql(
+        "UPDATE outbox_message SET kind = coalesce(kind, "
+        "(SELECT action FROM timer_event WHERE timer_event.id = outbox_message.timer_event_id), 'acknowledgement')"
+    )
+    db.create_tables([InboundMessage])
+
+
 MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
     1: _to_2,
     2: _to_3,
     3: _to_4,
+    4: _to_5,
+    5: _to_6,
 }
 
 

@@ -11,11 +11,13 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import peewee as pw
 
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.search_text import MIN_FRAGMENT, fold, unspaced
 from tui_desk.store.backend import APPEND_ONLY_TABLES, append_only_tables  # noqa: F401 (re-exported)
 
 NAME = "SQLite"
@@ -35,14 +37,19 @@ PRAGMAS = {
 # APPEND_ONLY_TABLES is imported from backend.py for the callers that read it here.
 
 
-def open_database(path: Path, *, read_only: bool = False, create: bool = True) -> pw.SqliteDatabase:
-    """A Peewee database on ``path``: WAL, foreign keys, busy timeout; read-only opens with ``mode=ro``."""
-    path = Path(path)
+def refuse_odd_path(path: Path) -> None:
+    """A store path that names no store file: ``:memory:`` or a folder (one message, whoever opens it)."""
     if str(path) == ":memory:":
         # SQLite would keep nothing, and tui-desk would leave a file of that name behind.
         raise DeskError(f"--db {str(path)!r} is not a store file; name a file such as desk.db")
-    if path.is_dir():
-        raise DeskError(f"{path} is a folder; --db names the store file in it (such as {path / 'desk.db'})")
+    if Path(path).is_dir():
+        raise DeskError(f"{path} is a folder; --db names the store file in it (such as {Path(path) / 'desk.db'})")
+
+
+def open_database(path: Path, *, read_only: bool = False, create: bool = True) -> pw.SqliteDatabase:
+    """A Peewee database on ``path``: WAL, foreign keys, busy timeout; read-only opens with ``mode=ro``."""
+    path = Path(path)
+    refuse_odd_path(path)
     if read_only or not create:
         if not path.exists():
             raise DeskError(f"no store at {path}")
@@ -118,16 +125,22 @@ class ChangeWatch:
             self._conn = None
 
 
-def write_transaction(db: pw.Database):
-    """A transaction that takes the write lock up front, so the busy timeout applies to it."""
-    return db.atomic("IMMEDIATE")
+@contextlib.contextmanager
+def write_transaction(db: pw.Database) -> Iterator[None]:
+    """A transaction that takes the write lock up front, so the busy timeout applies to it.
+
+    Before it commits, the fragment documents of the tickets it changed are written (``refresh_fragments``).
+    """
+    with db.atomic("IMMEDIATE"):
+        yield
+        refresh_fragments(db)
 
 
 def schema_lock(db: pw.Database) -> None:
     """Inside ``write_transaction``: nobody else creates or migrates the schema meanwhile (the write lock does)."""
 
 
-def locked(query: pw.ModelSelect) -> pw.ModelSelect:
+def locked(query: pw.ModelSelect, *, skip_locked: bool = False) -> pw.ModelSelect:
     """A ticket read inside a write that must hold it until the commit: SQLite's write lock already does."""
     return query
 
@@ -252,7 +265,14 @@ def install_guards(db: pw.Database, schema_version: int | None = None) -> None:
             db.execute_sql(sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1))
 
 
-SEARCH_TRIGGERS = ("ticket_search_insert", "ticket_search_update", "log_entry_search_insert")
+SEARCH_TRIGGERS = (
+    "ticket_search_insert",
+    "ticket_search_update",
+    "log_entry_search_insert",
+    "ticket_fragments_insert",
+    "ticket_fragments_update",
+    "log_entry_fragments_insert",
+)
 
 
 _TICKET_COLUMNS = ("case_number", "customer", "email", "order_id", "subject", "description")
@@ -265,6 +285,16 @@ _ENTRY_SEARCHED = "sender <> 'system'"
 _ENTRY_TEXT = "summary || ' ' || sender_name || ' ' || body"
 # Older layouts of the search index, removed by ``rebuild_search``.
 _OLD_SEARCH_TABLES = ("entry_search", "log_search")
+
+# Beside the word index, a trigram index of the same text folded by ``search_text.fold`` (one document
+# per ticket, rowid = ticket id): any fragment of 3+ characters in any script matches, accents and ß
+# folded. The folding is Python's, which a trigger cannot call on every connection (the sqlite3 shell
+# has no such function), so the triggers only note the ticket in ``search_stale`` and every write
+# transaction rewrites those tickets' documents before it commits. detail=none keeps the index at
+# about twice the text's size; a fragment is a GLOB that the index narrows and SQLite checks.
+FRAGMENTS_TABLE = "ticket_fragments"
+STALE_TABLE = "search_stale"
+_FRAGMENT_BATCH = 2000
 
 
 def _fields_text(row: str = "") -> str:
@@ -298,6 +328,29 @@ def install_search(db: pw.Database) -> None:
         f"WHEN new.{_ENTRY_SEARCHED} BEGIN "
         f"UPDATE ticket_search SET log = log || ' ' || {entry_text} WHERE rowid = new.ticket_id; END"
     )
+    install_fragments(db)
+
+
+def install_fragments(db: pw.Database) -> None:
+    """The trigram index of folded text, the list of tickets whose document is stale, and its triggers."""
+    db.execute_sql(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {FRAGMENTS_TABLE} USING fts5(doc, "
+        "tokenize='trigram case_sensitive 1', detail=none)"
+    )
+    db.execute_sql(f"CREATE TABLE IF NOT EXISTS {STALE_TABLE} (ticket_id INTEGER PRIMARY KEY)")
+    stale = f"INSERT OR IGNORE INTO {STALE_TABLE}(ticket_id) VALUES"
+    changed = " OR ".join(f"old.{column} IS NOT new.{column}" for column in _TICKET_COLUMNS)
+    db.execute_sql(
+        f"CREATE TRIGGER IF NOT EXISTS ticket_fragments_insert AFTER INSERT ON ticket BEGIN {stale} (new.id); END"
+    )
+    db.execute_sql(
+        f"CREATE TRIGGER IF NOT EXISTS ticket_fragments_update AFTER UPDATE OF {', '.join(_TICKET_COLUMNS)} "
+        f"ON ticket WHEN {changed} BEGIN {stale} (new.id); END"
+    )
+    db.execute_sql(
+        "CREATE TRIGGER IF NOT EXISTS log_entry_fragments_insert AFTER INSERT ON log_entry "
+        f"WHEN new.{_ENTRY_SEARCHED} BEGIN {stale} (new.ticket_id); END"
+    )
 
 
 _SEARCH_TRIGGERS = SEARCH_TRIGGERS
@@ -317,14 +370,60 @@ def _index_tickets(db: pw.Database, where: str, params: tuple = ()) -> None:
     )
 
 
+def _documents_sql(where: str) -> str:
+    """Each selected ticket's id and its searchable text: its fields, then its people's log text in order."""
+    return (
+        f"SELECT t.id, {_fields_text('t.')} || ' ' || coalesce(l.text, '') FROM ticket t LEFT JOIN "
+        f"(SELECT ticket_id, group_concat({_ENTRY_TEXT}, ' ') AS text FROM "
+        f"(SELECT ticket_id, summary, sender_name, body FROM log_entry WHERE {_ENTRY_SEARCHED} "
+        f"AND ticket_id IN (SELECT id FROM ticket WHERE {where}) ORDER BY ticket_id, seq) GROUP BY ticket_id) l "
+        f"ON l.ticket_id = t.id WHERE {where}"
+    )
+
+
+def _index_fragments(db: pw.Database, where: str, params: tuple = ()) -> None:
+    """(Re)write the fragment documents of the tickets ``where`` selects, folded, a batch at a time."""
+    cursor = db.execute_sql(_documents_sql(where), params + params)
+    while rows := cursor.fetchmany(_FRAGMENT_BATCH):
+        db.cursor().executemany(
+            f"INSERT OR REPLACE INTO {FRAGMENTS_TABLE}(rowid, doc) VALUES (?, ?)",
+            [(ticket_id, fold(text)) for ticket_id, text in rows],
+        )
+
+
+def refresh_fragments(db: pw.Database) -> None:
+    """Inside a write transaction: rewrite the fragment documents of the tickets noted stale."""
+    try:
+        stale = db.execute_sql(f"SELECT 1 FROM {STALE_TABLE} LIMIT 1").fetchone()
+    except pw.OperationalError as err:
+        if f"no such table: {STALE_TABLE}" in str(err):
+            return  # a store being created or migrated, before the index exists
+        raise
+    if stale is None:
+        return
+    _index_fragments(db, f"id IN (SELECT ticket_id FROM {STALE_TABLE})")
+    db.execute_sql(f"DELETE FROM {STALE_TABLE}")
+
+
 def rebuild_search(db: pw.Database) -> None:
     """Drop any earlier layout of the search index and build the current one. Inside a write transaction."""
     for name in _SEARCH_TRIGGERS:
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
-    for table in (*_OLD_SEARCH_TABLES, "ticket_search"):
+    for table in (*_OLD_SEARCH_TABLES, "ticket_search", FRAGMENTS_TABLE, STALE_TABLE):
         db.execute_sql(f"DROP TABLE IF EXISTS {table}")
     install_search(db)
     _index_tickets(db, "1")
+    _index_fragments(db, "1")
+
+
+def add_fragments(db: pw.Database) -> None:
+    """The fragment index beside an existing word index, built for every ticket. Inside a write transaction."""
+    for name in SEARCH_TRIGGERS[3:]:
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
+    for table in (FRAGMENTS_TABLE, STALE_TABLE):
+        db.execute_sql(f"DROP TABLE IF EXISTS {table}")
+    install_fragments(db)
+    _index_fragments(db, "1")
 
 
 @contextlib.contextmanager
@@ -340,45 +439,113 @@ def bulk_load(db: pw.Database) -> Iterator[None]:
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
     yield
     # Each touched ticket's document again, whole: its fields, its earlier log text (if any) and the new.
-    _index_tickets(db, "id > ? OR id IN (SELECT ticket_id FROM log_entry WHERE id > ?)", (last_ticket, last_entry))
+    touched = "id > ? OR id IN (SELECT ticket_id FROM log_entry WHERE id > ?)"
+    _index_tickets(db, touched, (last_ticket, last_entry))
+    _index_fragments(db, touched, (last_ticket, last_entry))
     install_search(db)
 
 
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def search_match(query: str) -> str | None:
-    """The FTS5 MATCH expression for what a person typed, or None when it holds no word.
+@dataclass(frozen=True)
+class SearchPlan:
+    """What a typed search asks of the two indexes; every condition must hold.
 
-    Every word must match (as a prefix) the ticket's fields or its log. Words are split into tokens
-    the way the index splits them (``GTB-REF-2026-00042`` becomes a phrase of four tokens) and
-    quoted, so no user text is read as FTS syntax.
+    ``words``: an FTS5 MATCH on the word index for the short words (1-2 characters: a word's start, as
+    before); ``fragments``: GLOB patterns on the fragment index, one per fragment of 3+ characters
+    (anywhere in the text) -- and per 1-2 character fragment of a script written without spaces
+    (``退款``, ``伟``): too short for a trigram, so the fragment documents are read through (slower).
     """
-    terms = []
+
+    words: str | None
+    fragments: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return self.words is None and not self.fragments
+
+
+def search_plan(query: str) -> SearchPlan:
+    """The plan for what a person typed. No user text is read as FTS or GLOB syntax."""
+    words, fragments = [], []
     for word in query.split():
         tokens = _TOKEN_RE.findall(word)
-        if tokens:
-            terms.append('"' + " ".join(tokens) + '"*')
-    return " ".join(terms) or None
+        if not tokens:
+            continue
+        folded = fold(word)
+        if len(folded) >= MIN_FRAGMENT or unspaced(folded):
+            fragments.append("*" + _GLOB_SPECIAL.sub(lambda m: f"[{m[0]}]", folded) + "*")
+        else:
+            words.append('"' + " ".join(tokens) + '"*')
+    return SearchPlan(" ".join(words) or None, tuple(fragments))
 
 
-def search_ticket_ids_sql() -> str:
-    """A parenthesised SQL set of the ticket ids matching a ``search_match`` expression (one ``?``)."""
-    return "(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)"
+_GLOB_SPECIAL = re.compile(r"[*?\[]")
+
+
+def _fragment_sql(plan: SearchPlan) -> tuple[str, tuple[str, ...]]:
+    """The conditions on the fragment index for a plan's fragments, and their parameters.
+
+    A fragment of exactly three characters is one trigram: a MATCH answers it from the index alone.
+    A longer one is a GLOB that the index narrows and SQLite checks on the document (detail=none has
+    no positions). One too short for a trigram is a GLOB on ``doc || ''``, which FTS5 is not given (it
+    would find nothing): SQLite reads the documents through and checks each.
+    """
+    trigrams, conditions, params = [], [], []
+    for pattern in plan.fragments:
+        literal = pattern[1:-1]
+        if "[" in literal or len(literal) < MIN_FRAGMENT:
+            conditions.append(f"({FRAGMENTS_TABLE}.doc || '') GLOB ?")
+            params.append(pattern)
+        elif len(literal) == MIN_FRAGMENT:
+            trigrams.append('"' + literal.replace('"', '""') + '"')
+        else:
+            conditions.append(f"{FRAGMENTS_TABLE}.doc GLOB ?")
+            params.append(pattern)
+    if trigrams:
+        conditions.insert(0, f"{FRAGMENTS_TABLE} MATCH ?")
+        params.insert(0, " ".join(trigrams))
+    return " AND ".join(conditions), tuple(params)
+
+
+def search_condition(plan: SearchPlan, ticket_id: pw.Field) -> pw.Node:
+    """``ticket_id`` restricted to the tickets matching ``plan`` (a never-true condition for an empty plan)."""
+    if plan.empty:
+        return pw.SQL("0")
+    condition = None
+    if plan.words is not None:
+        condition = ticket_id.in_(
+            pw.SQL("(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)", (plan.words,))
+        )
+    if plan.fragments:
+        where, params = _fragment_sql(plan)
+        fragment = ticket_id.in_(pw.SQL(f"(SELECT rowid FROM {FRAGMENTS_TABLE} WHERE {where})", params))
+        condition = fragment if condition is None else condition & fragment
+    return condition
 
 
 _SEARCH_TABLE = pw.Table("ticket_search").alias("ticket_search")
+_FRAGMENTS = pw.Table(FRAGMENTS_TABLE).alias(FRAGMENTS_TABLE)
 
 
-def join_search(query: pw.ModelSelect, ticket_id: pw.Field, match: str) -> tuple[pw.ModelSelect, pw.Node]:
-    """``query`` narrowed to the tickets matching ``match`` by a join, and the column to order by id.
+def join_search(query: pw.ModelSelect, ticket_id: pw.Field, plan: SearchPlan) -> tuple[pw.ModelSelect, pw.Node]:
+    """``query`` narrowed to the tickets matching ``plan`` by a join, and the column to order by id.
 
-    Ordered by that column (the index's own rowid), SQLite reads matches in order and stops at the
+    Ordered by that column (an index's own rowid), SQLite reads matches in order and stops at the
     LIMIT, so the first page of a search for three letters does not wait for every match; ordered by
-    the ticket's id instead, it would read and sort them all.
+    the ticket's id instead, it would read and sort them all. The fragment index is joined when the
+    plan has fragments (the word index, if also asked, is then a condition), else the word index.
     """
+    if plan.fragments:
+        rowid = _FRAGMENTS.c.rowid
+        where, params = _fragment_sql(plan)
+        joined = query.join(_FRAGMENTS, on=(rowid == ticket_id)).where(pw.SQL(where, params))
+        if plan.words is not None:
+            joined = joined.where(search_condition(SearchPlan(plan.words, ()), ticket_id))
+        return joined, rowid
     rowid = _SEARCH_TABLE.c.rowid
-    joined = query.join(_SEARCH_TABLE, on=(rowid == ticket_id)).where(pw.SQL("ticket_search MATCH ?", (match,)))
+    joined = query.join(_SEARCH_TABLE, on=(rowid == ticket_id)).where(pw.SQL("ticket_search MATCH ?", (plan.words,)))
     return joined, rowid
 
 
@@ -408,6 +575,16 @@ def _cause(err: BaseException) -> BaseException:
     return err
 
 
+def _no_room(path: Path) -> bool:
+    """True when the disk holding ``path`` has (almost) no room left: SQLite may say "disk I/O error"
+    when it cannot even make its ``-shm`` file there."""
+    try:
+        info = os.statvfs(Path(path).parent)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < 64 * 1024
+
+
 def explain_error(err: BaseException, path: Path, *, read_only: bool = False) -> str:
     """A one-line message for a low-level database failure."""
     err = _cause(err)
@@ -416,7 +593,7 @@ def explain_error(err: BaseException, path: Path, *, read_only: bool = False) ->
         return damaged(path, "text that is not UTF-8 where SQLite keeps its schema or a value")
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
         return full(path)
-    if "database or disk is full" in text or ("disk" in text and "full" in text):
+    if "database or disk is full" in text or ("disk" in text and "full" in text) or _no_room(path):
         return full(path)
     if isinstance(err, (pw.OperationalError, sqlite3.OperationalError)):
         if "readonly" in text or "read-only" in text or "attempt to write" in text:

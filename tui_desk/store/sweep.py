@@ -340,7 +340,7 @@ def _apply(store: Store, ticket: _TicketRow, status: Status, action: timers.Time
             raise _AlreadyAppliedError()
     message_id = None
     if texts.mail_subject is not None:
-        address = ticket.email if party == "buyer" else None
+        address = outbox.party_address(ticket, party)
         message_id = outbox.queue_message(
             store.db,
             ticket.id,
@@ -351,6 +351,7 @@ def _apply(store: Store, ticket: _TicketRow, status: Status, action: timers.Time
             texts.body,
             created_at=now,
             timer_event_id=event_id,
+            kind=action.action,
         )
     if action.action in ("auto_close", "resolved_close"):
         log.change_status(

@@ -166,6 +166,7 @@ def connect(path) -> sqlite3.Connection:
     location = backend.parse_location(path)
     if backend.is_postgres(location):
         return backend.module_for(location).connect_readonly(location)
+    sqlite.refuse_odd_path(Path(path))
     if not Path(path).exists():
         raise DeskError(f"no store at {path}")
     con = sqlite3.connect(sqlite.read_only_uri(path), uri=True, timeout=sqlite.BUSY_TIMEOUT_S)

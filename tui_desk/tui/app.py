@@ -17,6 +17,7 @@ How its parts fit together:
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second
 NEWS_EVERY_S = 60.0  # look for my newly overdue tickets at least this often (time makes tickets late)
 NEWS_SHOWN = 3  # toasts at once; the rest are counted in one more
 AFTER_FIRST_PAINT_S = 1.0  # work that need not delay the first screen (the sweep)
+
+_log = logging.getLogger("tui_desk.console")  # worker failures, for --log (cli/errorlog.py)
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,10 @@ class DeskApp(App[int]):
             self._poll()
         if self.timers_enabled:
             self.set_timer(AFTER_FIRST_PAINT_S, self._sweep)
+            if self.store.config.mail is not None:
+                self.set_timer(AFTER_FIRST_PAINT_S, self._deliver)
+                if self.store.config.mail.imap is not None:
+                    self.set_timer(AFTER_FIRST_PAINT_S * 2, self._fetch)
         self.set_timer(AFTER_FIRST_PAINT_S / 2, self._build_forms)
         if self.store.config.console.notify:
             self.set_timer(AFTER_FIRST_PAINT_S, self._check_news)
@@ -227,6 +234,11 @@ class DeskApp(App[int]):
         screen.open_case(case_number)
         self.push_screen(screen)
 
+    def open_reply(self, case_number: str) -> None:
+        from tui_desk.tui.screens.forms.reply import ReplyScreen
+
+        self.push_screen(ReplyScreen(case_number))
+
     def form(self, kind: type[Screen]) -> Screen:
         """The one built form of this kind, emptied by its opener (a second one only while it is in use).
 
@@ -284,6 +296,13 @@ class DeskApp(App[int]):
                 result = fn(*args)
             except Exception as err:  # noqa: BLE001 - shown to the user, never crashes the console
                 if not get_current_worker().is_cancelled:  # a superseded query stopped on purpose
+                    _log.log(
+                        logging.INFO if isinstance(err, DeskError) else logging.ERROR,
+                        "worker %s failed: %s",
+                        getattr(fn, "__qualname__", fn),
+                        err,
+                        exc_info=err,
+                    )
                     self._call_back(self._failed, err, on_error, quiet)
                 return
             if get_current_worker().is_cancelled:
@@ -411,6 +430,56 @@ class DeskApp(App[int]):
         self.warn(f"timer sweep: {err}")
         if self.is_running:
             self.set_timer(float(self.store.config.sweep_interval_s), self._sweep)
+
+    # -- mail -----------------------------------------------------------------------------
+
+    def _deliver(self) -> None:
+        """Send the outbox's due messages (mail/deliver.py) in a worker; re-armed when it is done."""
+        from tui_desk.mail.deliver import deliver_due
+
+        mail = self.store.config.mail
+        self.run_db(
+            deliver_due, self.store, mail, on_done=self._after_delivery, on_error=self._delivery_failed, group="mail"
+        )
+
+    def _after_delivery(self, run) -> None:
+        if run.sent or run.failed or run.retrying:
+            if run.failed:
+                self.notify(f"Mail: {run.summary()}", severity="warning", markup=False)
+            self.announce_change()
+        self._rearm_delivery()
+
+    def _delivery_failed(self, err: Exception) -> None:
+        self.warn(f"mail delivery: {err}")
+        self._rearm_delivery(later=True)
+
+    def _rearm_delivery(self, *, later: bool = False) -> None:
+        if self.is_running:
+            interval = self.store.config.mail.deliver_interval_s
+            self.set_timer(interval * (12 if later else 1), self._deliver)  # a broken config: not every 5 s
+
+    def _fetch(self) -> None:
+        """Take the IMAP mailbox's new mail (mail/fetch.py) in a worker, every ``[mail.imap] interval_seconds``."""
+        from tui_desk.mail.fetch import fetch_imap
+
+        def done(results: list[dict]) -> None:
+            taken = [r for r in results if r["outcome"] != "error"]
+            if taken:
+                self.notify(f"Mail: {len(taken)} message(s) taken in", markup=False)
+                self.announce_change()
+            if len(taken) < len(results):
+                self.warn(f"mail intake: {len(results) - len(taken)} message(s) not taken; see tui-desk fetch")
+            self._rearm_fetch()
+
+        def failed(err: Exception) -> None:
+            self.warn(f"mail fetch: {err}")
+            self._rearm_fetch()
+
+        self.run_db(fetch_imap, self.store, self.store.config.mail.imap, on_done=done, on_error=failed, group="fetch")
+
+    def _rearm_fetch(self) -> None:
+        if self.is_running:
+            self.set_timer(self.store.config.mail.imap.interval_s, self._fetch)
 
     # -- help and the palette -------------------------------------------------------------
 

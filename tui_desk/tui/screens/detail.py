@@ -22,6 +22,7 @@ from tui_desk.store.models import Ticket
 from tui_desk.tui.colours import late_style, priority_style, status_style
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import next_due, refund_timeline, timer_text
+from tui_desk.tui.screens.read_only import refuse_if_read_only
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.timeline import Line, Timeline, TimelineEntry, human_size, lay_out
 
@@ -48,6 +49,7 @@ class DetailScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("l", "log", "Log", tooltip="Log entry: a call, an email, a note", id="detail.log"),
+        Binding("r", "reply", "Reply", show=False, tooltip="Reply by email", id="detail.reply"),
         Binding("s", "status", "Status", id="detail.status"),
         Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="detail.assign_me"),
         Binding("A", "assign", "Assign to…", show=False, id="detail.assign"),
@@ -238,8 +240,10 @@ class DetailScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "log" and self.ticket is None and not self.app.store.read_only:
             return True  # `l` typed before the ticket is read: the form reads it (and refuses a Closed one)
-        if action in ("log", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit", "refund"):
-            if self.ticket is None or self.app.store.read_only:
+        if action in ("log", "reply", "status", "assign_me", "assign", "tags", "escalate", "undo", "edit", "refund"):
+            if self.app.store.read_only:
+                return True  # it says "read-only: ..." (screens/read_only.py)
+            if self.ticket is None:
                 return False
             if self.closed:
                 return False
@@ -269,8 +273,13 @@ class DetailScreen(Screen):
 
         copy_menu(self.app, self.case_number)
 
+    @refuse_if_read_only
     def action_log(self) -> None:
         self.app.open_log_entry(self.case_number)
+
+    @refuse_if_read_only
+    def action_reply(self) -> None:
+        self.app.open_reply(self.case_number)
 
     def _run(self, operation, done: str) -> None:
         """Run a write on the ticket as the screen shows it: ``operation(seen)`` gets the snapshot to guard with.
@@ -307,6 +316,7 @@ class DetailScreen(Screen):
         choices = [("yes", f"{what} anyway"), ("no", "Leave it to " + owner)]
         self.app.push_screen(ChoiceDialog(f"{what} {owner}'s ticket?", lines, choices), chosen)
 
+    @refuse_if_read_only
     def action_status(self) -> None:
         from tui_desk.tui.screens.dialogs import StatusDialog
 
@@ -320,6 +330,7 @@ class DetailScreen(Screen):
 
         self.app.push_screen(self.app.form(StatusDialog).ask([self.case_number], status_of(self.ticket.status)), chosen)
 
+    @refuse_if_read_only
     def action_escalate(self) -> None:
         def escalate() -> None:
             self._run(
@@ -331,6 +342,7 @@ class DetailScreen(Screen):
 
         self._confirm_colleagues("Escalate", escalate)
 
+    @refuse_if_read_only
     def action_assign_me(self) -> None:
         me = self.app.agent
 
@@ -339,6 +351,7 @@ class DetailScreen(Screen):
 
         self._confirm_colleagues("Take", take)
 
+    @refuse_if_read_only
     def action_assign(self) -> None:
         from tui_desk.tui.screens.dialogs import ask_for_agent
 
@@ -352,6 +365,7 @@ class DetailScreen(Screen):
 
         ask_for_agent(self.app, f"Assign {self.case_number} to", self.ticket.assignee or "", chosen)
 
+    @refuse_if_read_only
     def action_edit(self) -> None:
         from tui_desk.tui.screens.forms.edit_ticket import EditTicketDialog
 
@@ -361,11 +375,13 @@ class DetailScreen(Screen):
 
         self.app.push_screen(EditTicketDialog(self.ticket, list(self.app.store.config.kinds)), chosen)
 
+    @refuse_if_read_only
     def action_refund(self) -> None:
         from tui_desk.tui.screens.forms.refund import open_refund_form
 
         open_refund_form(self.app, self.case_number, TicketSnapshot.of(self.ticket))
 
+    @refuse_if_read_only
     def action_undo(self) -> None:
         def undone(entry) -> None:
             self.app.notify(f"{self.case_number}: {entry.summary}", markup=False)
@@ -376,6 +392,7 @@ class DetailScreen(Screen):
             lambda: self.app.store.undo(self.case_number, expected=seen), on_done=undone, group="detail-action"
         )
 
+    @refuse_if_read_only
     def action_tags(self) -> None:
         from tui_desk.tui.screens.dialogs import PromptDialog, check_tags_text, parse_tag_changes
 

@@ -18,6 +18,7 @@ from tui_desk.store import SORT_COLUMNS, TicketFilter, TicketSnapshot
 from tui_desk.tui.context import StoreChanged
 from tui_desk.tui.presenting import MAX_SAVED_VIEWS, VIEW_BY_KEY, VIEWS, QueueView, saved_view_of, saved_views
 from tui_desk.tui.screens.queue_loader import DEFAULT_SORT, DEFAULT_VIEW, FirstRead, QueueLoader
+from tui_desk.tui.screens.read_only import refuse_if_read_only, writes
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.ticket_table import COLUMNS, PAGE_SIZE, QueueRow, TicketTable
 
@@ -42,6 +43,7 @@ class QueueScreen(Screen):
         Binding("enter", "open", "Open", id="queue.open"),
         Binding("n", "new", "New", tooltip="New ticket", id="queue.new"),
         Binding("l", "log", "Log", tooltip="Log an interaction", id="queue.log"),
+        Binding("r", "reply", "Reply", show=False, tooltip="Reply by email", id="queue.reply"),
         Binding("s", "status", "Status", tooltip="Change the status", id="queue.status"),
         Binding("a", "assign_me", "Take", tooltip="Take: assign to me", id="queue.assign_me"),
         Binding("A", "assign", "Assign to…", show=False, id="queue.assign"),
@@ -430,14 +432,14 @@ class QueueScreen(Screen):
             return bool(parameters) and 0 < parameters[0] <= len(self.views) - len(VIEWS)
         tables = self.query(TicketTable)
         current = tables.first().current if tables else None
-        if action in ("open", "log", "copy", "copy_menu") and current is None:
+        if self.app.store.read_only and writes(self, action):
+            return True  # it says "read-only: ..." (screens/read_only.py)
+        if action in ("open", "log", "reply", "copy", "copy_menu") and current is None:
             return False
         if action == "refund" and (current is None or current.kind != "refund" or current.status is Status.CLOSED):
             return False
-        if action in ("status", "assign_me", "assign", "tags", "log", "new", "refund") and self.app.store.read_only:
-            return False
         if (
-            action in ("status", "assign_me", "assign", "tags", "log")
+            action in ("status", "assign_me", "assign", "tags", "log", "reply")
             and current is not None
             and current.status is Status.CLOSED
             and not tables.first().marked
@@ -472,6 +474,7 @@ class QueueScreen(Screen):
     def on_ticket_table_opened(self, event: TicketTable.Opened) -> None:
         self.app.open_ticket(event.row.case_number)
 
+    @refuse_if_read_only
     def action_new(self) -> None:
         self.app.open_new_ticket()
 
@@ -492,11 +495,19 @@ class QueueScreen(Screen):
         if self.table.current is not None:
             copy_menu(self.app, self.table.current.case_number)
 
+    @refuse_if_read_only
     def action_log(self) -> None:
         row = self.table.current
         if row is not None:
             self.app.open_log_entry(row.case_number)
 
+    @refuse_if_read_only
+    def action_reply(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.app.open_reply(row.case_number)
+
+    @refuse_if_read_only
     def action_refund(self) -> None:
         from tui_desk.tui.screens.forms.refund import open_refund_form
 
@@ -504,6 +515,7 @@ class QueueScreen(Screen):
         if row is not None:
             open_refund_form(self.app, row.case_number, TicketSnapshot.at_version(row.version))
 
+    @refuse_if_read_only
     def action_status(self) -> None:
         from tui_desk.tui.screens.dialogs import StatusDialog
 
@@ -524,6 +536,7 @@ class QueueScreen(Screen):
 
         self.app.push_screen(self.app.form(StatusDialog).ask(cases, current), chosen)
 
+    @refuse_if_read_only
     def action_assign_me(self) -> None:
         targets = self._targets()
         if not targets:
@@ -546,6 +559,7 @@ class QueueScreen(Screen):
         choices = [("yes", "Take them anyway" if len(theirs) > 1 else "Take it anyway"), ("no", "Leave them")]
         self.app.push_screen(ChoiceDialog(title, lines, choices), lambda answer: take() if answer == "yes" else None)
 
+    @refuse_if_read_only
     def action_assign(self) -> None:
         from tui_desk.tui.screens.dialogs import ask_for_agent
 
@@ -565,6 +579,7 @@ class QueueScreen(Screen):
 
         ask_for_agent(self.app, f"Assign {_count(cases)} to", "", chosen)
 
+    @refuse_if_read_only
     def action_tags(self) -> None:
         from tui_desk.tui.screens.dialogs import PromptDialog, check_tags_text, parse_tag_changes
 

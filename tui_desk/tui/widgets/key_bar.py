@@ -12,6 +12,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 
+from tui_desk.tui.screens.read_only import hidden_in_key_bar
+
 KEY_STYLE = "bold $footer-key-foreground"
 DESCRIPTION_STYLE = "$footer-description-foreground"
 
@@ -63,7 +65,7 @@ class KeyBar(Widget):
             nodes.setdefault(id(item.node), len(nodes))  # the focused widget's keys, the screen's, the app's
         items = sorted(active.values(), key=lambda item: (nodes[id(item.node)], *_declared_order(item)))
         for _node, binding, enabled, _tooltip in items:
-            if not binding.show or binding.action in actions:
+            if not binding.show or binding.action in actions or hidden_in_key_bar(self.screen, binding.action):
                 continue
             actions.add(binding.action)
             shown.append((app.get_key_display(binding), binding.description, enabled))

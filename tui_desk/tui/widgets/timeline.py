@@ -21,7 +21,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from tui_desk.domain.dates import format_when
-from tui_desk.domain.text import printable
+from tui_desk.domain.text import fold_quoted, printable
 from tui_desk.store.models import LogEntry
 from tui_desk.tui.colours import legible
 
@@ -141,7 +141,8 @@ def lay_out(entries: list[TimelineEntry], width: int) -> list[Line]:
             refs = ", ".join(f"#{n}" for n in e.corrected_by)
             lines.append([(pad, ""), (f"↳ corrected by {refs}", "link")])
         if e.body:
-            for paragraph in e.body.splitlines():
+            mail_in = e.channel == "email" and e.direction == "in"
+            for paragraph in fold_quoted(e.body) if mail_in else e.body.splitlines():
                 for chunk in wrap_line(paragraph, wrap):
                     lines.append([(pad, ""), (chunk, "")])
         for name, size, _sha in e.attachments:

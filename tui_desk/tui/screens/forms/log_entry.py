@@ -90,6 +90,7 @@ class LogEntryScreen(KeepsDraft, Reused, Screen):
     HELP_TITLE = "Log entry keys"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="log.save"),
+        Binding("ctrl+t", "canned", "Canned reply", show=False, id="log.canned"),
         Binding("escape", "cancel", "Cancel", id="log.cancel"),
         *FIELD_KEYS,
     ]
@@ -559,6 +560,27 @@ class LogEntryScreen(KeepsDraft, Reused, Screen):
             ),
             chosen,
         )
+
+    # -- canned replies (replies/NAME.md): the text into the content, its status into the form ------
+
+    def action_canned(self) -> None:
+        from tui_desk.tui.screens.forms.canned_picker import pick_canned_reply
+
+        if self.ready:
+            pick_canned_reply(self, self._use_canned)
+
+    def _use_canned(self, reply) -> None:
+        store, case, agent = self.app.store, self.case_number, self.app.agent
+
+        def fill(ticket) -> None:
+            body, text = self.query_one("#body", TextArea), reply.fill(ticket, agent)
+            body.text = text if not body.text.strip() else body.text.rstrip() + "\n\n" + text
+            if reply.status is not None:
+                self.query_one("#status", Select).value = reply.status.slug
+            body.focus()
+            self._changed()
+
+        self.app.run_db(store.get, case, on_done=fill, group="canned")
 
     # -- leaving ----------------------------------------------------------------------------
 

@@ -1,8 +1,6 @@
-"""What the supervisor screens share: keys to move between them, the title line, the read-only refusal."""
+"""What the supervisor screens share: keys to move between them, the title line."""
 
 from __future__ import annotations
-
-import functools
 
 from textual.binding import Binding
 from textual.content import Content
@@ -10,22 +8,6 @@ from textual.widgets import Static
 
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.text import printable
-
-READ_ONLY_MESSAGE = "read-only: this console may look but not change anything ({what} refused)"
-
-
-def refuse_if_read_only(action):
-    """A write action that, on a read-only store, says so instead of silently doing nothing."""
-
-    @functools.wraps(action)
-    def guarded(self, *args):
-        if self.app.store.read_only:
-            what = action.__name__.removeprefix("action_").replace("_", " ")
-            self.app.notify(READ_ONLY_MESSAGE.format(what=what), severity="warning", markup=False)
-            return None
-        return action(self, *args)
-
-    return guarded
 
 
 def nav_bindings(here: str) -> list[Binding]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,13 +9,14 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from tui_desk.domain.dates import format_when
+from tui_desk.domain.dates import format_when, short_span
 from tui_desk.domain.statuses import Status, parse_status
 from tui_desk.domain.text import clip, printable
 from tui_desk.reporting.overdue import OverdueSection, overdue
 from tui_desk.tui.colours import tone
 from tui_desk.tui.context import StoreChanged
-from tui_desk.tui.screens.supervisor.nav import SupervisorNav, nav_bindings, refuse_if_read_only
+from tui_desk.tui.screens.read_only import refuse_if_read_only
+from tui_desk.tui.screens.supervisor.nav import SupervisorNav, nav_bindings
 from tui_desk.tui.widgets.key_bar import KeyBar
 
 # Short section names for the table's heading rows (the full titles are in the counts line's help).
@@ -49,22 +48,6 @@ SHORT_STATUS = {
     Status.RESOLVED: "Resolved",
     Status.CLOSED: "Closed",
 }
-
-
-def short_span(late: timedelta) -> str:
-    """At most 9 characters: ``117d``, ``3d 4h``, ``1h 30m``, ``12m``; ``in …`` while still ahead."""
-    seconds = int(abs(late.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, minutes = rest // 3600, rest % 3600 // 60
-    if days >= 10 or (days and not hours):
-        text = f"{days}d"
-    elif days:
-        text = f"{days}d {hours}h"
-    elif hours:
-        text = f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    else:
-        text = f"{minutes}m"
-    return text if late.total_seconds() > 0 else "in " + text
 
 
 COLUMN_TITLES = {

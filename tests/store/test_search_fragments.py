@@ -152,7 +152,7 @@ def test_a_schema_4_store_gets_the_fragment_index(db_path, clock):
         raw.execute(f"DROP TRIGGER {name}")
     raw.execute("DROP TABLE ticket_fragments")
     raw.execute("DROP TABLE search_stale")
-    raw.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")  # before fragments (5) and mail (6)
+    raw.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")  # before the fragment index (5)
     raw.commit()
     raw.close()
     s = Store(db_path, clock=clock, agent="ana")

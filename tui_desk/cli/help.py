@@ -28,6 +28,14 @@ EXAMPLES: dict[str, list[str]] = {
     "show": ["tui-desk show TD-REF-2026-00013", "tui-desk show TD-REF-2026-00013 --json"],
     "list": ["tui-desk list --status waiting-buyer --assignee ana", 'tui-desk list --search "Größe" --limit 20 --json'],
     "sweep": ["tui-desk --db /srv/desk/desk.db sweep   # from cron, every five minutes"],
+    "deliver": ["tui-desk --db /srv/desk/desk.db deliver   # from cron, every minute"],
+    "reply": ['tui-desk reply TD-REF-2026-00013 --body "Your refund is on its way." --status waiting-buyer'],
+    "replies": ["tui-desk replies"],
+    "receive": [
+        "tui-desk receive --file message.eml",
+        '"|/usr/local/bin/tui-desk --db /srv/desk/desk.db receive"   # a Postfix alias',
+    ],
+    "fetch": ["tui-desk fetch", "tui-desk fetch --maildir ~/Maildir"],
     "outbox": ["tui-desk outbox --json", "tui-desk outbox --mark-sent 42"],
     "config": ["tui-desk config", "tui-desk config --json"],
     "import": ['tui-desk import cases.xlsx --dry-run --map "Ref No=case_number"'],
@@ -41,6 +49,8 @@ EXAMPLES: dict[str, list[str]] = {
     "backup": ["tui-desk --db /srv/desk/desk.db backup /backup/desk-$(date -u +%F).db"],
     "restore": ["tui-desk restore /backup/desk-2026-11-22.db --db /srv/desk/desk.db"],
     "export-case": ["tui-desk export-case TD-REF-2026-00013 --out case.html"],
+    "copy-store": ["tui-desk --db desk.db copy-store --to postgresql://desk@db.example.com:5432/desk"],
+    "pg-roles": ["tui-desk --db postgresql://desk@db.example.com/desk pg-roles | psql -d desk"],
     "completion": [
         "tui-desk completion bash > ~/.local/share/bash-completion/completions/tui-desk",
         "tui-desk completion zsh > ~/.zfunc/_tui-desk",

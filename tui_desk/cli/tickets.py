@@ -15,6 +15,7 @@ from tui_desk.domain.statuses import OPEN_STATUSES, parse_status, status_of
 from tui_desk.domain.text import clip, printable
 from tui_desk.domain.vocabulary import CHANNELS, DIRECTIONS, PRIORITIES, SENDERS
 from tui_desk.store import TicketFilter, TicketSnapshot, describe_entry
+from tui_desk.store.commands import EDITABLE_FIELDS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -306,20 +307,7 @@ def cmd_refund(ctx) -> int:
 def cmd_edit(ctx) -> int:
     a = ctx.args
     store = ctx.store()
-    fields = {
-        name: getattr(a, name)
-        for name in (
-            "priority",
-            "subject",
-            "customer",
-            "email",
-            "order_id",
-            "reason",
-            "kind",
-            "seller_email",
-            "partner_email",
-        )
-    }
+    fields = {name: getattr(a, name) for name in EDITABLE_FIELDS}
     ticket = store.edit_ticket(a.case, expected=_expected(ctx), **fields)
     data = store.describe(ticket, with_log=False)
     ctx.emit(data, f"{ticket.case_number} edited (version {ticket.version})")

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tui_desk.domain import log_texts, vocabulary
+from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
@@ -113,10 +114,17 @@ def _open(store, mail: IncomingMail, *, references: str | None = None) -> dict:
         description=mail.text[:20_000],
         references=references,
         acknowledge=acknowledge,
+        opened=_sent_at(store, mail),
     )
     landed = _log(store, ticket.case_number, mail, "buyer", outcome="follow_up" if references else "opened")
     landed["acknowledged"] = acknowledge is True
     return landed
+
+
+def _sent_at(store, mail: IncomingMail):
+    """When a ticket opened by this message opened: when it was sent, unless its Date is in the future."""
+    now = store.now()
+    return mail.date if mail.date is not None and mail.date <= now else None
 
 
 def _log(store, case_number: str, mail: IncomingMail, party: str | None, *, outcome: str) -> dict:
@@ -131,6 +139,10 @@ def _log(store, case_number: str, mail: IncomingMail, party: str | None, *, outc
     if at > now + FUTURE_SLACK:
         notes.append(f"dated {format_when(at)}, in the future: logged at the time it arrived")
         at = now
+    opened_at = to_utc(store.get(case_number).opened_at)
+    if at < opened_at:  # sent before the ticket was opened (by phone, say): the log starts at the opening
+        notes.append(f"dated {format_when(at)}, before the ticket opened: logged at its opening")
+        at = opened_at
     limit = store.config.max_attachment_bytes
     with tempfile.TemporaryDirectory(prefix="tui-desk-intake-") as folder:
         paths = []

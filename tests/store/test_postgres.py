@@ -226,3 +226,32 @@ def test_postgres_copy_store_from_sqlite_keeps_every_digest(db_path, tmp_path, c
         [TUI_DESK, "--db", str(source), "copy-store", "--to", str(db_path)], capture_output=True, text=True, env=env
     )
     assert again.returncode == 1 and "already holds tickets" in again.stderr
+
+
+@postgres_only
+def test_postgres_a_schema_4_store_gets_fragments_and_mail(db_path, clock):
+    """A PostgreSQL store made before search fragments (5) and mail (6) is migrated on open."""
+    from tui_desk.store.schema import SCHEMA_VERSION
+
+    s = Store(db_path, clock=clock, agent="ana")
+    t = s.create_ticket(customer="Jürgen", subject="Größe falsch")
+    s.close()
+    raw = raw_connect(db_path)
+    raw.execute("ALTER TABLE ticket_search DROP COLUMN folded")
+    raw.execute("DROP TABLE search_stale")
+    raw.execute("DROP TABLE inbound_message")
+    raw.execute("ALTER TABLE ticket DROP COLUMN seller_email, DROP COLUMN partner_email")
+    for column in ("kind", "entry_id", "message_id", "attempts", "claimed_until", "claimed_by", "bounced_at"):
+        raw.execute(f"ALTER TABLE outbox_message DROP COLUMN {column}")
+    raw.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    raw.close()
+    s = Store(db_path, clock=clock, agent="ana")
+    assert [x.case_number for x in s.list_tickets(TicketFilter(search="grosse jurgen"))] == [t.case_number]
+    assert [x.case_number for x in s.list_tickets(TicketFilter(search="össe"))] == [t.case_number]
+    s.create_ticket(customer="Ed", subject="Ölwechsel", email="ed@example.com")
+    assert [x.subject for x in s.list_tickets(TicketFilter(search="olwech"))] == ["Ölwechsel"]
+    s.close()
+    raw = raw_connect(db_path)
+    assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
+    assert raw.execute("SELECT count(*) FROM outbox_message WHERE kind IS NULL").fetchone() == (0,)
+    raw.close()

@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pg_server import PostgresServer, find_bindir
 
 from tui_desk.domain.clock import FixedClock
 from tui_desk.store import Store
+from tui_desk.store.backend import PostgresUrl
 
 pytest_plugins = ["tests.mail.servers"]  # the SMTP and IMAP servers the mail tests start
 
@@ -24,6 +26,51 @@ SHEETS_DATA = Path(__file__).parent / "data" / "sheets"
 
 def pytest_addoption(parser):
     parser.addoption("--run-slow", action="store_true", help="also run long soaks and big-store tests")
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends: run on both backends (the db_path fixture is parametrised)")
+    config.addinivalue_line("markers", "sqlite_only: a test of SQLite's own behaviour, in a both-backends module")
+    config.addinivalue_line("markers", "postgres_only: a test of PostgreSQL's own behaviour")
+
+
+def pytest_generate_tests(metafunc):
+    """Tests marked ``backends`` (a module's ``pytestmark``) run once per backend: ``db_path`` is then an
+    SQLite file or a database on the session's PostgreSQL server. Other tests keep SQLite and their names."""
+    if "backend_name" not in metafunc.fixturenames:
+        return
+    definition = metafunc.definition
+    if definition.get_closest_marker("postgres_only"):
+        names = ["postgresql"]
+    elif definition.get_closest_marker("backends") and not definition.get_closest_marker("sqlite_only"):
+        names = list(BACKENDS)
+    else:
+        return
+    metafunc.parametrize("backend_name", names, indirect=True)
+
+
+@pytest.fixture
+def backend_name(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server per test session (per xdist worker), started here and stopped after."""
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed here (no initdb/pg_ctl; apt-get install postgresql)")
+    server = PostgresServer(bindir)
+    try:
+        server.start()
+    except Exception as err:  # noqa: BLE001 - said in the skip reason
+        server.stop()
+        pytest.skip(f"could not start a PostgreSQL server: {err}")
+    yield server
+    server.stop()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -55,8 +102,15 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "desk.db"
+def db_path(tmp_path, backend_name, request):
+    """The store: ``desk.db`` in tmp_path, or (in a both-backends test) a fresh PostgreSQL database."""
+    if backend_name == "sqlite":
+        yield tmp_path / "desk.db"
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.new_store()
+    yield PostgresUrl(url)
+    server.drop_database(url)
 
 
 @pytest.fixture
@@ -125,3 +179,42 @@ async def workers_done(app) -> None:
             return
         except WorkerCancelled:
             continue
+
+
+class _RawPostgres:
+    """What a test does with ``sqlite3.connect(db)``, on a PostgreSQL store: ``execute`` with ``?``
+    placeholders, autocommit, and the server's refusals raised as sqlite3's (so one ``pytest.raises``
+    serves both backends)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self._psycopg = psycopg
+        self._conn = psycopg.connect(url, autocommit=True)
+
+    def execute(self, sql: str, params=()):
+        import sqlite3
+
+        try:
+            if params:
+                return self._conn.execute(sql.replace("%", "%%").replace("?", "%s"), params)
+            return self._conn.execute(sql)
+        except self._psycopg.IntegrityError as err:
+            raise sqlite3.IntegrityError(str(err)) from None
+        except self._psycopg.Error as err:
+            raise sqlite3.DatabaseError(str(err)) from None
+
+    def commit(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def raw_connect(db):
+    """A connection past the program, as an attacker (or a test) opens the store: sqlite3 or psycopg."""
+    import sqlite3
+
+    if isinstance(db, PostgresUrl):
+        return _RawPostgres(db.url)
+    return sqlite3.connect(db)

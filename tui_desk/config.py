@@ -61,10 +61,13 @@ TOP_KEYS = (
     "keys",
     "views",
     "console",
+    "store",
     "mail",
 )
 REFUND_KEYS = ("initiate_within_days", "refund_within_days")
 MAX_REFUND_DAYS = 365
+STORE_KEYS = ("url", "identity")
+IDENTITIES = ("login", "database")
 MAX_ATTACHMENT_MB = 25
 
 
@@ -299,6 +302,8 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys (the console checks the ids)
     views: tuple[SavedView, ...] = ()  # [[views]]: the agent's own queue views
     console: ConsoleSettings = field(default_factory=lambda: ConsoleSettings())
+    store_url: str | None = None  # [store] url: the store when neither --db nor TUI_DESK_DB names one
+    identity: str = "login"  # [store] identity: "database" makes the database role the acting agent
 
     @property
     def tz(self) -> ZoneInfo:
@@ -429,6 +434,7 @@ def load_config(path: Path | None = None) -> Config:
         keys=_keys_table(data.get("keys", {})),
         views=_views(data.get("views", []), kinds),
         console=_console(data.get("console", {})),
+        **_store_table(data.get("store", {})),
     )
 
 
@@ -457,6 +463,22 @@ def _refund_policy(r) -> RefundPolicy:
             )
         spans[attr] = timedelta(days=days)
     return RefundPolicy(**spans)
+
+
+def _store_table(s) -> dict:
+    """``[store]``: ``url`` (a path or a postgresql:// URL) and ``identity`` ("login" or "database")."""
+    if not isinstance(s, dict):
+        raise DeskError("config: store must be a table")
+    for key in s:
+        if key not in STORE_KEYS:
+            raise _unknown(key, "store.", STORE_KEYS)
+    url = s.get("url")
+    if url is not None and (not isinstance(url, str) or not url.strip()):
+        raise DeskError("config: store.url must be a path or a postgresql:// URL")
+    identity = s.get("identity", "login")
+    if identity not in IDENTITIES:
+        raise DeskError(f"config: store.identity must be one of {', '.join(IDENTITIES)}, not {identity!r}")
+    return {"store_url": url.strip() if url else None, "identity": identity}
 
 
 def _attachment_limit(a) -> int:

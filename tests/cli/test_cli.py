@@ -32,6 +32,7 @@ def case(cli):
     )["case_number"]
 
 
+@pytest.mark.backends
 def test_new_show_json_has_the_record(cli, case):
     data = cli.json("show", case)
     assert case == "TD-REF-2026-00001"
@@ -60,6 +61,7 @@ def test_description_from_stdin_and_support_kind(cli):
     assert data["case_number"] == "TD-SUP-2026-00001" and data["description"] == "line one\nline two\n"
 
 
+@pytest.mark.backends
 def test_log_with_attachment_times_and_follow_up(cli, tmp_path):
     # The call came at 14:00; the ticket for it was typed in at 14:30.
     case = cli.json("new", "--customer", "Maria Garcia", "--subject", "Blender broken", "--opened", "13:55")[
@@ -103,6 +105,7 @@ def test_log_with_attachment_times_and_follow_up(cli, tmp_path):
     assert "video-proof.mp4 (700 bytes" in text and "2026-11-15 14:00 UTC - 2026-11-15 14:20 UTC" in text
 
 
+@pytest.mark.backends
 def test_status_assign_tag_refund_and_list(cli, case):
     assert "is now Waiting on Buyer" in cli.ok("status", case, "Waiting on Buyer").stdout
     assert cli.json("status", case, "waiting-us")["status"] == "Waiting on Us"
@@ -213,6 +216,7 @@ def test_bad_input_is_refused_with_one_line_and_writes_nothing(cli, case, db_pat
     assert len(cli.json("list")) == count
 
 
+@pytest.mark.backends
 def test_transition_forbidden_after_close(cli, case):
     cli.ok("status", case, "closed", "--note", "Customer withdrew")
     before = store_fingerprint(cli, case)
@@ -249,6 +253,7 @@ def test_store_path_problems(cli, tmp_path):
     assert "not a tui-desk store" in cli.fails("list", db=junk)
 
 
+@pytest.mark.backends
 def test_customer_text_is_kept_byte_for_byte_and_shown_inert(cli, case):
     nasty = "[bold red]x[/] [@click=app.quit]click[/] \x1b[2J\x1b]0;pwned\x07 مرحبا e\u0301 🎉"
     cli.ok("log", case, "--channel", "chat", "--summary", "weird", "--body", "-", input=nasty)

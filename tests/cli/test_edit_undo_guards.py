@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
+from conftest import raw_connect
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
@@ -20,6 +20,7 @@ def ticket(cli):
     return cli.json("show", CASE)
 
 
+@pytest.mark.backends
 def test_every_write_takes_if_version_and_refuses_with_exit_3_when_the_ticket_moved_on(cli, ticket):
     version = ticket["version"]
     cli.ok("tag", CASE, "vip", "--if-version", str(version))  # still at that version: written
@@ -32,13 +33,13 @@ def test_every_write_takes_if_version_and_refuses_with_exit_3_when_the_ticket_mo
         ("edit", CASE, "--priority", "high"),
         ("undo", CASE),
     ]
-    before = sqlite3.connect(cli.db).execute("SELECT count(*) FROM log_entry").fetchone()
+    before = raw_connect(cli.db).execute("SELECT count(*) FROM log_entry").fetchone()
     for args in writes:
         result = cli.run(*args, "--if-version", str(version))
         assert result.returncode == 3, (args, result.stderr)
         err = result.stderr.strip()
         assert len(err.splitlines()) == 1 and f"changed since version {version}" in err and "nothing" in err
-    assert sqlite3.connect(cli.db).execute("SELECT count(*) FROM log_entry").fetchone() == before
+    assert raw_connect(cli.db).execute("SELECT count(*) FROM log_entry").fetchone() == before
     now = cli.json("show", CASE)["version"]
     cli.ok("assign", CASE, "ben", "--if-version", str(now))  # without the flag or at the current version: as today
 
@@ -77,6 +78,7 @@ def test_undo_reverses_the_agents_own_last_change_as_a_new_entry(cli, ticket):
     assert "made by ana" in cli.fails("undo", CASE)
 
 
+@pytest.mark.backends
 def test_undo_has_a_time_window_and_never_leaves_closed(store, clock):
     from datetime import timedelta
 
@@ -91,6 +93,7 @@ def test_undo_has_a_time_window_and_never_leaves_closed(store, clock):
         store.undo(number)
 
 
+@pytest.mark.backends
 def test_undo_of_a_tag_change_puts_back_exactly_what_was_there(store):
     number = store.create_ticket(customer="Ann", subject="Broken", tags=["vip"]).case_number
     store.tag(number, add=["fraud-check"], remove=["vip"])
@@ -99,6 +102,7 @@ def test_undo_of_a_tag_change_puts_back_exactly_what_was_there(store):
     assert store.tags([ticket.id])[ticket.id] == ["vip"]
 
 
+@pytest.mark.backends
 def test_a_stale_snapshot_is_refused_by_every_guarded_store_write(store):
     number = store.create_ticket(customer="Ann", subject="Broken").case_number
     seen = TicketSnapshot.of(store.get(number))

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from conftest import NOW
 
 
@@ -17,6 +18,7 @@ def waiting_case(cli, customer="Maria Garcia", email="maria@example.com", status
     return number
 
 
+@pytest.mark.backends
 def test_sweep_json_reports_each_action(cli):
     number = waiting_case(cli)
     assert cli.json("sweep", TUI_DESK_NOW=later(2))["summary"] == ""
@@ -44,6 +46,7 @@ def test_sweep_text_says_what_it_did(cli):
     assert cli.json("show", number)["status"] == "Closed"
 
 
+@pytest.mark.backends
 def test_outbox_lists_pending_and_marks_one_sent(cli):
     number = waiting_case(cli)
     acknowledgement = cli.json("outbox")
@@ -64,6 +67,7 @@ def test_outbox_lists_pending_and_marks_one_sent(cli):
     assert "sent 2026-11-18" in text and "Reminder: Parcel never arrived" in text
 
 
+@pytest.mark.backends
 def test_marking_twice_or_an_unknown_message_is_a_one_line_error(cli):
     waiting_case(cli)
     [message] = cli.json("outbox")

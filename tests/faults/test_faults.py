@@ -90,7 +90,9 @@ def _kill(proc: subprocess.Popen) -> None:
 
 def _no_half_applied(db: Path) -> None:
     """Every entry with its consequences: counts match, timer actions have their entry and outbox message."""
-    con = sqlite3.connect(db)
+    from conftest import raw_connect
+
+    con = raw_connect(db)
     try:
         q = con.execute
         # The ticket's count and head move in the same transaction as the entry.
@@ -125,11 +127,11 @@ def _no_half_applied(db: Path) -> None:
         # The same action twice for the same period is impossible.
         assert q(
             "SELECT COUNT(*) FROM (SELECT 1 FROM timer_event GROUP BY ticket_id, action, period_started_at, slot "
-            "HAVING COUNT(*) > 1)"
+            "HAVING COUNT(*) > 1) AS twice"
         ).fetchone() == (0,)
-        assert q("SELECT COUNT(*) FROM (SELECT 1 FROM ticket GROUP BY case_number HAVING COUNT(*) > 1)").fetchone() == (
-            0,
-        )
+        assert q(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM ticket GROUP BY case_number HAVING COUNT(*) > 1) AS x"
+        ).fetchone() == (0,)
     finally:
         con.close()
 

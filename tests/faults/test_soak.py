@@ -2,20 +2,21 @@
 two timer sweepers and a queue reader. At the end every acknowledged write is there, no case number or timer
 action exists twice, no "database is locked" reached anyone, and the figures are printed.
 
-About 10 s in the normal suite; 60 s with ``--run-slow`` (``TUI_DESK_SOAK_SECONDS`` overrides both).
+About 10 s in the normal suite; 60 s with ``--run-slow`` (``TUI_DESK_SOAK_SECONDS`` overrides both). With
+``--run-slow`` also the hosts' soak on PostgreSQL: 20 writer processes and 3 sweeps on one server for 60 s.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import raw_connect
 from test_faults import _integrity, _no_half_applied, _verified
 
 from tui_desk.store import Store
@@ -142,8 +143,8 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def run_soak(tmp_path: Path, seconds: float) -> dict:
-    db = tmp_path / "desk.db"
+def run_soak(tmp_path: Path, seconds: float, *, db=None, roles=ROLES) -> dict:
+    db = db or tmp_path / "desk.db"
     Store(db, agent="setup").close()
     folder = tmp_path / "incoming"
     folder.mkdir()
@@ -157,7 +158,7 @@ def run_soak(tmp_path: Path, seconds: float) -> dict:
             text=True,
             env=env,
         )
-        for role, name in ROLES
+        for role, name in roles
     ]
     acks, summaries, stderr = [], [], []
     for proc in procs:
@@ -199,7 +200,7 @@ def check_and_report(result: dict) -> dict:
     assert len(new_cases) == len(set(new_cases))
     twice = [k for k, n in Counter((a["case"], a["seq"]) for a in timers).items() if n > 1]
     assert not twice, twice
-    con = sqlite3.connect(db)
+    con = raw_connect(db)
     # Each action reported by a sweeper is one TimerEvent row with its own log entry; none reported twice, none
     # applied unreported (the unique key per ticket, action, waiting period and slot turns a second try into a no-op).
     events = con.execute(
@@ -209,12 +210,14 @@ def check_and_report(result: dict) -> dict:
     con.close()
     assert sorted((c, s) for c, s, _ in events) == sorted((a["case"], a["seq"]) for a in timers)
     assert {k for _, _, k in events} <= {"reminder", "reminder_skipped", "auto_close", "resolved_close"}
-    _integrity(db)
+    if isinstance(db, Path):
+        _integrity(db)
     _no_half_applied(db)
     _verified(db)
     latencies = [x for s in summaries if s["role"] in ("creator", "changer") for x in s["latencies"]]
     reads = [x for s in summaries if s["role"] == "reader" for x in s["latencies"]]
     figures = {
+        "processes": len(summaries),
         "seconds": result["seconds"],
         "writes": len(writes),
         "writes_per_s": len(writes) / result["seconds"],
@@ -228,7 +231,7 @@ def check_and_report(result: dict) -> dict:
         "read_p99_ms": _percentile(reads, 99) * 1000,
     }
     print(
-        "\nsoak {seconds:.0f} s, 6 processes: {writes} writes ({writes_per_s:.1f}/s), write latency p50 "
+        "\nsoak {seconds:.0f} s, {processes} processes: {writes} writes ({writes_per_s:.1f}/s), write latency p50 "
         "{write_p50_ms:.1f} ms p99 {write_p99_ms:.1f} ms max {write_max_ms:.0f} ms, retries {retries}, "
         "{sweeps} sweeps applied {timer_actions} timer actions, "
         "{queue_reads} queue reads (p99 {read_p99_ms:.1f} ms)".format(**figures)
@@ -246,4 +249,20 @@ def test_soak_short(request, tmp_path):
 @pytest.mark.slow
 def test_soak_long(request, tmp_path):
     figures = check_and_report(run_soak(tmp_path, max(60.0, _seconds(request))))
+    assert figures["timer_actions"] > 0
+
+
+# Hosts on one PostgreSQL server: 15 creators and 5 status changers (20 writers), 3 sweeps, a queue reader.
+HOSTS = [
+    *(("creator", f"c{n}") for n in range(15)),
+    *(("changer", f"s{n}") for n in range(5)),
+    *(("sweeper", f"w{n}") for n in range(3)),
+    ("reader", "r1"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres_only
+def test_postgres_soak_20_writers_and_3_sweeps(request, tmp_path, db_path):
+    figures = check_and_report(run_soak(tmp_path, max(60.0, _seconds(request)), db=db_path, roles=HOSTS))
     assert figures["timer_actions"] > 0

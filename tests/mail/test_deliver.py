@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from datetime import timedelta
 
+import pytest
+
 from tests.conftest import TUI_DESK
 
 
@@ -14,6 +16,7 @@ def _new(cli, *extra: str) -> str:
     )["case_number"]
 
 
+@pytest.mark.backends  # the claim: the write lock on SQLite, FOR UPDATE SKIP LOCKED on PostgreSQL
 def test_the_acknowledgement_reaches_the_customer_with_tag_and_headers(cli, smtp_server, mail_config):
     case = _new(cli, "--description", "It smokes.")
     result = cli.json("deliver")
@@ -104,6 +107,7 @@ def test_a_message_without_an_address_fails_with_that_reason(cli, smtp_server, m
     )
 
 
+@pytest.mark.backends  # the claim: the write lock on SQLite, FOR UPDATE SKIP LOCKED on PostgreSQL
 def test_two_deliverers_in_parallel_send_each_message_once(cli, smtp_server, mail_config):
     cases = [_new(cli) for _ in range(30)]
     runs = [
@@ -125,6 +129,7 @@ def test_without_a_mail_section_deliver_says_so(cli):
     assert cli.json("outbox")[0]["state"] == "waiting"
 
 
+@pytest.mark.backends  # the claim: the write lock on SQLite, FOR UPDATE SKIP LOCKED on PostgreSQL
 def test_a_claim_left_by_a_dead_deliverer_runs_out_and_the_message_goes_with_the_same_id(cli, smtp_server, mail_config):
     from tui_desk.domain.clock import FixedClock
     from tui_desk.store import Store

@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import raw_connect
 
 from tui_desk.store import Store
+from tui_desk.store.backend import PostgresUrl
 from tui_desk.store.verify import verify_store
 
 CASE = "TD-REF-2026-00001"
@@ -20,10 +22,18 @@ CASE = "TD-REF-2026-00001"
 
 def tamper(db: Path, *statements: str, params: tuple = ()) -> None:
     """Edit the store the way someone with write access could: drop the guards, change rows, commit."""
-    con = sqlite3.connect(db)
-    triggers = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE '%_no_%'")]
-    for name in triggers:
-        con.execute(f"DROP TRIGGER {name}")
+    con = raw_connect(db)
+    if isinstance(db, PostgresUrl):  # the owner of a PostgreSQL store can drop its triggers too
+        triggers = con.execute(
+            "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND t.tgname LIKE '%\\_no\\_%'"
+        ).fetchall()
+        for name, table in triggers:
+            con.execute(f"DROP TRIGGER {name} ON {table}")
+    else:
+        triggers = con.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE '%_no_%'")
+        for (name,) in triggers.fetchall():
+            con.execute(f"DROP TRIGGER {name}")
     for sql in statements:
         con.execute(sql, params if "?" in sql else ())
     con.commit()
@@ -31,7 +41,7 @@ def tamper(db: Path, *statements: str, params: tuple = ()) -> None:
 
 
 def entry_id(db: Path, seq: int, case: str = CASE) -> int:
-    con = sqlite3.connect(db)
+    con = raw_connect(db)
     row = con.execute(
         "SELECT e.id FROM log_entry e JOIN ticket t ON t.id = e.ticket_id WHERE t.case_number = ? AND e.seq = ?",
         (case, seq),
@@ -73,6 +83,7 @@ def verify_fails(cli, *args: str) -> list[str]:
     return result.stdout.splitlines()
 
 
+@pytest.mark.backends
 def test_an_untouched_store_verifies(cli, case):
     out = cli.ok("verify").stdout
     assert out.startswith("ok: 1 case(s), 6 entries, 1 attachment(s)")
@@ -81,6 +92,7 @@ def test_an_untouched_store_verifies(cli, case):
     assert data["cases"][0]["head"] == cli.json("show", case)["log_head"]
 
 
+@pytest.mark.backends
 def test_changed_summary_is_named(cli, case, db_path):
     tamper(db_path, f"UPDATE log_entry SET summary = 'Customer never called' WHERE id = {entry_id(db_path, 6)}")
     lines = verify_fails(cli)
@@ -147,6 +159,7 @@ def test_removed_entry_with_renumbering_and_fixed_head_is_still_caught(cli, case
     assert f"{case} #2: entry 2 was changed: its content no longer matches its digest" in lines
 
 
+@pytest.mark.backends
 def test_swapped_entries_are_named_as_reordered(cli, case, db_path):
     a, b = entry_id(db_path, 3), entry_id(db_path, 5)
     tamper(
@@ -166,6 +179,7 @@ def test_recorded_head_changed_is_caught(cli, case, db_path):
     assert any("recorded chain head" in line for line in verify_fails(cli, case))
 
 
+@pytest.mark.backends
 def test_entry_added_behind_the_back_is_caught(cli, case, db_path):
     tamper(
         db_path,
@@ -226,6 +240,7 @@ def test_demo_store_chains_verify(tmp_path, clock):
     assert report.entries > 300
 
 
+@pytest.mark.backends
 def test_verify_in_process_names_entries(store, db_path):
     ticket = store.create_ticket(customer="A", subject="B")
     for i in range(4):

@@ -10,6 +10,8 @@ from tui_desk.domain.search_text import fold, unspaced
 from tui_desk.store import Store, TicketFilter, sqlite
 from tui_desk.store.schema import SCHEMA_VERSION
 
+pytestmark = pytest.mark.backends  # the same tickets on SQLite (FTS5 trigram) and PostgreSQL (pg_trgm LIKE)
+
 
 def found(store: Store, words: str) -> list[str]:
     return [t.subject for t in store.list_tickets(TicketFilter(search=words))]
@@ -121,6 +123,7 @@ def test_newest_first_page_in_case_order(store, tickets):
     assert counted(store, "grosse") == 31
 
 
+@pytest.mark.sqlite_only  # raw sqlite3 on the file
 def test_a_write_behind_the_store_s_back_is_indexed_by_the_next_write(store, db_path, tickets):
     raw = sqlite3.connect(db_path)
     raw.execute("UPDATE ticket SET subject = 'Ölwechsel' WHERE subject = 'Blender arrived broken'")
@@ -139,6 +142,7 @@ def test_program_written_entries_stay_out_of_the_fragment_index(store, tickets):
     assert found(store, "waiting on") == []
 
 
+@pytest.mark.sqlite_only  # raw sqlite3 on the file
 def test_a_schema_4_store_gets_the_fragment_index(db_path, clock):
     s = Store(db_path, clock=clock, agent="ana")
     t = s.create_ticket(customer="Jürgen", subject="Größe falsch")

@@ -8,6 +8,7 @@ import stat
 from datetime import timedelta
 
 import pytest
+from conftest import raw_connect
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
@@ -15,6 +16,8 @@ from tui_desk.store import Store, TicketChanged, TicketFilter, TicketSnapshot
 from tui_desk.store import schema as schema_module
 from tui_desk.store.models import Meta, Ticket
 from tui_desk.store.schema import SCHEMA_VERSION
+
+pytestmark = pytest.mark.backends  # store, CLI, timer, concurrency and evidence tests: both backends
 
 
 def new(store, **kw):
@@ -71,7 +74,7 @@ def test_unknown_kind_and_blank_fields_write_nothing(store):
 def test_log_is_append_only_in_the_database_itself(store, db_path):
     t = new(store)
     store.add_entry(t.case_number, channel="email", summary="Customer sent photos")
-    raw = sqlite3.connect(db_path)
+    raw = raw_connect(db_path)
     for sql in (
         "UPDATE log_entry SET summary = 'rewritten' WHERE seq = 2",
         "DELETE FROM log_entry WHERE seq = 2",
@@ -168,7 +171,7 @@ def test_follow_up_promise_is_kept_by_the_next_reply(store, clock):
     assert store.get(t.case_number).follow_up_at is None
 
 
-def test_attachments_stored_once_by_digest_and_survive_the_original(store, tmp_path, db_path):
+def test_attachments_stored_once_by_digest_and_survive_the_original(store, tmp_path, db_path, backend_name):
     t = new(store)
     label = tmp_path / "rma-label.pdf"
     label.write_bytes(b"%PDF fake label\x00\x01")
@@ -181,6 +184,11 @@ def test_attachments_stored_once_by_digest_and_survive_the_original(store, tmp_p
     entries = store.entries(store.get(t.case_number))
     a1, a2 = entries[1].attachment_list[0], entries[2].attachment_list[0]
     assert a1.sha256 == a2.sha256 and a1.name == "rma-label.pdf" and a1.size == 17
+    if backend_name == "postgresql":  # in the database (bytea), by its SHA-256: no folder to share
+        assert store.blobs.content(a1.sha256) == b"%PDF fake label\x00\x01"
+        with store.reading():
+            assert store.backend.run(store.db, "SELECT count(*) FROM blob_content").fetchone()[0] == 1
+        return
     blobs = [p for p in store.blobs.root.rglob("*") if p.is_file()]
     assert len(blobs) == 1 and blobs[0].read_bytes() == b"%PDF fake label\x00\x01"
     assert stat.S_IMODE(os.stat(store.blobs.root).st_mode) == 0o700
@@ -250,22 +258,32 @@ def test_list_filters_sort_and_search(store):
     assert store.count_tickets(TicketFilter(statuses=[Status.NEW])) == 3
 
 
+@pytest.mark.sqlite_only  # a file's mode
 def test_store_file_is_private(store, db_path):
     assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
 
 
-def test_newer_store_is_refused_untouched(db_path, clock):
+def test_newer_store_is_refused_untouched(db_path, clock, backend_name):
     s = Store(db_path, clock=clock, agent="ana")
     new(s)
     with s.writing():
-        Meta.replace(key="schema_version", value="99").execute()
+        schema_module.set_meta("schema_version", "99")
     s.close()
-    before = db_path.read_bytes()
+    raw = raw_connect(db_path)
+    before = raw.execute("SELECT count(*) FROM log_entry").fetchall()
+    raw.close()
+    bytes_before = db_path.read_bytes() if backend_name == "sqlite" else None
     with pytest.raises(DeskError, match="newer tui-desk"):
         Store(db_path, clock=clock, agent="ana")
-    assert db_path.read_bytes() == before
+    raw = raw_connect(db_path)
+    assert raw.execute("SELECT count(*) FROM log_entry").fetchall() == before
+    assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [("99",)]
+    raw.close()
+    if bytes_before is not None:
+        assert db_path.read_bytes() == bytes_before
 
 
+@pytest.mark.sqlite_only  # older layouts exist only as SQLite files (PostgreSQL stores start at schema 4)
 def test_older_store_is_migrated_on_open(db_path, clock, monkeypatch):
     s = Store(db_path, clock=clock, agent="ana")
     t = new(s)
@@ -316,11 +334,11 @@ def test_describe_is_json_ready(store, tmp_path):
 
 
 def test_search_finds_log_text_written_before_and_after_a_bulk_load(store):
-    from tui_desk.store import log, sqlite
+    from tui_desk.store import log
 
     t = new(store)
     store.add_entry(t.case_number, channel="chat", summary="Courier lost the parcel")
-    with store.writing(), sqlite.bulk_load(store.db):
+    with store.writing(), store.backend.bulk_load(store.db):
         ticket = store.get(t.case_number)
         entry = log.NewEntry(
             kind="message",
@@ -340,6 +358,7 @@ def test_search_finds_log_text_written_before_and_after_a_bulk_load(store):
     assert store.list_tickets(TicketFilter(search="waiting")) == []
 
 
+@pytest.mark.sqlite_only  # schema 1 was SQLite's FTS5 layout
 def test_a_version_1_store_gets_the_one_document_search_index(db_path, clock):
     """Schema 1 indexed each log entry on its own (``entry_search``); opening it rebuilds the index."""
     s = Store(db_path, clock=clock, agent="ana")

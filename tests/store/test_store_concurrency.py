@@ -4,8 +4,12 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.conftest import TUI_DESK
 from tui_desk.store import TicketFilter
+
+pytestmark = pytest.mark.backends  # store, CLI, timer, concurrency and evidence tests: both backends
 
 WRITER = textwrap.dedent(
     """

@@ -5,12 +5,15 @@ import subprocess
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from conftest import NOW, TUI_DESK
 
 from tui_desk.domain.statuses import Status
 from tui_desk.store import Store
 from tui_desk.store.models import LogEntry, OutboxMessage, TimerEvent
 from tui_desk.store.verify import verify_store
+
+pytestmark = pytest.mark.backends  # store, CLI, timer, concurrency and evidence tests: both backends
 
 SWEEPERS = 4
 TICKETS = 300  # enough that the sweeps overlap in time, not one finishing before the next starts

@@ -14,6 +14,8 @@ from tui_desk.store.models import OutboxMessage, StatusChange, Ticket, TimerEven
 from tui_desk.store.sweep import SweepResult, due_query, next_timer_due, sweep_timers
 from tui_desk.store.verify import verify_store
 
+pytestmark = pytest.mark.backends  # store, CLI, timer, concurrency and evidence tests: both backends
+
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 
@@ -242,7 +244,8 @@ def test_the_unique_key_makes_a_replayed_action_a_no_op(store, clock):
     sweep_timers(store)
     log_count = store.get(number).log_count
     # Forge the stale state a racing process would have seen.
-    store.db.execute_sql(
+    store.backend.run(
+        store.db,
         "UPDATE ticket SET reminders_done = 0, timer_due_at = ? WHERE case_number = ?",
         (Ticket.timer_due_at.db_value(clock.now()), number),  # slot 1 due again
     )
@@ -257,7 +260,7 @@ def test_the_unique_key_makes_a_replayed_action_a_no_op(store, clock):
 
 def test_a_stale_due_time_on_a_ticket_without_timers_is_cleared(store, clock):
     t = store.create_ticket(customer="Kim", subject="Login")
-    store.db.execute_sql("UPDATE ticket SET timer_due_at = ? WHERE id = ?", ("2026-11-01 00:00:00.000000", t.id))
+    store.backend.run(store.db, "UPDATE ticket SET timer_due_at = ? WHERE id = ?", ("2026-11-01 00:00:00.000000", t.id))
     result = sweep_timers(store)
     assert not result.acted and store.get(t.case_number).timer_due_at is None
 
@@ -347,15 +350,16 @@ def test_a_swept_close_writes_the_ticket_as_the_store_would(store, clock):
     assert verify_store(store).ok
 
 
+@pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 def test_the_due_query_is_an_index_range_scan(store):
     """The sweep's cost follows the number of due tickets: SQLite walks the timer_due_at index, never the table."""
     with store.reading():
         sql, params = due_query(store.now()).sql()
-        plan = " ".join(row[-1] for row in store.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+        plan = " ".join(row[-1] for row in store.backend.run(store.db, "EXPLAIN QUERY PLAN " + sql, params))
         assert "SEARCH" in plan and "INDEX ticket_timer_due_at (timer_due_at<?)" in plan, plan
         assert "TEMP B-TREE" not in plan, plan  # the index gives the order too
         sql, params = Ticket.select(pw.fn.MIN(Ticket.timer_due_at)).sql()
-        plan = " ".join(row[-1] for row in store.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+        plan = " ".join(row[-1] for row in store.backend.run(store.db, "EXPLAIN QUERY PLAN " + sql, params))
         assert "INDEX ticket_timer_due_at" in plan, plan  # next_timer_due: one index lookup
 
 

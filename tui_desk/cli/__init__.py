@@ -18,7 +18,7 @@ from tui_desk.config import APP_NAME, Config, load_config
 from tui_desk.domain.clock import clock_from_env
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import TicketChanged
-from tui_desk.store.sqlite import STORE_ERRORS, explain_error
+from tui_desk.store.backend import driver_errors, module_for, parse_location
 
 
 class Context:
@@ -43,8 +43,9 @@ class Context:
         return self._config
 
     @property
-    def db_path(self) -> Path:
-        return store_path(self.args.db)
+    def db_path(self):
+        """The store's location: a ``Path`` (SQLite) or a ``PostgresUrl``."""
+        return store_path(self.args.db, lambda: self.config.store_url)
 
     @property
     def read_only(self) -> bool:
@@ -88,14 +89,17 @@ class Context:
             print(text() if callable(text) else text)
 
 
-def store_path(option: str | None) -> Path:
-    """``--db``, else ``TUI_DESK_DB``, else ``desk.db`` in the platformdirs user data directory."""
+def store_path(option: str | None, configured: Callable[[], str | None] = lambda: None):
+    """``--db``, else ``TUI_DESK_DB``, else ``[store] url``, else ``desk.db`` in the platformdirs user data
+    directory: a path (an SQLite file) or a ``postgresql://USER@HOST:PORT/DBNAME`` URL."""
+    from tui_desk.store.backend import parse_location
+
     if option is not None and not option.strip():
         # `--db "$UNSET"` in a script must not quietly fall through to the user's real store.
         raise DeskError("--db is empty; give the store's path")
-    chosen = option or os.environ.get("TUI_DESK_DB")
+    chosen = option or os.environ.get("TUI_DESK_DB") or configured()
     if chosen:
-        return Path(chosen).expanduser()
+        return parse_location(chosen)
     folder = Path(platformdirs.user_data_dir(APP_NAME))
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder / "desk.db"
@@ -129,7 +133,14 @@ class _Parser(argparse.ArgumentParser):
 
 # The options every command takes, before or after its name (`tui-desk list --db X` = `tui-desk --db X list`).
 GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
-    (("--db",), {"metavar": "PATH", "help": "the store file (default: $TUI_DESK_DB or the user data folder)"}),
+    (
+        ("--db",),
+        {
+            "metavar": "PATH|URL",
+            "help": "the store: an SQLite file or postgresql://USER@HOST:PORT/DBNAME "
+            "(default: $TUI_DESK_DB, [store] url, or the user data folder)",
+        },
+    ),
     (("--demo",), {"action": "store_true", "help": "use the demo store that `tui-desk demo` builds (not with --db)"}),
     (("--agent",), {"metavar": "NAME", "help": "who is acting (default: $TUI_DESK_AGENT or your login name)"}),
     (("--read-only",), {"action": "store_true", "help": "open the store read-only (also TUI_DESK_READ_ONLY=1)"}),
@@ -155,7 +166,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tui_desk.cli import archive, evidence, mail, reports, sheets, tickets, timers
+    from tui_desk.cli import archive, evidence, mail, reports, sheets, stores, tickets, timers
     from tui_desk.cli.help import EXAMPLES, MAIN_EPILOG, describe
 
     parser = _Parser(
@@ -168,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tui-desk {__version__}")
     _add_global_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (tickets, timers, mail, sheets, archive, reports, evidence):
+    for module in (tickets, timers, mail, sheets, archive, reports, evidence, stores):
         module.register(commands)
     from tui_desk.cli import completion
 
@@ -233,9 +244,10 @@ def main(argv: list[str] | None = None) -> int:
         errorlog.refused(err)
         _say_error(err, json_errors)
         return 1
-    except STORE_ERRORS as err:
+    except driver_errors() as err:
         # A store failure outside the store's own guard (a lazy query read after it): still one line.
-        print(f"tui-desk: error: {explain_error(err, Path(args.db or 'the store'))}", file=sys.stderr)
+        where = parse_location(args.db) if args.db else Path("the store")
+        print(f"tui-desk: error: {module_for(where).explain_error(err, where)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("tui-desk: interrupted", file=sys.stderr)

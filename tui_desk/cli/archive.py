@@ -40,9 +40,19 @@ def _copied_json(copied) -> dict:
     }
 
 
+def _sqlite_only(location, command: str) -> None:
+    """backup and restore copy an SQLite file; a PostgreSQL store is backed up by the server's tools."""
+    if not isinstance(location, Path):
+        raise DeskError(
+            f"{command} copies an SQLite store file; for PostgreSQL use pg_dump / pg_restore "
+            "(or export --archive and import, which keep every digest)"
+        )
+
+
 def cmd_backup(ctx) -> int:
     from tui_desk.store.backup import backup
 
+    _sqlite_only(ctx.db_path, "backup")
     copied = backup(ctx.db_path, Path(ctx.args.dest).expanduser(), force=ctx.args.force)
     ctx.emit(
         _copied_json(copied),
@@ -60,6 +70,7 @@ def cmd_restore(ctx) -> int:
     from tui_desk.store.backup import restore
 
     target = store_path(ctx.args.restore_db) if ctx.args.restore_db is not None else ctx.db_path
+    _sqlite_only(target, "restore")
     copied = restore(Path(ctx.args.src).expanduser(), target, force=ctx.args.force)
     ctx.emit(
         _copied_json(copied),
@@ -89,14 +100,18 @@ def cmd_export_archive(ctx) -> int:
 
 
 def cmd_import_archive(ctx, path: Path) -> int:
+    a = ctx.args
+    if a.map or a.status_map or a.dayfirst or a.monthfirst or a.dry_run or a.skip_bad:
+        raise DeskError("an archive is restored as it is: sheet options (--map, --dry-run, …) do not apply")
+    return restore_and_report(ctx, ctx.store(), path)
+
+
+def restore_and_report(ctx, store, path: Path, *, shown_as: str | None = None) -> int:
+    """Restore the archive at ``path`` into ``store``, verify it, compare the seal; print what happened."""
     from tui_desk.store import seal
     from tui_desk.store.archive import restore_archive
     from tui_desk.store.verify import connect, verify_path
 
-    a = ctx.args
-    if a.map or a.status_map or a.dayfirst or a.monthfirst or a.dry_run or a.skip_bad:
-        raise DeskError("an archive is restored as it is: sheet options (--map, --dry-run, …) do not apply")
-    store = ctx.store()
     outcome = restore_archive(store, path)
     report = verify_path(store.path)
     same = None
@@ -123,7 +138,7 @@ def cmd_import_archive(ctx, path: Path) -> int:
 
     def text() -> str:
         lines = [
-            f"{path.name}: restored {outcome.tickets} tickets with {outcome.entries} log entries and "
+            f"{shown_as or path.name}: restored {outcome.tickets} tickets with {outcome.entries} log entries and "
             f"{outcome.blobs} attachment file(s)"
         ]
         if outcome.merged:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import stat
 import sys
 from pathlib import Path
@@ -121,10 +120,11 @@ def cmd_seal(ctx) -> int:
     import json
 
     from tui_desk.store import schema, seal
+    from tui_desk.store.backend import driver_errors
     from tui_desk.store.verify import connect
 
     path = ctx.db_path
-    if not path.exists() or path.stat().st_size == 0:
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
         raise DeskError(f"no store at {path}" if not path.exists() else f"{path} holds no tui-desk store")
     if not ctx.read_only:
         ctx.store()  # opening migrates an older store: its identity and bound chains start from here
@@ -139,7 +139,7 @@ def cmd_seal(ctx) -> int:
             store_id=meta.get(schema.STORE_ID),
             bound_from=int(bound) if isinstance(bound, str) and bound.isdigit() else None,
         )
-    except sqlite3.Error as err:  # a damaged store: say so in one line
+    except driver_errors() as err:  # a damaged store: say so in one line
         raise DeskError(f"cannot seal {path}: {err}; run tui-desk verify") from None
     finally:
         con.close()

@@ -49,6 +49,8 @@ EXAMPLES: dict[str, list[str]] = {
     "backup": ["tui-desk --db /srv/desk/desk.db backup /backup/desk-$(date -u +%F).db"],
     "restore": ["tui-desk restore /backup/desk-2026-11-22.db --db /srv/desk/desk.db"],
     "export-case": ["tui-desk export-case TD-REF-2026-00013 --out case.html"],
+    "copy-store": ["tui-desk --db desk.db copy-store --to postgresql://desk@db.example.com:5432/desk"],
+    "pg-roles": ["tui-desk --db postgresql://desk@db.example.com/desk pg-roles | psql -d desk"],
     "completion": [
         "tui-desk completion bash > ~/.local/share/bash-completion/completions/tui-desk",
         "tui-desk completion zsh > ~/.zfunc/_tui-desk",

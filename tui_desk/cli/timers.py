@@ -155,6 +155,9 @@ def effective_values(config) -> dict:
             }
         elif f.name == "max_attachment_bytes":
             values["attachments"] = {"max_mb": value / (1024 * 1024)}
+        elif f.name in ("store_url", "identity"):  # [store] url (when set) and identity
+            if value is not None:
+                values.setdefault("store", {})["url" if f.name == "store_url" else f.name] = value
         elif f.name == "sla":
             values["sla"] = _plain(value)
             calendar = values["sla"].pop("calendar", None)

@@ -32,7 +32,7 @@ import peewee as pw
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.evidence import GENESIS, genesis
-from tui_desk.store import log, schema, seal, sqlite
+from tui_desk.store import log, schema, seal
 from tui_desk.store.attachments import BlobFolder
 from tui_desk.store.models import ALL_MODELS, Blob, CaseSequence, Draft, Meta, Ticket
 from tui_desk.store.private import private_file
@@ -351,7 +351,8 @@ def _restore(store, reader: ArchiveReader, created: list, progress) -> RestoreOu
     # Merged rows keep their order under new ids: each table's ids move past the store's highest.
     offsets = {t: _max_id(db, m) if outcome.merged else 0 for t, m in TABLES.items() if t not in _KEYED}
     archived_from = reader.manifest.get("chain_bound_from")
-    with sqlite.bulk_load(db):
+    # Rows keep their archived ids: bulk_ids keeps other writers out and moves the id sequences past them.
+    with store.backend.bulk_ids(db), store.backend.bulk_load(db):
         cases = _restore_tickets(db, reader, offsets, archived_from, outcome, progress)
         _restore_log(store, reader, cases, offsets, created, outcome, progress)
         for table in TABLES:

@@ -65,18 +65,7 @@ class BlobFolder:
         ``created`` collects the folders and file this call made, so a write refused or rolled back
         afterwards can take them away again (``discard``).
         """
-        self.check(source)
-        try:
-            # O_NONBLOCK: a FIFO swapped in after the check opens at once, and fstat refuses it.
-            fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
-        except OSError as err:
-            raise DeskError(f"attachment {source}: cannot read it ({err.strerror})") from None
-        reader = os.fdopen(fd, "rb")
-        try:
-            self._check_stat(source, os.fstat(fd))
-        except DeskError:
-            reader.close()
-            raise
+        reader = self._open_checked(source)
         made = created if created is not None else []
         try:
             if not self.root.exists():
@@ -112,6 +101,26 @@ class BlobFolder:
         except OSError as err:
             raise DeskError(f"attachment {source}: cannot store it ({err.strerror})") from None
         return AttachmentFile(name=source.name, size=size, sha256=sha)
+
+    def _open_checked(self, source: Path):
+        """``source`` opened for reading, once it is known to be a regular file within the limit."""
+        self.check(source)
+        try:
+            # O_NONBLOCK: a FIFO swapped in after the check opens at once, and fstat refuses it.
+            fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError as err:
+            raise DeskError(f"attachment {source}: cannot read it ({err.strerror})") from None
+        reader = os.fdopen(fd, "rb")
+        try:
+            self._check_stat(source, os.fstat(fd))
+        except DeskError:
+            reader.close()
+            raise
+        return reader
+
+    @staticmethod
+    def _read_chunk(reader, source: Path) -> bytes:
+        return _read(reader, source)
 
     def put(self, reader, sha256: str, size: int, created: list[Path]) -> None:
         """Keep the content ``reader`` gives as the file named ``sha256`` (an archive's blob being restored).

@@ -125,12 +125,15 @@ class TicketCommands:
     # -- creating -------------------------------------------------------------------------
 
     def allocate_case_number(self, kind_code: str, year: int) -> str:
-        """The next free case number of this kind and year. Call inside ``writing`` (the number is taken then)."""
+        """The next free case number of this kind and year. Call inside ``writing`` (the number is taken then).
+
+        The sequence row is locked until the commit (made first if there is none, so the lock has a row
+        to hold): a second writer on another host waits for it and then counts on from the first's number.
+        """
         prefix = self.config.prefix
-        key = (prefix, kind_code, year)
-        row = self.db.execute_sql(
-            "SELECT last FROM case_sequence WHERE prefix = ? AND kind_code = ? AND year = ?", key
-        ).fetchone()
+        key = (CaseSequence.prefix == prefix) & (CaseSequence.kind_code == kind_code) & (CaseSequence.year == year)
+        CaseSequence.insert(prefix=prefix, kind_code=kind_code, year=year, last=0).on_conflict_ignore().execute()
+        row = self.backend.locked(CaseSequence.select(CaseSequence.last).where(key)).tuples().first()
         last = row[0] if row else 0
         if not (isinstance(last, int) and 0 <= last <= MAX_CASE_SEQ):
             # An older version kept an imported number past the bound (or the row was damaged):
@@ -143,11 +146,7 @@ class TicketCommands:
             number = format_case_number(prefix, kind_code, year, last)
             if not Ticket.select().where(Ticket.case_number == number).exists():
                 break
-        self.db.execute_sql(
-            "INSERT INTO case_sequence(prefix, kind_code, year, last) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(prefix, kind_code, year) DO UPDATE SET last = excluded.last",
-            (*key, last),
-        )
+        CaseSequence.update(last=last).where(key).execute()
         return number
 
     def _highest_sequence(self, prefix: str, kind_code: str, year: int) -> int:
@@ -155,9 +154,8 @@ class TicketCommands:
         start = f"{prefix}-{kind_code}-{year:04d}-"
         end = start[:-1] + "."  # the next character after "-": a range the unique index answers
         highest = 0
-        for (number,) in self.db.execute_sql(
-            "SELECT case_number FROM ticket WHERE case_number >= ? AND case_number < ?", (start, end)
-        ):
+        numbers = Ticket.select(Ticket.case_number).where((Ticket.case_number >= start) & (Ticket.case_number < end))
+        for (number,) in numbers.tuples():
             seq = number[len(start) :]
             if seq.isdigit() and int(seq) <= MAX_CASE_SEQ:
                 highest = max(highest, int(seq))
@@ -173,7 +171,7 @@ class TicketCommands:
             return  # never allocated up to (imports refuse such a number)
         CaseSequence.insert(prefix=prefix, kind_code=kind_code, year=year, last=seq).on_conflict(
             conflict_target=[CaseSequence.prefix, CaseSequence.kind_code, CaseSequence.year],
-            update={CaseSequence.last: pw.fn.max(CaseSequence.last, seq)},
+            update={CaseSequence.last: pw.Case(None, [(CaseSequence.last > seq, CaseSequence.last)], seq)},
         ).execute()
 
     def create_ticket(
@@ -319,13 +317,14 @@ class TicketCommands:
         as an on-time sweep would have left it (a reply after the auto-close fell due finds it Closed).
         """
         key = case_number.strip().upper()
-        ticket = Ticket.get_or_none(Ticket.case_number == key)
+        # Locked until the commit (PostgreSQL; SQLite's write lock holds the whole store already).
+        ticket = self.backend.locked(Ticket.select().where(Ticket.case_number == key)).first()
         if ticket is None:
             raise DeskError(f"no ticket {case_number.strip()!r}")
         now = self.now()
         if ticket.timer_due_at is not None and ticket.timer_due_at <= now:
             sweep.apply_due_timers(self, ticket.id, now)
-            ticket = Ticket.get_by_id(ticket.id)
+            ticket = Ticket.get_by_id(ticket.id)  # already locked by this transaction
         return ticket
 
     def _check_unchanged(self, ticket: Ticket, expected: TicketSnapshot | None) -> None:

@@ -12,7 +12,6 @@ import contextlib
 import getpass
 import logging
 import os
-import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +21,7 @@ import peewee as pw
 from tui_desk.config import Config
 from tui_desk.domain.clock import Clock, SystemClock, to_utc
 from tui_desk.domain.errors import DeskError
-from tui_desk.store import schema, sqlite
-from tui_desk.store.attachments import BlobFolder
+from tui_desk.store import backend, schema
 from tui_desk.store.commands import TicketCommands
 from tui_desk.store.describe import TicketDescriptions
 from tui_desk.store.drafts import DraftKeeping
@@ -31,20 +29,20 @@ from tui_desk.store.models import database
 from tui_desk.store.queries import TicketQueries
 
 _log = logging.getLogger("tui_desk.store")
-_DATABASES: dict[tuple[str, bool], pw.SqliteDatabase] = {}
+_DATABASES: dict[tuple[str, bool], pw.Database] = {}
 
 
-def _shared_database(path: Path, *, read_only: bool, create: bool) -> pw.SqliteDatabase:
-    """One Peewee database per file and mode in a process, shared by every Store on it.
+def _shared_database(location: backend.Location, *, read_only: bool, create: bool) -> pw.Database:
+    """One Peewee database per store and mode in a process, shared by every Store on it.
 
     Peewee keeps one connection per thread per database object, so two Stores on one file
     (two agents in a test, the console and its workers) must share the object, or their
     transactions would lock each other out.
     """
-    key = (str(path.resolve()), read_only)
+    key = (str(location.resolve()), read_only)
     db = _DATABASES.get(key)
-    if db is None or not (path.exists() or not create):
-        db = sqlite.open_database(path, read_only=read_only, create=create)
+    if db is None or not (location.exists() or not create):
+        db = backend.module_for(location).open_database(location, read_only=read_only, create=create)
         _DATABASES[key] = db
     return db
 
@@ -61,11 +59,12 @@ def default_agent() -> str:
 
 
 class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
-    """An open store: the database file, its attachment folder, the config, the clock and the acting agent."""
+    """An open store: the database (an SQLite file, or a PostgreSQL URL), where its attachments live, the
+    config, the clock and the acting agent."""
 
     def __init__(
         self,
-        path: Path | str,
+        path: Path | str | backend.PostgresUrl,
         *,
         config: Config | None = None,
         clock: Clock | None = None,
@@ -73,17 +72,17 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
         read_only: bool = False,
         create: bool = True,
     ) -> None:
-        self.path = Path(path)
+        self.path = backend.parse_location(path)
+        self.backend = backend.module_for(self.path)
         self.config = config or Config()
         self.clock = clock or SystemClock()
-        self.agent = (agent or default_agent()).strip() or "agent"
         self.read_only = read_only
-        self.blobs = BlobFolder(
-            self.path.with_name(self.path.name + ".files"), max_bytes=self.config.max_attachment_bytes
-        )
-        db = _shared_database(self.path, read_only=read_only, create=create)
+        with self._errors():
+            db = _shared_database(self.path, read_only=read_only, create=create)
         database.initialize(db)
         self.db = db
+        self.blobs = self.backend.make_blobs(self.path, db, max_bytes=self.config.max_attachment_bytes)
+        self.agent = self._acting_agent(agent)
         with self._errors():
             if read_only:
                 with db.connection_context():
@@ -95,6 +94,29 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
                 with db.connection_context():
                     schema.ensure_schema(db, self.path)
 
+    def _acting_agent(self, agent: str | None) -> str:
+        """Who acts: ``--agent``, else ``TUI_DESK_AGENT`` or the login name; with ``[store] identity =
+        "database"`` the database role, and naming anyone else is refused."""
+        if self.config.identity != "database":
+            return (agent or default_agent()).strip() or "agent"
+        with self._errors(), self.db.connection_context():
+            role = self.backend.current_role(self.db)
+        named = (agent or os.environ.get("TUI_DESK_AGENT") or "").strip()
+        if named and named != role:
+            raise DeskError(
+                f'[store] identity = "database": you act as the database role {role!r}; acting as {named!r} '
+                "is refused (connect as that role instead)"
+            )
+        return role
+
+    def interrupt_when(self, check) -> None:
+        """Let the database stop this thread's statements once ``check()`` is true (the console's hang-up)."""
+        self.backend.interrupt_when(self.db, check)
+
+    def change_watch(self):
+        """A watch whose ``changed()`` tells that someone committed to the store (the console's live refresh)."""
+        return self.backend.ChangeWatch(self.path)
+
     # -- plumbing -------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -103,8 +125,8 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
             yield
         except DeskError:
             raise
-        except (pw.DatabaseError, sqlite3.DatabaseError, pw.InterfaceError, UnicodeDecodeError, OSError) as err:
-            message = sqlite.explain_error(err, self.path, read_only=self.read_only)
+        except (*backend.driver_errors(), UnicodeDecodeError, OSError) as err:
+            message = self.backend.explain_error(err, self.path, read_only=self.read_only)
             _log.error("%s", message, exc_info=err)  # the traceback, for --log
             raise DeskError(message) from None
 
@@ -135,7 +157,7 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
         self._activate()
         with self._errors():
             self._connect()
-            with sqlite.write_transaction(self.db):
+            with self.backend.write_transaction(self.db):
                 yield
 
     def now(self) -> datetime:
@@ -143,7 +165,7 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
 
     def data_version(self) -> int:
         """Changes whenever another connection commits; a console polls it to notice others' work."""
-        return sqlite.data_version(self.db)
+        return self.backend.data_version(self.db)
 
     def close(self) -> None:
         """Close this thread's connection (other threads' close when they end)."""

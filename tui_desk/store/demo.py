@@ -23,7 +23,7 @@ from tui_desk.domain.case_numbers import format_case_number
 from tui_desk.domain.clock import Clock, SystemClock, to_utc
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
-from tui_desk.store import log, sqlite
+from tui_desk.store import log, schema
 from tui_desk.store.models import Meta
 
 AGENTS = ("ana", "ben", "chloe", "dev", "emil", "farah")
@@ -237,14 +237,12 @@ def _fill(store, count: int, seed: int, marker: str, progress: bool) -> None:
         number = format_case_number(config.prefix, code, opened.year, sequences[key])
         plan.append((tid, kind, final, opened, number))
     batches = [(plan[i : i + BATCH], f"{seed}:{i}", now, config) for i in range(0, count, BATCH)]
-    conn = store.db.connection()
-    # Demo data can be rebuilt: trade durability for speed while building it.
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA cache_size = -262144")
+    db, backend = store.db, store.backend
+    backend.bulk_speed(db)  # demo data can be rebuilt: trade durability for speed while building it
     bar = _progress(progress, count)
     done = 0
     entry_offset = 0
-    with store.writing(), sqlite.bulk_load(store.db):
+    with store.writing(), backend.bulk_ids(db), backend.bulk_load(db):
         with contextlib.ExitStack() as stack:
             if len(batches) > 1:
                 pool = stack.enter_context(ProcessPoolExecutor(max_workers=2))
@@ -255,22 +253,23 @@ def _fill(store, count: int, seed: int, marker: str, progress: bool) -> None:
                 columns = list(ticket_rows[0])
                 quoted = ", ".join(f'"{c}"' for c in columns)
                 sql = f"INSERT INTO ticket({quoted}) VALUES ({', '.join('?' * len(columns))})"
-                conn.executemany(sql, [[_value(r[c]) for c in columns] for r in ticket_rows])
-                log.insert_rows(store.db, entry_rows, id_offset=entry_offset)
-                conn.executemany("INSERT INTO ticket_tag(ticket_id, name) VALUES (?, ?)", tag_rows)
-                conn.executemany(_CHANGE_SQL, [(r[0], r[1] + entry_offset, *r[2:]) for r in change_rows])
-                conn.executemany(_OUTBOX_SQL, outbox_rows)
-                conn.executemany(_EVENT_SQL, [(*r[:-1], r[-1] + entry_offset) for r in event_rows])
+                backend.run_many(db, sql, [[_value(r[c]) for c in columns] for r in ticket_rows])
+                log.insert_rows(db, entry_rows, id_offset=entry_offset)
+                backend.run_many(db, "INSERT INTO ticket_tag(ticket_id, name) VALUES (?, ?)", tag_rows)
+                backend.run_many(db, _CHANGE_SQL, [(r[0], r[1] + entry_offset, *r[2:]) for r in change_rows])
+                backend.run_many(db, _OUTBOX_SQL, outbox_rows)
+                backend.run_many(db, _EVENT_SQL, [(*r[:-1], r[-1] + entry_offset) for r in event_rows])
                 entry_offset += len(entry_rows)
                 done += len(ticket_rows)
                 bar(len_done=done)
         for (code, year), last in sequences.items():
-            conn.execute(
+            backend.run(
+                db,
                 "INSERT INTO case_sequence(prefix, kind_code, year, last) VALUES (?, ?, ?, ?)",
                 (config.prefix, code, year, last),
             )
-        Meta.replace(key="demo", value=marker).execute()
-        Meta.replace(key="demo_info", value=json.dumps({"tickets": count})).execute()
+        schema.set_meta("demo", marker)
+        schema.set_meta("demo_info", json.dumps({"tickets": count}))
     bar(close=True)
 
 

@@ -31,7 +31,7 @@ from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import check_in_range
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
-from tui_desk.store import log, sqlite
+from tui_desk.store import log
 from tui_desk.store.models import Meta, StatusChange, Ticket, TicketTag, UTCDateTimeField
 
 FINGERPRINT_KEY = "import:row:"
@@ -290,7 +290,8 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
     # Indexing each row for search as it goes in costs most of a big import: index the new rows in one
     # pass at the end instead (not worth the schema change for a few rows).
     bulk = len(todo) >= BULK_INDEX_MIN
-    with sqlite.bulk_load(db) if bulk else contextlib.nullcontext():
+    # The rows get their ids here (_insert): bulk_ids keeps other writers out meanwhile (PostgreSQL).
+    with store.backend.bulk_ids(db), store.backend.bulk_load(db) if bulk else contextlib.nullcontext():
         _insert(store, todo, outcome, known_prints, progress)
 
 

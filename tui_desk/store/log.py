@@ -4,7 +4,7 @@ An entry's digest covers the previous entry's digest (the ticket's ``log_head``)
 and its attachments (domain/evidence.py). Appending moves the ticket's chain head, entry count,
 version and last action *in memory*; the caller writes the ticket row (the store's commands through
 the ORM, the sweep with its narrow UPDATE, the bulk builders in their own ticket rows). People-written
-entries reach the search index through the database's triggers (store/sqlite.py).
+entries reach the search index through the database's triggers (store/sqlite.py, store/postgres.py).
 
 The statements are fixed and prepared once: the sweep may append a thousand entries in one run, an
 import or the demo builder hundreds of thousands, and building each through the ORM would cost more
@@ -27,6 +27,7 @@ from tui_desk.domain.lifecycle import enter_status
 from tui_desk.domain.sla import SlaPolicy
 from tui_desk.domain.statuses import Status, status_of
 from tui_desk.domain.timers import TimerPolicy
+from tui_desk.store import backend
 from tui_desk.store.attachments import AttachmentFile
 from tui_desk.store.models import Attachment, Blob, LogEntry, StatusChange, UTCDateTimeField
 
@@ -114,6 +115,7 @@ def _insert_sql(model, names: Sequence[str]) -> str:
 
 
 _INSERT_ENTRY = _insert_sql(LogEntry, ("id", *_ENTRY_FIELDS))
+_INSERT_NEW_ENTRY = _insert_sql(LogEntry, _ENTRY_FIELDS)  # the database gives the id
 _INSERT_BLOB = _insert_sql(Blob, ("sha256", "size", "stored_at")) + " ON CONFLICT DO NOTHING"
 _INSERT_ATTACHMENT = _insert_sql(Attachment, ("entry", "blob", "name", "size"))
 _INSERT_STATUS_CHANGE = _insert_sql(
@@ -164,14 +166,14 @@ def append_row(db, ticket: ChainHead, entry: NewEntry) -> tuple[int, int]:
 
     Call inside a write transaction; the caller writes the ticket's moved head with the rest of its row.
     """
-    conn = db.connection()
+    store = backend.of(db)
     row = _link(ticket, entry)
-    entry_id = conn.execute(_INSERT_ENTRY, row).lastrowid  # id None: SQLite gives the next one
+    entry_id = store.insert(db, _INSERT_NEW_ENTRY, row[1:])
     if entry.files:
         now = stamp(entry.logged_at or entry.at)
         for f in entry.files:
-            conn.execute(_INSERT_BLOB, (f.sha256, f.size, now))
-            conn.execute(_INSERT_ATTACHMENT, (entry_id, f.sha256, f.name, f.size))
+            store.run(db, _INSERT_BLOB, (f.sha256, f.size, now))
+            store.insert(db, _INSERT_ATTACHMENT, (entry_id, f.sha256, f.name, f.size))
     return entry_id, row[2]
 
 
@@ -222,14 +224,14 @@ def change_status(
         "status", log_texts.status_change(old, target), at=at, body=note, agent=agent, corrects=corrects
     )
     entry_id, _ = append_row(db, ticket, entry)
-    db.connection().execute(_INSERT_STATUS_CHANGE, (ticket.id, entry_id, stamp(at), old.slug, target.slug, agent, note))
+    backend.of(db).run(db, _INSERT_STATUS_CHANGE, (ticket.id, entry_id, stamp(at), old.slug, target.slug, agent, note))
     enter_status(ticket, target, at, timer_policy=timer_policy, sla_policy=sla_policy)
     return entry_id
 
 
 def record_first_status(db, ticket_id: int, entry_id: int, status: Status, *, at: datetime, agent: str, note=""):
     """The ``StatusChange`` a ticket starts with (opened as New, or imported in its final status)."""
-    db.connection().execute(_INSERT_STATUS_CHANGE, (ticket_id, entry_id, stamp(at), None, status.slug, agent, note))
+    backend.of(db).run(db, _INSERT_STATUS_CHANGE, (ticket_id, entry_id, stamp(at), None, status.slug, agent, note))
 
 
 class LogBatch:
@@ -276,7 +278,7 @@ def insert_rows(db, rows: Sequence[tuple], *, id_offset: int = 0) -> None:
     """Insert rows a ``LogBatch`` built (possibly in another process), ids moved by ``id_offset``."""
     if id_offset:
         rows = [(r[0] + id_offset, *r[1:]) for r in rows]
-    db.connection().executemany(_INSERT_ENTRY, rows)
+    backend.of(db).run_many(db, _INSERT_ENTRY, rows)
 
 
 _INSERT_ATTACHMENT_ROW = _insert_sql(Attachment, ("id", "entry", "blob", "name", "size"))
@@ -339,13 +341,13 @@ class RestoreBatch:
 
     def insert(self, db) -> None:
         """Insert what is batched (blobs, then entries, then their attachments); the batch is emptied."""
-        conn = db.connection()
+        store = backend.of(db)
         if self.blobs:
-            conn.executemany(_INSERT_BLOB, self.blobs)
+            store.run_many(db, _INSERT_BLOB, self.blobs)
         if self.entries:
-            conn.executemany(_INSERT_ENTRY, self.entries)
+            store.run_many(db, _INSERT_ENTRY, self.entries)
         if self.attachments:
-            conn.executemany(_INSERT_ATTACHMENT_ROW, self.attachments)
+            store.run_many(db, _INSERT_ATTACHMENT_ROW, self.attachments)
         self.entries.clear()
         self.attachments.clear()
         self.blobs.clear()

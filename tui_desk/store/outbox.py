@@ -19,7 +19,7 @@ from tui_desk.domain import log_texts, vocabulary
 from tui_desk.domain.dates import format_when, iso
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import WAITED_ON_PARTY, status_of
-from tui_desk.store import log
+from tui_desk.store import backend, log
 from tui_desk.store.models import Attachment, InboundMessage, Meta, OutboxMessage, Ticket, TimerEvent
 
 _QUEUE_FIELDS = (
@@ -74,7 +74,7 @@ def queue_message(
         kind,
         entry_id,
     )
-    return db.connection().execute(_QUEUE, row).lastrowid
+    return backend.of(db).insert(db, _QUEUE, row)
 
 
 def party_address(ticket, party: str) -> str | None:
@@ -259,7 +259,10 @@ def claim_due(store, *, worker: str, domain: str, limit: int = 20) -> list[Claim
             return []
     claimed = []
     with store.writing():
-        for message in OutboxMessage.select().where(due).order_by(OutboxMessage.id).limit(limit):
+        # On PostgreSQL two deliverers may look at once: each takes the rows nobody else holds (SKIP LOCKED)
+        # and re-checks ``due`` on them; SQLite's write lock lets one in at a time.
+        query = OutboxMessage.select().where(due).order_by(OutboxMessage.id).limit(limit)
+        for message in store.backend.locked(query, skip_locked=True):
             message.message_id = message.message_id or our_message_id(message.id, key, domain)
             message.claimed_until = now + CLAIM_LEASE
             message.claimed_by = worker

@@ -16,7 +16,6 @@ import peewee as pw
 from tui_desk.domain import overdue, refunds, vocabulary
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
-from tui_desk.store import sqlite
 from tui_desk.store.models import Attachment, LogEntry, RefundMilestone, Ticket, TicketTag
 
 
@@ -37,6 +36,11 @@ class TicketFilter:
     stuck_refunds_at: datetime | None = None  # refunds stuck as of this time (domain/refunds.py)
 
 
+def _earliest(a: pw.Node, b: pw.Node, c: pw.Node) -> pw.Node:
+    """The smallest of three values, in SQL both backends speak (SQLite's min(a, b, c) is LEAST elsewhere)."""
+    return pw.Case(None, [((a <= b) & (a <= c), a), (b <= c, b)], c)
+
+
 SORT_COLUMNS = {
     "case": Ticket.id,
     "customer": Ticket.customer,
@@ -47,7 +51,7 @@ SORT_COLUMNS = {
     "assignee": Ticket.assignee,
     "opened": Ticket.opened_at,
     "last_action": Ticket.last_action_at,
-    "due": pw.fn.min(
+    "due": _earliest(
         pw.fn.coalesce(Ticket.follow_up_at, "9999"),
         pw.fn.coalesce(Ticket.timer_due_at, "9999"),
         pw.fn.coalesce(Ticket.sla_resolution_due_at, "9999"),
@@ -224,7 +228,7 @@ class TicketQueries:
             tagged = TicketTag.select(TicketTag.ticket).where(TicketTag.name == vocabulary.check_tag(flt.tag))
             query = query.where(Ticket.id.in_(tagged))
         if flt.search and flt.search.strip():
-            query = query.where(sqlite.search_condition(sqlite.search_plan(flt.search), Ticket.id))
+            query = query.where(self.backend.search_condition(self.backend.search_plan(flt.search), Ticket.id))
         if flt.overdue_at is not None:
             query = query.where(overdue_condition(flt.overdue_at))
         if flt.case_contains:
@@ -258,9 +262,9 @@ class TicketQueries:
             raise DeskError(f"cannot sort by {sort!r} (one of: {', '.join(SORT_COLUMNS)})")
         flt = flt or TicketFilter()
         column = SORT_COLUMNS[sort]
-        plan = sqlite.search_plan(flt.search) if flt.search else None
+        plan = self.backend.search_plan(flt.search) if flt.search else None
         if sort == "case" and plan is not None and not plan.empty:
-            query, column = sqlite.join_search(self._filtered(replace(flt, search=None)), Ticket.id, plan)
+            query, column = self.backend.join_search(self._filtered(replace(flt, search=None)), Ticket.id, plan)
         else:
             query = self._filtered(flt)
         order = [column.desc() if descending else column.asc()]
@@ -294,14 +298,7 @@ class TicketQueries:
             order.append(Ticket.id.desc() if descending else Ticket.id.asc())
         sql, params = self._filtered(flt or TicketFilter()).select(Ticket.id).order_by(*order).sql()
         with self.reading():
-            conn = self.db.connection()
-            if cancelled is not None:
-                conn.set_progress_handler(lambda: 1 if cancelled() else 0, 20_000)
-            try:
-                return [row[0] for row in self.db.execute_sql(sql, params)]
-            finally:
-                if cancelled is not None:
-                    conn.set_progress_handler(None, 0)
+            return [row[0] for row in self.backend.run_cancellable(self.db, sql, params, cancelled)]
 
     def tickets_by_id(self, ids: Sequence[int]) -> list[Ticket]:
         """These tickets in the order given (ids that no longer exist are skipped)."""

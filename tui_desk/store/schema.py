@@ -9,7 +9,7 @@ from pathlib import Path
 import peewee as pw
 
 from tui_desk.domain.errors import DeskError
-from tui_desk.store import sqlite
+from tui_desk.store import backend
 from tui_desk.store.models import ALL_MODELS, FieldChange, InboundMessage, Meta, RefundMilestone, Ticket
 
 SCHEMA_VERSION = 6
@@ -24,7 +24,7 @@ STORE_ID = "store_id"  # a random name for the store, written once: a seal names
 def _to_2(db: pw.Database) -> None:
     """Schema 2: one full-text document per ticket (its fields and its log); tickets indexed by
     assignee and status together (the queue's per-agent counts read only the index)."""
-    sqlite.rebuild_search(db)
+    backend.of(db).rebuild_search(db)
     db.execute_sql("DROP INDEX IF EXISTS ticket_assignee")
     db.execute_sql('CREATE INDEX IF NOT EXISTS ticket_assignee_status ON ticket ("assignee", "status")')
 
@@ -37,7 +37,7 @@ def _to_3(db: pw.Database) -> None:
     and field edits changed (for undo), append-only like the other evidence tables.
     """
     db.create_tables([FieldChange])
-    sqlite.install_guards(db, 3)
+    backend.of(db).install_guards(db, 3)
     last = db.execute_sql("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0]
     _bind_from(db, last + 1)
 
@@ -50,7 +50,7 @@ def _to_4(db: pw.Database) -> None:
     Refunds recorded before keep living on their ticket row (domain/refunds.current_refund reads them).
     """
     db.create_tables([RefundMilestone])
-    sqlite.install_guards(db, 4)
+    backend.of(db).install_guards(db, 4)
     Ticket._schema.create_indexes(safe=True)  # ticket_references and the refunds-waiting ones (models.py)
 
 
@@ -62,7 +62,7 @@ def _bind_from(db: pw.Database, first_bound_ticket: int) -> None:
 def _to_5(db: pw.Database) -> None:
     """Schema 5: the fragment index beside the word index (``ticket_fragments``, FTS5 trigram over text
     folded by ``domain/search_text.fold``), ``search_stale`` and three triggers that fill it."""
-    sqlite.add_fragments(db)
+    backend.of(db).add_fragments(db)
 
 
 def _to_6(db: pw.Database) -> None:
@@ -71,7 +71,7 @@ def _to_6(db: pw.Database) -> None:
     Message-IDs of the mail received (a second copy creates nothing)."""
 
     def add(table: str, column: str, declaration: str) -> None:
-        present = {row[1] for row in db.execute_sql(f'PRAGMA table_info("{table}")').fetchall()}
+        present = {column.name for column in db.get_columns(table)}
         if column not in present:  # a store rewound to an older version may have it already
             db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {declaration}')
 
@@ -108,11 +108,17 @@ MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
 }
 
 
-def stored_version(db: pw.Database, path: Path | None = None) -> int | None:
+def set_meta(key: str, value: str) -> None:
+    """Write one store-wide fact (both backends: an upsert, not SQLite's REPLACE)."""
+    Meta.insert(key=key, value=value).on_conflict(conflict_target=[Meta.key], update={Meta.value: value}).execute()
+
+
+def stored_version(db: pw.Database, path=None) -> int | None:
     """The store's schema version, or None for an empty file; a damaged one is a DeskError naming ``path``."""
-    if "meta" not in db.get_tables():
-        if db.get_tables():
-            raise DeskError("the file is an SQLite database but not a tui-desk store")
+    tables = db.get_tables()
+    if "meta" not in tables:
+        if tables:
+            raise DeskError(backend.of(db).not_a_store(path) if path else "not a tui-desk store")
         return None
     row = Meta.get_or_none(Meta.key == "schema_version")
     if row is None:
@@ -126,7 +132,7 @@ def stored_version(db: pw.Database, path: Path | None = None) -> int | None:
     return int(value)
 
 
-def check_not_newer(version: int | None, path: Path) -> None:
+def check_not_newer(version: int | None, path: Path | backend.PostgresUrl) -> None:
     if version is not None and version > SCHEMA_VERSION:
         raise DeskError(
             f"the store {path} is from a newer tui-desk (schema {version}; this version knows up to "
@@ -134,20 +140,25 @@ def check_not_newer(version: int | None, path: Path) -> None:
         )
 
 
-def ensure_schema(db: pw.Database, path: Path) -> None:
-    """Create or migrate the schema. Refuses a newer store before writing anything."""
-    check_not_newer(stored_version(db, path), path)
-    with sqlite.write_transaction(db):
-        version = stored_version(db, path)  # again, under the write lock: another process may have won
+def ensure_schema(db: pw.Database, path: Path | backend.PostgresUrl) -> None:
+    """Create or migrate the schema, on either backend. Refuses a newer store before writing anything."""
+    version = stored_version(db, path)
+    check_not_newer(version, path)
+    if version == SCHEMA_VERSION:
+        return  # nothing to write: an agent's role that may not create tables opens the store too
+    store = backend.of(db)
+    with store.write_transaction(db):
+        store.schema_lock(db)
+        version = stored_version(db, path)  # again, under the lock: another process may have won
         check_not_newer(version, path)
         if version is None:
             db.create_tables(ALL_MODELS)
-            sqlite.install_guards(db)
-            sqlite.install_search(db)
+            store.install_guards(db)
+            store.install_search(db)
             _bind_from(db, 1)
-            Meta.replace(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+            set_meta("schema_version", str(SCHEMA_VERSION))
             return
         while version < SCHEMA_VERSION:
             MIGRATIONS[version](db)
             version += 1
-            Meta.replace(key="schema_version", value=str(version)).execute()
+            set_meta("schema_version", str(version))

@@ -1,7 +1,6 @@
 """Everything SQLite-specific in one place: opening, pragmas, the write lock, append-only triggers, FTS5.
 
-A PostgreSQL backend would supply the same four things (open, write_transaction, install_guards,
-search) in a sibling module.
+store/postgres.py supplies the same functions for PostgreSQL; store/backend.py says which is which.
 """
 
 from __future__ import annotations
@@ -19,6 +18,9 @@ import peewee as pw
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.search_text import MIN_FRAGMENT, fold, unspaced
+from tui_desk.store.backend import APPEND_ONLY_TABLES, append_only_tables  # noqa: F401 (re-exported)
+
+NAME = "SQLite"
 
 BUSY_TIMEOUT_S = 10
 PRAGMAS = {
@@ -32,20 +34,7 @@ PRAGMAS = {
     "wal_autocheckpoint": 4000,
 }
 
-# Evidence tables: the database itself refuses to rewrite or remove their rows.
-APPEND_ONLY_TABLES = (
-    "log_entry",
-    "attachment",
-    "status_change",
-    "field_change",
-    "refund_milestone",
-    "timer_event",
-    "blob",
-)
-APPEND_ONLY_SINCE = {
-    "field_change": 3,
-    "refund_milestone": 4,
-}  # tables that later schema versions added, and from which version
+# APPEND_ONLY_TABLES is imported from backend.py for the callers that read it here.
 
 
 def refuse_odd_path(path: Path) -> None:
@@ -114,6 +103,8 @@ class ChangeWatch:
     read-only connection of its own. Use it from one thread at a time.
     """
 
+    blocks = False  # ``changed`` answers at once; the console calls it every few seconds
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
@@ -145,6 +136,87 @@ def write_transaction(db: pw.Database) -> Iterator[None]:
         refresh_fragments(db)
 
 
+def schema_lock(db: pw.Database) -> None:
+    """Inside ``write_transaction``: nobody else creates or migrates the schema meanwhile (the write lock does)."""
+
+
+def locked(query: pw.ModelSelect, *, skip_locked: bool = False) -> pw.ModelSelect:
+    """A ticket read inside a write that must hold it until the commit: SQLite's write lock already does."""
+    return query
+
+
+def locked_sql(sql: str, *, skip_locked: bool = False) -> str:
+    """A fixed SELECT of one ticket, to hold it until the commit (see ``locked``)."""
+    return sql
+
+
+@contextlib.contextmanager
+def bulk_ids(db: pw.Database) -> Iterator[None]:
+    """Inside a write: a builder gives rows their ids itself (the write lock keeps others out)."""
+    yield
+
+
+# -- fixed statements: the log writer's, the sweep's, the outbox's (written with ? placeholders) ----
+
+
+def run(db: pw.Database, sql: str, params: tuple | list = ()):
+    """Run one fixed statement on this thread's connection; a DB-API cursor."""
+    return db.connection().execute(sql, params)
+
+
+def run_many(db: pw.Database, sql: str, rows) -> None:
+    db.connection().executemany(sql, rows)
+
+
+def insert(db: pw.Database, sql: str, params: tuple | list) -> int | None:
+    """Run an INSERT of one row; its id, or None when ``ON CONFLICT DO NOTHING`` inserted nothing."""
+    cursor = db.connection().execute(sql, params)
+    return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+def run_cancellable(db: pw.Database, sql: str, params, cancelled) -> list:
+    """All rows of a read that stops (with a DeskError) once ``cancelled()`` turns true."""
+    conn = db.connection()
+    if cancelled is not None:
+        conn.set_progress_handler(lambda: 1 if cancelled() else 0, 20_000)
+    try:
+        return db.execute_sql(sql, params).fetchall()
+    finally:
+        if cancelled is not None:
+            conn.set_progress_handler(None, 0)
+
+
+def interrupt_when(db: pw.Database, check) -> None:
+    """SQLite stops this thread's statements when ``check()`` returns true (asked every 10,000 steps)."""
+    db.connection().set_progress_handler(lambda: 1 if check() else 0, 10_000)
+
+
+def bulk_speed(db: pw.Database) -> None:
+    """For rebuildable data (the demo): trade durability for speed on this connection."""
+    conn = db.connection()
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -262144")
+
+
+def make_blobs(location: Path, db: pw.Database, *, max_bytes: int):
+    """Attachment contents: files named by their SHA-256 in the folder beside the store."""
+    from tui_desk.store.attachments import BlobFolder
+
+    return BlobFolder(location.with_name(location.name + ".files"), max_bytes=max_bytes)
+
+
+def install_tables(db: pw.Database) -> None:
+    """Nothing only this backend keeps (attachment contents are files beside the store)."""
+
+
+def current_role(db: pw.Database) -> str:
+    raise DeskError('[store] identity = "database" needs a PostgreSQL store (SQLite has no database roles)')
+
+
+def not_a_store(location: Path) -> str:
+    return "the file is an SQLite database but not a tui-desk store"
+
+
 def guard_sql(schema_version: int | None = None) -> dict[str, str]:
     """The guards by name: the exact triggers that make the evidence tables append-only and tickets undeletable.
 
@@ -153,9 +225,7 @@ def guard_sql(schema_version: int | None = None) -> dict[str, str]:
     older ``schema_version`` (read as it is), only the tables that version had.
     """
     guards = {}
-    for table in APPEND_ONLY_TABLES:
-        if schema_version is not None and schema_version < APPEND_ONLY_SINCE.get(table, 0):
-            continue
+    for table in append_only_tables(schema_version):
         for action in ("UPDATE", "DELETE"):
             guards[f"{table}_no_{action.lower()}"] = (
                 f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
@@ -174,11 +244,25 @@ def normalised_sql(sql: str) -> str:
     return text.replace("create trigger if not exists ", "create trigger ", 1)
 
 
+def stored_guards(con: sqlite3.Connection) -> dict[str, tuple[str | None, str]]:
+    """Every trigger in the file: name → (table, SQL)."""
+    return {
+        name: (table, sql)
+        for name, table, sql in con.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+    }
+
+
+def guarded_tables() -> set[str]:
+    return {*APPEND_ONLY_TABLES, "ticket"}
+
+
 def install_guards(db: pw.Database, schema_version: int | None = None) -> None:
     """Triggers that make the evidence tables append-only, and tickets undeletable (a migration to
-    ``schema_version`` installs those of the tables that version has)."""
+    ``schema_version`` installs those of the tables that version has, and only of tables that exist)."""
+    tables = set(db.get_tables())
     for sql in guard_sql(schema_version).values():
-        db.execute_sql(sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1))
+        if sql.split(" ON ", 1)[1].split(" ", 1)[0] in tables:
+            db.execute_sql(sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1))
 
 
 SEARCH_TRIGGERS = (
@@ -270,6 +354,7 @@ def install_fragments(db: pw.Database) -> None:
 
 
 _SEARCH_TRIGGERS = SEARCH_TRIGGERS
+OWN_TRIGGERS = SEARCH_TRIGGERS  # triggers the program makes besides the guards
 
 
 def _index_tickets(db: pw.Database, where: str, params: tuple = ()) -> None:

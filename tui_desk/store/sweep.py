@@ -25,7 +25,7 @@ from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import iso
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import WAITED_ON_PARTY, Status, status_of
-from tui_desk.store import log, outbox, sqlite
+from tui_desk.store import log, outbox
 from tui_desk.store.models import Ticket
 
 if TYPE_CHECKING:
@@ -139,10 +139,12 @@ def sweep_timers(store: Store, now: datetime | None = None) -> SweepResult:
         position = 0
         while position < len(due):
             batch = SweepResult()
-            with sqlite.write_transaction(store.db):
+            with store.backend.write_transaction(store.db):
                 deadline = time.monotonic() + BATCH_SECONDS
                 while position < len(due):
-                    _sweep_ticket(store, due[position], now, batch)
+                    # A ticket another process holds is its business: a sweep there, or a write, which
+                    # applies the ticket's due timers itself (Store._changing) before it changes it.
+                    _sweep_ticket(store, due[position], now, batch, skip_locked=True)
                     position += 1
                     if time.monotonic() >= deadline:
                         break
@@ -161,9 +163,11 @@ def apply_due_timers(store: Store, ticket_id: int, now: datetime) -> SweepResult
     return result
 
 
-def _sweep_ticket(store: Store, ticket_id: int, now: datetime, result: SweepResult) -> None:
+def _sweep_ticket(
+    store: Store, ticket_id: int, now: datetime, result: SweepResult, *, skip_locked: bool = False
+) -> None:
     """One ticket's due actions. Call inside a write transaction."""
-    ticket = _TicketRow.read(store, ticket_id)  # re-read under the lock
+    ticket = _TicketRow.read(store, ticket_id, skip_locked=skip_locked)  # re-read under the lock
     if ticket is None:
         return
     if ticket.timer_due_at is None or ticket.timer_due_at > now:
@@ -228,8 +232,8 @@ _iso = functools.lru_cache(maxsize=1024)(iso)
 
 
 def _execute(store: Store, sql: str, params: tuple | list = ()):
-    """Run a fixed statement on this thread's connection (errors reach ``Store._errors`` as sqlite3's own)."""
-    return store.db.connection().execute(sql, params)
+    """Run a fixed statement on this thread's connection (errors reach ``Store._errors`` as the driver's own)."""
+    return store.backend.run(store.db, sql, params)
 
 
 @contextlib.contextmanager
@@ -274,8 +278,10 @@ class _TicketRow:
         return value
 
     @classmethod
-    def read(cls, store: Store, ticket_id: int) -> _TicketRow | None:
-        raw = _execute(store, _SELECT_TICKET, (ticket_id,)).fetchone()
+    def read(cls, store: Store, ticket_id: int, *, skip_locked: bool = False) -> _TicketRow | None:
+        """The ticket, locked until the commit; None if it is gone (or, ``skip_locked``, held by another)."""
+        sql = store.backend.locked_sql(_SELECT_TICKET, skip_locked=skip_locked)
+        raw = _execute(store, sql, (ticket_id,)).fetchone()
         return None if raw is None else cls(dict(zip(_FIELD_NAMES, raw, strict=True)))
 
     def write(self, store: Store) -> None:
@@ -322,14 +328,15 @@ def _apply(store: Store, ticket: _TicketRow, status: Status, action: timers.Time
     stamp = log.stamp
     policy = store.config.timers
     # One event per slot (the exactly-once key), all pointing at the one entry of a run of skipped reminders.
+    event_id = None
     for slot in action.slots:
         due_at = timers.reminder_due(period, slot, policy) if action.through else action.due_at
-        cursor = _execute(
-            store,
+        event_id = store.backend.insert(
+            store.db,
             _INSERT_EVENT,
             (ticket.id, event_action, stamp(period), slot, stamp(due_at), stamp(now), outcome, entry_id),
         )
-        if cursor.rowcount != 1:  # the unique key (ticket, action, period, slot) already holds this one
+        if event_id is None:  # the unique key (ticket, action, period, slot) already holds this one
             raise _AlreadyAppliedError()
     message_id = None
     if texts.mail_subject is not None:
@@ -343,7 +350,7 @@ def _apply(store: Store, ticket: _TicketRow, status: Status, action: timers.Time
             texts.mail_subject,
             texts.body,
             created_at=now,
-            timer_event_id=cursor.lastrowid,
+            timer_event_id=event_id,
             kind=action.action,
         )
     if action.action in ("auto_close", "resolved_close"):

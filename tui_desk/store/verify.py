@@ -30,7 +30,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.evidence import CHAINED_FIELDS, GENESIS, entry_digest, genesis
 from tui_desk.domain.statuses import status_of
 from tui_desk.domain.text import printable
-from tui_desk.store import schema, seal, sqlite
+from tui_desk.store import backend, schema, seal, sqlite
 from tui_desk.store.attachments import BlobFolder
 from tui_desk.store.models import UTCDateTimeField
 
@@ -161,8 +161,11 @@ def _text_factory(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path) -> sqlite3.Connection:
     """verify's own read-only connection: nothing it does can write, and no value can fail a read."""
+    location = backend.parse_location(path)
+    if backend.is_postgres(location):
+        return backend.module_for(location).connect_readonly(location)
     sqlite.refuse_odd_path(Path(path))
     if not Path(path).exists():
         raise DeskError(f"no store at {path}")
@@ -204,15 +207,17 @@ def verify_path(
     """
     report = VerifyReport()
     blob_sizes: dict[str, int | None] = {}
-    con = connect(path)
+    location = backend.parse_location(path)
+    store = backend.module_for(location)
+    con = connect(location)
     try:
-        if case_number is None:
-            report.problems += _check_integrity(con, Path(path))
+        if case_number is None and store is sqlite:
+            report.problems += _check_integrity(con, location)
         con.execute("BEGIN")  # one snapshot for everything below, the seal included
         meta = _meta(con)
         version = meta.get("schema_version")
         if isinstance(version, str) and version.isdigit():
-            schema.check_not_newer(int(version), Path(path))
+            schema.check_not_newer(int(version), location)
         elif version is not None:
             report.problems.append(
                 Problem(None, None, "damaged", f"the store's schema_version {version!r} is not a whole number")
@@ -220,7 +225,7 @@ def verify_path(
         bound_from, problems = _bound_from(meta)
         report.problems += problems
         if case_number is None:
-            report.problems += _check_guards(con)
+            report.problems += _check_guards(con, store)
             report.problems += _check_orphans(con)
             report.problems += _check_refund_milestones(con)
             tickets = con.execute("SELECT id, case_number, log_count, log_head FROM ticket ORDER BY id").fetchall()
@@ -253,16 +258,18 @@ def verify_path(
     except _UnreadableError as err:
         report.problems.append(Problem(None, None, "integrity", str(err)))
         return report
-    except sqlite3.Error as err:
+    except backend.driver_errors() as err:
         report.problems.append(
             Problem(
                 None, None, "integrity", f"the store could not be read further: {printable(str(err), one_line=True)}"
             )
         )
     finally:
+        if check_blobs and store is not sqlite:  # the contents are in the database: read them now
+            report.problems += _check_blob_rows(con, store, blob_sizes)
         con.close()
-    if check_blobs:
-        report.problems += _check_blob_files(BlobFolder(Path(path).with_name(Path(path).name + ".files")), blob_sizes)
+    if check_blobs and store is sqlite:
+        report.problems += _check_blob_files(BlobFolder(location.with_name(location.name + ".files")), blob_sizes)
     return report
 
 
@@ -298,6 +305,13 @@ def _check_seal(con: sqlite3.Connection, data: dict, meta: dict, bound_from: int
     return problems
 
 
+def _has_table(con, name: str) -> bool:
+    """Whether the store has this table (SQLite's catalogue, or PostgreSQL's for verify's ReadConnection)."""
+    if isinstance(con, sqlite3.Connection):
+        return bool(con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone())
+    return bool(con.execute("SELECT to_regclass(?)", (name,)).fetchone()[0])
+
+
 def _check_orphans(con: sqlite3.Connection) -> list[Problem]:
     """Entries whose ticket is gone: the ticket was deleted behind the program's back."""
     rows = con.execute(
@@ -314,12 +328,13 @@ def _check_orphans(con: sqlite3.Connection) -> list[Problem]:
 
 def _check_refund_milestones(con: sqlite3.Connection) -> list[Problem]:
     """Each recorded refund milestone sits beside a refund entry of its own case (schema 4 on)."""
-    if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refund_milestone'").fetchone():
+    if not _has_table(con, "refund_milestone"):
         return []
     rows = con.execute(
         "SELECT r.id, t.case_number, e.seq, r.number, r.milestone FROM refund_milestone r "
         "LEFT JOIN ticket t ON t.id = r.ticket_id LEFT JOIN log_entry e ON e.id = r.entry_id "
-        "WHERE t.id IS NULL OR e.id IS NULL OR e.ticket_id IS NOT r.ticket_id OR e.kind IS NOT 'refund' "
+        "WHERE t.id IS NULL OR e.id IS NULL OR e.ticket_id IS DISTINCT FROM r.ticket_id "
+        "OR e.kind IS DISTINCT FROM 'refund' "
         "ORDER BY r.id LIMIT 20"
     ).fetchall()
     return [
@@ -564,6 +579,15 @@ def _check_attachments(number: str, rows: list[_Row], blob_sizes: dict[str, int 
     return problems
 
 
+def _check_blob_rows(con, store, sizes: dict[str, int | None]) -> list[Problem]:
+    """Every attachment's content present in the database, of its size, and hashing to its name."""
+    try:
+        found = store.blob_problems(con, sizes)
+    except backend.driver_errors() as err:
+        return [Problem(None, None, "blob", f"attachment contents could not be read: {printable(str(err))}")]
+    return [Problem(None, None, "blob", f"attachment content {sha[:16]}… {what}") for sha, what in found]
+
+
 def _check_blob_files(blobs, sizes: dict[str, int | None]) -> list[Problem]:
     """Every attachment file present, a regular file of its size, and hashing to its name."""
     problems = []
@@ -622,33 +646,32 @@ def _hash_file(path: Path, size: int) -> tuple[str | None, int, str | None]:
     return digest.hexdigest(), length, None
 
 
-def _check_guards(con: sqlite3.Connection) -> list[Problem]:
+def _check_guards(con, store=sqlite) -> list[Problem]:
     """The guards must be the program's own triggers, by their SQL: gone, or replaced by one that does
-    nothing, is a sign that someone edited the file by hand. Other triggers on the evidence are too."""
+    nothing, is a sign that someone edited the store by hand. Other triggers on the evidence are too.
+
+    ``store`` is the backend module: SQLite triggers, or PostgreSQL triggers and the function they call."""
     try:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    except sqlite3.DatabaseError:
+    except backend.driver_errors():
         row = None  # reported elsewhere; check every guard
     version = int(row[0]) if row and str(row[0]).isdigit() else None
-    expected = sqlite.guard_sql(version)
-    present = {
-        name: (table, sql)
-        for name, table, sql in con.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
-    }
+    expected = store.guard_sql(version)
+    present = store.stored_guards(con)
     missing = [name for name in expected if name not in present]
     altered = [
         name
         for name, sql in expected.items()
         if name in present
         and not (
-            isinstance(present[name][1], str) and sqlite.normalised_sql(present[name][1]) == sqlite.normalised_sql(sql)
+            isinstance(present[name][1], str) and store.normalised_sql(present[name][1]) == store.normalised_sql(sql)
         )
     ]
-    guarded = {*sqlite.APPEND_ONLY_TABLES, "ticket"}
+    guarded = store.guarded_tables()
     foreign = sorted(
         str(name)
         for name, (table, _sql) in present.items()
-        if name not in expected and name not in sqlite.SEARCH_TRIGGERS and table in guarded
+        if name not in expected and name not in store.OWN_TRIGGERS and table in guarded
     )
     problems = []
     if missing:

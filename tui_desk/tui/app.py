@@ -36,7 +36,6 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.text import printable
 from tui_desk.store import Store
 from tui_desk.store.news import News, news_for
-from tui_desk.store.sqlite import ChangeWatch
 from tui_desk.store.sweep import seconds_until_next_sweep, sweep_timers
 from tui_desk.tui.commands import GoToCase
 from tui_desk.tui.context import StoreChanged
@@ -97,7 +96,7 @@ class DeskApp(App[int]):
         self.timers_enabled = timers and not store.read_only
         self.live = live
         self.poll_interval = poll_interval
-        self._watch = ChangeWatch(store.path)
+        self._watch = store.change_watch()
         self._hung_up = False  # the terminal went away: workers' statements stop (see run_db)
         self._detail_screen = None  # built on first use, then reused (see open_ticket)
         self._typeahead = TypeAhead(self)
@@ -317,7 +316,7 @@ class DeskApp(App[int]):
         """Let SQLite stop this worker's statement once the terminal is gone: the process waits for its
         workers before it ends, and a read of the overdue panel on a big store takes seconds. A write it
         stops rolls back whole (a log entry's draft goes in the same transaction, so it stays)."""
-        self.store.db.connection().set_progress_handler(self._hung_up_check, 10_000)
+        self.store.interrupt_when(self._hung_up_check)
 
     def _hung_up_check(self) -> int:
         return 1 if self._hung_up else 0
@@ -394,12 +393,19 @@ class DeskApp(App[int]):
                 self.announce_change()
             self._rearm_poll()
 
-        self.run_db(self._watch.changed, on_done=done, on_error=lambda _err: self._rearm_poll(), group="poll")
+        def failed(_err: Exception) -> None:
+            self._watch.close()  # a watch's connection that failed (a server restarted) is made again
+            self._rearm_poll(failed=True)
 
-    def _rearm_poll(self) -> None:
-        # Armed only after the previous poll finished, so polls never pile up on a slow store.
+        self.run_db(self._watch.changed, on_done=done, on_error=failed, group="poll")
+
+    def _rearm_poll(self, *, failed: bool = False) -> None:
+        # Armed only after the previous poll finished, so polls never pile up on a slow store. A watch
+        # that waits for the server's notification itself (PostgreSQL's LISTEN) is asked again at once,
+        # unless it failed: then after the interval, like a poll.
         if self.is_running:
-            self.set_timer(self.poll_interval, self._poll)
+            blocks = getattr(self._watch, "blocks", False) and not failed
+            self.set_timer(0.01 if blocks else self.poll_interval, self._poll)
 
     # -- timers ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.vocabulary import PRIORITIES, require_text
 from tui_desk.store.models import Ticket
 from tui_desk.tui.screens.dialogs import DIALOG_CSS
+from tui_desk.tui.widgets.form_select import FormSelect
 
 TEXT_FIELDS = (("subject", "Subject"), ("customer", "Customer"), ("email", "Email"), ("order_id", "Order"))
 
@@ -56,14 +57,14 @@ class EditTicketDialog(ModalScreen[dict | None]):
             yield Static(Content(f"Edit {t.case_number}"), classes="dialog-title")
             priorities = [(p, p) for p in PRIORITIES]
             yield from _row(
-                "Priority", Select(priorities, value=t.priority, allow_blank=False, compact=True, id="priority")
+                "Priority", FormSelect(priorities, value=t.priority, allow_blank=False, compact=True, id="priority")
             )
             for name, label in (*TEXT_FIELDS, ("reason", "Reason")):
                 # Not selected on focus: a key typed corrects the text instead of replacing it.
                 field = Input(getattr(t, name) or "", compact=True, select_on_focus=False, id=name)
                 yield from _row(label, field)
             kinds = [(k, k) for k in self.kinds]
-            yield from _row("Kind", Select(kinds, value=t.kind, allow_blank=False, compact=True, id="kind"))
+            yield from _row("Kind", FormSelect(kinds, value=t.kind, allow_blank=False, compact=True, id="kind"))
             yield Static("", classes="field-error", id="error")
             yield Static("Ctrl+S saves · Escape cancels · each change is logged, old → new", classes="hint")
 

@@ -25,6 +25,7 @@ from tui_desk.domain.text import printable
 from tui_desk.store import TicketChanged, TicketSnapshot
 from tui_desk.tui.screens.forms.drafts import FIELD_KEYS, DraftWriter, KeepsDraft
 from tui_desk.tui.screens.reuse import Reused
+from tui_desk.tui.widgets.form_select import FormSelect
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.long_text import LongText
 
@@ -77,7 +78,7 @@ def status_rows(note_placeholder: str) -> ComposeResult:
     """The optional status change that goes with an entry or a reply, and its note."""
     yield from _row(
         "Status",
-        Select(
+        FormSelect(
             [(s.label, s.slug) for s in Status if s is not Status.NEW],
             prompt="no change",
             compact=True,
@@ -160,7 +161,7 @@ class LogEntryScreen(KeepsDraft, Reused, Screen):
         with VerticalScroll(id="form"):
             yield from _row(
                 "Channel",
-                Select(
+                FormSelect(
                     [(c, c) for c in vocabulary.CHANNELS],
                     value=DEFAULT_CHANNEL,
                     allow_blank=False,
@@ -171,7 +172,7 @@ class LogEntryScreen(KeepsDraft, Reused, Screen):
             )
             yield from _row(
                 "Direction",
-                Select(
+                FormSelect(
                     [(d, d) for d in vocabulary.DIRECTIONS],
                     prompt="auto",
                     value="internal" if DEFAULT_CHANNEL == "note" else Select.BLANK,
@@ -182,7 +183,7 @@ class LogEntryScreen(KeepsDraft, Reused, Screen):
             )
             yield from _row(
                 "From",
-                Select(
+                FormSelect(
                     [(s, s) for s in vocabulary.SENDERS],
                     prompt="auto",
                     value="agent" if DEFAULT_CHANNEL == "note" else Select.BLANK,

@@ -25,6 +25,7 @@ from tui_desk.tui.screens.forms.drafts import FIELD_KEYS, DraftWriter, KeepsDraf
 from tui_desk.tui.screens.reuse import Reused
 from tui_desk.tui.state import keep_new_ticket_draft, new_ticket_draft
 from tui_desk.tui.widgets.case_suggester import follows_input
+from tui_desk.tui.widgets.form_select import FormSelect
 from tui_desk.tui.widgets.key_bar import KeyBar
 from tui_desk.tui.widgets.long_text import LongText
 
@@ -49,7 +50,10 @@ class NewTicketScreen(KeepsDraft, Reused, Screen):
         kinds = list(self.app.store.config.kinds)
         with VerticalScroll(id="form"):
             for label, widget in (
-                ("Kind", Select([(k, k) for k in kinds], value=kinds[0], allow_blank=False, compact=True, id="kind")),
+                (
+                    "Kind",
+                    FormSelect([(k, k) for k in kinds], value=kinds[0], allow_blank=False, compact=True, id="kind"),
+                ),
                 ("Customer", Input(placeholder="name or username (required)", compact=True, id="customer")),
                 ("Email", Input(placeholder="contact email", compact=True, id="email")),
                 ("Order", Input(placeholder="order id", compact=True, id="order_id")),
@@ -61,7 +65,7 @@ class NewTicketScreen(KeepsDraft, Reused, Screen):
                 ),
                 (
                     "Priority",
-                    Select(
+                    FormSelect(
                         [(p, p) for p in vocabulary.PRIORITIES],
                         value="normal",
                         allow_blank=False,

@@ -25,6 +25,7 @@ from tui_desk.store import TicketChanged, TicketSnapshot
 from tui_desk.tui.context import DeskContext
 from tui_desk.tui.presenting import refund_timeline
 from tui_desk.tui.screens.dialogs import DIALOG_CSS
+from tui_desk.tui.widgets.form_select import FormSelect
 
 FIELDS = ("refund", "amount", "currency", *MILESTONES)
 LABELS = {"approved": "Approved", "initiated": "Initiated", "refunded": "Refunded"}
@@ -77,7 +78,7 @@ class RefundDialog(ModalScreen[bool]):
         with Vertical():
             yield Static(Content(f"Refund for {self.case_number}"), classes="dialog-title", id="title")
             yield Static("", id="history")
-            yield from _row("Refund", Select([], allow_blank=True, compact=True, id="refund", prompt="…"), "refund")
+            yield from _row("Refund", FormSelect([], allow_blank=True, compact=True, id="refund", prompt="…"), "refund")
             yield from _row("Amount", Input(compact=True, id="amount", placeholder="e.g. 49.90"), "amount")
             codes = sorted(CURRENCY_DECIMALS)
             currency = Input(

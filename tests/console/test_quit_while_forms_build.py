@@ -25,7 +25,7 @@ def test_quitting_at_any_point_of_the_forms_build_raises_nothing(tmp_path):
             store.close()
 
     async def main() -> None:
-        for round_ in range(2):
+        for _round in range(2):
             for step in range(8):
                 await quit_after(step * 0.01)  # raises the app's exception if it ended with one
 

@@ -180,3 +180,24 @@ def test_bulk_import_indexes_fragments(store, tmp_path):
     records = records_from_sheet(data, map_columns(data.headers, {}), ReadOptions(source="cases.csv"))
     import_tickets(store, records)
     assert [t.case_number for t in store.list_tickets(TicketFilter(search="1212 grosse"))] == ["TD-REF-2026-01212"]
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("words", ["parcel n", "par n", "blender ar b"])
+def test_a_fragment_and_a_short_word_are_read_from_the_fragment_index_once(store, tickets, words):
+    """A search of a fragment and a 1-2 letter word (`parcel n`, typed on the way to `parcel never`) reads the
+    fragment index once and checks each match against the word list. Driven by the word list instead, SQLite
+    asked the fragment index again for every ticket with a word starting `n`: at 100,000 tickets one
+    keystroke's first page took 136 s instead of 36 ms."""
+    from tui_desk.store.models import Ticket
+
+    plan = sqlite.search_plan(words)
+    assert plan.words and plan.fragments
+    query, column = sqlite.join_search(Ticket.select(Ticket.id), Ticket.id, plan)
+    sql, params = query.order_by(column.desc()).limit(40).sql()
+    db = sqlite3.connect(store.path)
+    steps = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    db.close()
+    assert steps[0].startswith(f"SCAN {sqlite.FRAGMENTS_TABLE}"), steps  # the fragment index drives the join
+    assert not any(f"{sqlite.FRAGMENTS_TABLE} VIRTUAL TABLE INDEX" in s and ":=" in s for s in steps), steps
+    assert found(store, "blender ar b") == ["Blender arrived broken"]

@@ -542,7 +542,11 @@ def join_search(query: pw.ModelSelect, ticket_id: pw.Field, plan: SearchPlan) ->
         where, params = _fragment_sql(plan)
         joined = query.join(_FRAGMENTS, on=(rowid == ticket_id)).where(pw.SQL(where, params))
         if plan.words is not None:
-            joined = joined.where(search_condition(SearchPlan(plan.words, ()), ticket_id))
+            # ``+id``: the word matches are a list checked per fragment match, never the loop that drives
+            # the join. Driven by that list, SQLite asked the fragment index once per word match (`parcel n`
+            # at 100,000 tickets: 136 s instead of 36 ms).
+            words = pw.SQL("(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)", (plan.words,))
+            joined = joined.where(pw.Expression(pw.NodeList((pw.SQL("+"), ticket_id), glue=""), pw.OP.IN, words))
         return joined, rowid
     rowid = _SEARCH_TABLE.c.rowid
     joined = query.join(_SEARCH_TABLE, on=(rowid == ticket_id)).where(pw.SQL("ticket_search MATCH ?", (plan.words,)))

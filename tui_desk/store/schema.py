@@ -147,6 +147,7 @@ def ensure_schema(db: pw.Database, path: Path | backend.PostgresUrl) -> None:
     if version == SCHEMA_VERSION:
         return  # nothing to write: an agent's role that may not create tables opens the store too
     store = backend.of(db)
+    store.schema_changed(db)
     with store.write_transaction(db):
         store.schema_lock(db)
         version = stored_version(db, path)  # again, under the lock: another process may have won
@@ -160,5 +161,6 @@ def ensure_schema(db: pw.Database, path: Path | backend.PostgresUrl) -> None:
             return
         while version < SCHEMA_VERSION:
             MIGRATIONS[version](db)
+            store.schema_changed(db)
             version += 1
             set_meta("schema_version", str(version))

@@ -164,8 +164,22 @@ def run(db: pw.Database, sql: str, params: tuple | list = ()):
     return db.connection().execute(sql, params)
 
 
-def run_many(db: pw.Database, sql: str, rows) -> None:
-    db.connection().executemany(sql, rows)
+def run_many(db: pw.Database, sql: str, rows) -> int:
+    """Run one fixed statement for each of ``rows``; how many rows they changed in all."""
+    return db.connection().executemany(sql, rows).rowcount
+
+
+def new_ids(db: pw.Database, counts: dict[str, int]) -> dict[str, list[int]]:
+    """Inside a write: ids for rows it will insert with explicit ids, ``counts[table]`` of each table.
+
+    The write lock keeps every other writer out, so the ids after the largest are free until the commit;
+    insert the rows before asking again in the same transaction.
+    """
+    ids = {}
+    for table, count in counts.items():
+        first = run(db, f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"').fetchone()[0] if count else 0
+        ids[table] = list(range(first, first + count))
+    return ids
 
 
 def insert(db: pw.Database, sql: str, params: tuple | list) -> int | None:
@@ -389,6 +403,10 @@ def _index_fragments(db: pw.Database, where: str, params: tuple = ()) -> None:
             f"INSERT OR REPLACE INTO {FRAGMENTS_TABLE}(rowid, doc) VALUES (?, ?)",
             [(ticket_id, fold(text)) for ticket_id, text in rows],
         )
+
+
+def schema_changed(db: pw.Database) -> None:
+    """The schema was created or migrated: nothing is kept about it here (``refresh_fragments`` asks)."""
 
 
 def refresh_fragments(db: pw.Database) -> None:

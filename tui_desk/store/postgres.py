@@ -64,6 +64,13 @@ def write_transaction(db: pw.Database) -> Iterator[None]:
         refresh_fragments(db)
 
 
+def snapshot(db: pw.Database):
+    """A read transaction that sees one state of the store throughout (REPEATABLE READ: its snapshot is
+    taken at its first statement), while writers carry on: what an archive or a backup is read in.
+    (READ COMMITTED, the default, would see each table as of its own statement.)"""
+    return db.atomic("REPEATABLE READ")
+
+
 def schema_lock(db: pw.Database) -> None:
     """Inside ``write_transaction``: one process at a time creates or migrates the schema."""
     run(db, "SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))

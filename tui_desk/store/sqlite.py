@@ -136,6 +136,12 @@ def write_transaction(db: pw.Database) -> Iterator[None]:
         refresh_fragments(db)
 
 
+def snapshot(db: pw.Database):
+    """A read transaction that sees one state of the store throughout (WAL: from its first read on),
+    while writers carry on: what an archive or a backup is read in."""
+    return db.atomic()
+
+
 def schema_lock(db: pw.Database) -> None:
     """Inside ``write_transaction``: nobody else creates or migrates the schema meanwhile (the write lock does)."""
 

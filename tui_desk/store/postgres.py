@@ -251,6 +251,16 @@ def normalised_sql(sql: str) -> str:
     return " ".join(sql.replace("(", " ( ").replace(")", " ) ").replace(";", " ; ").split()).lower()
 
 
+def add_column(db: pw.Database, table: str, column: str, declaration: str) -> None:
+    """A migration's new column, unless it is there already."""
+    run(db, f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS "{column}" {declaration}')
+
+
+def has_table(con, name: str) -> bool:
+    """On verify's own connection: whether the store has this table."""
+    return bool(con.execute("SELECT to_regclass(?)", (name,)).fetchone()[0])
+
+
 def install_tables(db: pw.Database) -> None:
     """What only this backend keeps: attachment contents, and the notification of every change."""
     run(db, f"CREATE TABLE IF NOT EXISTS {BLOB_TABLE} (sha256 text PRIMARY KEY, content bytea NOT NULL)")

@@ -225,6 +225,16 @@ def make_blobs(location: Path, db: pw.Database, *, max_bytes: int):
     return BlobFolder(location.with_name(location.name + ".files"), max_bytes=max_bytes)
 
 
+def add_column(db: pw.Database, table: str, column: str, declaration: str) -> None:
+    """A migration's new column (the caller checks it is not there yet: SQLite has no IF NOT EXISTS here)."""
+    db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {declaration}')
+
+
+def has_table(con: sqlite3.Connection, name: str) -> bool:
+    """On verify's own connection: whether the store has this table."""
+    return bool(con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone())
+
+
 def install_tables(db: pw.Database) -> None:
     """Nothing only this backend keeps (attachment contents are files beside the store)."""
 

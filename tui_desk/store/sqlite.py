@@ -570,17 +570,29 @@ def join_search(query: pw.ModelSelect, ticket_id: pw.Field, plan: SearchPlan) ->
     LIMIT, so the first page of a search for three letters does not wait for every match; ordered by
     the ticket's id instead, it would read and sort them all. The fragment index is joined when the
     plan has fragments (the word index, if also asked, is then a condition), else the word index.
+
+    The search index always drives the join; the ticket's other conditions (the view's statuses, a
+    word list) are checked per match. ``+`` keeps SQLite from turning it round: driven by the tickets
+    of a view (its status index) or by a word list, it asked the search index again for every one of
+    them. At 100,000 tickets `mari` in the Open view took 55 s for its first page, `parcel n` 136 s;
+    now both take under 40 ms.
     """
     if plan.fragments:
         rowid = _FRAGMENTS.c.rowid
         where, params = _fragment_sql(plan)
-        joined = query.join(_FRAGMENTS, on=(rowid == ticket_id)).where(pw.SQL(where, params))
+        joined = query.join(_FRAGMENTS, on=(_unindexed(rowid) == ticket_id)).where(pw.SQL(where, params))
         if plan.words is not None:
-            joined = joined.where(search_condition(SearchPlan(plan.words, ()), ticket_id))
+            words = pw.SQL("(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)", (plan.words,))
+            joined = joined.where(pw.Expression(_unindexed(ticket_id), pw.OP.IN, words))
         return joined, rowid
     rowid = _SEARCH_TABLE.c.rowid
-    joined = query.join(_SEARCH_TABLE, on=(rowid == ticket_id)).where(pw.SQL("ticket_search MATCH ?", (plan.words,)))
-    return joined, rowid
+    joined = query.join(_SEARCH_TABLE, on=(_unindexed(rowid) == ticket_id))
+    return joined.where(pw.SQL("ticket_search MATCH ?", (plan.words,))), rowid
+
+
+def _unindexed(column: pw.Node) -> pw.Node:
+    """``+column``: the same value, but SQLite may not look rows up by it (so it cannot drive a join)."""
+    return pw.NodeList((pw.SQL("+"), column), glue="")
 
 
 def data_version(db: pw.Database) -> int:

@@ -127,6 +127,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--order", dest="order_id", help="blank clears it")
     p.add_argument("--reason", help="blank clears it")
     p.add_argument("--kind")
+    p.add_argument(
+        "--opened",
+        metavar="WHEN",
+        help="when the case really opened (same dates as log --at; not after its first entry; moves the SLA)",
+    )
     p.add_argument("--json", action="store_true")
     _guarded(p)
     p.set_defaults(handler=cmd_edit)
@@ -308,7 +313,7 @@ def cmd_edit(ctx) -> int:
     a = ctx.args
     store = ctx.store()
     fields = {name: getattr(a, name) for name in EDITABLE_FIELDS}
-    ticket = store.edit_ticket(a.case, expected=_expected(ctx), **fields)
+    ticket = store.edit_ticket(a.case, expected=_expected(ctx), opened=_when(ctx, a.opened), **fields)
     data = store.describe(ticket, with_log=False)
     ctx.emit(data, f"{ticket.case_number} edited (version {ticket.version})")
     return 0

@@ -11,14 +11,13 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import peewee as pw
 
 from tui_desk.domain.errors import DeskError
-from tui_desk.domain.search_text import MIN_FRAGMENT, fold, unspaced
-from tui_desk.store.backend import APPEND_ONLY_TABLES, append_only_tables  # noqa: F401 (re-exported)
+from tui_desk.domain.search_text import MIN_FRAGMENT, fold, query_parts
+from tui_desk.store.backend import APPEND_ONLY_TABLES, SearchPlan, append_only_tables  # noqa: F401 (re-exported)
 
 NAME = "SQLite"
 
@@ -479,40 +478,20 @@ def bulk_load(db: pw.Database) -> Iterator[None]:
     install_search(db)
 
 
-_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
-
-
-@dataclass(frozen=True)
-class SearchPlan:
-    """What a typed search asks of the two indexes; every condition must hold.
-
-    ``words``: an FTS5 MATCH on the word index for the short words (1-2 characters: a word's start, as
-    before); ``fragments``: GLOB patterns on the fragment index, one per fragment of 3+ characters
-    (anywhere in the text) -- and per 1-2 character fragment of a script written without spaces
-    (``退款``, ``伟``): too short for a trigram, so the fragment documents are read through (slower).
-    """
-
-    words: str | None
-    fragments: tuple[str, ...]
-
-    @property
-    def empty(self) -> bool:
-        return self.words is None and not self.fragments
-
-
 def search_plan(query: str) -> SearchPlan:
-    """The plan for what a person typed. No user text is read as FTS or GLOB syntax."""
-    words, fragments = [], []
-    for word in query.split():
-        tokens = _TOKEN_RE.findall(word)
-        if not tokens:
-            continue
-        folded = fold(word)
-        if len(folded) >= MIN_FRAGMENT or unspaced(folded):
-            fragments.append("*" + _GLOB_SPECIAL.sub(lambda m: f"[{m[0]}]", folded) + "*")
-        else:
-            words.append('"' + " ".join(tokens) + '"*')
-    return SearchPlan(" ".join(words) or None, tuple(fragments))
+    """What a typed search asks of the two indexes; every condition must hold. No user text is read as FTS
+    or GLOB syntax.
+
+    ``words``: an FTS5 MATCH on the word index for the short words (1-2 characters: a word's start);
+    ``fragments``: GLOB patterns on the fragment index, one per fragment of 3+ characters (anywhere in the
+    text) -- and per 1-2 character fragment of a script written without spaces (``退款``, ``伟``): too short
+    for a trigram, so the fragment documents are read through (slower).
+    """
+    words, fragments = query_parts(query)
+    return SearchPlan(
+        " ".join('"' + " ".join(tokens) + '"*' for tokens in words) or None,
+        tuple("*" + _GLOB_SPECIAL.sub(lambda m: f"[{m[0]}]", folded) + "*" for folded in fragments),
+    )
 
 
 _GLOB_SPECIAL = re.compile(r"[*?\[]")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tui_desk.domain import limits
 from tui_desk.domain.errors import DeskError
-from tui_desk.sheets import reader
 from tui_desk.sheets.reader import read_sheet
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -89,7 +89,7 @@ def test_a_workbook_that_unpacks_to_too_much_is_refused_before_it_is_unpacked(tm
         zf.writestr("xl/worksheets/sheet1.xml", b"\0" * (40 << 20))  # 40 MB of nothing packs to ~40 KB
     with pytest.raises(DeskError, match=r"sheet1.xml unpacks to 42 MB from 0.0 MB \(over 100:1\)"):
         read_sheet(bomb)
-    monkeypatch.setattr(reader, "MAX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_WORKBOOK_UNPACKED", 1000)
     with pytest.raises(DeskError, match=r"log.xlsx unpacks to 0 MB, over the limit of 0 MB"):
         read_sheet(xlsx(tmp_path / "log.xlsx", [HEADER]))
 

@@ -76,7 +76,7 @@ def assert_nothing_stored(db: Path) -> None:
 
 
 def refused(cli, path: Path, tmp_path: Path) -> str:
-    """The real command refuses ``path`` in one line (exit 1, as every refusal), and the store it was imported into stays empty."""
+    """The real command refuses ``path`` in one line (exit 1), and the store it was imported into stays empty."""
     fresh = tmp_path / "fresh.db"
     result = cli.run("import", str(path), db=fresh)
     err = result.stderr.strip()

@@ -99,3 +99,12 @@ def test_a_damaged_workbook_is_one_line(tmp_path, cli):
     path.write_bytes(b"PK\x03\x04 not really a workbook")
     err = cli.fails("import", str(path))
     assert "broken.xlsx" in err
+
+
+def test_a_workbook_with_too_many_members_is_refused_before_its_directory_is_read(tmp_path, cli):
+    many = tmp_path / "many.xlsx"
+    with zipfile.ZipFile(many, "w") as zf:
+        for i in range(limits.MAX_WORKBOOK_MEMBERS + 1):
+            zf.writestr(f"xl/media/{i}.bin", b"")
+    err = cli.fails("import", str(many))
+    assert "many.xlsx has 10,001 members, over the limit of 10,000 members for one workbook" in err

@@ -84,6 +84,8 @@ class Row:
         value = self.values.get(name)
         if type(value) is str:
             return value.strip()
+        if value is None:  # a field the sheet has no column for: most of the ~20 a row is asked
+            return ""
         return self.raw(name).strip()
 
     def date(self, name: str) -> datetime | None:

@@ -17,7 +17,6 @@ seconds, not minutes; every entry is chained and inserted by the log's one write
 from __future__ import annotations
 
 import contextlib
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -322,6 +321,8 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
     entries = log.LogBatch(first_id=(db.execute_sql("SELECT max(id) FROM log_entry").fetchone()[0] or 0) + 1)
     tickets, changes, tags, prints = [], [], [], []
     done = 0
+    stamp, amount, agent = log.stamp, Ticket.refund_amount.db_value, store.agent
+    tables = _Tables(db)
     for record in todo:
         if record.case_number is None:
             number = store.allocate_case_number(store.config.kind_code(record.kind), record.opened_at.year)
@@ -366,65 +367,58 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
         # told about a 30-day wait (or sent reminders) that nobody counted before tui-desk knew the case.
         timed = record.status.is_waiting_on_party or record.status is Status.RESOLVED
         period = max(status_at, import_time) if timed else None
+        # In _TICKET_COLUMNS order.
         tickets.append(
-            dict(
-                id=ticket_id,
-                case_number=number,
-                kind=record.kind,
-                customer=record.customer.strip(),
-                email=(record.email or "").strip() or None,
-                order_id=(record.order_id or "").strip() or None,
-                subject=record.subject,
-                description=record.description or "",
-                reason=(record.reason or "").strip() or None,
-                priority=record.priority,
-                status=record.status.slug,
-                assignee=(record.assignee or "").strip() or None,
-                created_by=record.created_by or store.agent,
-                references=record.references,
-                opened_at=log.stamp(record.opened_at),
-                first_response_at=log.stamp(record.first_response_at),
-                last_action_at=log.stamp(last_action),
-                status_changed_at=log.stamp(status_at),
-                follow_up_at=log.stamp(record.follow_up_at),
-                sla_response_due_at=log.stamp(record.sla_response_due_at),
-                sla_resolution_due_at=log.stamp(record.sla_resolution_due_at),
-                resolved_at=log.stamp(record.resolved_at),
-                closed_at=log.stamp(record.closed_at),
-                refund_amount=record.refund_amount,
-                currency=record.currency,
-                refund_approved_at=log.stamp(record.refund_approved_at),
-                refund_initiated_at=log.stamp(record.refund_initiated_at),
-                refunded_at=log.stamp(record.refunded_at),
-                period_started_at=log.stamp(period),
-                reminders_done=0,
-                timer_due_at=log.stamp(timers.next_due(record.status, period, 0, store.config.timers)),
-                log_count=count,
-                log_head=chain.log_head,
-                version=1,
+            (
+                ticket_id,
+                number,
+                record.kind,
+                record.customer.strip(),
+                (record.email or "").strip() or None,
+                (record.order_id or "").strip() or None,
+                record.subject,
+                record.description or "",
+                (record.reason or "").strip() or None,
+                record.priority,
+                record.status.slug,
+                (record.assignee or "").strip() or None,
+                record.created_by or store.agent,
+                record.references,
+                stamp(record.opened_at),
+                stamp(record.first_response_at),
+                stamp(last_action),
+                stamp(status_at),
+                stamp(record.follow_up_at),
+                stamp(record.sla_response_due_at),
+                stamp(record.sla_resolution_due_at),
+                stamp(record.resolved_at),
+                stamp(record.closed_at),
+                amount(record.refund_amount) if record.refund_amount is not None else None,
+                record.currency,
+                stamp(record.refund_approved_at),
+                stamp(record.refund_initiated_at),
+                stamp(record.refunded_at),
+                stamp(period),
+                0,
+                stamp(timers.next_due(record.status, period, 0, store.config.timers)),
+                count,
+                chain.log_head,
+                1,
             )
         )
         changes.append(
-            dict(
-                ticket=ticket_id,
-                entry=status_entry or first_entry,
-                at=log.stamp(status_at),
-                from_status=None,
-                to_status=record.status.slug,
-                agent=store.agent,
-                note="imported",
-            )
+            (ticket_id, status_entry or first_entry, stamp(status_at), None, record.status.slug, agent, "imported")
         )
-        tags.extend(dict(ticket=ticket_id, name=name) for name in record.tags)
+        tags.extend((ticket_id, name) for name in record.tags)
         outcome.created.append((record.line, number))
         outcome.entries += count
         done += 1
         if len(tickets) >= BATCH:
-            _flush(db, tickets, entries, changes, tags)
+            tables.flush(tickets, entries, changes, tags)
             if progress:
                 progress(done)
                 done = 0
-    _flush(db, tickets, entries, changes, tags)
+    tables.flush(tickets, entries, changes, tags)
     if prints:
         for i in range(0, len(prints), BATCH):
             Meta.insert_many(prints[i : i + BATCH], fields=[Meta.key, Meta.value]).execute()
@@ -432,43 +426,86 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
         progress(done + len(outcome.existing) + len(outcome.bad))
 
 
-def _flush(db, tickets: list, entries: log.LogBatch, changes: list, tags: list) -> None:
-    """Write what is buffered, parents first, one prepared INSERT per table; the buffers are emptied."""
-    _insert_dicts(db, Ticket, tickets)
-    entries.insert(db)
-    _insert_dicts(db, StatusChange, changes)
-    _insert_dicts(db, TicketTag, tags)
+# The columns an import writes, in the order it builds its rows (tuples: a dict per row cost more than its insert).
+_TICKET_COLUMNS = (
+    "id",
+    "case_number",
+    "kind",
+    "customer",
+    "email",
+    "order_id",
+    "subject",
+    "description",
+    "reason",
+    "priority",
+    "status",
+    "assignee",
+    "created_by",
+    "references",
+    "opened_at",
+    "first_response_at",
+    "last_action_at",
+    "status_changed_at",
+    "follow_up_at",
+    "sla_response_due_at",
+    "sla_resolution_due_at",
+    "resolved_at",
+    "closed_at",
+    "refund_amount",
+    "currency",
+    "refund_approved_at",
+    "refund_initiated_at",
+    "refunded_at",
+    "period_started_at",
+    "reminders_done",
+    "timer_due_at",
+    "log_count",
+    "log_head",
+    "version",
+)
+_CHANGE_COLUMNS = ("ticket", "entry", "at", "from_status", "to_status", "agent", "note")
+_TAG_COLUMNS = ("ticket", "name")
 
 
-def _insert_dicts(db, model, rows: list[dict]) -> None:
-    """Rows given as dicts of field values, in one ``executemany``; the list is emptied.
+class _Table:
+    """One table's INSERT, built once: the given columns, then those this import does not know (added by
+    later schema versions) with their model default, as Model.create would give them.
 
-    Peewee would build the SQL text of every row again (most of the time of a big import), so the
-    statement is built once and the rows go through the DB-API ``executemany``.
-    """
-    if not rows:
-        return
-    columns = list(rows[0].keys())
-    fields = [model._meta.fields[c] for c in columns]
-    # Columns this import does not know (added by later schema versions) get their model default,
-    # as Model.create would give them.
-    defaults = [f for f in model._meta.sorted_fields if f.name not in rows[0] and f.default is not None]
-    fields += defaults
-    columns += [f.name for f in defaults]
-    for f in defaults:
-        value = f.default() if callable(f.default) else f.default
-        for r in rows:
-            r[f.name] = value
-    names = ", ".join(f'"{f.column_name}"' for f in fields)
-    marks = ", ".join([db.param] * len(fields))
-    sql = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})'
-    # Text and numbers go in as they are, and so do instants (every one is already stamped by log.stamp);
-    # only decimals and keys need the field's conversion.
-    plain = (pw.TextField, pw.IntegerField, pw.AutoField, UTCDateTimeField)
-    convert = [(c, f.db_value) for c, f in zip(columns, fields, strict=True) if not isinstance(f, plain)]
-    for r in rows:
-        for c, db_value in convert:
-            r[c] = db_value(r[c])
-    row_of = operator.itemgetter(*columns)  # a dict's values in column order, in C
-    db.cursor().executemany(sql, [row_of(r) for r in rows])
-    rows.clear()
+    Rows are tuples of stored values in ``columns`` order: text, numbers and instants (stamped by
+    log.stamp) as they are, and keys as ids; Peewee would build the SQL text of every row again."""
+
+    def __init__(self, db, model, columns: tuple[str, ...]) -> None:
+        self.db = db
+        fields = [model._meta.fields[c] for c in columns]
+        more = [f for f in model._meta.sorted_fields if f.name not in columns and f.default is not None]
+        plain = (pw.TextField, pw.IntegerField, pw.AutoField, UTCDateTimeField)
+        self.defaults = tuple(
+            value if isinstance(f, plain) else f.db_value(value)
+            for f in more
+            for value in [f.default() if callable(f.default) else f.default]
+        )
+        names = ", ".join(f'"{f.column_name}"' for f in (*fields, *more))
+        marks = ", ".join([db.param] * (len(fields) + len(more)))
+        self.sql = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})'
+
+    def insert(self, rows: list[tuple]) -> None:
+        """Insert ``rows`` in one ``executemany``; the list is emptied."""
+        if not rows:
+            return
+        self.db.cursor().executemany(self.sql, [row + self.defaults for row in rows] if self.defaults else rows)
+        rows.clear()
+
+
+class _Tables:
+    def __init__(self, db) -> None:
+        self.db = db
+        self.tickets = _Table(db, Ticket, _TICKET_COLUMNS)
+        self.changes = _Table(db, StatusChange, _CHANGE_COLUMNS)
+        self.tags = _Table(db, TicketTag, _TAG_COLUMNS)
+
+    def flush(self, tickets: list, entries: log.LogBatch, changes: list, tags: list) -> None:
+        """Write what is buffered, parents first, one prepared INSERT per table; the buffers are emptied."""
+        self.tickets.insert(tickets)
+        entries.insert(self.db)
+        self.changes.insert(changes)
+        self.tags.insert(tags)

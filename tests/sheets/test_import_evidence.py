@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,39 @@ EXPECTED = {
     "fingerprints": "40908d634b73382e",
     "sequences": "ffa336c189b652c8",
 }
+
+
+@pytest.mark.sqlite_only
+def test_the_search_documents_of_a_bulk_import_are_those_a_rebuild_writes(store, tmp_path):
+    """A big import hands its tickets' text to the index itself (store/sqlite.py ``BulkLoad.index``): the
+    documents must be exactly those the index would read back from the rows (a full rebuild)."""
+    from tui_desk.store import sqlite
+
+    rows = [LOG_HEADER]
+    for i in range(1100):  # over BULK_INDEX_MIN: the bulk path; names and text in several scripts
+        case = [f"SUP-2024-{i + 100:05d}", f"Jürgen Groß {i}", "", f"VB-{i}", "2024-02-01 09:00", f"Größe falsch {i}",
+                "", "", "Open", "", "", "", "", "", ""]  # fmt: skip
+        rows.append([*case, "1", "2024-02-01 09:00", "", "message", "email", "in", "buyer", f"Ｊürgen {i}", "",
+                     "退款 please", "Straße\nzweite Zeile", "", "", ""])  # fmt: skip
+        rows.append([*case, "2", "2024-02-01 10:00", "", "status", "system", "internal", "system", "", "",
+                     "moved", "not searched", "", "", ""])  # fmt: skip
+    import_file(store, write_csv(tmp_path / "log.csv", rows))
+    import_file(
+        store, write_csv(tmp_path / "big.csv", [["Case Number", *SEED_000], *seed_rows(1200, 0, case_numbers=True)])
+    )
+
+    def documents() -> tuple[list, list]:
+        con = sqlite3.connect(store.path)
+        try:
+            words = con.execute("SELECT rowid, fields, log FROM ticket_search ORDER BY rowid").fetchall()
+            fragments = con.execute(f"SELECT rowid, doc FROM {sqlite.FRAGMENTS_TABLE} ORDER BY rowid").fetchall()
+            return words, fragments
+        finally:
+            con.close()
+
+    imported = documents()
+    assert len(imported[0]) == len(imported[1]) == 2300
+    assert imported[0][0][2] == "退款 please Ｊürgen 0 Straße\nzweite Zeile"  # the system entry left out
+    with store.writing():
+        sqlite.rebuild_search(store.db)
+    assert documents() == imported

@@ -38,6 +38,7 @@ BATCH = 2000  # tickets buffered before a flush
 BULK_INDEX_MIN = 1000  # tickets from which search indexing is done in one pass
 ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
 ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)
+SYSTEM = vocabulary.SYSTEM
 
 
 # Every date a record may carry: each must lie between 1970 and 2999 (domain/dates.py).
@@ -296,8 +297,10 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
     # pass at the end instead (not worth the schema change for a few rows).
     bulk = len(todo) >= BULK_INDEX_MIN
     # The rows get their ids here (_insert): bulk_ids keeps other writers out meanwhile (PostgreSQL).
-    with store.backend.bulk_ids(db), store.backend.bulk_load(db) if bulk else contextlib.nullcontext():
-        _insert(store, todo, outcome, known_prints, progress)
+    with store.backend.bulk_ids(db), store.backend.bulk_load(db) if bulk else contextlib.nullcontext() as load:
+        # A backend whose bulk load takes the tickets' search text from the builder (SQLite) is given it:
+        # it is at hand here, and reading it back from the new rows cost a tenth of a big import.
+        _insert(store, todo, outcome, known_prints, progress, getattr(load, "index", None))
 
 
 def _another_case(record: TicketRecord, customer: str, opened_at: str) -> str | None:
@@ -314,12 +317,12 @@ def _another_case(record: TicketRecord, customer: str, opened_at: str) -> str | 
     return None
 
 
-def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_prints: dict, progress) -> None:
+def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_prints: dict, progress, index) -> None:
     db = store.db
     import_time = store.now()
     next_ticket = (db.execute_sql("SELECT max(id) FROM ticket").fetchone()[0] or 0) + 1
     entries = log.LogBatch(first_id=(db.execute_sql("SELECT max(id) FROM log_entry").fetchone()[0] or 0) + 1)
-    tickets, changes, tags, prints = [], [], [], []
+    tickets, changes, tags, prints, documents = [], [], [], [], []
     done = 0
     stamp, amount, agent = log.stamp, Ticket.refund_amount.db_value, store.agent
     tables = _Tables(db)
@@ -335,7 +338,10 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
         next_ticket += 1
         chain = log.Chain(ticket_id, log_head=log.genesis(ticket_id, number))
         status_entry, first_entry, entry_ids = None, None, {}
+        said = []  # what people wrote in its log, as the search indexes take it
         for entry in record.entries:
+            if index is not None and entry.sender != SYSTEM:
+                said.append(f"{entry.summary} {entry.sender_name} {entry.body}")
             corrects = (entry_ids.get(entry.corrects), entry.corrects) if entry.corrects is not None else None
             entry_id = entries.add(
                 chain,
@@ -406,6 +412,10 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
                 1,
             )
         )
+        if index is not None:
+            row = tickets[-1]
+            fields = " ".join(v or "" for v in (row[1], row[3], row[4], row[5], row[6], row[7]))
+            documents.append((ticket_id, fields, " ".join(said)))
         changes.append(
             (ticket_id, status_entry or first_entry, stamp(status_at), None, record.status.slug, agent, "imported")
         )
@@ -415,10 +425,15 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
         done += 1
         if len(tickets) >= BATCH:
             tables.flush(tickets, entries, changes, tags)
+            if index is not None:
+                index(documents)
+                documents.clear()
             if progress:
                 progress(done)
                 done = 0
     tables.flush(tickets, entries, changes, tags)
+    if index is not None:
+        index(documents)
     if prints:
         for i in range(0, len(prints), BATCH):
             Meta.insert_many(prints[i : i + BATCH], fields=[Meta.key, Meta.value]).execute()

@@ -74,7 +74,7 @@ class BadRow(DeskError):  # noqa: N818 - a row, not an error kind
         super().__init__(f"line {line}: {reason}")
 
 
-@dataclass
+@dataclass(slots=True)
 class EntryRecord:
     """One past log entry to import; ``agent`` None means the importing agent."""
 
@@ -94,7 +94,7 @@ class EntryRecord:
     line: int = 0
 
 
-@dataclass
+@dataclass(slots=True)  # slots: 100,000 records take a third of the memory, and are made and read faster
 class TicketRecord:
     """One ticket to import, as read from a sheet row (or a group of log-sheet rows)."""
 
@@ -300,6 +300,8 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
     with store.backend.bulk_ids(db), store.backend.bulk_load(db) if bulk else contextlib.nullcontext() as load:
         # A backend whose bulk load takes the tickets' search text from the builder (SQLite) is given it:
         # it is at hand here, and reading it back from the new rows cost a tenth of a big import.
+        if len(todo) >= len(existing) and hasattr(load, "defer_indexes"):
+            load.defer_indexes("ticket")  # more new tickets than old: index them after (SQLite)
         _insert(store, todo, outcome, known_prints, progress, getattr(load, "index", None))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ import pytest
 from pg_server import PostgresServer, find_bindir
 
 from tui_desk.domain.clock import FixedClock
-from tui_desk.store import Store
+from tui_desk.store import Store, core
 from tui_desk.store.backend import PostgresUrl
 
 pytest_plugins = ["tests.mail.servers"]  # the SMTP and IMAP servers the mail tests start
@@ -166,6 +167,51 @@ class CLI:
 @pytest.fixture
 def cli(db_path) -> CLI:
     return CLI(db_path)
+
+
+class BuiltStores:
+    """Stores built once per test session (per xdist worker) by the real ``tui-desk`` command, each test
+    starting from its own copy: a fixture that makes a case with six commands runs them once per backend,
+    not once per test. A copy is the store file with its attachment folder (modes kept) on SQLite, and a
+    database made from the built one as its template on PostgreSQL."""
+
+    def __init__(self, request, root: Path) -> None:
+        self._request, self._root = request, root
+        self._built: dict[tuple[str, bool], tuple[object, object]] = {}
+
+    def copy(self, cli: CLI, name: str, make):
+        """The store ``make(cli, folder)`` builds, at ``cli.db``; returns what ``make`` returned."""
+        postgres = isinstance(cli.db, PostgresUrl)
+        key = (name, postgres)
+        if key not in self._built:
+            folder = self._root / f"{name}-{'pg' if postgres else 'sqlite'}"
+            folder.mkdir()
+            source = PostgresUrl(self._server().new_store()) if postgres else folder / "desk.db"
+            self._built[key] = (source, make(CLI(source, cli.now), folder))
+        source, made = self._built[key]
+        opened = str(cli.db.resolve()) in {where for where, _ in core._DATABASES} if postgres else cli.db.exists()
+        assert not opened, f"{cli.db} was opened before the built store {name!r} was copied there: ask for it first"
+        if postgres:
+            server, target = self._server(), cli.db.url.rsplit("/", 1)[1]
+            server.sql(f'DROP DATABASE "{target}" WITH (FORCE)')
+            server.sql(f'CREATE DATABASE "{target}" TEMPLATE "{source.url.rsplit("/", 1)[1]}"')
+        else:
+            for path in source.parent.iterdir():
+                if path.name.startswith(source.name):  # desk.db, its -wal/-shm if any, desk.db.files
+                    to = cli.db.with_name(cli.db.name + path.name[len(source.name) :])
+                    if path.is_dir():
+                        shutil.copytree(path, to, dirs_exist_ok=True)
+                    else:
+                        shutil.copy2(path, to)
+        return made
+
+    def _server(self):
+        return self._request.getfixturevalue("pg_server")
+
+
+@pytest.fixture(scope="session")
+def built_stores(request, tmp_path_factory) -> BuiltStores:
+    return BuiltStores(request, tmp_path_factory.mktemp("built"))
 
 
 async def workers_done(app) -> None:

@@ -51,8 +51,12 @@ def entry_id(db: Path, seq: int, case: str = CASE) -> int:
 
 
 @pytest.fixture
-def case(cli, tmp_path):
+def case(cli, built_stores):
     """A case with six entries: acknowledgement, messages with an attachment, a correction, a status change."""
+    return built_stores.copy(cli, "evidence-case", make_case)
+
+
+def make_case(cli, folder):
     cli.ok(
         "new",
         "--customer",
@@ -64,7 +68,7 @@ def case(cli, tmp_path):
         "--opened",
         "2026-11-15 09:00",
     )
-    photo = tmp_path / "photo.jpg"
+    photo = folder / "photo.jpg"
     photo.write_bytes(b"\xff\xd8 not really a jpeg")
     cli.ok("log", CASE, "--channel", "email", "--summary", "Photo of the damage", "--attach", str(photo))
     cli.ok("log", CASE, "--channel", "email", "--from", "agent", "--summary", "Asked for the order number")

@@ -90,8 +90,12 @@ def seal(cli, tmp_path: Path, name: str = "seal.json", db: Path | None = None) -
 
 
 @pytest.fixture
-def two(cli):
+def two(cli, built_stores):
     """Two cases: A with six entries (a status change among them), B with three."""
+    return built_stores.copy(cli, "evidence-two", make_two)
+
+
+def make_two(cli, _folder):
     cli.ok("new", "--customer", "Jane Roe", "--subject", "Kettle arrived broken")
     cli.ok("new", "--customer", "Bob Poe", "--subject", "Parcel never came")
     for summary in ("Asked for a photo", "Photo received"):

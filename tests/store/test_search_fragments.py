@@ -180,3 +180,27 @@ def test_bulk_import_indexes_fragments(store, tmp_path):
     records = records_from_sheet(data, map_columns(data.headers, {}), ReadOptions(source="cases.csv"))
     import_tickets(store, records)
     assert [t.case_number for t in store.list_tickets(TicketFilter(search="1212 grosse"))] == ["TD-REF-2026-01212"]
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("view", ["all", "open"])
+@pytest.mark.parametrize("words", ["mari", "parcel n", "par n", "blender ar b", "TD"])
+def test_the_search_index_drives_a_search_in_a_view(store, tickets, words, view):
+    """The first page of a search reads the search index once, in order, and checks each match against the
+    view's conditions and any word list. Turned round (the view's status index or the word list driving),
+    SQLite asked the search index again for every ticket of the view: at 100,000 tickets `mari` in the Open
+    view took 55 s for its first page, `parcel n` (on the way to `parcel never`) 136 s, instead of 40 ms."""
+    from tui_desk.domain.statuses import Status
+    from tui_desk.store.models import Ticket
+
+    flt = TicketFilter(statuses=[s for s in Status if s.slug != "closed"] if view == "open" else ())
+    plan = sqlite.search_plan(words)
+    query, column = sqlite.join_search(store._filtered(flt), Ticket.id, plan)
+    sql, params = query.order_by(column.desc()).limit(40).sql()
+    db = sqlite3.connect(store.path)
+    steps = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    db.close()
+    index = sqlite.FRAGMENTS_TABLE if plan.fragments else "ticket_search"
+    assert steps[0].startswith(f"SCAN {index} VIRTUAL TABLE"), steps  # the search index drives the join
+    assert not any("VIRTUAL TABLE INDEX" in s and ":=" in s for s in steps), steps  # never asked per ticket
+    assert found(store, "blender ar b") == ["Blender arrived broken"]

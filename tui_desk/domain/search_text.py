@@ -38,3 +38,24 @@ def fold(text: str) -> str:
 def unspaced(text: str) -> bool:
     """True when ``text`` holds a character of a script written without spaces (CJK, kana, Thai, …)."""
     return _UNSPACED.search(text) is not None
+
+
+_TOKEN = re.compile(r"[^\W_]+")  # letters and digits: what both backends' word indexes keep as a word
+
+
+def query_parts(query: str) -> tuple[list[list[str]], list[str]]:
+    """What a person typed, read by the one search rule: the short words, as their tokens (a 1-2 character
+    word of a script written with spaces: a word's start, looked up in the word index), and the fragments,
+    folded (3+ characters, or any run of a script written without spaces: anywhere in the text). Each
+    backend writes them in its own query syntax; every one must hold."""
+    words, fragments = [], []
+    for word in query.split():
+        tokens = _TOKEN.findall(word)
+        if not tokens:
+            continue
+        folded = fold(word)
+        if len(folded) >= MIN_FRAGMENT or unspaced(folded):
+            fragments.append(folded)
+        else:
+            words.append(tokens)
+    return words, fragments

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import unquote, urlsplit
@@ -23,6 +24,21 @@ from urllib.parse import unquote, urlsplit
 import peewee as pw
 
 from tui_desk.domain.errors import DeskError
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """A typed search in a backend's own syntax (``search_plan``): ``words``, the word-index query for the
+    short words (``None`` if there are none), and ``fragments``, one pattern per fragment. Made from
+    ``domain.search_text.query_parts``, so both backends read what was typed the same way."""
+
+    words: str | None
+    fragments: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return self.words is None and not self.fragments
+
 
 # Evidence tables: the database itself refuses to rewrite or remove their rows (both backends).
 APPEND_ONLY_TABLES = (

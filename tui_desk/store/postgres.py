@@ -17,16 +17,15 @@ import re
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import peewee as pw
 import psycopg
 
 from tui_desk.domain.errors import DeskError
-from tui_desk.domain.search_text import MIN_FRAGMENT, fold, unspaced
+from tui_desk.domain.search_text import fold, query_parts
 from tui_desk.store.attachments import AttachmentFile, BlobFolder
-from tui_desk.store.backend import PostgresUrl, append_only_tables
+from tui_desk.store.backend import PostgresUrl, SearchPlan, append_only_tables
 
 NAME = "PostgreSQL"
 CHANNEL = "tui_desk_changed"  # NOTIFY'd by every commit that changes a ticket or the outbox
@@ -450,36 +449,16 @@ def bulk_load(db: pw.Database) -> Iterator[None]:
     _install_search_triggers(db)
 
 
-_TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-@dataclass(frozen=True)
-class SearchPlan:
+def search_plan(query: str) -> SearchPlan:
     """What a typed search asks, as in the SQLite backend: ``words``, a ``tsquery`` for the short words
     (1-2 characters: a word's start); ``fragments``, LIKE patterns on the folded text, one per fragment
-    of 3+ characters (anywhere in the text) or of a script written without spaces. Every one must hold."""
-
-    words: str | None
-    fragments: tuple[str, ...]
-
-    @property
-    def empty(self) -> bool:
-        return self.words is None and not self.fragments
-
-
-def search_plan(query: str) -> SearchPlan:
-    """The plan for what a person typed. No user text is read as tsquery or LIKE syntax."""
-    words, fragments = [], []
-    for word in query.split():
-        tokens = _TOKEN_RE.findall(word)
-        if not tokens:
-            continue
-        folded = fold(word)
-        if len(folded) >= MIN_FRAGMENT or unspaced(folded):
-            fragments.append("%" + re.sub(r"([\\%_])", r"\\\1", folded) + "%")
-        else:
-            words.append("(" + " <-> ".join(f"'{t}'" for t in tokens) + ":*)")
-    return SearchPlan(" & ".join(words) or None, tuple(fragments))
+    of 3+ characters (anywhere in the text) or of a script written without spaces. Every one must hold.
+    No user text is read as tsquery or LIKE syntax."""
+    words, fragments = query_parts(query)
+    return SearchPlan(
+        " & ".join("(" + " <-> ".join(f"'{t}'" for t in tokens) + ":*)" for tokens in words) or None,
+        tuple("%" + re.sub(r"([\\%_])", r"\\\1", folded) + "%" for folded in fragments),
+    )
 
 
 _QUERY = "to_tsquery('simple', lower(unaccent(%s)))"

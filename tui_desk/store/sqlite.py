@@ -11,14 +11,13 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import peewee as pw
 
 from tui_desk.domain.errors import DeskError
-from tui_desk.domain.search_text import MIN_FRAGMENT, fold, unspaced
-from tui_desk.store.backend import APPEND_ONLY_TABLES, append_only_tables  # noqa: F401 (re-exported)
+from tui_desk.domain.search_text import MIN_FRAGMENT, fold, query_parts
+from tui_desk.store.backend import APPEND_ONLY_TABLES, SearchPlan, append_only_tables  # noqa: F401 (re-exported)
 
 NAME = "SQLite"
 
@@ -507,40 +506,20 @@ class BulkLoad:
         self.indexed_upto = documents[-1][0]
 
 
-_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
-
-
-@dataclass(frozen=True)
-class SearchPlan:
-    """What a typed search asks of the two indexes; every condition must hold.
-
-    ``words``: an FTS5 MATCH on the word index for the short words (1-2 characters: a word's start, as
-    before); ``fragments``: GLOB patterns on the fragment index, one per fragment of 3+ characters
-    (anywhere in the text) -- and per 1-2 character fragment of a script written without spaces
-    (``退款``, ``伟``): too short for a trigram, so the fragment documents are read through (slower).
-    """
-
-    words: str | None
-    fragments: tuple[str, ...]
-
-    @property
-    def empty(self) -> bool:
-        return self.words is None and not self.fragments
-
-
 def search_plan(query: str) -> SearchPlan:
-    """The plan for what a person typed. No user text is read as FTS or GLOB syntax."""
-    words, fragments = [], []
-    for word in query.split():
-        tokens = _TOKEN_RE.findall(word)
-        if not tokens:
-            continue
-        folded = fold(word)
-        if len(folded) >= MIN_FRAGMENT or unspaced(folded):
-            fragments.append("*" + _GLOB_SPECIAL.sub(lambda m: f"[{m[0]}]", folded) + "*")
-        else:
-            words.append('"' + " ".join(tokens) + '"*')
-    return SearchPlan(" ".join(words) or None, tuple(fragments))
+    """What a typed search asks of the two indexes; every condition must hold. No user text is read as FTS
+    or GLOB syntax.
+
+    ``words``: an FTS5 MATCH on the word index for the short words (1-2 characters: a word's start);
+    ``fragments``: GLOB patterns on the fragment index, one per fragment of 3+ characters (anywhere in the
+    text) -- and per 1-2 character fragment of a script written without spaces (``退款``, ``伟``): too short
+    for a trigram, so the fragment documents are read through (slower).
+    """
+    words, fragments = query_parts(query)
+    return SearchPlan(
+        " ".join('"' + " ".join(tokens) + '"*' for tokens in words) or None,
+        tuple("*" + _GLOB_SPECIAL.sub(lambda m: f"[{m[0]}]", folded) + "*" for folded in fragments),
+    )
 
 
 _GLOB_SPECIAL = re.compile(r"[*?\[]")
@@ -598,17 +577,29 @@ def join_search(query: pw.ModelSelect, ticket_id: pw.Field, plan: SearchPlan) ->
     LIMIT, so the first page of a search for three letters does not wait for every match; ordered by
     the ticket's id instead, it would read and sort them all. The fragment index is joined when the
     plan has fragments (the word index, if also asked, is then a condition), else the word index.
+
+    The search index always drives the join; the ticket's other conditions (the view's statuses, a
+    word list) are checked per match. ``+`` keeps SQLite from turning it round: driven by the tickets
+    of a view (its status index) or by a word list, it asked the search index again for every one of
+    them. At 100,000 tickets `mari` in the Open view took 55 s for its first page, `parcel n` 136 s;
+    now both take under 40 ms.
     """
     if plan.fragments:
         rowid = _FRAGMENTS.c.rowid
         where, params = _fragment_sql(plan)
-        joined = query.join(_FRAGMENTS, on=(rowid == ticket_id)).where(pw.SQL(where, params))
+        joined = query.join(_FRAGMENTS, on=(_unindexed(rowid) == ticket_id)).where(pw.SQL(where, params))
         if plan.words is not None:
-            joined = joined.where(search_condition(SearchPlan(plan.words, ()), ticket_id))
+            words = pw.SQL("(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)", (plan.words,))
+            joined = joined.where(pw.Expression(_unindexed(ticket_id), pw.OP.IN, words))
         return joined, rowid
     rowid = _SEARCH_TABLE.c.rowid
-    joined = query.join(_SEARCH_TABLE, on=(rowid == ticket_id)).where(pw.SQL("ticket_search MATCH ?", (plan.words,)))
-    return joined, rowid
+    joined = query.join(_SEARCH_TABLE, on=(_unindexed(rowid) == ticket_id))
+    return joined.where(pw.SQL("ticket_search MATCH ?", (plan.words,))), rowid
+
+
+def _unindexed(column: pw.Node) -> pw.Node:
+    """``+column``: the same value, but SQLite may not look rows up by it (so it cannot drive a join)."""
+    return pw.NodeList((pw.SQL("+"), column), glue="")
 
 
 def data_version(db: pw.Database) -> int:

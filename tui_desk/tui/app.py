@@ -167,6 +167,9 @@ class DeskApp(App[int]):
         await super().on_event(event)
 
     def _is_priority(self, key: str) -> bool:
+        # Textual's private binding chain, read on every key: the public ``Screen.active_bindings`` asks every
+        # binding's ``check_action`` (5 ms a key on the queue). Safe while Textual is pinned exactly (pyproject);
+        # tests/console/test_forms_typing.py fails if a Textual upgrade changes what this reads.
         return any(
             b.priority for _, bindings in self.screen._binding_chain for b in bindings.key_to_bindings.get(key, ())
         )

@@ -31,7 +31,12 @@ def directory_size(path: Path) -> tuple[int, int] | None:
         start = max(0, size - 22 - 65535)
         f.seek(start)
         tail = f.read()
-        at = tail.rfind(_END)
+        # The record is the last one whose comment length reaches the end of the file (a comment may
+        # itself hold the record's signature); failing that (bytes after the zip), the last one.
+        last = at = tail.rfind(_END)
+        while at >= 0 and int.from_bytes(tail[at + 20 : at + 22], "little") != len(tail) - at - 22:
+            at = tail.rfind(_END, 0, at)
+        at = last if at < 0 else at
         if at < 0 or len(tail) - at < 22:
             return None
         members = int.from_bytes(tail[at + 10 : at + 12], "little")

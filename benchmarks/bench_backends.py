@@ -3,6 +3,7 @@
     python benchmarks/bench_backends.py                       # 20,000 tickets; a throw-away PostgreSQL server
     python benchmarks/bench_backends.py --tickets 1000000     # the size (an hour or more on 2 cores)
     python benchmarks/bench_backends.py --pg postgresql://me@host/benchdb   # an existing, empty database
+    python benchmarks/bench_backends.py --tickets 5000 --only sweep      # the store build and one measurement
 
 Measured on each backend: the sweep of the tickets due (about 1,000 at the default size: the demo's
 own timers, swept 40 days on), the queue's first page (what the console's first paint reads: a page
@@ -57,7 +58,10 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
 
 
-def measure(db, tickets: int, writers: int, seconds: float) -> dict:
+MEASUREMENTS = ("first_page", "search", "saves", "sweep", "writers")
+
+
+def measure(db, tickets: int, writers: int, seconds: float, only: tuple[str, ...] = MEASUREMENTS) -> dict:
     clock = FixedClock(NOW)
     store = Store(db, clock=clock, agent="bench")
     started = time.perf_counter()
@@ -66,35 +70,39 @@ def measure(db, tickets: int, writers: int, seconds: float) -> dict:
 
     # The console's first paint reads a page of the newest tickets and the queue's counts.
     runs = []
-    for _ in range(5):
+    for _ in range(5 if "first_page" in only else 0):
         started = time.perf_counter()
         store.list_tickets(TicketFilter(), descending=True, limit=60)
         store.count_tickets(TicketFilter())
         runs.append(time.perf_counter() - started)
-    figures["first_page_ms"] = statistics.median(runs) * 1000
+    figures["first_page_ms"] = statistics.median(runs) * 1000 if runs else None
 
     runs = []
-    for word in ("par", "cou", "ref", "kett", "bro"):
+    for word in ("par", "cou", "ref", "kett", "bro") if "search" in only else ():
         started = time.perf_counter()
         store.ticket_ids(TicketFilter(search=word), descending=True)
         runs.append(time.perf_counter() - started)
-    figures["search_keystroke_ms"] = statistics.median(runs) * 1000
+    figures["search_keystroke_ms"] = statistics.median(runs) * 1000 if runs else None
 
     case = store.create_ticket(customer="Bench", subject="Saves").case_number
     saves = []
-    for i in range(200):
+    for i in range(200 if "saves" in only else 0):
         started = time.perf_counter()
         store.add_entry(case, channel="note", summary=f"save {i}")
         saves.append(time.perf_counter() - started)
-    figures["save_p50_ms"], figures["save_p99_ms"] = pct(saves, 50), pct(saves, 99)
+    figures["save_p50_ms"], figures["save_p99_ms"] = (pct(saves, 50), pct(saves, 99)) if saves else (None, None)
 
-    later = NOW + timedelta(days=40)
-    due = len(due_ticket_ids(store, later))
-    started = time.perf_counter()
-    result = sweep_timers(store, later)
-    figures["sweep_due"] = due
-    figures["sweep_ms"] = (time.perf_counter() - started) * 1000
-    figures["sweep_actions"] = result.acted
+    if "sweep" in only:
+        later = NOW + timedelta(days=40)
+        due = len(due_ticket_ids(store, later))
+        started = time.perf_counter()
+        result = sweep_timers(store, later)
+        figures["sweep_due"] = due
+        figures["sweep_ms"] = (time.perf_counter() - started) * 1000
+        figures["sweep_actions"] = result.acted
+    if "writers" not in only:
+        store.close()
+        return figures
 
     cases = [store.create_ticket(customer=f"W{n}", subject="Throughput").case_number for n in range(writers * 5)]
     store.close()
@@ -125,7 +133,11 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--pg", help="an empty PostgreSQL database (default: start a throw-away server)")
+    parser.add_argument("--only", default=",".join(MEASUREMENTS), help=f"some of {','.join(MEASUREMENTS)}")
     args = parser.parse_args()
+    only = tuple(args.only.split(","))
+    if not set(only) <= set(MEASUREMENTS):
+        sys.exit(f"--only: choose from {', '.join(MEASUREMENTS)}")
     server = None
     if args.pg:
         pg = args.pg
@@ -140,8 +152,8 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="tui-desk-bench-")
     try:
         results = {
-            "SQLite": measure(Path(folder) / "desk.db", args.tickets, args.writers, args.seconds),
-            "PostgreSQL": measure(pg, args.tickets, args.writers, args.seconds),
+            "SQLite": measure(Path(folder) / "desk.db", args.tickets, args.writers, args.seconds, only),
+            "PostgreSQL": measure(pg, args.tickets, args.writers, args.seconds, only),
         }
     finally:
         if server is not None:
@@ -162,6 +174,8 @@ def main() -> None:
     ]
     print("| | SQLite | PostgreSQL |\n|---|---|---|")
     for label, key, fmt in rows:
+        if results["SQLite"].get(key) is None:
+            continue
         print(f"| {label} | {fmt.format(results['SQLite'][key])} | {fmt.format(results['PostgreSQL'][key])} |")
 
 

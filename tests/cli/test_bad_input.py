@@ -32,7 +32,11 @@ def store_state(db: Path) -> tuple[str, list[str]]:
 
 
 @pytest.fixture
-def case(cli, tmp_path):
+def case(cli, built_stores):
+    return built_stores.copy(cli, "bad-input-case", make_case)
+
+
+def make_case(cli, folder):
     # Opened in the morning (typed in now): contacts since then can be logged.
     cli.ok(
         "new",
@@ -45,7 +49,7 @@ def case(cli, tmp_path):
         "--opened",
         "2026-11-15 00:00",
     )
-    proof = tmp_path / "proof.txt"
+    proof = folder / "proof.txt"
     proof.write_text("posted on Monday")
     cli.ok("log", CASE, "--channel", "email", "--summary", "Proof of postage", "--attach", str(proof))
     return CASE

@@ -10,7 +10,11 @@ import pytest
 
 
 @pytest.fixture
-def case(cli):
+def case(cli, built_stores):
+    return built_stores.copy(cli, "cli-case", make_case)
+
+
+def make_case(cli, _folder):
     return cli.json(
         "new",
         "--customer",

@@ -192,7 +192,7 @@ def test_the_log_form_refuses_a_contact_before_the_ticket_opened_at_its_start_fi
             await settle(pilot)
             assert app.screen is form
             error = str(form.query_one("#error-start").render())
-            assert "before the ticket opened (14:30)" in error and "new --opened" in error
+            assert "before the ticket opened (14:30)" in error and "edit --opened" in error
             assert "invalid" in form.query_one("#row-start").classes
 
     asyncio.run(run())

@@ -104,6 +104,46 @@ async def test_E_edits_the_ticket_and_a_mistake_stays_in_the_form(desk):  # noqa
 
 
 @sync
+async def test_E_corrects_the_opening_time_by_the_time_rule(desk):  # noqa: F811, N802 - the key is E
+    from datetime import timedelta
+
+    from textual.widgets import Input
+
+    from tui_desk.domain.dates import format_when
+
+    case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
+    ticket = desk.get(case)
+    first = min(e.at for e in desk.entries(ticket))
+    earlier = ticket.opened_at - timedelta(hours=1)
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(case)
+        await settle(pilot)
+        await pilot.press("E")
+        await settle(pilot)
+        dialog = app.screen
+        opened = dialog.query_one("#opened", Input)
+        assert opened.value == format_when(ticket.opened_at, desk.config.tz)
+        opened.value = "soon"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is dialog and "cannot read the date" in str(dialog.query_one("#error").render())
+        opened.value = format_when(first + timedelta(minutes=1), desk.config.tz)  # after the first entry
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert desk.get(case).version == ticket.version  # refused by the store: nothing written
+        await pilot.press("E")
+        await settle(pilot)
+        app.screen.query_one("#opened", Input).value = format_when(earlier, desk.config.tz)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    edited = desk.get(case)
+    assert edited.opened_at == earlier.replace(second=0, microsecond=0)
+    assert desk.entries(edited)[-1].summary.startswith("Edited: opened at")
+
+
+@sync
 async def test_a_bulk_action_refuses_the_marked_tickets_that_changed_since_they_were_marked(desk):  # noqa: F811
     app = app_for(desk)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -19,7 +19,8 @@ from textual.widgets import Input, Select, TextArea
 from tests.conftest import NOW, TUI_DESK, workers_done
 from tui_desk.domain.clock import FixedClock
 from tui_desk.domain.statuses import Status
-from tui_desk.store import Store, TicketFilter
+from tui_desk.store import Store, TicketFilter, postgres
+from tui_desk.store.backend import PostgresUrl
 from tui_desk.store.demo import build_demo
 from tui_desk.tui.app import DeskApp
 from tui_desk.tui.screens.detail import NEWEST_FIRST, DetailScreen
@@ -32,9 +33,13 @@ MARKUP = "[bold]Refund[/bold] [@click=app.quit]now[/] \x1b[31mred"
 
 
 @pytest.fixture
-def desk(tmp_path) -> Store:
-    """A 40-ticket demo store plus one ticket whose subject is full of markup and escapes."""
-    path = tmp_path / "desk.db"
+def desk(db_path, monkeypatch) -> Store:
+    """A 40-ticket demo store plus one ticket whose subject is full of markup and escapes (``desk.db`` in
+    tmp_path; in a test marked ``backends``, also a PostgreSQL database: the console shows the same)."""
+    path = db_path
+    if isinstance(db_path, PostgresUrl):
+        # The console's LISTEN waits up to half a second per poll, and settle() waits for the poll worker.
+        monkeypatch.setattr(postgres.ChangeWatch, "wait_s", 0.05)
     build_demo(path, tickets=40, seed=11, clock=FixedClock(NOW), progress=False)
     store = Store(path, clock=FixedClock(NOW), agent="ana")
     store.create_ticket(customer="[red]Mallory[/red]", subject=MARKUP, email="m@example.com", order_id="ORD-1")
@@ -79,6 +84,7 @@ def app_for(store: Store, **kw) -> DeskApp:
     return DeskApp(store, timers=False, **kw)
 
 
+@pytest.mark.backends
 @sync
 async def test_triage_search_view_assign_and_bulk_status(desk):
     app = app_for(desk)
@@ -461,6 +467,7 @@ async def fill(pilot, screen: LogEntryScreen, **values) -> None:
     await pilot.pause()
 
 
+@pytest.mark.backends
 @sync
 async def test_log_entry_with_attachment_and_status_change(desk, tmp_path):
     case = desk.list_tickets(TicketFilter(statuses=[Status.L1]), limit=1)[0].case_number
@@ -614,6 +621,7 @@ async def test_markup_laden_text_shows_literally(desk):
         assert "\\x1b[31mred" in shot  # the escape byte is shown, not obeyed
 
 
+@pytest.mark.backends
 @sync
 async def test_changes_by_the_cli_appear_without_refresh(desk):
     case = desk.list_tickets(TicketFilter(search="mallory"))[0].case_number

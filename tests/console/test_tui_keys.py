@@ -97,7 +97,7 @@ async def test_assigning_to_a_new_name_asks_for_a_second_enter(desk):  # noqa: F
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
 @sync
-async def test_the_ticket_screen_shows_t_e_u_and_a_toast_leaves_the_newest_entry_visible(desk, size):  # noqa: F811
+async def test_the_ticket_screen_shows_t_e_u_and_a_toast_leaves_the_dates_and_the_newest_entry_visible(desk, size):  # noqa: F811
     from textual.widgets._toast import Toast
 
     from tui_desk.tui.widgets.key_bar import KeyBar
@@ -116,10 +116,33 @@ async def test_the_ticket_screen_shows_t_e_u_and_a_toast_leaves_the_newest_entry
         await settle(pilot)
         toasts = list(app.screen.query(Toast))
         assert toasts, "the change is announced"
-        timeline = app.screen.query_one("#timeline").region
-        newest = timeline.bottom - 4  # the newest entry's head and summary, above its blank line
+        facts, timeline = app.screen.query_one("#facts"), app.screen.query_one("#timeline")
+        last_row = timeline.size.height - 1
+        assert not timeline.render_line(last_row).text.strip(), "the timeline ends with a blank line"
+        assert "+walkthrough" in "".join(timeline.render_line(y).text for y in range(last_row))
         for toast in toasts:
-            assert toast.region.bottom <= newest or toast.region.y >= timeline.bottom, (toast.region, timeline)
+            assert not toast.region.overlaps(facts.region), (toast.region, facts.region)  # the dates stay
+            assert toast.region.y >= timeline.region.y + last_row, (toast.region, timeline.region)  # the entry too
+            assert toast.region.bottom <= app.screen.query_one(KeyBar).region.y  # and the keys
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
+@sync
+async def test_a_toast_on_the_queue_leaves_every_row_and_its_due_column_visible(desk, size):  # noqa: F811
+    from textual.widgets._toast import Toast
+
+    app = app_for(desk)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("2")  # Unassigned: `a` takes the ticket without asking
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        toasts = list(app.screen.query(Toast))
+        assert toasts, "the take is announced"
+        table = app.screen.query_one("#tickets")
+        for toast in toasts:
+            assert not toast.region.overlaps(table.region), (toast.region, table.region)
 
 
 def test_long_timeline_lines_wrap_at_the_width_and_lose_nothing():

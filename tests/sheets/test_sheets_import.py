@@ -49,6 +49,7 @@ def write_csv(path: Path, rows: list[list[str]]) -> Path:
 # -- the store operation ---------------------------------------------------------------------
 
 
+@pytest.mark.backends  # the import on PostgreSQL too
 def test_gtb_row_from_seed_000_is_imported_with_its_number_dates_log_and_status(store):
     outcome = import_tickets(store, records(DATA / "gtb_seed000.csv"))
     assert outcome.created == [(2, "GTB-REF-1101")]
@@ -387,6 +388,7 @@ def test_json_output_is_json(cli):
     assert json.loads(out)["file"].endswith("gtb_seed000.csv")
 
 
+@pytest.mark.backends  # the import on PostgreSQL too
 def test_import_into_a_store_with_tickets_keeps_them_and_indexes_new_rows(store, tmp_path):
     store.create_ticket(customer="Existing", subject="Already here")
     import_tickets(store, records(DATA / "vigorbuy_seed002.csv"))
@@ -478,6 +480,7 @@ def test_rows_that_break_the_ticket_rules_are_bad_rows_with_their_line(store, tm
     assert (five["priority"], five["tags"], five["kind"]) == ("normal", ["repeat-customer", "vip"], "support")
 
 
+@pytest.mark.backends  # the import on PostgreSQL too
 def test_a_bulk_import_into_a_store_with_tickets_indexes_the_new_rows_for_search(store, tmp_path):
     from tui_desk.store import TicketFilter
     from tui_desk.store.imports import BULK_INDEX_MIN

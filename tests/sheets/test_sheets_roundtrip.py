@@ -238,3 +238,17 @@ def test_a_tampered_log_sheet_is_refused_with_its_line(cli, tmp_path, store_copy
         csv.writer(out).writerows(rows)
     assert "unknown entry kind 'gossip'" in cli.fails("import", str(bad), db=tmp_path / "fresh.db")
     assert not (tmp_path / "fresh.db").exists() or cli.json("list", db=tmp_path / "fresh.db") == []
+
+
+@pytest.mark.postgres_only
+def test_postgres_a_log_sheet_round_trips_through_a_postgresql_store(cli, tmp_path, built):
+    db, _ = built
+    exported = tmp_path / "all.csv"
+    cli.ok("export", "--log", "--format", "csv", "--out", str(exported), db=db)  # from the SQLite store
+    assert cli.json("import", str(exported))["created"] == 9  # into the PostgreSQL one (cli.db)
+    assert snapshot(cli.db) == snapshot(db)
+    again = tmp_path / "again.csv"
+    cli.ok("export", "--log", "--format", "csv", "--out", str(again))  # and out of it, into a new SQLite file
+    fresh = tmp_path / "fresh.db"
+    cli.ok("import", str(again), db=fresh)
+    assert snapshot(fresh) == snapshot(db)

@@ -14,15 +14,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "backup", help="copy the store and its attachments to DEST while consoles keep working (then verify it)"
     )
-    p.add_argument("dest", help="the backup file to write (its attachments go to DEST.files)")
+    p.add_argument(
+        "dest", help="the backup file to write (its attachments go to DEST.files; PostgreSQL: one archive file)"
+    )
     p.add_argument("--force", action="store_true", help="replace DEST if it exists")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_backup)
 
     p = commands.add_parser("restore", help="put a backup back as the store, once verify passes on it")
-    p.add_argument("src", help="the backup file (from `tui-desk backup`), with SRC.files beside it")
-    p.add_argument("--db", dest="restore_db", metavar="PATH", help="the store to restore into (default: the store)")
-    p.add_argument("--force", action="store_true", help="replace a store that holds tickets")
+    p.add_argument("src", help="the backup file (from `tui-desk backup`), with SRC.files beside it, or an archive")
+    p.add_argument("--db", dest="restore_db", metavar="PATH|URL", help="the store to restore into (default: the store)")
+    p.add_argument(
+        "--force", action="store_true", help="replace an SQLite store that holds tickets (never a PostgreSQL one)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_restore)
 
@@ -40,25 +44,23 @@ def _copied_json(copied) -> dict:
     }
 
 
-def _sqlite_only(location, command: str) -> None:
-    """backup and restore copy an SQLite file; a PostgreSQL store is backed up by the server's tools."""
-    if not isinstance(location, Path):
-        raise DeskError(
-            f"{command} copies an SQLite store file; for PostgreSQL use pg_dump / pg_restore "
-            "(or export --archive and import, which keep every digest)"
-        )
-
-
 def cmd_backup(ctx) -> int:
-    from tui_desk.store.backup import backup
+    """An SQLite store: a copy of the file (and its attachments). A PostgreSQL store: its lossless archive,
+    read in one snapshot (store/backup.py ``backup_archive``). Either way checked by verify."""
+    from tui_desk.store.backup import backup, backup_archive
 
-    _sqlite_only(ctx.db_path, "backup")
-    copied = backup(ctx.db_path, Path(ctx.args.dest).expanduser(), force=ctx.args.force)
+    dest = Path(ctx.args.dest).expanduser()
+    if isinstance(ctx.db_path, Path):
+        copied = backup(ctx.db_path, dest, force=ctx.args.force)
+        what = "attachment file(s)"
+    else:
+        copied = backup_archive(ctx.store(create=False), dest, force=ctx.args.force)
+        what = "attachment(s) in the archive"
     ctx.emit(
         _copied_json(copied),
         lambda: (
             f"backed up {ctx.db_path} to {copied.path}: {copied.tickets} tickets, {copied.entries} log entries, "
-            f"{copied.blobs} attachment file(s) ({copied.blob_bytes} bytes); seal digest {copied.seal_digest}; "
+            f"{copied.blobs} {what} ({copied.blob_bytes} bytes); seal digest {copied.seal_digest}; "
             + ("verify: ok" if not copied.problems else f"verify found {len(copied.problems)} problem(s)")
         ),
     )
@@ -66,12 +68,19 @@ def cmd_backup(ctx) -> int:
 
 
 def cmd_restore(ctx) -> int:
+    """An SQLite backup file into an SQLite store: the file copied back (``--force`` replaces a store with
+    tickets). An archive (a PostgreSQL store's backup), or anything into a PostgreSQL store: restored into
+    an empty store only, through the archive (store/backup.py ``restore_into_empty``)."""
     from tui_desk.cli import store_path
-    from tui_desk.store.backup import restore
+    from tui_desk.store.archive import is_archive
+    from tui_desk.store.backup import restore, restore_into_empty
 
+    source = Path(ctx.args.src).expanduser()
     target = store_path(ctx.args.restore_db) if ctx.args.restore_db is not None else ctx.db_path
-    _sqlite_only(target, "restore")
-    copied = restore(Path(ctx.args.src).expanduser(), target, force=ctx.args.force)
+    if isinstance(target, Path) and not is_archive(source):
+        copied = restore(source, target, force=ctx.args.force)
+    else:
+        copied = restore_into_empty(source, ctx.store(path=target), force=ctx.args.force)
     ctx.emit(
         _copied_json(copied),
         lambda: (

@@ -23,7 +23,10 @@ EXAMPLES: dict[str, list[str]] = {
     "assign": ["tui-desk assign TD-REF-2026-00013 ben", "tui-desk assign TD-REF-2026-00013 -   # unassign"],
     "tag": ["tui-desk tag TD-REF-2026-00013 vip refund-delayed", "tui-desk tag TD-REF-2026-00013 vip --remove"],
     "refund": ["tui-desk refund TD-REF-2026-00013 --amount 39.90 --currency EUR --approved now"],
-    "edit": ["tui-desk edit TD-REF-2026-00013 --priority urgent --order VB-778812"],
+    "edit": [
+        "tui-desk edit TD-REF-2026-00013 --priority urgent --order VB-778812",
+        'tui-desk edit TD-REF-2026-00013 --opened "today 9:40"   # the call came before the ticket',
+    ],
     "undo": ["tui-desk undo TD-REF-2026-00013"],
     "show": ["tui-desk show TD-REF-2026-00013", "tui-desk show TD-REF-2026-00013 --json"],
     "list": ["tui-desk list --status waiting-buyer --assignee ana", 'tui-desk list --search "Größe" --limit 20 --json'],

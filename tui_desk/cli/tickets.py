@@ -127,6 +127,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--order", dest="order_id", help="blank clears it")
     p.add_argument("--reason", help="blank clears it")
     p.add_argument("--kind")
+    p.add_argument(
+        "--opened",
+        metavar="WHEN",
+        help="when the case really opened (same dates as log --at; not after its first entry; moves the SLA)",
+    )
     p.add_argument("--json", action="store_true")
     _guarded(p)
     p.set_defaults(handler=cmd_edit)
@@ -308,7 +313,7 @@ def cmd_edit(ctx) -> int:
     a = ctx.args
     store = ctx.store()
     fields = {name: getattr(a, name) for name in EDITABLE_FIELDS}
-    ticket = store.edit_ticket(a.case, expected=_expected(ctx), **fields)
+    ticket = store.edit_ticket(a.case, expected=_expected(ctx), opened=_when(ctx, a.opened), **fields)
     data = store.describe(ticket, with_log=False)
     ctx.emit(data, f"{ticket.case_number} edited (version {ticket.version})")
     return 0
@@ -471,20 +476,19 @@ def _saved_view(ctx, store, name: str, flt: TicketFilter, sort: str, descending:
 
 
 def cmd_demo(ctx) -> int:
-    from tui_desk.store.backend import is_url
+    from tui_desk.store.backend import is_postgres, parse_location
     from tui_desk.store.demo import build_demo, demo_path
 
     a = ctx.args
     if a.tickets < 1:
         raise DeskError("--tickets must be at least 1")
-    # Only an explicit --db moves the demo: TUI_DESK_DB names the team's real store.
-    if a.db and is_url(a.db):
-        raise DeskError("demo builds a throw-away SQLite store; give --db a file (copy-store --to moves one over)")
-    path = Path(a.db).expanduser() if a.db else demo_path()
+    # Only an explicit --db moves the demo (a file, or an empty PostgreSQL database): TUI_DESK_DB names the
+    # team's real store.
+    path = parse_location(a.db) if a.db else demo_path()
     elsewhere = bool(a.db) and not a.demo  # reached by its --db, not by --demo
     if ctx.read_only:
         # Read-only builds nothing: it opens the demo store that is there, as it is.
-        if a.fresh or not path.exists() or not path.stat().st_size:
+        if a.fresh or (not is_postgres(path) and (not path.exists() or not path.stat().st_size)):
             raise DeskError(f"demo: read-only, so no demo store is built at {path}; build it without --read-only")
     else:
         build_demo(path, tickets=a.tickets, seed=a.seed, clock=ctx.clock, config=ctx.config, fresh=a.fresh)

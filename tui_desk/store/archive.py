@@ -153,7 +153,7 @@ def write_archive(store, path: Path, *, progress: Callable[[int], None] | None =
     summary = ArchiveSummary(path)
     sealing = _Sealing()
     try:
-        with private_file(path, binary=True) as out, store.reading(), store.db.atomic():
+        with private_file(path, binary=True) as out, store.reading(), store.backend.snapshot(store.db):
             version = schema.stored_version(store.db)
             with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
                 tables = {}

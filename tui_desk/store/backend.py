@@ -5,7 +5,8 @@ Both backend modules (store/sqlite.py, store/postgres.py) supply the same functi
 search (``install_search``, ``rebuild_search``, ``bulk_load``, ``search_plan``, ``search_condition``,
 ``join_search``), ``ChangeWatch``, ``data_version``, ``explain_error``, and the few fixed statements the
 log writer, the sweep and the outbox run without the ORM (``run``, ``run_many``, ``insert``, written
-with ``?`` placeholders). Everything else in the store is Peewee and runs on either.
+with ``?`` placeholders; ``new_ids`` for rows inserted many at once). Everything else in the store is
+Peewee and runs on either.
 
 A new Peewee model needs nothing here: ``db.create_tables`` makes it on both; if its rows are
 evidence, list its table in ``APPEND_ONLY_TABLES`` (and in ``APPEND_ONLY_SINCE`` with its schema version)

@@ -12,13 +12,22 @@ as one self-contained file (rollback journal, no ``-wal`` beside it), then check
 Restoring checks the backup with ``verify`` first, refuses to replace a store that holds tickets
 unless told, copies the attachment files first and the database last (through the backup API again,
 so a console still open on the target sees the restored store, not a file swapped under it).
+
+A PostgreSQL store is backed up as its lossless archive (store/archive.py), read in one REPEATABLE READ
+snapshot: consoles keep working meanwhile (readers never block writers there). The archive is written
+under a temporary name, checked (restored into a private temporary SQLite store, which ``verify`` must
+pass and whose seal must be the archive's) and only then renamed into place. An archive (or an SQLite
+backup) is restored into an *empty* store only, PostgreSQL or SQLite: the evidence of a store that holds
+tickets is never deleted to make room. Checked first, restored in one transaction, verified after.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,15 +124,19 @@ def _checked(path: Path, blobs: int, blob_bytes: int) -> Copied:
     )
 
 
-def backup(store_path: Path, dest: Path, *, force: bool = False) -> Copied:
-    """A consistent copy of the store at ``dest`` (and its attachments in ``dest.files``), checked by verify."""
-    store_path, dest = Path(store_path), Path(dest)
+def _check_dest(dest: Path, force: bool, example: str) -> None:
     if dest.is_dir():
-        raise DeskError(f"{dest} is a folder; give the backup a file name (e.g. {dest / 'desk.db'})")
+        raise DeskError(f"{dest} is a folder; give the backup a file name (e.g. {dest / example})")
     if not dest.parent.is_dir():
         raise DeskError(f"the folder {dest.parent} does not exist")
     if dest.exists() and not force:
         raise DeskError(f"{dest} already exists; choose another name (or --force to replace it)")
+
+
+def backup(store_path: Path, dest: Path, *, force: bool = False) -> Copied:
+    """A consistent copy of the store at ``dest`` (and its attachments in ``dest.files``), checked by verify."""
+    store_path, dest = Path(store_path), Path(dest)
+    _check_dest(dest, force, "desk.db")
     if dest.resolve() == store_path.resolve():
         raise DeskError("the backup would replace the store itself; choose another file")
     source = _connect_read_only(store_path)
@@ -198,3 +211,124 @@ def _tickets_in(path: Path) -> int | None:
             con.close()
     except sqlite3.DatabaseError:
         return -1  # something is there that is not an empty store: never replace it unasked
+
+
+# -- PostgreSQL: the archive as the backup --------------------------------------------------------------
+
+
+def backup_archive(store, dest: Path, *, force: bool = False) -> Copied:
+    """A backup of ``store`` (PostgreSQL) as its lossless archive at ``dest``, checked before it is kept."""
+    from tui_desk.store.archive import write_archive
+
+    dest = Path(dest)
+    _check_dest(dest, force, "desk-backup.zip")
+    temp = dest.with_name(f".{dest.name}.tmp{os.getpid()}")
+    try:
+        write_archive(store, temp)  # one REPEATABLE READ snapshot (backend.snapshot): writers carry on
+        copied = check_archive(temp, config=store.config)
+        if copied.problems:
+            raise DeskError(f"the backup did not verify ({copied.problems[0]}); nothing was kept at {dest}")
+        os.replace(temp, dest)
+    except OSError as err:
+        raise DeskError(f"cannot write the backup {dest}: {err.strerror or err}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+    copied.path = dest
+    return copied
+
+
+def check_archive(path: Path, *, config=None) -> Copied:
+    """What the archive at ``path`` holds, as ``verify`` finds it once restored into a private temporary
+    SQLite store (deleted after), with the store-wide seal compared with the archive's."""
+    from tui_desk.store import Store
+    from tui_desk.store.archive import restore_archive
+
+    folder = Path(tempfile.mkdtemp(prefix="tui-desk-check-"))
+    try:
+        db = folder / "check.db"
+        store = Store(db, config=config, agent="restore")
+        try:
+            outcome = restore_archive(store, path)
+        finally:
+            store.close()
+        copied = _checked(db, outcome.blobs, _blob_bytes(db))
+        copied.path = Path(path)
+        if not seal_matches(db, outcome.seal):
+            copied.problems.append("the restored rows do not give the seal the archive names")
+        return copied
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _blob_bytes(location) -> int:
+    from tui_desk.store.verify import connect
+
+    con = connect(location)
+    try:
+        return con.execute("SELECT coalesce(sum(size), 0) FROM blob").fetchone()[0]
+    finally:
+        con.close()
+
+
+def seal_matches(location, archived: dict) -> bool:
+    """Do the store's running digests (store/seal.py) equal an archive's (``RestoreOutcome.seal``)?"""
+    from tui_desk.store import seal
+    from tui_desk.store.verify import connect
+
+    con = connect(location)
+    try:
+        now = seal.compute(con)
+    finally:
+        con.close()
+    return all(
+        now[name].digest == state.get("digest") and now[name].rows == state.get("rows")
+        for name, state in archived.items()
+    )
+
+
+def restore_into_empty(source: Path, store, *, force: bool = False) -> Copied:
+    """Put a backup (an archive, or an SQLite backup file) into ``store``, which must hold no tickets.
+
+    The backup is checked first (``verify`` on it, or on the archive restored to a temporary store), then
+    restored in one transaction through the archive (store/archive.py: every digest recomputed), then
+    the store is verified and its seal compared with the backup's.
+    """
+    from tui_desk.store import Store
+    from tui_desk.store.archive import is_archive, restore_archive, write_archive
+    from tui_desk.store.models import Ticket
+
+    source = Path(source)
+    with store.reading():
+        held = Ticket.select().count()
+    if held:
+        also = " (--force replaces SQLite files only)" if force else ""
+        raise DeskError(
+            f"the store {store.path} holds {held} tickets; a backup is restored into an empty store only, "
+            f"since evidence is never deleted{also}: create a new database (createdb) and restore into it"
+        )
+    folder = Path(tempfile.mkdtemp(prefix="tui-desk-restore-"))
+    try:
+        if is_archive(source):
+            archive = source
+            found = check_archive(archive, config=store.config)
+        else:
+            con = _connect_read_only(source)  # refuses what is not a store
+            con.close()
+            found = _checked(source, 0, 0)
+            if not found.problems:
+                archive = folder / "backup.zip"
+                backup_store = Store(source, config=store.config, agent="restore", read_only=True)
+                try:
+                    write_archive(backup_store, archive)
+                finally:
+                    backup_store.close()
+        if found.problems:
+            raise DeskError(f"the backup {source} does not verify ({found.problems[0]}); nothing was restored")
+        outcome = restore_archive(store, archive)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    copied = _checked(store.path, outcome.blobs, _blob_bytes(store.path))
+    if not seal_matches(store.path, outcome.seal):
+        copied.problems.append("the restored store's seal is not the backup's")
+    return copied

@@ -20,6 +20,7 @@ from tui_desk.domain.case_numbers import MAX_CASE_SEQ, format_case_number, parse
 from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.evidence import iso_micro
 from tui_desk.domain.statuses import Status, status_of
 from tui_desk.store import log, outbox, sweep
 from tui_desk.store.models import (
@@ -80,6 +81,8 @@ EDITABLE_FIELDS = (
 )
 # The entries ``undo`` can reverse: the acting agent's own changes to the ticket.
 UNDOABLE_KINDS = ("status", "assignment", "tags", "edit")
+# ``edit_ticket(opened=…)``: the opening, kept in ``field_change`` as the exact instant (``iso_micro``).
+OPENED = "opened_at"
 FUTURE_SLACK = timedelta(minutes=5)  # a contact may be dated this far ahead (clocks differ a little)
 
 
@@ -95,20 +98,28 @@ def contact_time_problem(what: str, when: datetime | None, opened_at: datetime, 
     if when < opened:
         return (
             f"the {what} {_short(when, now, tz)} is before the ticket opened ({_short(opened, now, tz)}); "
-            f"{allowed}; a ticket opened after its first contact takes `new --opened`"
+            f"{allowed}; an opening dated too late is corrected with `edit --opened`"
         )
     if when > latest:
         return f"the {what} {_short(when, now, tz)} is in the future; {allowed} ({_short(latest, now, tz)})"
     return None
 
 
-def check_opened(opened: datetime, now: datetime, tz) -> datetime:
-    """When a ticket opened, if given (``new --opened``): not in the future beyond the clock skew."""
+def check_opened(opened: datetime, now: datetime, tz, first: LogEntry | None = None) -> datetime:
+    """When a ticket opened (``new --opened``, ``edit --opened``): not in the future beyond the clock skew,
+    and not after ``first``, the earliest entry of its log (by its date): the rule of
+    ``contact_time_problem`` seen from the opening's side, so no entry is left before the opening."""
     opened = to_utc(opened)
     if opened > now + FUTURE_SLACK:
         raise DeskError(
             f"the time the ticket opened ({_short(opened, now, tz)}) is in the future; allowed: up to "
             f"{int(FUTURE_SLACK.total_seconds() // 60)} minutes from now ({_short(now + FUTURE_SLACK, now, tz)})"
+        )
+    if first is not None and to_utc(first.at) < opened:
+        at = _short(first.at, now, tz)
+        raise DeskError(
+            f"the opening {_short(opened, now, tz)} is after the ticket's first entry (#{first.seq}, {at}); "
+            f"allowed: up to {at}"
         )
     return opened
 
@@ -359,7 +370,8 @@ class TicketCommands:
     def _check_times(self, ticket: Ticket, start: datetime, until: datetime | None) -> None:
         """A contact is dated within the ticket's life so far: not before it opened, not in the future
         (a few minutes of clock skew allowed). A ticket opened after its first contact (a call at 14:00,
-        the ticket typed in at 14:30) is opened with ``new --opened``; imports keep their own dates."""
+        the ticket typed in at 14:30) is opened with ``new --opened`` (later: ``edit --opened``); imports keep
+        their own dates."""
         for what, when in (("contact time", start), ("contact's end", until)):
             problem = contact_time_problem(what, when, ticket.opened_at, self.now(), self.config.tz)
             if problem:
@@ -607,24 +619,38 @@ class TicketCommands:
         case_number: str,
         *,
         expected: TicketSnapshot | None = None,
+        opened: datetime | None = None,
         **changes: str | None,
     ) -> Ticket:
-        """Correct a ticket's own fields (``EDITABLE_FIELDS``); each change is logged as old → new.
+        """Correct a ticket's own fields (``EDITABLE_FIELDS``) and its opening (``opened``); each change
+        is logged as old → new.
 
         A priority change moves the SLA due times to the new priority's targets (measured from the
-        opening, as always; breaches already recorded stay). A Closed ticket cannot be edited.
+        opening, as always; breaches already recorded stay); so does a new opening, which is checked by
+        the time rule (``check_opened``: not after the first entry of the log, not in the future). A
+        Closed ticket cannot be edited.
         """
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
             raise DeskError(f"cannot edit {sorted(unknown)[0]!r} (one of: {', '.join(EDITABLE_FIELDS)})")
         wanted = {name: self._edited_value(name, value) for name, value in changes.items() if value is not None}
-        if not wanted:
-            raise DeskError(f"nothing to edit: give one of {', '.join(EDITABLE_FIELDS)}")
+        if not wanted and opened is None:
+            raise DeskError(f"nothing to edit: give one of {', '.join(EDITABLE_FIELDS)}, opened")
         with self._changing(case_number, expected) as ticket:
             diff = [(name, getattr(ticket, name), new) for name, new in wanted.items() if getattr(ticket, name) != new]
+            if opened is not None and iso_micro(opened) != iso_micro(ticket.opened_at):
+                diff.append((OPENED, iso_micro(ticket.opened_at), iso_micro(opened)))
             if diff:
-                self._apply_edit(ticket, diff, summary=log_texts.field_edit(diff))
+                self._apply_edit(ticket, diff, summary=self._edit_summary(diff))
         return ticket
+
+    def _edit_summary(self, diff: list[tuple[str, str | None, str | None]]) -> str:
+        """``log_texts.field_edit``, the opening shown as a date in the store's zone (kept exact underneath)."""
+
+        def shown(name: str, value: str | None) -> str | None:
+            return format_when(to_utc(datetime.fromisoformat(value)), self.config.tz) if name == OPENED else value
+
+        return log_texts.field_edit([(name, shown(name, old), shown(name, new)) for name, old, new in diff])
 
     def _edited_value(self, name: str, value: str) -> str | None:
         """A new field value checked as ``create_ticket`` checks it."""
@@ -647,13 +673,19 @@ class TicketCommands:
     def _apply_edit(
         self, ticket: Ticket, diff: list[tuple[str, str | None, str | None]], *, summary: str, corrects=None
     ):
+        for name, old, new in diff:
+            if name == OPENED:  # an edit, or the undo of one: the entries logged since count too
+                first = LogEntry.select().where(LogEntry.ticket == ticket.id).order_by(LogEntry.at, LogEntry.seq)
+                opened = check_opened(datetime.fromisoformat(new), self.now(), self.config.tz, first.first())
+                if iso_micro(ticket.status_changed_at) == old:  # still in the status it opened in
+                    ticket.status_changed_at = opened
         entry = self._append(
             ticket, log.system_entry("edit", summary, at=self.now(), agent=self.agent, corrects=corrects)
         )
         self._record(ticket, entry, diff)
         for name, _, new in diff:
-            setattr(ticket, name, new)
-        if any(name == "priority" for name, _, _ in diff):
+            setattr(ticket, name, to_utc(datetime.fromisoformat(new)) if name == OPENED else new)
+        if any(name in ("priority", OPENED) for name, _, _ in diff):
             clocks = sla.priority_changed(
                 sla.read_clocks(ticket),
                 opened_at=ticket.opened_at,
@@ -731,10 +763,15 @@ class TicketCommands:
             )
             self._change_tags(ticket, entry, added, removed)
             return entry
-        diff = [(c.field, getattr(ticket, c.field), c.old) for c in changes]
-        summary = log_texts.undo_of(last.seq) + ": " + log_texts.field_edit(diff)
+        diff = [(c.field, self._field_text(ticket, c.field), c.old) for c in changes]
+        summary = log_texts.undo_of(last.seq) + ": " + self._edit_summary(diff)
         self._apply_edit(ticket, diff, summary=summary, corrects=corrects)
         return LogEntry.select().where(LogEntry.ticket == ticket.id).order_by(LogEntry.seq.desc()).get()
+
+    @staticmethod
+    def _field_text(ticket: Ticket, name: str) -> str | None:
+        """A field as ``field_change`` keeps it: text, the opening as its exact instant."""
+        return iso_micro(ticket.opened_at) if name == OPENED else getattr(ticket, name)
 
     def set_refund(
         self,

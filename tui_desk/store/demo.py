@@ -24,7 +24,8 @@ from tui_desk.domain.clock import Clock, SystemClock, to_utc
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import log, schema
-from tui_desk.store.models import Meta
+from tui_desk.store.backend import PostgresUrl, is_postgres
+from tui_desk.store.models import Meta, Ticket
 
 AGENTS = ("ana", "ben", "chloe", "dev", "emil", "farah")
 FIRST = (
@@ -183,12 +184,17 @@ def build_demo(
     fresh: bool = False,
     progress: bool = True,
 ) -> Path:
-    """Build (or reuse, if one with the same settings exists) a demo store at ``path``."""
+    """Build (or reuse, if one with the same settings exists) a demo store at ``path`` (a file, or an empty
+    PostgreSQL database: ``build_demo_in``)."""
     from tui_desk.store import Store
 
     config = config or Config()
     clock = clock or SystemClock()
     marker = f"{tickets}:{seed}"
+    if is_postgres(path):
+        return build_demo_in(
+            path, marker, tickets=tickets, seed=seed, clock=clock, config=config, fresh=fresh, progress=progress
+        )
     if path.exists() and path.stat().st_size > 0:
         existing = _demo_marker(path, config, clock)
         if existing is None:
@@ -200,6 +206,52 @@ def build_demo(
     _fill(store, tickets, seed, marker, progress)
     store.close()
     return path
+
+
+def build_demo_in(
+    location: PostgresUrl,
+    marker: str,
+    *,
+    tickets: int,
+    seed: int,
+    clock: Clock,
+    config: Config,
+    fresh: bool,
+    progress: bool,
+) -> PostgresUrl:
+    """The demo in a PostgreSQL database: seeded when it holds no tickets, reused when it holds this very
+    demo. Tickets there are never deleted (the server's guards refuse it), so a database holding other
+    tickets, or a demo of other settings (or ``--fresh``), is refused: the demo wants a new, empty database."""
+    from tui_desk.store import Store
+
+    store = Store(location, config=config, clock=clock, agent="demo")
+    try:
+        with store.reading():
+            held = Ticket.select().count()
+            row = Meta.get_or_none(Meta.key == "demo")
+        if held:
+            existing = row.value if row is not None else None
+            if existing is None:
+                raise DeskError(
+                    f"the store {location} holds {held} tickets and is not a demo store; demo never writes "
+                    "into a store with tickets (give it a new, empty database)"
+                )
+            if existing != marker or fresh:
+                built = _settings(existing)
+                raise DeskError(
+                    f"the store {location} holds a demo built with {built}; PostgreSQL never deletes tickets, "
+                    "so demo cannot rebuild it there: give it a new, empty database (or the same settings)"
+                )
+            return location
+        _fill(store, tickets, seed, marker, progress)
+    finally:
+        store.close()
+    return location
+
+
+def _settings(marker: str) -> str:
+    count, _, seed = marker.partition(":")
+    return f"--tickets {count} --seed {seed}" if seed else repr(marker)
 
 
 def _demo_marker(path: Path, config: Config, clock: Clock) -> str | None:

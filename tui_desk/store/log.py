@@ -213,20 +213,59 @@ def change_status(
     timer_policy: TimerPolicy,
     sla_policy: SlaPolicy,
     corrects: tuple[int, int] | None = None,
+    queue: EntryQueue | None = None,
 ) -> int:
     """Move a ticket: its status entry, its ``StatusChange`` row, and the status's effect on its fields.
 
     The one way a status changes, by a person or by the sweep; returns the entry's id. The caller
-    writes the ticket row.
+    writes the ticket row. With ``queue`` the rows wait in it, to be inserted with the queue's others.
     """
     old = status_of(ticket.status)
     entry = system_entry(
         "status", log_texts.status_change(old, target), at=at, body=note, agent=agent, corrects=corrects
     )
-    entry_id, _ = append_row(db, ticket, entry)
-    backend.of(db).run(db, _INSERT_STATUS_CHANGE, (ticket.id, entry_id, stamp(at), old.slug, target.slug, agent, note))
+    if queue is None:
+        entry_id, _ = append_row(db, ticket, entry)
+        backend.of(db).run(
+            db, _INSERT_STATUS_CHANGE, (ticket.id, entry_id, stamp(at), old.slug, target.slug, agent, note)
+        )
+    else:
+        entry_id, _ = queue.append_row(ticket, entry)
+        queue.status_changes.append((ticket.id, entry_id, stamp(at), old.slug, target.slug, agent, note))
     enter_status(ticket, target, at, timer_policy=timer_policy, sla_policy=sla_policy)
     return entry_id
+
+
+class EntryQueue:
+    """Entries (and status changes) for tickets a write transaction holds, chained as they are appended and
+    inserted together by ``insert``: one statement per table for the sweep's many tickets, not one per row.
+
+    The entries' ids come from ``entry_ids``, reserved by the write (``backend.new_ids``), so the ids are
+    known before the rows are inserted (the sweep's timer events and messages point at them).
+    """
+
+    def __init__(self, entry_ids) -> None:
+        self._ids = iter(entry_ids)
+        self.entries: list[tuple] = []
+        self.status_changes: list[tuple] = []
+
+    def append_row(self, ticket: ChainHead, entry: NewEntry) -> tuple[int, int]:
+        """As ``append_row``: chain ``entry`` onto ``ticket`` and return its (id, seq); inserted later."""
+        if entry.files:
+            raise ValueError("a queue carries no attachments; append them one by one")
+        row = _link(ticket, entry, next(self._ids))
+        self.entries.append(row)
+        return row[0], row[2]
+
+    def insert(self, db) -> None:
+        """Insert the queued entries, then their status changes; the queue is emptied."""
+        store = backend.of(db)
+        if self.entries:
+            store.run_many(db, _INSERT_ENTRY, self.entries)
+        if self.status_changes:
+            store.run_many(db, _INSERT_STATUS_CHANGE, self.status_changes)
+        self.entries.clear()
+        self.status_changes.clear()
 
 
 def record_first_status(db, ticket_id: int, entry_id: int, status: Status, *, at: datetime, agent: str, note=""):

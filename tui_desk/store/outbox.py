@@ -34,11 +34,18 @@ _QUEUE_FIELDS = (
     "kind",
     "entry",
 )
-_QUEUE = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
-    OutboxMessage._meta.table_name,
-    ", ".join(f'"{OutboxMessage._meta.fields[n].column_name}"' for n in _QUEUE_FIELDS),
-    ", ".join("?" * len(_QUEUE_FIELDS)),
-)
+
+
+def _queue_sql(names: tuple[str, ...]) -> str:
+    return 'INSERT INTO "{}" ({}) VALUES ({})'.format(
+        OutboxMessage._meta.table_name,
+        ", ".join(f'"{OutboxMessage._meta.fields[n].column_name}"' for n in names),
+        ", ".join("?" * len(names)),
+    )
+
+
+_QUEUE = _queue_sql(_QUEUE_FIELDS)
+_QUEUE_WITH_ID = _queue_sql(("id", *_QUEUE_FIELDS))  # ids the write reserved (``backend.new_ids``)
 _stamp = log.stamp  # the store's text form of an instant, as the log writer stamps it
 
 CLAIM_LEASE = timedelta(minutes=5)  # a claim older than this belongs to a deliverer that died
@@ -62,7 +69,36 @@ def queue_message(
     entry_id: int | None = None,
 ) -> int:
     """Queue one message (inside the write transaction that made it due); returns its id."""
-    row = (
+    row = message_row(
+        ticket_id,
+        recipient,
+        address,
+        case_number,
+        subject,
+        body,
+        created_at=created_at,
+        timer_event_id=timer_event_id,
+        kind=kind,
+        entry_id=entry_id,
+    )
+    return backend.of(db).insert(db, _QUEUE, row)
+
+
+def message_row(
+    ticket_id: int,
+    recipient: str,
+    address: str | None,
+    case_number: str,
+    subject: str,
+    body: str,
+    *,
+    created_at: datetime,
+    timer_event_id: int | None = None,
+    kind: str | None = None,
+    entry_id: int | None = None,
+) -> tuple:
+    """The row ``queue_message`` inserts (``queue_messages`` inserts many, each after its reserved id)."""
+    return (
         ticket_id,
         timer_event_id,
         recipient,
@@ -74,7 +110,12 @@ def queue_message(
         kind,
         entry_id,
     )
-    return backend.of(db).insert(db, _QUEUE, row)
+
+
+def queue_messages(db, rows: list[tuple]) -> None:
+    """Queue many messages at once: ``(id, *message_row(...))`` each, the ids reserved by the write."""
+    if rows:
+        backend.of(db).run_many(db, _QUEUE_WITH_ID, rows)
 
 
 def party_address(ticket, party: str) -> str | None:

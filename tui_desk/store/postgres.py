@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,6 +61,13 @@ def write_transaction(db: pw.Database) -> Iterator[None]:
     with db.atomic():
         yield
         refresh_fragments(db)
+
+
+def snapshot(db: pw.Database):
+    """A read transaction that sees one state of the store throughout (REPEATABLE READ: its snapshot is
+    taken at its first statement), while writers carry on: what an archive or a backup is read in.
+    (READ COMMITTED, the default, would see each table as of its own statement.)"""
+    return db.atomic("REPEATABLE READ")
 
 
 def schema_lock(db: pw.Database) -> None:
@@ -129,10 +137,31 @@ def run(db: pw.Database, sql: str, params: tuple | list = ()):
     return cursor
 
 
-def run_many(db: pw.Database, sql: str, rows) -> None:
+def run_many(db: pw.Database, sql: str, rows) -> int:
+    """Run one fixed statement for each of ``rows`` (pipelined: one round trip, not one per row); how
+    many rows they changed in all."""
     rows = list(rows)
-    if rows:
-        db.cursor().executemany(_pg(sql), rows)
+    if not rows:
+        return 0
+    cursor = db.cursor()
+    cursor.executemany(_pg(sql), rows)
+    return cursor.rowcount
+
+
+def new_ids(db: pw.Database, counts: dict[str, int]) -> dict[str, list[int]]:
+    """Inside a write: ids for rows it will insert with explicit ids, ``counts[table]`` of each table, from
+    the tables' own sequences (no other writer gets them), all in one statement."""
+    wanted = [(table, count) for table, count in counts.items() if count]
+    ids = {table: [] for table in counts}
+    if wanted:
+        columns = ", ".join(
+            f"ARRAY(SELECT nextval(pg_get_serial_sequence('\"{table}\"', 'id')) FROM generate_series(1, ?))"
+            for table, _ in wanted
+        )
+        row = run(db, f"SELECT {columns}", [count for _, count in wanted]).fetchone()
+        for (table, _), values in zip(wanted, row, strict=True):
+            ids[table] = sorted(values)
+    return ids
 
 
 def insert(db: pw.Database, sql: str, params: tuple | list) -> int | None:
@@ -219,6 +248,16 @@ def guard_sql(schema_version: int | None = None) -> dict[str, str]:
 def normalised_sql(sql: str) -> str:
     """A guard's text as compared by ``verify``: spacing and letter case do not count."""
     return " ".join(sql.replace("(", " ( ").replace(")", " ) ").replace(";", " ; ").split()).lower()
+
+
+def add_column(db: pw.Database, table: str, column: str, declaration: str) -> None:
+    """A migration's new column, unless it is there already."""
+    run(db, f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS "{column}" {declaration}')
+
+
+def has_table(con, name: str) -> bool:
+    """On verify's own connection: whether the store has this table."""
+    return bool(con.execute("SELECT to_regclass(?)", (name,)).fetchone()[0])
 
 
 def install_tables(db: pw.Database) -> None:
@@ -406,10 +445,29 @@ def _index_tickets(db: pw.Database, where: str, params: tuple = ()) -> None:
     refresh_fragments(db)
 
 
+# The databases known to hold search_stale: once it exists, only rebuild_search drops it (and makes it
+# again in the same transaction), so a write asks the server once per database, not once per commit.
+_HAS_STALE_TABLE: weakref.WeakSet[pw.Database] = weakref.WeakSet()
+
+
+def schema_changed(db: pw.Database) -> None:
+    """The schema was created or migrated (or the search index rebuilt): ask again what exists."""
+    _HAS_STALE_TABLE.discard(db)
+
+
+def _has_stale_table(db: pw.Database) -> bool:
+    if db in _HAS_STALE_TABLE:
+        return True
+    if not run(db, "SELECT to_regclass(?) IS NOT NULL", (STALE_TABLE,)).fetchone()[0]:
+        return False  # a store being created or migrated, before the index exists
+    _HAS_STALE_TABLE.add(db)
+    return True
+
+
 def refresh_fragments(db: pw.Database) -> None:
     """Inside a write transaction: rewrite the folded fragment text of the tickets noted stale."""
-    if not run(db, "SELECT to_regclass(?) IS NOT NULL", (STALE_TABLE,)).fetchone()[0]:
-        return  # a store being created or migrated, before the index exists
+    if not _has_stale_table(db):
+        return
     ids = [row[0] for row in run(db, f"DELETE FROM {STALE_TABLE} RETURNING ticket_id").fetchall()]
     if not ids:
         return
@@ -432,6 +490,7 @@ def rebuild_search(db: pw.Database) -> None:
         run(db, f"DROP TRIGGER IF EXISTS {name} ON {table}")
     run(db, "DROP TABLE IF EXISTS ticket_search")
     run(db, f"DROP TABLE IF EXISTS {STALE_TABLE}")
+    schema_changed(db)
     install_search(db)
     _index_tickets(db, "TRUE")
 

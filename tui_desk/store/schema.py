@@ -10,7 +10,16 @@ import peewee as pw
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import backend
-from tui_desk.store.models import ALL_MODELS, FieldChange, InboundMessage, Meta, RefundMilestone, Ticket
+from tui_desk.store.models import (
+    ALL_MODELS,
+    FieldChange,
+    InboundMessage,
+    Meta,
+    OutboxMessage,
+    RefundMilestone,
+    Ticket,
+    TimerEvent,
+)
 
 SCHEMA_VERSION = 6
 
@@ -25,8 +34,8 @@ def _to_2(db: pw.Database) -> None:
     """Schema 2: one full-text document per ticket (its fields and its log); tickets indexed by
     assignee and status together (the queue's per-agent counts read only the index)."""
     backend.of(db).rebuild_search(db)
-    db.execute_sql("DROP INDEX IF EXISTS ticket_assignee")
-    db.execute_sql('CREATE INDEX IF NOT EXISTS ticket_assignee_status ON ticket ("assignee", "status")')
+    Ticket._schema.drop_index(field=Ticket.assignee)  # ticket_assignee, if there
+    db.execute(pw.ModelIndex(Ticket, (Ticket.assignee, Ticket.status), safe=True))  # ticket_assignee_status
 
 
 def _to_3(db: pw.Database) -> None:
@@ -38,7 +47,7 @@ def _to_3(db: pw.Database) -> None:
     """
     db.create_tables([FieldChange])
     backend.of(db).install_guards(db, 3)
-    last = db.execute_sql("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0]
+    last = Ticket.select(pw.fn.COALESCE(pw.fn.MAX(Ticket.id), 0)).scalar()
     _bind_from(db, last + 1)
 
 
@@ -73,7 +82,7 @@ def _to_6(db: pw.Database) -> None:
     def add(table: str, column: str, declaration: str) -> None:
         present = {column.name for column in db.get_columns(table)}
         if column not in present:  # a store rewound to an older version may have it already
-            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {declaration}')
+            backend.of(db).add_column(db, table, column, declaration)
 
     for column in ("seller_email", "partner_email"):
         add("ticket", column, "TEXT")
@@ -90,12 +99,10 @@ def _to_6(db: pw.Database) -> None:
         ("bounced_at", "TEXT"),
     ):
         add("outbox_message", column, declaration)
-    db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "outbox_message_message_id" ON outbox_message ("message_id")')
-    db.execute_sql('CREATE INDEX IF NOT EXISTS "outbox_message_entry_id" ON outbox_message ("entry_id")')
-    db.execute_sql(
-        "UPDATE outbox_message SET kind = coalesce(kind, "
-        "(SELECT action FROM timer_event WHERE timer_event.id = outbox_message.timer_event_id), 'acknowledgement')"
-    )
+    db.execute(pw.ModelIndex(OutboxMessage, (OutboxMessage.message_id,), unique=True, safe=True))
+    db.execute(pw.ModelIndex(OutboxMessage, (OutboxMessage.entry,), safe=True))
+    action = TimerEvent.select(TimerEvent.action).where(TimerEvent.id == OutboxMessage.timer_event)
+    OutboxMessage.update(kind=pw.fn.COALESCE(OutboxMessage.kind, action, "acknowledgement")).execute()
     db.create_tables([InboundMessage])
 
 
@@ -147,6 +154,7 @@ def ensure_schema(db: pw.Database, path: Path | backend.PostgresUrl) -> None:
     if version == SCHEMA_VERSION:
         return  # nothing to write: an agent's role that may not create tables opens the store too
     store = backend.of(db)
+    store.schema_changed(db)
     with store.write_transaction(db):
         store.schema_lock(db)
         version = stored_version(db, path)  # again, under the lock: another process may have won
@@ -160,5 +168,6 @@ def ensure_schema(db: pw.Database, path: Path | backend.PostgresUrl) -> None:
             return
         while version < SCHEMA_VERSION:
             MIGRATIONS[version](db)
+            store.schema_changed(db)
             version += 1
             set_meta("schema_version", str(version))

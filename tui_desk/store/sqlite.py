@@ -139,6 +139,12 @@ def write_transaction(db: pw.Database) -> Iterator[None]:
         refresh_fragments(db)
 
 
+def snapshot(db: pw.Database):
+    """A read transaction that sees one state of the store throughout (WAL: from its first read on),
+    while writers carry on: what an archive or a backup is read in."""
+    return db.atomic()
+
+
 def schema_lock(db: pw.Database) -> None:
     """Inside ``write_transaction``: nobody else creates or migrates the schema meanwhile (the write lock does)."""
 
@@ -167,8 +173,22 @@ def run(db: pw.Database, sql: str, params: tuple | list = ()):
     return db.connection().execute(sql, params)
 
 
-def run_many(db: pw.Database, sql: str, rows) -> None:
-    db.connection().executemany(sql, rows)
+def run_many(db: pw.Database, sql: str, rows) -> int:
+    """Run one fixed statement for each of ``rows``; how many rows they changed in all."""
+    return db.connection().executemany(sql, rows).rowcount
+
+
+def new_ids(db: pw.Database, counts: dict[str, int]) -> dict[str, list[int]]:
+    """Inside a write: ids for rows it will insert with explicit ids, ``counts[table]`` of each table.
+
+    The write lock keeps every other writer out, so the ids after the largest are free until the commit;
+    insert the rows before asking again in the same transaction.
+    """
+    ids = {}
+    for table, count in counts.items():
+        first = run(db, f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"').fetchone()[0] if count else 0
+        ids[table] = list(range(first, first + count))
+    return ids
 
 
 def insert(db: pw.Database, sql: str, params: tuple | list) -> int | None:
@@ -206,6 +226,16 @@ def make_blobs(location: Path, db: pw.Database, *, max_bytes: int):
     from tui_desk.store.attachments import BlobFolder
 
     return BlobFolder(location.with_name(location.name + ".files"), max_bytes=max_bytes)
+
+
+def add_column(db: pw.Database, table: str, column: str, declaration: str) -> None:
+    """A migration's new column (the caller checks it is not there yet: SQLite has no IF NOT EXISTS here)."""
+    db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {declaration}')
+
+
+def has_table(con: sqlite3.Connection, name: str) -> bool:
+    """On verify's own connection: whether the store has this table."""
+    return bool(con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone())
 
 
 def install_tables(db: pw.Database) -> None:
@@ -398,6 +428,10 @@ def _write_documents(db: pw.Database, rows: list[tuple[int, str, str]], *, new: 
         f"{verb} INTO {FRAGMENTS_TABLE}(rowid, doc) VALUES (?, ?)",
         [(ticket_id, fold(f"{fields} {text}")) for ticket_id, fields, text in rows],
     )
+
+
+def schema_changed(db: pw.Database) -> None:
+    """The schema was created or migrated: nothing is kept about it here (``refresh_fragments`` asks)."""
 
 
 def refresh_fragments(db: pw.Database) -> None:

@@ -227,7 +227,7 @@ def verify_path(
         if case_number is None:
             report.problems += _check_guards(con, store)
             report.problems += _check_orphans(con)
-            report.problems += _check_refund_milestones(con)
+            report.problems += _check_refund_milestones(con, store)
             tickets = con.execute("SELECT id, case_number, log_count, log_head FROM ticket ORDER BY id").fetchall()
         else:
             key = case_number.strip().upper()
@@ -305,13 +305,6 @@ def _check_seal(con: sqlite3.Connection, data: dict, meta: dict, bound_from: int
     return problems
 
 
-def _has_table(con, name: str) -> bool:
-    """Whether the store has this table (SQLite's catalogue, or PostgreSQL's for verify's ReadConnection)."""
-    if isinstance(con, sqlite3.Connection):
-        return bool(con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone())
-    return bool(con.execute("SELECT to_regclass(?)", (name,)).fetchone()[0])
-
-
 def _check_orphans(con: sqlite3.Connection) -> list[Problem]:
     """Entries whose ticket is gone: the ticket was deleted behind the program's back."""
     rows = con.execute(
@@ -326,9 +319,9 @@ def _check_orphans(con: sqlite3.Connection) -> list[Problem]:
     ]
 
 
-def _check_refund_milestones(con: sqlite3.Connection) -> list[Problem]:
+def _check_refund_milestones(con: sqlite3.Connection, store=sqlite) -> list[Problem]:
     """Each recorded refund milestone sits beside a refund entry of its own case (schema 4 on)."""
-    if not _has_table(con, "refund_milestone"):
+    if not store.has_table(con, "refund_milestone"):
         return []
     rows = con.execute(
         "SELECT r.id, t.case_number, e.seq, r.number, r.milestone FROM refund_milestone r "

@@ -44,7 +44,7 @@ from tui_desk.tui.screens.queue import QueueScreen
 from tui_desk.tui.screens.queue_loader import FirstPage
 from tui_desk.tui.screens.supervisor import OverdueScreen, ReportsScreen, WorkloadScreen
 from tui_desk.tui.state import load_state, save_state
-from tui_desk.tui.typeahead import MOVES, TypeAhead, TypeAheadFence
+from tui_desk.tui.typeahead import MOVES, TypeAhead, TypeAheadFence, give
 
 POLL_INTERVAL_S = 1.0  # changes by others show within 2 s: poll every second
 NEWS_EVERY_S = 60.0  # look for my newly overdue tickets at least this often (time makes tickets late)
@@ -160,9 +160,13 @@ class DeskApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         # A key arriving while a screen opens waits for it, in order (tui/typeahead.py).
         # A Tab is held too, though the forms bind it with priority: it moves focus in its place (MOVES).
+        # Any other key a focused text field does not take itself (Backspace, Escape, Ctrl+S) runs its bindings
+        # in the field's line, after the letters typed before it (typeahead.give).
         key = event.key if isinstance(event, events.Key) and not event.is_forwarded else None
-        if key is not None and (key in MOVES or not self._is_priority(key)):
-            if self._typeahead.hold(event):
+        if key is not None:
+            if (key in MOVES or not self._is_priority(key)) and self._typeahead.hold(event):
+                return
+            if key not in MOVES and self.focused is not None and give(self.focused, event):
                 return
         await super().on_event(event)
 

@@ -10,6 +10,16 @@ So when a screen opens, the keys that arrive are held, in order, until (1) a fen
 keys already on the long route has come back to the app (so every one of them has arrived: each
 queue is first in, first out) and (2) the new screen has a mounted, focused widget. Then they are
 given to that widget in order, and the keys after them follow the same route to it.
+
+The same two routes inside one text field: a letter is taken by the field at once, but an editing key
+(Backspace, Ctrl+U, the arrows) is a binding, and Textual runs bindings only once the key has bubbled
+back up to the app, after the letters typed behind it ("abcd⌫xy" came out "abcdx" when the keys arrived
+in one read); and a binding with priority (Ctrl+S, Ctrl+Q) runs at the app's door at once, before the
+letters typed ahead of it are in the field (a summary and Ctrl+S in one read was refused as blank, and
+could have been saved cut short). So a key a text field does not take itself is queued in the field's
+line instead, and its bindings run there, in the order typed (``give``): an editing key of the field,
+the form's Ctrl+S, a screen's key such as Escape (a key typed after it goes where the focus went then).
+Tab stays at the door (``MOVES``): the letters typed after it belong in the next field.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from textual import events
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input, TextArea
 
 CHECK_S = 0.005  # how often a hold looks whether the screen can take its keys
 GIVE_UP_S = 2.0  # a screen that never focuses anything gets its keys anyway, in order
@@ -39,7 +50,37 @@ def deliver(screen: Screen, keys: list[events.Key], target: Widget | None = None
             getattr(screen, MOVES[key.key])()
             target = screen.focused or target
             continue
-        target._forward_event(key)  # marked as forwarded, so the app does not take it in twice
+        if not give(target, key):
+            target._forward_event(key)  # marked as forwarded, so the app does not take it in twice
+
+
+def give(field: Widget, key: events.Key) -> bool:
+    """If the text field ``field`` does not take ``key`` itself (an editing key such as Backspace, Ctrl+U or
+    an arrow, or a key of the screen such as Escape), queue it in the field's line: there, behind the keys
+    already given to the field and ahead of the ones after, the bindings run as they would once the key
+    had bubbled back to the app. True if so; False, and the key goes the usual way."""
+    if not isinstance(field, Input | TextArea) or takes_itself(field, key):
+        return False
+    field.call_later(_in_place, field, key)
+    return True
+
+
+def takes_itself(field: Input | TextArea, key: events.Key) -> bool:
+    """The field uses the key in its own key handler (a letter; Enter in a text area), not by a binding."""
+    if field.check_consume_key(key.key, key.character):
+        return True
+    return isinstance(field, TextArea) and not field.read_only and key.key == "enter"
+
+
+async def _in_place(field: Widget, key: events.Key) -> None:
+    app = field.app
+    if not app.is_running or not app.screen_stack:
+        return
+    # The bindings from the focus now: with priority first, as at the app's door, then as for a key come back.
+    if await app._check_bindings(key.key, priority=True) or await app._check_bindings(key.key):
+        return
+    if field.is_mounted:
+        field._forward_event(key)  # bound nowhere: the usual way, up from the field
 
 
 class TypeAheadFence(Message):

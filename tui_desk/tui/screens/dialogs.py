@@ -109,6 +109,9 @@ class StatusDialog(Reused, ModalScreen[tuple[Status, str] | None]):
 
     DEFAULT_CSS = DIALOG_CSS.format(name="StatusDialog") + "StatusDialog OptionList { height: auto; max-height: 11; }"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="status.cancel")]
+    # Focus on the choices once built, by Textual (a query in on_mount failed when the console quit while
+    # the dialog was being built ahead: NoMatches 'OptionList'); ``ask`` moves it there on each showing.
+    AUTO_FOCUS = "#targets"
 
     def __init__(self, cases: Sequence[str] = (), current: Status | None = None) -> None:
         super().__init__()
@@ -153,9 +156,6 @@ class StatusDialog(Reused, ModalScreen[tuple[Status, str] | None]):
             yield Input(placeholder="note (Resolved needs a resolution note, Closed a final summary)", id="note")
             yield Static("", classes="field-error", id="error")
             yield Static("Enter picks · Tab to the note · Escape cancels", classes="hint")
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.chosen = self.targets[event.option_index]

@@ -3,11 +3,15 @@ ordered with the save, and saying so when it cannot be kept."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from textual.binding import Binding
+from textual.messages import Prune
+
+_log = logging.getLogger("tui_desk.console")  # for --log (cli/errorlog.py)
 
 # Tab and Shift+Tab move between a form's fields at the app's door, as they arrive: bound as they are by
 # default, a Tab first travels up from the field to the app, and letters typed right after it reach the
@@ -62,15 +66,48 @@ class DraftWriter:
 
 class KeepsDraft:
     """Mixed into a form ``Screen``. The screen sets ``ready``, ``finished``, ``dirty``, ``_draft_timer``
-    and ``drafts`` (a ``DraftWriter``) when it opens and says in ``_keep_draft`` where the draft goes."""
+    and ``drafts`` (a ``DraftWriter``) when it opens, calls ``_ready_now`` once it takes typing, and says
+    in ``values`` what is typed, in ``_keep_draft`` where the draft goes (in a worker) and in
+    ``flush_draft`` how it is kept at once (on the UI thread, when the console goes)."""
 
     ready: bool
     finished: bool
     dirty: bool
     drafts: DraftWriter
+    _clean: dict | None = None  # the fields when the form became ready: nothing typed yet
+
+    def values(self) -> dict:
+        raise NotImplementedError
 
     def _keep_draft(self) -> None:
         raise NotImplementedError
+
+    def flush_draft(self) -> None:
+        raise NotImplementedError
+
+    def _ready_now(self) -> None:
+        """The form takes typing from now on; what its fields hold now (a restored draft, the default
+        recipient) is not the agent's typing."""
+        self.ready = True
+        self._clean = self.values()
+
+    def _unsaved(self) -> bool:
+        """Typed since the form became ready. Not only ``dirty``: that is set by a field's Changed
+        message, which climbs to the screen one widget at a time and may be behind the quit."""
+        return self.dirty or (self.ready and self._clean is not None and self.values() != self._clean)
+
+    def on_prune(self, _: Prune) -> None:
+        """The screen is taken down with the form still open (the console quits): keep what is typed,
+        up to the last key, now. Not on Unmount: a screen is unmounted after its widgets, so the fields
+        are gone by then (and their values reset), and the last keys since the timed draft were lost.
+        The draft timer dies with the screen, so this is the last chance."""
+        if self.finished:
+            return
+        self._stop_draft_timer()
+        try:
+            self.flush_draft()
+        except Exception as err:  # noqa: BLE001 - the console is going; the timed draft is in the store
+            _log.error("the draft could not be kept as the form closed: %s", err, exc_info=err)
 
     def _changed(self) -> None:
         """Something was typed: the form is dirty, and its draft is kept within ``DRAFT_DELAY_S``.

@@ -1,4 +1,5 @@
-"""The edit form (`E` on a ticket): correct its priority, subject, customer, email, order, reason or kind."""
+"""The edit form (`E` on a ticket): correct its priority, subject, customer, email, order, reason, kind or
+opening time."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
+from tui_desk.domain.dates import format_when, parse_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.vocabulary import PRIORITIES, require_text
 from tui_desk.store.models import Ticket
@@ -25,7 +27,8 @@ def _row(label: str, widget) -> ComposeResult:
 
 
 class EditTicketDialog(ModalScreen[dict | None]):
-    """Answers the fields that changed (name -> new text), or None when cancelled.
+    """Answers the fields that changed (name -> new text; ``opened`` -> the new opening), or None when
+    cancelled.
 
     What is typed is checked here first, so a mistake is shown at once and nothing typed is lost; the
     store checks again when it writes (and refuses if the ticket moved on since it was shown).
@@ -65,15 +68,20 @@ class EditTicketDialog(ModalScreen[dict | None]):
                 yield from _row(label, field)
             kinds = [(k, k) for k in self.kinds]
             yield from _row("Kind", FormSelect(kinds, value=t.kind, allow_blank=False, compact=True, id="kind"))
+            yield from _row("Opened", Input(self._opened_text, compact=True, select_on_focus=False, id="opened"))
             yield Static("", classes="field-error", id="error")
             yield Static("Ctrl+S saves · Escape cancels · each change is logged, old → new", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_save()
 
-    def changes(self) -> dict[str, str]:
-        """The fields whose value differs from the ticket's, as typed."""
-        found = {}
+    @property
+    def _opened_text(self) -> str:
+        return format_when(self.ticket.opened_at, self.app.tz)
+
+    def changes(self) -> dict:
+        """The fields whose value differs from the ticket's, as typed; ``DeskError`` for an unreadable date."""
+        found: dict = {}
         for name in ("priority", "kind"):
             value = self.query_one(f"#{name}", Select).value
             if value != getattr(self.ticket, name):
@@ -82,11 +90,14 @@ class EditTicketDialog(ModalScreen[dict | None]):
             value = self.query_one(f"#{name}", Input).value
             if value.strip() != (getattr(self.ticket, name) or "").strip():
                 found[name] = value
+        opened = self.query_one("#opened", Input).value
+        if opened.strip() != self._opened_text:  # same dates as the log form's Start (``log --at``)
+            found["opened"] = parse_when(opened, self.app.now(), self.app.tz)
         return found
 
     def action_save(self) -> None:
-        found = self.changes()
         try:
+            found = self.changes()
             for name in ("subject", "customer"):
                 if name in found:
                     require_text(found[name], name)

@@ -297,10 +297,10 @@ class LogEntryScreen(KeepsDraft, Reused, Screen):
         self.app.push_screen(question, chosen)
 
     def _become_ready(self) -> None:
-        self.ready = True
+        self._ready_now()
         if self.app.store.read_only:
             self._draft_failed("the store is read-only")
-        typed = self.values()
+        typed = self._clean
         if any(typed[name] for name in (*TEXT_FIELDS, "body")):
             self._changed()  # typed while the ticket was read: keep it too
 
@@ -398,16 +398,9 @@ class LogEntryScreen(KeepsDraft, Reused, Screen):
             group="draft",
         )
 
-    def on_unmount(self) -> None:
-        # The app is quitting with the form open (Ctrl+Q): keep the last keystrokes too.
-        try:
-            self.flush_draft()
-        except Exception:  # noqa: BLE001 - the autosave a moment ago is in the store
-            pass
-
     def flush_draft(self) -> None:
-        """Save the draft right now, on this thread (the terminal is going away)."""
-        if self.dirty and not self.finished and self.snapshot is not None and not self.app.store.read_only:
+        """Save the draft right now, on this thread (the console or its terminal is going away)."""
+        if not self.finished and self._unsaved() and self.snapshot is not None and not self.app.store.read_only:
             self.drafts.write(
                 self.drafts.ticket(), self.app.store.save_draft, self.case_number, self._draft_data(), self.snapshot
             )
@@ -587,7 +580,7 @@ class LogEntryScreen(KeepsDraft, Reused, Screen):
     # -- leaving ----------------------------------------------------------------------------
 
     def action_cancel(self) -> None:
-        if not self.dirty:
+        if not self._unsaved():
             self.finished = True
             self.dismiss()
             return

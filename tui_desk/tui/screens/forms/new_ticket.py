@@ -159,8 +159,8 @@ class NewTicketScreen(KeepsDraft, Reused, Screen):
         self.app.push_screen(question, chosen)
 
     def _become_ready(self) -> None:
-        self.ready = True
-        if self._typed(self.values()):
+        self._ready_now()
+        if self._typed(self._clean):
             self._changed()  # typed while the draft was looked for: keep it too
 
     @staticmethod
@@ -236,16 +236,10 @@ class NewTicketScreen(KeepsDraft, Reused, Screen):
 
     def flush_draft(self) -> None:
         """Keep what is typed now (also called when the terminal goes away)."""
-        if self.dirty and not self.finished:
+        if not self.finished and self._unsaved():
             values = self.values()
             if self._typed(values):
                 self.drafts.write(self.drafts.ticket(), keep_new_ticket_draft, self._store_key, values)
-
-    def on_unmount(self) -> None:
-        try:
-            self.flush_draft()
-        except Exception:  # noqa: BLE001 - the autosave a moment ago is kept
-            pass
 
     def _form_error(self, message) -> None:
         """The message under the form (hidden while empty)."""
@@ -323,7 +317,7 @@ class NewTicketScreen(KeepsDraft, Reused, Screen):
 
     def action_cancel(self) -> None:
         self._stop_draft_timer()
-        if self.dirty and self._typed(self.values()):
+        if self._unsaved() and self._typed(self.values()):
             try:
                 self.flush_draft()
             except OSError as err:

@@ -150,7 +150,7 @@ class ReplyScreen(KeepsDraft, Screen):
         )
 
     def _become_ready(self) -> None:
-        self.ready = True
+        self._ready_now()
         if self.app.store.read_only:
             self._draft_failed("the store is read-only")
         elif self.query_one("#body", TextArea).text:
@@ -200,16 +200,9 @@ class ReplyScreen(KeepsDraft, Screen):
     def on_text_area_changed(self, _: TextArea.Changed) -> None:
         self._changed()
 
-    def on_unmount(self) -> None:
-        # The app is quitting with the form open (Ctrl+Q): keep the last keystrokes too.
-        try:
-            self.flush_draft()
-        except Exception:  # noqa: BLE001 - the autosave a moment ago is in the store
-            pass
-
     def flush_draft(self) -> None:
-        """Save the draft right now, on this thread (the terminal is going away)."""
-        if self.dirty and not self.finished and self.snapshot is not None and not self.app.store.read_only:
+        """Save the draft right now, on this thread (the console or its terminal is going away)."""
+        if not self.finished and self._unsaved() and self.snapshot is not None and not self.app.store.read_only:
             self.drafts.write(self.drafts.ticket(), self._store_draft, self._draft_data())
 
     def _draft_data(self) -> dict:
@@ -334,7 +327,7 @@ class ReplyScreen(KeepsDraft, Screen):
         self._form_error(Content(f"Not sent: {err if isinstance(err, DeskError) else repr(err)}"))
 
     def action_cancel(self) -> None:
-        if not self.dirty:
+        if not self._unsaved():
             self.finished = True
             self.dismiss()
             return

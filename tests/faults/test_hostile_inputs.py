@@ -325,6 +325,7 @@ IMPORTS = [
     ("JSON nested 100,000 deep", "deep.json", "[" * 100_000 + "]" * 100_000, "nested more than 16", []),
     ("JSON nested 17 deep", "deep17.json", "[" * 17 + "]" * 17, "nested more than 16", []),
     ("JSON over 512 MB (sparse)", "huge.json", "SPARSE", "over the limit of 512 MB", []),
+    ("CSV over 512 MB (sparse)", "huge.csv", "SPARSE", "huge.csv is 513 MB, over the limit of 512 MB for a sheet", []),
     ("JSON that is a folder", "folder.json", "DIR", "is a folder", []),
     ("JSON that is a FIFO", "fifo.json", "FIFO", "not a regular file", []),
     ("JSON that cannot be read", "loop.json", "LOOP", "cannot read", []),

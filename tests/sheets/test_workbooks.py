@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tui_desk.domain import limits
 from tui_desk.domain.errors import DeskError
-from tui_desk.sheets import reader
 from tui_desk.sheets.reader import read_sheet
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -89,7 +89,7 @@ def test_a_workbook_that_unpacks_to_too_much_is_refused_before_it_is_unpacked(tm
         zf.writestr("xl/worksheets/sheet1.xml", b"\0" * (40 << 20))  # 40 MB of nothing packs to ~40 KB
     with pytest.raises(DeskError, match=r"sheet1.xml unpacks to 42 MB from 0.0 MB \(over 100:1\)"):
         read_sheet(bomb)
-    monkeypatch.setattr(reader, "MAX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_WORKBOOK_UNPACKED", 1000)
     with pytest.raises(DeskError, match=r"log.xlsx unpacks to 0 MB, over the limit of 0 MB"):
         read_sheet(xlsx(tmp_path / "log.xlsx", [HEADER]))
 
@@ -99,3 +99,12 @@ def test_a_damaged_workbook_is_one_line(tmp_path, cli):
     path.write_bytes(b"PK\x03\x04 not really a workbook")
     err = cli.fails("import", str(path))
     assert "broken.xlsx" in err
+
+
+def test_a_workbook_with_too_many_members_is_refused_before_its_directory_is_read(tmp_path, cli):
+    many = tmp_path / "many.xlsx"
+    with zipfile.ZipFile(many, "w") as zf:
+        for i in range(limits.MAX_WORKBOOK_MEMBERS + 1):
+            zf.writestr(f"xl/media/{i}.bin", b"")
+    err = cli.fails("import", str(many))
+    assert "many.xlsx has 10,001 members, over the limit of 10,000 members for one workbook" in err

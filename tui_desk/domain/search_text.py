@@ -29,6 +29,8 @@ _UNSPACED = re.compile(
 
 def fold(text: str) -> str:
     """``text`` as the fragment index holds it (and as a query is looked up): see the module doc."""
+    if text.isascii():  # most text: no compatibility forms, no accents; casefold is lower (an import's docs)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return unicodedata.normalize("NFC", _LATIN_MARKS.sub("", decomposed).translate(_LATIN_LETTERS))
 

@@ -13,23 +13,20 @@ import io
 import json
 import os
 import stat
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui_desk.domain import limits
 from tui_desk.domain.errors import DeskError
 from tui_desk.sheets.cells import unescape_cell
 from tui_desk.sheets.columns import known_count
+from tui_desk.store import zips
 
 DELIMITERS = ",;\t|"
 HEADER_SEARCH_ROWS = 10
 WORKBOOKS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
-# A workbook is a zip: its directory tells how big it unpacks before anything is unpacked (issue 13: a
-# 5 MB XLSX that unpacked to a 2 GB sheet ran past 90 s and 520 MB).
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024
-MAX_RATIO = 100  # ordinary sheets pack 5-20:1, very repetitive ones up to ~60:1
-RATIO_CHECK_FROM = 16 * 1024 * 1024  # small members may pack as tightly as they like
+# The size limits of every kind of file are in domain/limits.py.
 
 
 @dataclass
@@ -56,7 +53,7 @@ def read_sheet(path: Path, *, known: frozenset[str] = frozenset()) -> Sheet:
 
 
 def _decode(path: Path) -> str:
-    data = path.read_bytes()
+    data = _read_regular(path, limits.MAX_SHEET_BYTES, "sheet", advice="split it")
     if data.startswith(b"PK\x03\x04"):
         raise DeskError(f"{path.name} looks like an XLSX workbook; name it .xlsx")
     try:
@@ -95,28 +92,16 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
 
 
 def check_unpacked_size(path: Path) -> None:
-    """Refuse a zipped workbook (XLSX, ODS) that unpacks to more than the limit, or squeezes too much into
-    too little (a small file that unpacks to gigabytes), before anything is unpacked: the sizes are in
-    the zip's directory."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            members = zf.infolist()
-    except zipfile.BadZipFile:
+    """Refuse a zipped workbook (XLSX, ODS) with too many members, that unpacks to more than the limit, or
+    squeezes too much into too little (a small file that unpacks to gigabytes), before anything is
+    unpacked: the sizes are in the zip's directory."""
+    zf = zips.open_zip(path, max_members=limits.MAX_WORKBOOK_MEMBERS, what="workbook")
+    if zf is None:
         return  # not a zip (an .xls); the reader says what is wrong with it
-    except OSError as err:
-        raise DeskError(f"cannot read {path.name}: {err.strerror}") from None
-    total = sum(m.file_size for m in members)
-    if total > MAX_UNPACKED_BYTES:
-        raise DeskError(
-            f"{path.name} unpacks to {total / 1e6:,.0f} MB, over the limit of {MAX_UNPACKED_BYTES / 1e6:,.0f} MB "
-            "for a workbook; split it, or save it as CSV"
+    with zf:
+        zips.check_sizes(
+            zf, path, max_total=limits.MAX_WORKBOOK_UNPACKED, what="workbook", advice="; split it, or save it as CSV"
         )
-    for m in members:
-        if m.file_size > RATIO_CHECK_FROM and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-            raise DeskError(
-                f"{path.name}: {m.filename} unpacks to {m.file_size / 1e6:,.0f} MB from "
-                f"{m.compress_size / 1e6:,.1f} MB (over {MAX_RATIO}:1); it is not an ordinary workbook"
-            )
 
 
 def _workbook_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
@@ -199,17 +184,14 @@ def _with_header(raw_rows: list[tuple[int, list[object]]], path: Path, known: fr
 
 
 # -- JSON (our own export) -------------------------------------------------------------------------
-# `export --format json --log` writes about 4 KB per ticket, nested four deep (list, ticket, log,
-# entry); these limits leave room for 100,000 tickets and stop a file that would exhaust memory or the
-# parser's recursion before it is read.
-MAX_JSON_BYTES = 512 * 1024 * 1024
-MAX_JSON_DEPTH = 16
+# Its size and depth limits (domain/limits.py) stop a file that would exhaust memory or the parser's
+# recursion before it is read.
 
 
 def read_json(path: Path) -> object:
     """The parsed JSON at ``path``: a regular file within the size and depth limits; one-line errors."""
     path = Path(path)
-    data = _read_regular(path, MAX_JSON_BYTES, "JSON file")
+    data = _read_regular(path, limits.MAX_JSON_BYTES, "JSON file", advice="split it (export --since) or import a CSV")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -218,15 +200,21 @@ def read_json(path: Path) -> object:
     try:
         value = json.loads(text)
     except RecursionError:
-        raise DeskError(f"{path.name} is nested more than {MAX_JSON_DEPTH} levels deep; nothing was imported") from None
+        raise DeskError(
+            f"{path.name} is nested more than {limits.MAX_JSON_DEPTH} levels deep; nothing was imported"
+        ) from None
     except json.JSONDecodeError as err:
         raise DeskError(f"{path.name} is not valid JSON: {err}") from None
-    if _depth_over(value, MAX_JSON_DEPTH):
-        raise DeskError(f"{path.name} is nested more than {MAX_JSON_DEPTH} levels deep; nothing was imported")
+    if _depth_over(value, limits.MAX_JSON_DEPTH):
+        raise DeskError(_too_deep(path))
     return value
 
 
-def _read_regular(path: Path, max_bytes: int, what: str) -> bytes:
+def _too_deep(path: Path) -> str:
+    return f"{path.name} is nested more than {limits.MAX_JSON_DEPTH} levels deep; nothing was imported"
+
+
+def _read_regular(path: Path, max_bytes: int, what: str, *, advice: str) -> bytes:
     """The bytes of a regular file no larger than ``max_bytes``: never a folder, device or FIFO."""
     try:
         # O_NONBLOCK: a FIFO opens at once (and fstat refuses it) instead of waiting for a writer.
@@ -245,7 +233,7 @@ def _read_regular(path: Path, max_bytes: int, what: str) -> bytes:
         if info.st_size > max_bytes:
             raise DeskError(
                 f"{path.name} is {info.st_size / 1048576:.0f} MB, over the limit of {max_bytes // 1048576} MB "
-                f"for a {what}; split it (export --since) or import a CSV"
+                f"for a {what}; {advice}"
             )
         try:
             data = f.read(max_bytes + 1)

@@ -84,6 +84,8 @@ class Row:
         value = self.values.get(name)
         if type(value) is str:
             return value.strip()
+        if value is None:  # a field the sheet has no column for: most of the ~20 a row is asked
+            return ""
         return self.raw(name).strip()
 
     def date(self, name: str) -> datetime | None:
@@ -175,7 +177,7 @@ def _ticket_fields(row: Row) -> TicketRecord:
         reason=row.text("reason") or None,
         priority=priority,
         assignee=row.text("assignee") or None,
-        tags=[t for t in re.split(r"[,;\s]+", row.text("tags")) if t],
+        tags=_words(row.text("tags")),
         references=row.text("references").upper() or None,
         created_by=row.text("created_by") or None,
         refund_amount=amount,
@@ -189,6 +191,14 @@ def _ticket_fields(row: Row) -> TicketRecord:
     if status.is_open:
         record.closed_at = None
     return record
+
+
+_SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def _words(cell: str) -> list[str]:
+    """A tags cell's words (``vip, fragile`` or ``vip fragile``)."""
+    return [t for t in _SEPARATORS.split(cell) if t] if cell else []
 
 
 def _status(word: str, resolved: bool, row: Row) -> Status:
@@ -230,11 +240,9 @@ def split_customer_and_order(cell: str) -> tuple[str, str | None]:
 
 def _kind_from_number(number: str | None, options: ReadOptions) -> str:
     if number:
-        parts = number.split("-")
-        by_code = {code: kind for kind, code in options.kinds.items()}
-        for part in parts[1:2]:
-            if part in by_code:
-                return by_code[part]
+        parts = number.split("-", 2)
+        if len(parts) > 1:
+            return {code: kind for kind, code in options.kinds.items()}.get(parts[1], options.default_kind)
     return options.default_kind
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import zipfile
 from collections.abc import Callable, Iterator
@@ -30,9 +31,11 @@ from pathlib import Path
 
 import peewee as pw
 
+from tui_desk.domain import limits
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.evidence import GENESIS, genesis
-from tui_desk.store import log, schema, seal
+from tui_desk.domain.text import printable
+from tui_desk.store import log, schema, seal, zips
 from tui_desk.store.attachments import BlobFolder
 from tui_desk.store.models import ALL_MODELS, Blob, CaseSequence, Draft, Meta, Ticket
 from tui_desk.store.private import private_file
@@ -220,27 +223,75 @@ def _write_blobs(store, zf: zipfile.ZipFile) -> int:
 def is_archive(path: Path) -> bool:
     """Is ``path`` a tui-desk archive (a zip with our manifest), rather than a sheet?
 
-    Only a regular file is opened (a FIFO or a device would never end or never begin)."""
+    Only a regular file is opened (a FIFO or a device would never end or never begin); a zip with more
+    members than any archive may have is refused before its directory is read."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return False
-        with zipfile.ZipFile(path) as zf:
-            return MANIFEST in zf.namelist()
-    except (OSError, zipfile.BadZipFile):
+    except OSError:
+        return False
+    zf = zips.open_zip(path, max_members=limits.MAX_ARCHIVE_MEMBERS, what="archive") if _is_zip(path) else None
+    if zf is None:
+        return False
+    with zf:
+        return MANIFEST in zf.namelist()
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        return zipfile.is_zipfile(path)
+    except OSError:
         return False
 
 
+_NOTHING = "nothing was imported"
+_BLOB_MEMBER = re.compile(r"blobs/[0-9a-f]{64}")
+
+
 class ArchiveReader:
-    """An archive opened for reading: its manifest checked, its tables streamed row by row as dicts."""
+    """An archive opened for reading: its directory and manifest checked against each other and the limits
+    (domain/limits.py) before anything else is unpacked, its tables streamed row by row as dicts."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        name = self.path.name
+        self.zip = zips.open_zip(self.path, max_members=limits.MAX_ARCHIVE_MEMBERS, what="archive")
+        if self.zip is None:
+            raise DeskError(f"{name} is not a tui-desk archive (not a zip)")
         try:
-            self.zip = zipfile.ZipFile(self.path)
-            self.manifest = json.loads(self.zip.read(MANIFEST))
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as err:
-            raise DeskError(f"{self.path.name} is not a tui-desk archive ({err})") from None
-        self._check()
+            zips.check_sizes(self.zip, self.path, max_total=limits.MAX_ARCHIVE_UNPACKED, what="archive")
+            self.members = self._members()
+            info = self.members.get(MANIFEST)
+            if info is None:
+                raise DeskError(f"{name} is not a tui-desk archive (no {MANIFEST})")
+            if info.file_size > limits.MAX_ARCHIVE_MANIFEST:
+                raise DeskError(
+                    f"{name}: its manifest unpacks to {info.file_size / 1e6:,.0f} MB, over the limit of "
+                    f"{limits.MAX_ARCHIVE_MANIFEST / 1e6:,.0f} MB; it is not a tui-desk archive"
+                )
+            try:
+                self.manifest = json.loads(self.zip.read(MANIFEST))
+            except (*zips.READ_ERRORS, ValueError, RecursionError) as err:
+                raise DeskError(f"{name} is not a tui-desk archive (its manifest: {err})") from None
+            self._check()
+        except BaseException:
+            self.zip.close()
+            raise
+
+    def _members(self) -> dict[str, zipfile.ZipInfo]:
+        """The members by name: each one a name an archive has (no path that could lead elsewhere), once."""
+        members: dict[str, zipfile.ZipInfo] = {}
+        for info in self.zip.infolist():
+            member = info.filename
+            shown = printable(member[:80], one_line=True)
+            if member.startswith(("/", "\\")) or "\\" in member or ".." in member.split("/") or ":" in member:
+                raise DeskError(
+                    f"{self.path.name}: the member {shown!r} points outside the archive; nothing was imported"
+                )
+            if member in members:
+                raise DeskError(f"{self.path.name} holds the member {shown!r} twice; nothing was imported")
+            members[member] = info
+        return members
 
     def _check(self) -> None:
         m = self.manifest
@@ -263,32 +314,79 @@ class ArchiveReader:
             columns = info.get("columns") if isinstance(info, dict) else None
             if not isinstance(columns, list) or not set(columns) <= set(columns_of(model)):
                 raise DeskError(f"{name}: the {table} table has columns this version does not know")
-            if f"tables/{table}.jsonl" not in self.zip.namelist():
+            if not isinstance(info.get("rows"), int) or isinstance(info.get("rows"), bool):
+                raise DeskError(f"{name}: the manifest gives no row count for the {table} table")
+            if f"tables/{table}.jsonl" not in self.members:
                 raise DeskError(f"{name} is not a complete tui-desk archive (tables/{table}.jsonl is missing)")
+        # Every member is one the manifest names: itself, its tables, and as many blobs as it counts.
+        expected = {MANIFEST, *(f"tables/{table}.jsonl" for table in tables)}
+        blobs = 0
+        for member in self.members:
+            if member in expected:
+                continue
+            if not _BLOB_MEMBER.fullmatch(member):
+                shown = printable(member[:80], one_line=True)
+                raise DeskError(f"{name}: the member {shown!r} is not part of a tui-desk archive; nothing was imported")
+            blobs += 1
+        if blobs != m.get("blobs"):
+            raise DeskError(
+                f"{name} holds {blobs} attachment content(s), but its manifest says {m.get('blobs')!r}; "
+                "nothing was imported"
+            )
 
     def columns(self, table: str) -> list[str]:
         info = self.manifest["tables"].get(table)
         return list(info["columns"]) if info else []
 
     def rows(self, table: str) -> Iterator[dict]:
+        """The table's rows; each line is read with a bound (``MAX_ARCHIVE_ROW``), and a table holding other
+        than the manifest's count of rows is refused once read through."""
         columns = self.columns(table)
         if not columns:
             return
-        with self.zip.open(f"tables/{table}.jsonl") as member:
-            for number, line in enumerate(io.TextIOWrapper(member, encoding="utf-8"), start=1):
-                try:
-                    values = json.loads(line)
-                except ValueError:
-                    raise DeskError(f"{self.path.name}: tables/{table}.jsonl line {number} is not JSON") from None
-                if not isinstance(values, list) or len(values) != len(columns):
-                    raise DeskError(f"{self.path.name}: tables/{table}.jsonl line {number} is not a {table} row")
-                yield dict(zip(columns, map(_stored, values), strict=True))
-
-    def blob(self, sha256: str):
+        member = f"tables/{table}.jsonl"
+        expected = self.manifest["tables"][table]["rows"]
+        number = 0
         try:
-            return self.zip.open(f"blobs/{sha256}")
-        except KeyError:
-            raise DeskError(f"{self.path.name} lacks the content of attachment {sha256[:16]}…") from None
+            with self.zip.open(member) as raw, io.BufferedReader(raw, _CHUNK) as lines:
+                while line := lines.readline(limits.MAX_ARCHIVE_ROW + 1):
+                    number += 1
+                    if len(line) > limits.MAX_ARCHIVE_ROW:
+                        raise DeskError(
+                            f"{self.path.name}: {member} line {number} is over "
+                            f"{limits.MAX_ARCHIVE_ROW / 1e6:,.0f} MB, the limit for one row"
+                        )
+                    try:
+                        values = json.loads(line)
+                    except (ValueError, RecursionError):
+                        raise DeskError(f"{self.path.name}: {member} line {number} is not JSON") from None
+                    if not isinstance(values, list) or len(values) != len(columns):
+                        raise DeskError(f"{self.path.name}: {member} line {number} is not a {table} row")
+                    yield dict(zip(columns, map(_stored, values), strict=True))
+        except zips.READ_ERRORS as err:
+            raise DeskError(f"{self.path.name}: {member} is damaged ({err}); nothing was imported") from None
+        if number != expected:
+            raise DeskError(
+                f"{self.path.name}: {member} holds {number} rows, but the manifest says {expected}; {_NOTHING}"
+            )
+
+    def blob(self, sha256: str, size: object):
+        """The content of attachment ``sha256``, which its blob row says is ``size`` bytes: refused unless
+        the member is exactly that size (the directory's) and within ``MAX_ARCHIVE_BLOB``."""
+        info = self.members.get(f"blobs/{sha256}") if isinstance(sha256, str) else None
+        if info is None:
+            raise DeskError(f"{self.path.name} lacks the content of attachment {str(sha256)[:16]}…") from None
+        if not isinstance(size, int) or isinstance(size, bool) or size != info.file_size:
+            raise DeskError(
+                f"{self.path.name}: attachment content {sha256[:16]}… unpacks to {info.file_size} bytes, but its "
+                f"row says {size!r}; nothing was imported"
+            )
+        if size > limits.MAX_ARCHIVE_BLOB:
+            raise DeskError(
+                f"{self.path.name}: attachment content {sha256[:16]}… is {size / 1e6:,.0f} MB, over the limit "
+                f"of {limits.MAX_ARCHIVE_BLOB / 1e6:,.0f} MB for one attachment"
+            )
+        return self.zip.open(info)
 
     def close(self) -> None:
         self.zip.close()
@@ -323,6 +421,9 @@ def restore_archive(store, path: Path, *, progress: Callable[[int], None] | None
     try:
         with store.writing():
             outcome = _restore(store, reader, created, progress)
+    except zips.READ_ERRORS as err:  # a member that does not unpack to what the directory says
+        BlobFolder.discard(created)
+        raise DeskError(f"{reader.path.name} is damaged ({err}); nothing was imported") from None
     except BaseException:
         BlobFolder.discard(created)
         raise
@@ -415,7 +516,7 @@ def _restore_log(store, reader, cases: dict[int, _Case], offsets, created, outco
     db = store.db
     batch = log.RestoreBatch()
     for row in reader.rows("blob"):
-        with reader.blob(row["sha256"]) as content:
+        with reader.blob(row["sha256"], row["size"]) as content:
             store.blobs.put(content, row["sha256"], row["size"], created)
         batch.add_blob(row["sha256"], row["size"], row["stored_at"])
         outcome.blobs += 1

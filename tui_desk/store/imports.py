@@ -17,7 +17,6 @@ seconds, not minutes; every entry is chained and inserted by the log's one write
 from __future__ import annotations
 
 import contextlib
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,7 +27,7 @@ import peewee as pw
 from tui_desk.domain import timers, vocabulary
 from tui_desk.domain.case_numbers import check_imported_number, parse_case_number
 from tui_desk.domain.clock import to_utc
-from tui_desk.domain.dates import check_in_range
+from tui_desk.domain.dates import EARLIEST, LATEST, check_in_range
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import log
@@ -39,6 +38,7 @@ BATCH = 2000  # tickets buffered before a flush
 BULK_INDEX_MIN = 1000  # tickets from which search indexing is done in one pass
 ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
 ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)
+SYSTEM = vocabulary.SYSTEM
 
 
 # Every date a record may carry: each must lie between 1970 and 2999 (domain/dates.py).
@@ -74,7 +74,7 @@ class BadRow(DeskError):  # noqa: N818 - a row, not an error kind
         super().__init__(f"line {line}: {reason}")
 
 
-@dataclass
+@dataclass(slots=True)
 class EntryRecord:
     """One past log entry to import; ``agent`` None means the importing agent."""
 
@@ -94,7 +94,7 @@ class EntryRecord:
     line: int = 0
 
 
-@dataclass
+@dataclass(slots=True)  # slots: 100,000 records take a third of the memory, and are made and read faster
 class TicketRecord:
     """One ticket to import, as read from a sheet row (or a group of log-sheet rows)."""
 
@@ -168,7 +168,7 @@ def _check(record: TicketRecord, config) -> None:
         check_imported_number(record.case_number)
     for name in _RECORD_DATES:
         value = getattr(record, name)
-        if value is not None:
+        if value is not None and not _surely_in_range(value):
             check_in_range(value, _date_label(name))
     if record.currency and not (record.currency.isalpha() and len(record.currency) == 3):
         raise DeskError(f"currency {record.currency!r} must be a three-letter code such as EUR")
@@ -179,6 +179,12 @@ def _check(record: TicketRecord, config) -> None:
             raise BadRow(entry.line or record.line, str(err)) from None
     if not record.entries:
         raise DeskError("a ticket needs at least one log entry")
+
+
+def _surely_in_range(value: datetime) -> bool:
+    """The quick form of ``check_in_range`` for an aware instant (a sheet's dates are): True when it is in
+    range; False sends the date to ``check_in_range``, which says why (a million dates are checked)."""
+    return value.tzinfo is not None and EARLIEST <= value < LATEST
 
 
 def _check_entry(entry: EntryRecord, seq: int) -> None:
@@ -194,7 +200,7 @@ def _check_entry(entry: EntryRecord, seq: int) -> None:
         raise DeskError("a log entry needs a summary, without NUL characters")
     for name in ("at", "until", "follow_up_at", "due_at"):
         value = getattr(entry, name)
-        if value is not None:
+        if value is not None and not _surely_in_range(value):
             check_in_range(value, f"entry {seq} {_date_label(name)}")
     if entry.until and entry.until < entry.at:
         raise DeskError("a log entry ends before it starts")
@@ -291,8 +297,12 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
     # pass at the end instead (not worth the schema change for a few rows).
     bulk = len(todo) >= BULK_INDEX_MIN
     # The rows get their ids here (_insert): bulk_ids keeps other writers out meanwhile (PostgreSQL).
-    with store.backend.bulk_ids(db), store.backend.bulk_load(db) if bulk else contextlib.nullcontext():
-        _insert(store, todo, outcome, known_prints, progress)
+    with store.backend.bulk_ids(db), store.backend.bulk_load(db) if bulk else contextlib.nullcontext() as load:
+        # A backend whose bulk load takes the tickets' search text from the builder (SQLite) is given it:
+        # it is at hand here, and reading it back from the new rows cost a tenth of a big import.
+        if len(todo) >= len(existing) and hasattr(load, "defer_indexes"):
+            load.defer_indexes("ticket")  # more new tickets than old: index them after (SQLite)
+        _insert(store, todo, outcome, known_prints, progress, getattr(load, "index", None))
 
 
 def _another_case(record: TicketRecord, customer: str, opened_at: str) -> str | None:
@@ -309,13 +319,15 @@ def _another_case(record: TicketRecord, customer: str, opened_at: str) -> str | 
     return None
 
 
-def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_prints: dict, progress) -> None:
+def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_prints: dict, progress, index) -> None:
     db = store.db
     import_time = store.now()
     next_ticket = (db.execute_sql("SELECT max(id) FROM ticket").fetchone()[0] or 0) + 1
     entries = log.LogBatch(first_id=(db.execute_sql("SELECT max(id) FROM log_entry").fetchone()[0] or 0) + 1)
-    tickets, changes, tags, prints = [], [], [], []
+    tickets, changes, tags, prints, documents = [], [], [], [], []
     done = 0
+    stamp, amount, agent = log.stamp, Ticket.refund_amount.db_value, store.agent
+    tables = _Tables(db)
     for record in todo:
         if record.case_number is None:
             number = store.allocate_case_number(store.config.kind_code(record.kind), record.opened_at.year)
@@ -328,7 +340,10 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
         next_ticket += 1
         chain = log.Chain(ticket_id, log_head=log.genesis(ticket_id, number))
         status_entry, first_entry, entry_ids = None, None, {}
+        said = []  # what people wrote in its log, as the search indexes take it
         for entry in record.entries:
+            if index is not None and entry.sender != SYSTEM:
+                said.append(f"{entry.summary} {entry.sender_name} {entry.body}")
             corrects = (entry_ids.get(entry.corrects), entry.corrects) if entry.corrects is not None else None
             entry_id = entries.add(
                 chain,
@@ -360,65 +375,67 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
         # told about a 30-day wait (or sent reminders) that nobody counted before tui-desk knew the case.
         timed = record.status.is_waiting_on_party or record.status is Status.RESOLVED
         period = max(status_at, import_time) if timed else None
+        # In _TICKET_COLUMNS order.
         tickets.append(
-            dict(
-                id=ticket_id,
-                case_number=number,
-                kind=record.kind,
-                customer=record.customer.strip(),
-                email=(record.email or "").strip() or None,
-                order_id=(record.order_id or "").strip() or None,
-                subject=record.subject,
-                description=record.description or "",
-                reason=(record.reason or "").strip() or None,
-                priority=record.priority,
-                status=record.status.slug,
-                assignee=(record.assignee or "").strip() or None,
-                created_by=record.created_by or store.agent,
-                references=record.references,
-                opened_at=log.stamp(record.opened_at),
-                first_response_at=log.stamp(record.first_response_at),
-                last_action_at=log.stamp(last_action),
-                status_changed_at=log.stamp(status_at),
-                follow_up_at=log.stamp(record.follow_up_at),
-                sla_response_due_at=log.stamp(record.sla_response_due_at),
-                sla_resolution_due_at=log.stamp(record.sla_resolution_due_at),
-                resolved_at=log.stamp(record.resolved_at),
-                closed_at=log.stamp(record.closed_at),
-                refund_amount=record.refund_amount,
-                currency=record.currency,
-                refund_approved_at=log.stamp(record.refund_approved_at),
-                refund_initiated_at=log.stamp(record.refund_initiated_at),
-                refunded_at=log.stamp(record.refunded_at),
-                period_started_at=log.stamp(period),
-                reminders_done=0,
-                timer_due_at=log.stamp(timers.next_due(record.status, period, 0, store.config.timers)),
-                log_count=count,
-                log_head=chain.log_head,
-                version=1,
+            (
+                ticket_id,
+                number,
+                record.kind,
+                record.customer.strip(),
+                (record.email or "").strip() or None,
+                (record.order_id or "").strip() or None,
+                record.subject,
+                record.description or "",
+                (record.reason or "").strip() or None,
+                record.priority,
+                record.status.slug,
+                (record.assignee or "").strip() or None,
+                record.created_by or store.agent,
+                record.references,
+                stamp(record.opened_at),
+                stamp(record.first_response_at),
+                stamp(last_action),
+                stamp(status_at),
+                stamp(record.follow_up_at),
+                stamp(record.sla_response_due_at),
+                stamp(record.sla_resolution_due_at),
+                stamp(record.resolved_at),
+                stamp(record.closed_at),
+                amount(record.refund_amount) if record.refund_amount is not None else None,
+                record.currency,
+                stamp(record.refund_approved_at),
+                stamp(record.refund_initiated_at),
+                stamp(record.refunded_at),
+                stamp(period),
+                0,
+                stamp(timers.next_due(record.status, period, 0, store.config.timers)),
+                count,
+                chain.log_head,
+                1,
             )
         )
+        if index is not None:
+            row = tickets[-1]
+            fields = " ".join(v or "" for v in (row[1], row[3], row[4], row[5], row[6], row[7]))
+            documents.append((ticket_id, fields, " ".join(said)))
         changes.append(
-            dict(
-                ticket=ticket_id,
-                entry=status_entry or first_entry,
-                at=log.stamp(status_at),
-                from_status=None,
-                to_status=record.status.slug,
-                agent=store.agent,
-                note="imported",
-            )
+            (ticket_id, status_entry or first_entry, stamp(status_at), None, record.status.slug, agent, "imported")
         )
-        tags.extend(dict(ticket=ticket_id, name=name) for name in record.tags)
+        tags.extend((ticket_id, name) for name in record.tags)
         outcome.created.append((record.line, number))
         outcome.entries += count
         done += 1
         if len(tickets) >= BATCH:
-            _flush(db, tickets, entries, changes, tags)
+            tables.flush(tickets, entries, changes, tags)
+            if index is not None:
+                index(documents)
+                documents.clear()
             if progress:
                 progress(done)
                 done = 0
-    _flush(db, tickets, entries, changes, tags)
+    tables.flush(tickets, entries, changes, tags)
+    if index is not None:
+        index(documents)
     if prints:
         for i in range(0, len(prints), BATCH):
             Meta.insert_many(prints[i : i + BATCH], fields=[Meta.key, Meta.value]).execute()
@@ -426,43 +443,86 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
         progress(done + len(outcome.existing) + len(outcome.bad))
 
 
-def _flush(db, tickets: list, entries: log.LogBatch, changes: list, tags: list) -> None:
-    """Write what is buffered, parents first, one prepared INSERT per table; the buffers are emptied."""
-    _insert_dicts(db, Ticket, tickets)
-    entries.insert(db)
-    _insert_dicts(db, StatusChange, changes)
-    _insert_dicts(db, TicketTag, tags)
+# The columns an import writes, in the order it builds its rows (tuples: a dict per row cost more than its insert).
+_TICKET_COLUMNS = (
+    "id",
+    "case_number",
+    "kind",
+    "customer",
+    "email",
+    "order_id",
+    "subject",
+    "description",
+    "reason",
+    "priority",
+    "status",
+    "assignee",
+    "created_by",
+    "references",
+    "opened_at",
+    "first_response_at",
+    "last_action_at",
+    "status_changed_at",
+    "follow_up_at",
+    "sla_response_due_at",
+    "sla_resolution_due_at",
+    "resolved_at",
+    "closed_at",
+    "refund_amount",
+    "currency",
+    "refund_approved_at",
+    "refund_initiated_at",
+    "refunded_at",
+    "period_started_at",
+    "reminders_done",
+    "timer_due_at",
+    "log_count",
+    "log_head",
+    "version",
+)
+_CHANGE_COLUMNS = ("ticket", "entry", "at", "from_status", "to_status", "agent", "note")
+_TAG_COLUMNS = ("ticket", "name")
 
 
-def _insert_dicts(db, model, rows: list[dict]) -> None:
-    """Rows given as dicts of field values, in one ``executemany``; the list is emptied.
+class _Table:
+    """One table's INSERT, built once: the given columns, then those this import does not know (added by
+    later schema versions) with their model default, as Model.create would give them.
 
-    Peewee would build the SQL text of every row again (most of the time of a big import), so the
-    statement is built once and the rows go through the DB-API ``executemany``.
-    """
-    if not rows:
-        return
-    columns = list(rows[0].keys())
-    fields = [model._meta.fields[c] for c in columns]
-    # Columns this import does not know (added by later schema versions) get their model default,
-    # as Model.create would give them.
-    defaults = [f for f in model._meta.sorted_fields if f.name not in rows[0] and f.default is not None]
-    fields += defaults
-    columns += [f.name for f in defaults]
-    for f in defaults:
-        value = f.default() if callable(f.default) else f.default
-        for r in rows:
-            r[f.name] = value
-    names = ", ".join(f'"{f.column_name}"' for f in fields)
-    marks = ", ".join([db.param] * len(fields))
-    sql = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})'
-    # Text and numbers go in as they are, and so do instants (every one is already stamped by log.stamp);
-    # only decimals and keys need the field's conversion.
-    plain = (pw.TextField, pw.IntegerField, pw.AutoField, UTCDateTimeField)
-    convert = [(c, f.db_value) for c, f in zip(columns, fields, strict=True) if not isinstance(f, plain)]
-    for r in rows:
-        for c, db_value in convert:
-            r[c] = db_value(r[c])
-    row_of = operator.itemgetter(*columns)  # a dict's values in column order, in C
-    db.cursor().executemany(sql, [row_of(r) for r in rows])
-    rows.clear()
+    Rows are tuples of stored values in ``columns`` order: text, numbers and instants (stamped by
+    log.stamp) as they are, and keys as ids; Peewee would build the SQL text of every row again."""
+
+    def __init__(self, db, model, columns: tuple[str, ...]) -> None:
+        self.db = db
+        fields = [model._meta.fields[c] for c in columns]
+        more = [f for f in model._meta.sorted_fields if f.name not in columns and f.default is not None]
+        plain = (pw.TextField, pw.IntegerField, pw.AutoField, UTCDateTimeField)
+        self.defaults = tuple(
+            value if isinstance(f, plain) else f.db_value(value)
+            for f in more
+            for value in [f.default() if callable(f.default) else f.default]
+        )
+        names = ", ".join(f'"{f.column_name}"' for f in (*fields, *more))
+        marks = ", ".join([db.param] * (len(fields) + len(more)))
+        self.sql = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})'
+
+    def insert(self, rows: list[tuple]) -> None:
+        """Insert ``rows`` in one ``executemany``; the list is emptied."""
+        if not rows:
+            return
+        self.db.cursor().executemany(self.sql, [row + self.defaults for row in rows] if self.defaults else rows)
+        rows.clear()
+
+
+class _Tables:
+    def __init__(self, db) -> None:
+        self.db = db
+        self.tickets = _Table(db, Ticket, _TICKET_COLUMNS)
+        self.changes = _Table(db, StatusChange, _CHANGE_COLUMNS)
+        self.tags = _Table(db, TicketTag, _TAG_COLUMNS)
+
+    def flush(self, tickets: list, entries: log.LogBatch, changes: list, tags: list) -> None:
+        """Write what is buffered, parents first, one prepared INSERT per table; the buffers are emptied."""
+        self.tickets.insert(tickets)
+        entries.insert(self.db)
+        self.changes.insert(changes)
+        self.tags.insert(tags)

@@ -47,7 +47,7 @@ class ChainHead(Protocol):
     version: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Chain:
     """The chain state of a ticket whose row a bulk builder writes itself (a plain dict, not a ``Ticket``)."""
 

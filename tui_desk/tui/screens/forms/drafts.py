@@ -85,6 +85,22 @@ class KeepsDraft:
     def flush_draft(self) -> None:
         raise NotImplementedError
 
+    def _read_ticket(self, case: str, on_done: Callable[[Any], Any], *, form: str, group: str) -> None:
+        """Read the ticket and this agent's draft of ``form`` for it in a worker, then ``on_done((ticket,
+        draft))``; if the ticket cannot be read, the form says why and closes."""
+        store = self.app.store
+
+        def fetch():
+            ticket = store.get(case)
+            return ticket, (store.load_draft(case, form=form) if not store.read_only else None)
+
+        self.app.run_db(fetch, on_done=on_done, on_error=self._load_failed, group=group)
+
+    def _load_failed(self, err: Exception) -> None:
+        self.app.warn(err)
+        self.finished = True
+        self.dismiss()
+
     def _ready_now(self) -> None:
         """The form takes typing from now on; what its fields hold now (a restored draft, the default
         recipient) is not the agent's typing."""

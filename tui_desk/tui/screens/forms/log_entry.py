@@ -23,6 +23,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import NOTE_REQUIRED, Status, parse_status, status_of
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketChanged, TicketSnapshot
+from tui_desk.store.drafts import ENTRY_FORM
 from tui_desk.tui.screens.forms.drafts import FIELD_KEYS, DraftWriter, KeepsDraft
 from tui_desk.tui.screens.reuse import Reused
 from tui_desk.tui.widgets.form_select import FormSelect
@@ -234,19 +235,7 @@ class LogEntryScreen(KeepsDraft, Reused, Screen):
             self._load()
 
     def _load(self) -> None:
-        store, case = self.app.store, self.case_number
-
-        def fetch():
-            ticket = store.get(case)
-            draft = store.load_draft(case) if not store.read_only else None
-            return ticket, draft
-
-        self.app.run_db(fetch, on_done=self._loaded, on_error=self._load_failed, group="log-open")
-
-    def _load_failed(self, err: Exception) -> None:
-        self.app.warn(err)
-        self.finished = True
-        self.dismiss()
+        self._read_ticket(self.case_number, self._loaded, form=ENTRY_FORM, group="log-open")
 
     def _loaded(self, result) -> None:
         ticket, draft = result

@@ -87,19 +87,7 @@ class ReplyScreen(KeepsDraft, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#body", TextArea).styles.height = 10
-        store, case = self.app.store, self.case_number
-
-        def fetch():
-            ticket = store.get(case)
-            draft = store.load_draft(case, form=REPLY_FORM) if not store.read_only else None
-            return ticket, draft
-
-        self.app.run_db(fetch, on_done=self._loaded, on_error=self._load_failed, group="reply-open")
-
-    def _load_failed(self, err: Exception) -> None:
-        self.app.warn(err)
-        self.finished = True
-        self.dismiss()
+        self._read_ticket(self.case_number, self._loaded, form=REPLY_FORM, group="reply-open")
 
     def _loaded(self, result) -> None:
         ticket, draft = result

@@ -108,7 +108,7 @@ def child_first_paint(mode: str, db: str, started: float) -> None:
         from tui_desk.store import Store
         from tui_desk.tui.app import DeskApp
 
-        store = Store(Path(db), clock=FixedClock(NOW), agent="ana")
+        store = Store(db, clock=FixedClock(NOW), agent="ana")  # a path or a postgresql:// URL
         app = DeskApp(store, timers=False, live=False)
         shows = lambda: getattr(app.screen, "loads", 0) > 0 and app.screen.table.row_at(0) is not None  # noqa: E731
 
@@ -131,7 +131,7 @@ def child_first_paint(mode: str, db: str, started: float) -> None:
     asyncio.run(run())
 
 
-def first_paint(mode: str, db: Path) -> float:
+def first_paint(mode: str, db: Path | str) -> float:
     started = time.time()
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--db", str(db), "--started", str(started)],

@@ -31,7 +31,7 @@ from tui_desk.domain.dates import EARLIEST, LATEST, check_in_range
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import log
-from tui_desk.store.models import Meta, StatusChange, Ticket, TicketTag, UTCDateTimeField
+from tui_desk.store.models import LogEntry, Meta, StatusChange, Ticket, TicketTag, UTCDateTimeField
 
 FINGERPRINT_KEY = "import:row:"
 BATCH = 2000  # tickets buffered before a flush
@@ -249,7 +249,9 @@ def import_tickets(
 
 def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad: bool, progress) -> None:
     db = store.db
-    existing = {row[0]: row[1:] for row in db.execute_sql("SELECT case_number, customer, opened_at FROM ticket")}
+    existing = {
+        row[0]: row[1:] for row in Ticket.select(Ticket.case_number, Ticket.customer, Ticket.opened_at).tuples()
+    }
     known_prints = {
         key[len(FINGERPRINT_KEY) :]: value
         for key, value in Meta.select(Meta.key, Meta.value).where(Meta.key.startswith(FINGERPRINT_KEY)).tuples()
@@ -302,10 +304,10 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
         # it is at hand here, and reading it back from the new rows cost a tenth of a big import.
         if len(todo) >= len(existing) and hasattr(load, "defer_indexes"):
             load.defer_indexes("ticket")  # more new tickets than old: index them after (SQLite)
-        _insert(store, todo, outcome, known_prints, progress, getattr(load, "index", None))
+        _insert(store, todo, outcome, known_prints, progress, load)
 
 
-def _another_case(record: TicketRecord, customer: str, opened_at: str) -> str | None:
+def _another_case(record: TicketRecord, customer: str, stored: datetime) -> str | None:
     """Why a known case number in the file is not the stored case (None when it is: already imported).
 
     The same customer (letter case and spacing aside) and an open date within a day of the stored
@@ -313,29 +315,43 @@ def _another_case(record: TicketRecord, customer: str, opened_at: str) -> str | 
     """
     if " ".join(record.customer.split()).casefold() != " ".join(customer.split()).casefold():
         return "for another customer"
-    stored = Ticket.opened_at.python_value(opened_at)
     if abs(to_utc(record.opened_at) - stored) >= timedelta(days=1):
         return f"with another open date ({stored.date().isoformat()})"
     return None
 
 
-def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_prints: dict, progress, index) -> None:
+def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_prints: dict, progress, load) -> None:
     db = store.db
+    index = getattr(load, "index", None)
     import_time = store.now()
-    next_ticket = (db.execute_sql("SELECT max(id) FROM ticket").fetchone()[0] or 0) + 1
-    entries = log.LogBatch(first_id=(db.execute_sql("SELECT max(id) FROM log_entry").fetchone()[0] or 0) + 1)
+    next_ticket = (Ticket.select(pw.fn.MAX(Ticket.id)).scalar() or 0) + 1
+    entries = log.LogBatch(first_id=(LogEntry.select(pw.fn.MAX(LogEntry.id)).scalar() or 0) + 1)
     tickets, changes, tags, prints, documents = [], [], [], [], []
     done = 0
     stamp, amount, agent = log.stamp, Ticket.refund_amount.db_value, store.agent
     tables = _Tables(db)
+    # Case numbers first: the rows below may be written on the load's writer thread while the next are
+    # built (``behind``), and from then on only that thread uses the database until the load ends.
+    numbers = []
     for record in todo:
-        if record.case_number is None:
+        number = record.case_number
+        if number is None:
             number = store.allocate_case_number(store.config.kind_code(record.kind), record.opened_at.year)
             if record.fingerprint:
                 prints.append((FINGERPRINT_KEY + record.fingerprint, number))
                 known_prints[record.fingerprint] = number
-        else:
-            number = record.case_number
+        numbers.append(number)
+    if prints:
+        for i in range(0, len(prints), BATCH):
+            Meta.insert_many(prints[i : i + BATCH], fields=[Meta.key, Meta.value]).execute()
+    behind = getattr(load, "behind", None) or (lambda work: work())
+
+    def flush() -> None:
+        rows = (tickets.copy(), entries.take(), changes.copy(), tags.copy(), documents.copy())
+        tickets.clear(), changes.clear(), tags.clear(), documents.clear()
+        behind(lambda: tables.write(*rows, index))
+
+    for record, number in zip(todo, numbers, strict=True):
         ticket_id = next_ticket
         next_ticket += 1
         chain = log.Chain(ticket_id, log_head=log.genesis(ticket_id, number))
@@ -426,19 +442,11 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
         outcome.entries += count
         done += 1
         if len(tickets) >= BATCH:
-            tables.flush(tickets, entries, changes, tags)
-            if index is not None:
-                index(documents)
-                documents.clear()
+            flush()
             if progress:
                 progress(done)
                 done = 0
-    tables.flush(tickets, entries, changes, tags)
-    if index is not None:
-        index(documents)
-    if prints:
-        for i in range(0, len(prints), BATCH):
-            Meta.insert_many(prints[i : i + BATCH], fields=[Meta.key, Meta.value]).execute()
+    flush()
     if progress:
         progress(done + len(outcome.existing) + len(outcome.bad))
 
@@ -520,9 +528,11 @@ class _Tables:
         self.changes = _Table(db, StatusChange, _CHANGE_COLUMNS)
         self.tags = _Table(db, TicketTag, _TAG_COLUMNS)
 
-    def flush(self, tickets: list, entries: log.LogBatch, changes: list, tags: list) -> None:
-        """Write what is buffered, parents first, one prepared INSERT per table; the buffers are emptied."""
+    def write(self, tickets: list, entries: list, changes: list, tags: list, documents: list, index) -> None:
+        """Write these rows, parents first, one prepared INSERT per table; then index the new tickets."""
         self.tickets.insert(tickets)
-        entries.insert(self.db)
+        log.insert_rows(self.db, entries)
         self.changes.insert(changes)
         self.tags.insert(tags)
+        if index is not None:
+            index(documents)

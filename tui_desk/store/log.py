@@ -306,6 +306,11 @@ class LogBatch:
             setattr(entry, name, value)
         self.rows.append(_link(ticket, entry, entry_id))
 
+    def take(self) -> list[tuple]:
+        """The batched rows, handed over to be inserted elsewhere; the batch is emptied."""
+        rows, self.rows, self._undo = self.rows, [], None
+        return rows
+
     def insert(self, db, *, id_offset: int = 0) -> None:
         """Insert the batched rows (ids moved by ``id_offset``) with one prepared statement; the batch is emptied."""
         insert_rows(db, self.rows, id_offset=id_offset)

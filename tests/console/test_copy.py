@@ -90,11 +90,26 @@ async def test_text_selected_with_the_mouse_in_the_timeline_is_copied(desk):  # 
             if app.screen.get_widget_and_offset_at(*top_left) == (timeline, Offset(0, 0)):
                 break
             await pilot.pause(0.02)
+        # What the screen's selection was after each step, for the message when it selects nothing.
+        steps = []
+
+        def note(step: str) -> None:
+            screen = app.screen
+            state = screen._select_state
+            steps.append(
+                f"{step}: captured={app.mouse_captured!r} selecting={screen._selecting} "
+                f"start={state and state.start.content_widget!r} end={state and state.end!r} "
+                f"attached={timeline.is_attached} same_timeline={screen.query_one(Timeline) is timeline}"
+            )
+
         await pilot.mouse_down(timeline, offset=(0, 0))
+        note("down")
         await pilot.hover(timeline, offset=(11, 0))
+        note("hover")
         await pilot.mouse_up(timeline, offset=(11, 0))
+        note("up")
         await pilot.pause()
         selected = app.screen.get_selected_text()
-        assert selected and first.startswith(selected) and len(selected) >= 10, (selected, first)
+        assert selected and first.startswith(selected) and len(selected) >= 10, (selected, first, steps)
         await pilot.press("ctrl+c")
         assert app.clipboard == selected

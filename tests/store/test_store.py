@@ -358,38 +358,6 @@ def test_search_finds_log_text_written_before_and_after_a_bulk_load(store):
     assert store.list_tickets(TicketFilter(search="waiting")) == []
 
 
-@pytest.mark.sqlite_only  # the writer thread is SQLite's bulk load (PostgreSQL's writes in place)
-def test_a_bulk_loads_writer_thread_writes_inside_the_load_and_an_error_in_it_undoes_the_whole_load(store):
-    import threading
-
-    t, u = new(store), new(store)
-    tag = "INSERT INTO ticket_tag(ticket_id, name) VALUES (?, ?)"
-    threads = []
-
-    def write(ticket_id: int, name: str) -> None:
-        threads.append(threading.get_ident())
-        store.db.cursor().execute(tag, (ticket_id, name))
-
-    with store.writing(), store.backend.bulk_load(store.db) as load:
-        load.behind(lambda: write(t.id, "vip"))
-        load.behind(lambda: write(u.id, "fragile"))
-    assert threads and set(threads) != {threading.get_ident()}  # another thread, the same transaction
-    assert store.describe(store.get(t.case_number))["tags"] == ["vip"]
-    assert store.describe(store.get(u.case_number))["tags"] == ["fragile"]
-
-    later = []
-    with pytest.raises(DeskError, match="UNIQUE constraint failed: ticket_tag"):
-        with store.writing(), store.backend.bulk_load(store.db) as load:
-            load.behind(lambda: write(t.id, "urgent"))
-            load.behind(lambda: write(u.id, "fragile"))  # already there: the writer fails
-            load.behind(lambda: later.append("ran"))
-            load.behind(lambda: later.append("ran"))
-    assert later == []  # nothing given after the failure runs
-    assert store.describe(store.get(t.case_number))["tags"] == ["vip"]  # "urgent" was rolled back with it
-    store.add_entry(t.case_number, channel="note", summary="the store writes on afterwards")
-    assert store.get(t.case_number).log_count == 2
-
-
 @pytest.mark.sqlite_only  # schema 1 was SQLite's FTS5 layout
 def test_a_version_1_store_gets_the_one_document_search_index(db_path, clock):
     """Schema 1 indexed each log entry on its own (``entry_search``); opening it rebuilds the index."""

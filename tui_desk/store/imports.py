@@ -17,7 +17,8 @@ seconds, not minutes; every entry is chained and inserted by the log's one write
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -321,18 +322,36 @@ def _another_case(record: TicketRecord, customer: str, stored: datetime) -> str 
 
 
 def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_prints: dict, progress, load) -> None:
-    db = store.db
     index = getattr(load, "index", None)
-    import_time = store.now()
-    next_ticket = (Ticket.select(pw.fn.MAX(Ticket.id)).scalar() or 0) + 1
-    entries = log.LogBatch(first_id=(LogEntry.select(pw.fn.MAX(LogEntry.id)).scalar() or 0) + 1)
-    tickets, changes, tags, prints, documents = [], [], [], [], []
-    done = 0
-    stamp, amount, agent = log.stamp, Ticket.refund_amount.db_value, store.agent
-    tables = _Tables(db)
-    # Case numbers first: the rows below may be written on the load's writer thread while the next are
-    # built (``behind``), and from then on only that thread uses the database until the load ends.
-    numbers = []
+    numbers = _case_numbers(store, todo, known_prints)
+    tables = _Tables(store.db)
+    batches = _batches(
+        store,
+        todo,
+        numbers,
+        outcome,
+        first_ticket=(Ticket.select(pw.fn.MAX(Ticket.id)).scalar() or 0) + 1,
+        first_entry=(LogEntry.select(pw.fn.MAX(LogEntry.id)).scalar() or 0) + 1,
+        documents=index is not None,
+    )
+    # Each batch is built on a second thread (pure work on memory) while this one writes the batch before:
+    # SQLite and psycopg let go of Python's lock while they write, so the two overlap. The database is
+    # used on this thread only, so an error or Ctrl+C here rolls back the whole import as before.
+    with ThreadPoolExecutor(1, thread_name_prefix="import-rows") as builder:
+        pending = builder.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = builder.submit(next, batches, None)
+            tables.write(batch, index)
+            if progress:
+                progress(batch.tickets_done)
+    if progress:
+        progress(len(outcome.existing) + len(outcome.bad))
+
+
+def _case_numbers(store, todo: list[TicketRecord], known_prints: dict) -> list[str]:
+    """Each record's case number: its own, or the next free one (with its fingerprint kept, so that the
+    same row is known again), all taken before the rows are built."""
+    numbers, prints = [], []
     for record in todo:
         number = record.case_number
         if number is None:
@@ -341,16 +360,42 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
                 prints.append((FINGERPRINT_KEY + record.fingerprint, number))
                 known_prints[record.fingerprint] = number
         numbers.append(number)
-    if prints:
-        for i in range(0, len(prints), BATCH):
-            Meta.insert_many(prints[i : i + BATCH], fields=[Meta.key, Meta.value]).execute()
-    behind = getattr(load, "behind", None) or (lambda work: work())
+    for i in range(0, len(prints), BATCH):
+        Meta.insert_many(prints[i : i + BATCH], fields=[Meta.key, Meta.value]).execute()
+    return numbers
 
-    def flush() -> None:
-        rows = (tickets.copy(), entries.take(), changes.copy(), tags.copy(), documents.copy())
-        tickets.clear(), changes.clear(), tags.clear(), documents.clear()
-        behind(lambda: tables.write(*rows, index))
 
+@dataclass
+class _Batch:
+    """The rows of up to BATCH new tickets, table by table, in the order they are written."""
+
+    tickets: list[tuple] = field(default_factory=list)
+    entries: list[tuple] = field(default_factory=list)
+    changes: list[tuple] = field(default_factory=list)
+    tags: list[tuple] = field(default_factory=list)
+    documents: list[tuple] = field(default_factory=list)  # (id, fields text, log text) for the search index
+    tickets_done: int = 0  # rows of the sheet this batch completes
+
+
+def _batches(
+    store,
+    todo: list[TicketRecord],
+    numbers: list[str],
+    outcome: ImportOutcome,
+    *,
+    first_ticket: int,
+    first_entry: int,
+    documents: bool,
+) -> Iterator[_Batch]:
+    """The new tickets' rows, BATCH tickets at a time, with ids from ``first_ticket`` and ``first_entry`` on,
+    chained and numbered; with ``documents``, their search documents too. Pure work on memory: it never
+    asks the database (it runs on another thread than the import's connection)."""
+    import_time = store.now()
+    next_ticket = first_ticket
+    entries = log.LogBatch(first_id=first_entry)
+    stamp, amount, agent = log.stamp, Ticket.refund_amount.db_value, store.agent
+    batch = _Batch()
+    tickets, changes, tags = batch.tickets, batch.changes, batch.tags
     for record, number in zip(todo, numbers, strict=True):
         ticket_id = next_ticket
         next_ticket += 1
@@ -358,7 +403,7 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
         status_entry, first_entry, entry_ids = None, None, {}
         said = []  # what people wrote in its log, as the search indexes take it
         for entry in record.entries:
-            if index is not None and entry.sender != SYSTEM:
+            if documents and entry.sender != SYSTEM:
                 said.append(f"{entry.summary} {entry.sender_name} {entry.body}")
             corrects = (entry_ids.get(entry.corrects), entry.corrects) if entry.corrects is not None else None
             entry_id = entries.add(
@@ -430,25 +475,24 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
                 1,
             )
         )
-        if index is not None:
+        if documents:
             row = tickets[-1]
             fields = " ".join(v or "" for v in (row[1], row[3], row[4], row[5], row[6], row[7]))
-            documents.append((ticket_id, fields, " ".join(said)))
+            batch.documents.append((ticket_id, fields, " ".join(said)))
         changes.append(
             (ticket_id, status_entry or first_entry, stamp(status_at), None, record.status.slug, agent, "imported")
         )
         tags.extend((ticket_id, name) for name in record.tags)
         outcome.created.append((record.line, number))
         outcome.entries += count
-        done += 1
+        batch.tickets_done += 1
         if len(tickets) >= BATCH:
-            flush()
-            if progress:
-                progress(done)
-                done = 0
-    flush()
-    if progress:
-        progress(done + len(outcome.existing) + len(outcome.bad))
+            batch.entries = entries.take()
+            yield batch
+            batch = _Batch()
+            tickets, changes, tags = batch.tickets, batch.changes, batch.tags
+    batch.entries = entries.take()
+    yield batch
 
 
 # The columns an import writes, in the order it builds its rows (tuples: a dict per row cost more than its insert).
@@ -528,11 +572,11 @@ class _Tables:
         self.changes = _Table(db, StatusChange, _CHANGE_COLUMNS)
         self.tags = _Table(db, TicketTag, _TAG_COLUMNS)
 
-    def write(self, tickets: list, entries: list, changes: list, tags: list, documents: list, index) -> None:
-        """Write these rows, parents first, one prepared INSERT per table; then index the new tickets."""
-        self.tickets.insert(tickets)
-        log.insert_rows(self.db, entries)
-        self.changes.insert(changes)
-        self.tags.insert(tags)
+    def write(self, batch: _Batch, index) -> None:
+        """Write a batch, parents first, one prepared INSERT per table; then index its tickets."""
+        self.tickets.insert(batch.tickets)
+        log.insert_rows(self.db, batch.entries)
+        self.changes.insert(batch.changes)
+        self.tags.insert(batch.tags)
         if index is not None:
-            index(documents)
+            index(batch.documents)

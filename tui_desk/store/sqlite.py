@@ -10,8 +10,7 @@ import errno
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 
 import peewee as pw
@@ -77,11 +76,7 @@ def open_database(path: Path, *, read_only: bool = False, create: bool = True) -
         pragmas = {k: v for k, v in PRAGMAS.items() if k not in ("journal_mode",)}
         pragmas["query_only"] = 1
         return pw.SqliteDatabase(uri, pragmas=pragmas, timeout=BUSY_TIMEOUT_S, uri=True, autoconnect=True)
-    # Peewee keeps one connection per thread; check_same_thread=False only lets a bulk load's writer
-    # thread use its caller's connection (BulkLoad.behind), one thread at a time.
-    return pw.SqliteDatabase(
-        str(path), pragmas=PRAGMAS, timeout=BUSY_TIMEOUT_S, autoconnect=True, check_same_thread=False
-    )
+    return pw.SqliteDatabase(str(path), pragmas=PRAGMAS, timeout=BUSY_TIMEOUT_S, autoconnect=True)
 
 
 def _refuse_foreign(path: Path) -> None:
@@ -494,10 +489,7 @@ def bulk_load(db: pw.Database) -> Iterator[BulkLoad]:
     db.execute_sql(f"PRAGMA cache_size = {BULK_CACHE_SIZE}")
     load = BulkLoad(db, last_ticket)
     try:
-        try:
-            yield load
-        finally:
-            load.stop_writer()
+        yield load
         # Each touched ticket's documents again, whole: its fields, its earlier log text (if any) and the
         # new; but not the new tickets the builder indexed itself.
         load.restore_indexes()
@@ -517,42 +509,6 @@ class BulkLoad:
         self.db = db
         self.indexed_upto = last_ticket  # the new tickets up to this id are indexed
         self._dropped: list[str] = []  # the CREATE INDEX statements of indexes to make again
-        self._writer: ThreadPoolExecutor | None = None
-        self._pending: Future | None = None
-
-    def behind(self, work: Callable[[], object]) -> None:
-        """Run ``work`` (inserts into this load's tables) on the load's writer thread, on this connection and
-        inside this transaction, after the work given before it, while the caller builds the next rows.
-
-        SQLite leaves Python's lock while it writes a row, so the two overlap (on two cores a 100,000-row
-        import took a third less time). Until the load ends the caller must not use the database itself,
-        nor change what it gave: hand over the rows and build new lists. An error in ``work`` is raised
-        here at the next call, or when the load ends; nothing after it is run.
-        """
-        self._wait()
-        if self._writer is None:
-            connection = self.db.connection()
-            self._writer = ThreadPoolExecutor(
-                1, thread_name_prefix="bulk-load", initializer=self.db._state.set_connection, initargs=(connection,)
-            )
-        self._pending = self._writer.submit(work)
-
-    def _wait(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()
-
-    def stop_writer(self) -> None:
-        """Wait for the work given to ``behind`` (raising its error) and end the writer thread."""
-        if self._writer is None:
-            return
-        try:
-            self._wait()
-        finally:
-            # The thread forgets the connection (without closing it: it is the caller's) and ends.
-            self._writer.submit(self.db._state.reset).result()
-            self._writer.shutdown()
-            self._writer = None
 
     def defer_indexes(self, table: str) -> None:
         """Drop ``table``'s own indexes now and make them again (the same SQL) at the end of the load: for a

@@ -223,6 +223,25 @@ TICKET_COLUMNS = (
 )
 
 
+def store_digests(store) -> dict:
+    """What the evidence tests compare: the seal, and a digest of each table an import writes."""
+    con = connect(backend.parse_location(store.path))
+    try:
+        states = seal.compute(con)
+        return {
+            "entries": states["log_entry"].rows,
+            "seal": states["log_entry"].digest[:16],
+            "status_changes": states["status_change"].digest[:16],
+            "tickets": table_digest(con, f"SELECT {TICKET_COLUMNS} FROM ticket ORDER BY id"),
+            "log_entry": table_digest(con, "SELECT * FROM log_entry ORDER BY id"),
+            "tags": table_digest(con, "SELECT ticket_id, name FROM ticket_tag ORDER BY ticket_id, name"),
+            "fingerprints": table_digest(con, "SELECT key, value FROM meta WHERE key LIKE 'import:%' ORDER BY key"),
+            "sequences": table_digest(con, "SELECT prefix, kind_code, year, last FROM case_sequence ORDER BY 1, 2, 3"),
+        }
+    finally:
+        con.close()
+
+
 def test_imported_sheets_keep_every_digest_and_row(store, tmp_path):
     # Big enough for the bulk path (index after the load) and several flushes; then small ones (indexed as
     # they go in), numbers allocated for rows without one, seed 003 and a log sheet with a correction.
@@ -239,21 +258,7 @@ def test_imported_sheets_keep_every_digest_and_row(store, tmp_path):
 
     report = verify_path(store.path)
     assert report.ok, [p.line() for p in report.problems]
-    con = connect(backend.parse_location(store.path))
-    try:
-        states = seal.compute(con)
-        found = {
-            "entries": states["log_entry"].rows,
-            "seal": states["log_entry"].digest[:16],
-            "status_changes": states["status_change"].digest[:16],
-            "tickets": table_digest(con, f"SELECT {TICKET_COLUMNS} FROM ticket ORDER BY id"),
-            "log_entry": table_digest(con, "SELECT * FROM log_entry ORDER BY id"),
-            "tags": table_digest(con, "SELECT ticket_id, name FROM ticket_tag ORDER BY ticket_id, name"),
-            "fingerprints": table_digest(con, "SELECT key, value FROM meta WHERE key LIKE 'import:%' ORDER BY key"),
-            "sequences": table_digest(con, "SELECT prefix, kind_code, year, last FROM case_sequence ORDER BY 1, 2, 3"),
-        }
-    finally:
-        con.close()
+    found = store_digests(store)
     assert found == EXPECTED, repr(found)
 
 

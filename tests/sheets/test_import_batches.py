@@ -122,3 +122,23 @@ def test_a_dry_run_of_a_bulk_load_changes_nothing(store, tmp_path):
     assert len(outcome.created) == 4500
     assert store_digests(store) == before
     assert not [t for t in threading.enumerate() if t.name.startswith("import-rows")]
+
+
+def test_a_big_import_into_an_empty_store_makes_every_index_again(store, tmp_path):
+    """The indexes a big load puts off (SQLite: the ticket table's; PostgreSQL: the search's GIN indexes)
+    are all there again afterwards, and the search uses them."""
+
+    def indexes() -> list:
+        with store.reading():
+            return sorted(
+                (i.table, i.name, i.unique, tuple(i.columns))
+                for table in ("ticket", "ticket_search", "log_entry")
+                for i in store.db.get_indexes(table)
+            )
+
+    before = indexes()
+    assert len(before) >= 10
+    import_file(store, write_csv(tmp_path / "big.csv", [SEED_000, *seed_rows(2100, 0, case_numbers=False)]))
+    assert indexes() == before
+    assert store.count_tickets(TicketFilter(search="ORD-00020")) == 100  # fragments: ORD-0002000 … 0002099
+    assert store.count_tickets(TicketFilter(search="buyer2077@example.com")) == 1

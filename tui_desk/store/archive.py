@@ -453,7 +453,9 @@ def _restore(store, reader: ArchiveReader, created: list, progress) -> RestoreOu
     offsets = {t: _max_id(db, m) if outcome.merged else 0 for t, m in TABLES.items() if t not in _KEYED}
     archived_from = reader.manifest.get("chain_bound_from")
     # Rows keep their archived ids: bulk_ids keeps other writers out and moves the id sequences past them.
-    with store.backend.bulk_ids(db), store.backend.bulk_load(db):
+    with store.backend.bulk_ids(db), store.backend.bulk_load(db) as load:
+        if not outcome.merged:
+            load.defer_indexes("ticket")  # into an empty store: its indexes are made once, at the end
         cases = _restore_tickets(db, reader, offsets, archived_from, outcome, progress)
         _restore_log(store, reader, cases, offsets, created, outcome, progress)
         for table in TABLES:

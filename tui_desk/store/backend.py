@@ -6,9 +6,10 @@ search (``install_search``, ``rebuild_search``, ``bulk_load``, ``search_plan``, 
 ``join_search``), ``ChangeWatch``, ``data_version``, ``explain_error``, and the few fixed statements the
 log writer, the sweep and the outbox run without the ORM (``run``, ``run_many``, ``insert``, written
 with ``?`` placeholders; ``new_ids`` for rows inserted many at once). Everything else in the store is
-Peewee and runs on either. ``bulk_load`` is a context manager: SQLite's yields a ``BulkLoad`` (``index``
-to write search documents the importer already has, ``defer_indexes`` for a big import), PostgreSQL's
-yields ``None``; callers ask for those methods by name.
+Peewee and runs on either. ``bulk_load`` is a context manager yielding the backend's ``BulkLoad``: both have
+``defer_indexes`` (for a load bigger than the store: SQLite remakes the table's indexes at the end,
+PostgreSQL the search's GIN indexes); SQLite's also ``index``, to write search documents the importer
+already has. Callers ask for ``index`` by name.
 
 A new Peewee model needs nothing here: ``db.create_tables`` makes it on both; if its rows are
 evidence, list its table in ``APPEND_ONLY_TABLES`` (and in ``APPEND_ONLY_SINCE`` with its schema version)

@@ -294,7 +294,9 @@ def _fill(store, count: int, seed: int, marker: str, progress: bool) -> None:
     bar = _progress(progress, count)
     done = 0
     entry_offset = 0
-    with store.writing(), backend.bulk_ids(db), backend.bulk_load(db):
+    with store.writing(), backend.bulk_ids(db), backend.bulk_load(db) as load:
+        if not Ticket.select().exists():
+            load.defer_indexes("ticket")  # a new store: its indexes are made once, at the end
         with contextlib.ExitStack() as stack:
             if len(batches) > 1:
                 pool = stack.enter_context(ProcessPoolExecutor(max_workers=2))

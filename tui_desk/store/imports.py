@@ -304,7 +304,7 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
         # A backend whose bulk load takes the tickets' search text from the builder (SQLite) is given it:
         # it is at hand here, and reading it back from the new rows cost a tenth of a big import.
         if len(todo) >= len(existing) and hasattr(load, "defer_indexes"):
-            load.defer_indexes("ticket")  # more new tickets than old: index them after (SQLite)
+            load.defer_indexes("ticket")  # more new tickets than old: index them after
         _insert(store, todo, outcome, known_prints, progress, load)
 
 

@@ -2,7 +2,10 @@
 
     python benchmarks/import_sheet.py [ROWS] [--no-case-numbers]
 
-Target (issue 6): 100,000 rows in under a minute. Prints the figures; exits 1 if the target is missed.
+Target (issue 14): at least 10,000 rows a second, wall time, for the first import (issue 6 asked for
+100,000 rows in under a minute). Prints the figures and whether the target was met; exits 1 if not.
+Wall time is what an agent waits for; on a shared machine it moves with the load, so the load average
+is printed beside it (the import builds rows on one thread while it writes on another: two cores).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+TARGET_ROWS_PER_S = 10_000
 
 STATUSES = (
     "Pending",
@@ -84,7 +89,9 @@ def main() -> int:
                 f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs): {result.stdout.strip()}"
             )
         print(f"store size: {db.stat().st_size / 1e6:.0f} MB")
-    return 0 if figures[0] < 60 else 1
+    speed = rows / figures[0]
+    print(f"target, at least {TARGET_ROWS_PER_S:,} rows/s: {'met' if speed >= TARGET_ROWS_PER_S else 'MISSED'}")
+    return 0 if speed >= TARGET_ROWS_PER_S else 1
 
 
 if __name__ == "__main__":

@@ -168,11 +168,15 @@ def main() -> None:
         server = PostgresServer(bindir).start()
         pg = server.new_database("bench")
     folder = tempfile.mkdtemp(prefix="tui-desk-bench-")
+    results = {}
     try:
-        results = {
-            "SQLite": measure(Path(folder) / "desk.db", args.tickets, args.writers, args.seconds, only),
-            "PostgreSQL": measure(pg, args.tickets, args.writers, args.seconds, only),
-        }
+        for name, db in (("SQLite", Path(folder) / "desk.db"), ("PostgreSQL", pg)):
+            started = datetime.now(UTC)
+            results[name] = measure(db, args.tickets, args.writers, args.seconds, only)
+            # Each backend's figures as soon as they are in (a million-ticket run takes long).
+            when = f"{started:%H:%M}–{datetime.now(UTC):%H:%M} UTC, load {os.getloadavg()[0]:.1f}"
+            print(f"{name} ({when}): {json.dumps(results[name])}")
+            sys.stdout.flush()
     finally:
         if server is not None:
             server.stop()

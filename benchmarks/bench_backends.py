@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--pg", help="an empty PostgreSQL database (default: start a throw-away server)")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="one of them, or both (the default)")
     parser.add_argument("--only", default=",".join(MEASUREMENTS), help=f"some of {','.join(MEASUREMENTS)}")
     args = parser.parse_args()
     only = tuple(args.only.split(","))
@@ -171,6 +172,8 @@ def main() -> None:
     results = {}
     try:
         for name, db in (("SQLite", Path(folder) / "desk.db"), ("PostgreSQL", pg)):
+            if name.lower() not in args.backends:
+                continue
             started = datetime.now(UTC)
             results[name] = measure(db, args.tickets, args.writers, args.seconds, only)
             # Each backend's figures as soon as they are in (a million-ticket run takes long).
@@ -197,9 +200,10 @@ def main() -> None:
     ]
     print("| | SQLite | PostgreSQL |\n|---|---|---|")
     for label, key, fmt in rows:
-        if results["SQLite"].get(key) is None:
+        shown = [results[name].get(key) if name in results else None for name in ("SQLite", "PostgreSQL")]
+        if shown == [None, None]:
             continue
-        print(f"| {label} | {fmt.format(results['SQLite'][key])} | {fmt.format(results['PostgreSQL'][key])} |")
+        print(f"| {label} | " + " | ".join("–" if v is None else fmt.format(v) for v in shown) + " |")
 
 
 if __name__ == "__main__":

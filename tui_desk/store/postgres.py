@@ -514,7 +514,14 @@ def bulk_load(db: pw.Database) -> Iterator[BulkLoad]:
         run(db, f"DROP TRIGGER IF EXISTS {name} ON {table}")
     load = BulkLoad(db)
     yield load
-    _index_tickets(db, "id > ? OR id IN (SELECT ticket_id FROM log_entry WHERE id > ?)", (last_ticket, last_entry))
+    # The new tickets and the old ones with new entries, as one set: written with OR, the planner checked
+    # each ticket against the new entries one by one once they outgrew work_mem (a 1,000,000-ticket
+    # load had not indexed a fifth of its tickets after half an hour); a UNION is hashed and joined.
+    touched = (
+        "id IN (SELECT id FROM ticket WHERE id > ? "
+        "UNION SELECT ticket_id FROM log_entry WHERE id > ? AND ticket_id <= ?)"
+    )
+    _index_tickets(db, touched, (last_ticket, last_entry, last_ticket))
     load.restore_indexes()
     _install_search_triggers(db)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from test_import_evidence import SEED_000, import_file, seed_rows, store_digests, write_csv
+from seed_sheet import SEED_000, seed_rows
+from test_import_evidence import import_file, store_digests, write_csv
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.sheets.columns import map_columns

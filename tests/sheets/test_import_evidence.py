@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SHEETS_DATA as DATA
+from seed_sheet import SEED_000, seed_rows
 
 from tui_desk.sheets.columns import map_columns
 from tui_desk.sheets.reader import read_sheet
@@ -25,37 +26,6 @@ from tui_desk.store.queries import TicketFilter
 from tui_desk.store.verify import connect, verify_path
 
 pytestmark = pytest.mark.backends
-
-STATUSES = (
-    "Pending",
-    "Escalated",
-    "Refund Initiated",
-    "Resolved",
-    "Closed",
-    "Open",
-    "In progress",
-    "Awaiting customer",
-)
-SEED_000 = ["Customer", "Order ID", "Open Date", "Issue Summary", "Communication Log", "Status", "Date of Last Action"]
-
-
-def seed_rows(rows: int, start: int, *, case_numbers: bool) -> list[list[str]]:
-    """The benchmark's layout (benchmarks/import_sheet.py): two dated log lines per row."""
-    out = []
-    for i in range(start, start + rows):
-        day = 1 + i % 28
-        cells = [
-            f"buyer{i}@example.com",
-            f"ORD-{i:07d}",
-            f"2023-10-{day:02d}",
-            f"Defective item return {i}",
-            f"2023-11-{day:02d}: Customer provided video proof.\n2023-11-{day:02d} 15:00: Support approved RMA.",
-            STATUSES[i % len(STATUSES)],
-            f"2023-11-{day:02d}",
-        ]
-        out.append(([f"GTB-REF-2023-{i + 1:05d}"] if case_numbers else []) + cells)
-    return out
-
 
 INTERACTIONS = [
     [

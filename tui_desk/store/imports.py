@@ -300,10 +300,10 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
     bulk = len(todo) >= BULK_INDEX_MIN
     # The rows get their ids here (_insert): bulk_ids keeps other writers out meanwhile (PostgreSQL).
     with store.backend.bulk_ids(db), store.backend.bulk_load(db) if bulk else contextlib.nullcontext() as load:
+        if bulk and len(todo) >= len(existing):
+            load.defer_indexes("ticket")  # more new tickets than old: index them after
         # A backend whose bulk load takes the tickets' search text from the builder (SQLite) is given it:
         # it is at hand here, and reading it back from the new rows cost a tenth of a big import.
-        if len(todo) >= len(existing) and hasattr(load, "defer_indexes"):
-            load.defer_indexes("ticket")  # more new tickets than old: index them after
         _insert(store, todo, outcome, known_prints, progress, load)
 
 
@@ -328,8 +328,8 @@ def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_print
         store,
         todo,
         numbers,
-        first_ticket=(Ticket.select(pw.fn.MAX(Ticket.id)).scalar() or 0) + 1,
-        first_entry=(LogEntry.select(pw.fn.MAX(LogEntry.id)).scalar() or 0) + 1,
+        first_ticket_id=(Ticket.select(pw.fn.MAX(Ticket.id)).scalar() or 0) + 1,
+        first_entry_id=(LogEntry.select(pw.fn.MAX(LogEntry.id)).scalar() or 0) + 1,
         documents=index is not None,
     )
     # No second thread or process builds the next batch meanwhile: measured here, neither gained (Python runs
@@ -379,16 +379,16 @@ def _batches(
     todo: list[TicketRecord],
     numbers: list[str],
     *,
-    first_ticket: int,
-    first_entry: int,
+    first_ticket_id: int,
+    first_entry_id: int,
     documents: bool,
 ) -> Iterator[_Batch]:
-    """The new tickets' rows, BATCH tickets at a time, with ids from ``first_ticket`` and ``first_entry`` on,
+    """The new tickets' rows, BATCH tickets at a time, with ids from ``first_ticket_id`` and ``first_entry_id`` on,
     chained and numbered; with ``documents``, their search documents too. Pure work on memory: the database
     is asked before (ids, case numbers) and written after, by the caller."""
     import_time = store.now()
-    next_ticket = first_ticket
-    entries = log.LogBatch(first_id=first_entry)
+    next_ticket = first_ticket_id
+    entries = log.LogBatch(first_id=first_entry_id)
     stamp, amount, agent = log.stamp, Ticket.refund_amount.db_value, store.agent
     batch = _Batch()
     tickets, changes, tags = batch.tickets, batch.changes, batch.tags

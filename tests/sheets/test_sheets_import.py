@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SHEETS_DATA as DATA
+from seed_sheet import STATUSES
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.evidence import CHAINED_FIELDS, entry_digest, genesis
@@ -322,16 +323,6 @@ def test_cli_refuses_files_that_are_not_sheets(cli, tmp_path):
 
 
 def generate_sheet(path: Path, rows: int) -> None:
-    statuses = (
-        "Pending",
-        "Escalated",
-        "Refund Initiated",
-        "Resolved",
-        "Closed",
-        "Open",
-        "In progress",
-        "Awaiting customer",
-    )
     with path.open("w", encoding="utf-8", newline="") as out:
         w = csv.writer(out)
         w.writerow(
@@ -354,7 +345,7 @@ def generate_sheet(path: Path, rows: int) -> None:
                     f"2023-10-{d:02d}",
                     f"Item {i} broken",
                     f"2023-11-{d:02d}: Customer sent proof.\n2023-11-{d:02d} 15:00: RMA approved.",
-                    statuses[i % len(statuses)],
+                    STATUSES[i % len(STATUSES)],
                     f"2023-11-{d:02d}",
                 ]
             )

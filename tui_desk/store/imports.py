@@ -17,6 +17,7 @@ seconds, not minutes; every entry is chained and inserted by the log's one write
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,12 +31,14 @@ from tui_desk.domain.clock import to_utc
 from tui_desk.domain.dates import EARLIEST, LATEST, check_in_range
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
-from tui_desk.store import log
+from tui_desk.store import backend, log, staging
 from tui_desk.store.models import LogEntry, Meta, StatusChange, Ticket, TicketTag, UTCDateTimeField
 
 FINGERPRINT_KEY = "import:row:"
 BATCH = 2000  # tickets buffered before a flush
 BULK_INDEX_MIN = 1000  # tickets from which search indexing is done in one pass
+HELPER_MIN = 5000  # new tickets from which a second process builds part of them (SQLite; store/staging.py)
+HELPER_SHARE = 0.55  # the part it builds: it binds its rows once more, into its own file
 ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
 ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)
 SYSTEM = vocabulary.SYSTEM
@@ -238,8 +241,10 @@ def import_tickets(
             continue
         good.append(record)
     try:
-        with store.writing():
-            _write(store, good, outcome, skip_bad, progress)
+        # The helper (a second process building part of a big import) is let go after the commit.
+        tables = _Tables(store.db)
+        with staging.helper(store.db, store.path, tables.columns(), len(good) >= HELPER_MIN) as helper, store.writing():
+            _write(store, tables, good, outcome, skip_bad, progress, helper)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -247,7 +252,9 @@ def import_tickets(
     return outcome
 
 
-def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad: bool, progress) -> None:
+def _write(
+    store, tables, records: list[TicketRecord], outcome: ImportOutcome, skip_bad: bool, progress, helper
+) -> None:
     db = store.db
     existing = {
         row[0]: row[1:] for row in Ticket.select(Ticket.case_number, Ticket.customer, Ticket.opened_at).tuples()
@@ -304,7 +311,7 @@ def _write(store, records: list[TicketRecord], outcome: ImportOutcome, skip_bad:
             load.defer_indexes("ticket")  # more new tickets than old: index them after
         # A backend whose bulk load takes the tickets' search text from the builder (SQLite) is given it:
         # it is at hand here, and reading it back from the new rows cost a tenth of a big import.
-        _insert(store, todo, outcome, known_prints, progress, load)
+        _insert(store, tables, todo, outcome, known_prints, progress, load, helper if bulk else None)
 
 
 def _another_case(record: TicketRecord, customer: str, stored: datetime) -> str | None:
@@ -320,28 +327,48 @@ def _another_case(record: TicketRecord, customer: str, stored: datetime) -> str 
     return None
 
 
-def _insert(store, todo: list[TicketRecord], outcome: ImportOutcome, known_prints: dict, progress, load) -> None:
+def _insert(
+    store, tables, todo: list[TicketRecord], outcome: ImportOutcome, known_prints, progress, load, helper
+) -> None:
     index = getattr(load, "index", None)
     numbers = _case_numbers(store, todo, known_prints)
-    tables = _Tables(store.db)
-    batches = _batches(
-        store,
-        todo,
-        numbers,
-        first_ticket_id=(Ticket.select(pw.fn.MAX(Ticket.id)).scalar() or 0) + 1,
-        first_entry_id=(LogEntry.select(pw.fn.MAX(LogEntry.id)).scalar() or 0) + 1,
-        documents=index is not None,
-    )
-    # No second thread or process builds the next batch meanwhile: measured here, neither gained (Python runs
-    # one thread at a time; a forked builder slowed the writes as much as it saved, on two virtual cores).
-    for batch in batches:
+    build = functools.partial(_batches, store, import_time=store.now(), documents=index is not None)
+    first_ticket = (Ticket.select(pw.fn.MAX(Ticket.id)).scalar() or 0) + 1
+    first_entry = (LogEntry.select(pw.fn.MAX(LogEntry.id)).scalar() or 0) + 1
+    # A helper process builds the last part of a big import into its own file meanwhile (store/staging.py);
+    # this process builds and writes the first part, then copies the helper's rows in.
+    own = len(todo) if helper is None or len(todo) < HELPER_MIN else round(len(todo) * (1 - HELPER_SHARE))
+    if own < len(todo):
+        later = build(
+            todo[own:],
+            numbers[own:],
+            first_ticket_id=first_ticket + own,
+            first_entry_id=first_entry + sum(len(record.entries) for record in todo[:own]),
+        )
+        helper.start(functools.partial(_stage, later))
+    for batch in build(todo[:own], numbers[:own], first_ticket_id=first_ticket, first_entry_id=first_entry):
         tables.write(batch, index)
         outcome.created += batch.created
         outcome.entries += batch.entry_count
         if progress:
             progress(len(batch.created))
+    if own < len(todo):
+        helper.copy_in()
+        if index is not None:
+            load.index_staged(staging.SCHEMA)
+        outcome.created += [(record.line, number) for record, number in zip(todo[own:], numbers[own:], strict=True)]
+        outcome.entries += sum(len(record.entries) for record in todo[own:])
+        if progress:
+            progress(len(todo) - own)
     if progress:
         progress(len(outcome.existing) + len(outcome.bad))
+
+
+def _stage(batches: Iterator[_Batch], staged) -> None:
+    """In the helper process: write the batches into its own file (``staged``), documents included."""
+    tables = _Tables(staged)
+    for batch in batches:
+        tables.write(batch, functools.partial(backend.of(staged).stage_documents, staged))
 
 
 def _case_numbers(store, todo: list[TicketRecord], known_prints: dict) -> list[str]:
@@ -381,12 +408,12 @@ def _batches(
     *,
     first_ticket_id: int,
     first_entry_id: int,
+    import_time: datetime,
     documents: bool,
 ) -> Iterator[_Batch]:
     """The new tickets' rows, BATCH tickets at a time, with ids from ``first_ticket_id`` and ``first_entry_id`` on,
-    chained and numbered; with ``documents``, their search documents too. Pure work on memory: the database
-    is asked before (ids, case numbers) and written after, by the caller."""
-    import_time = store.now()
+    chained and numbered, logged at ``import_time``; with ``documents``, their search documents too. Pure work
+    on memory: the database is asked before (ids, case numbers) and written after, by the caller."""
     next_ticket = first_ticket_id
     entries = log.LogBatch(first_id=first_entry_id)
     stamp, amount, agent = log.stamp, Ticket.refund_amount.db_value, store.agent
@@ -548,9 +575,11 @@ class _Table:
             for f in more
             for value in [f.default() if callable(f.default) else f.default]
         )
-        names = ", ".join(f'"{f.column_name}"' for f in (*fields, *more))
+        self.table = model._meta.table_name
+        self.columns = tuple(f.column_name for f in (*fields, *more))
+        names = ", ".join(f'"{c}"' for c in self.columns)
         marks = ", ".join([db.param] * (len(fields) + len(more)))
-        self.sql = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})'
+        self.sql = f'INSERT INTO "{self.table}" ({names}) VALUES ({marks})'
 
     def insert(self, rows: list[tuple]) -> None:
         """Insert ``rows`` in one ``executemany``; the list is emptied."""
@@ -566,6 +595,15 @@ class _Tables:
         self.tickets = _Table(db, Ticket, _TICKET_COLUMNS)
         self.changes = _Table(db, StatusChange, _CHANGE_COLUMNS)
         self.tags = _Table(db, TicketTag, _TAG_COLUMNS)
+
+    def columns(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each table this writes and the columns it fills, in the order of ``write`` (parents first)."""
+        return [
+            (self.tickets.table, self.tickets.columns),
+            (LogEntry._meta.table_name, log.ENTRY_COLUMNS),
+            (self.changes.table, self.changes.columns),
+            (self.tags.table, self.tags.columns),
+        ]
 
     def write(self, batch: _Batch, index) -> None:
         """Write a batch, parents first, one prepared INSERT per table; then index its tickets."""

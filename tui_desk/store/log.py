@@ -115,6 +115,7 @@ def _insert_sql(model, names: Sequence[str]) -> str:
 
 
 _INSERT_ENTRY = _insert_sql(LogEntry, ("id", *_ENTRY_FIELDS))
+ENTRY_COLUMNS = tuple(LogEntry._meta.fields[n].column_name for n in ("id", *_ENTRY_FIELDS))  # a batch row's columns
 _INSERT_NEW_ENTRY = _insert_sql(LogEntry, _ENTRY_FIELDS)  # the database gives the id
 _INSERT_BLOB = _insert_sql(Blob, ("sha256", "size", "stored_at")) + " ON CONFLICT DO NOTHING"
 _INSERT_ATTACHMENT = _insert_sql(Attachment, ("entry", "blob", "name", "size"))

@@ -430,6 +430,19 @@ def _write_documents(db: pw.Database, rows: list[tuple[int, str, str]], *, new: 
     )
 
 
+STAGED_DOCUMENTS = "staged_documents"  # a bulk load helper's search documents (store/staging.py)
+
+
+def stage_documents(db: pw.Database, rows: list[tuple[int, str, str]]) -> None:
+    """In a bulk load helper's own file: new tickets' documents as ``BulkLoad.index`` takes them, with the
+    fragment index's folded text made here (on the helper's CPU); ``BulkLoad.index_staged`` copies them in."""
+    db.execute_sql(f"CREATE TABLE IF NOT EXISTS {STAGED_DOCUMENTS} (id INTEGER PRIMARY KEY, fields, log, folded)")
+    db.cursor().executemany(
+        f"INSERT INTO {STAGED_DOCUMENTS} (id, fields, log, folded) VALUES (?, ?, ?, ?)",
+        [(ticket_id, fields, text, fold(f"{fields} {text}")) for ticket_id, fields, text in rows],
+    )
+
+
 def schema_changed(db: pw.Database) -> None:
     """The schema was created or migrated: nothing is kept about it here (``refresh_fragments`` asks)."""
 
@@ -521,6 +534,20 @@ class BulkLoad:
         for name, sql in found:
             self.db.execute_sql(f'DROP INDEX "{name}"')
             self._dropped.append(sql)
+
+    def index_staged(self, schema: str) -> None:
+        """``index`` for the documents a helper staged (``stage_documents``) in the attached file ``schema``."""
+        first, last, count = self.db.execute_sql(
+            f"SELECT min(id), max(id), count(*) FROM {schema}.{STAGED_DOCUMENTS}"
+        ).fetchone()
+        if not count:
+            return
+        if first != self.indexed_upto + 1 or last - first + 1 != count:
+            raise ValueError("BulkLoad.index_staged takes the next new tickets, in id order, without gaps")
+        staged = f"FROM {schema}.{STAGED_DOCUMENTS} ORDER BY id"
+        self.db.execute_sql(f"INSERT INTO ticket_search(rowid, fields, log) SELECT id, fields, log {staged}")
+        self.db.execute_sql(f"INSERT INTO {FRAGMENTS_TABLE}(rowid, doc) SELECT id, folded {staged}")
+        self.indexed_upto = last
 
     def restore_indexes(self) -> None:
         while self._dropped:

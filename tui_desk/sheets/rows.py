@@ -96,16 +96,35 @@ class Row:
             raise BadRow(self.line, f"{_LABELS.get(name, name.replace('_', ' '))}: {err}") from None
 
 
-def rows_of(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -> list[Row]:
+def rows_of(sheet: Sheet, mapping: ColumnMap, options: ReadOptions, part: slice = slice(None)) -> list[Row]:
     utc = {f for i, f in mapping.fields.items() if i in mapping.utc_columns}
     return [
-        Row(line, {f: cells[i] for i, f in mapping.fields.items()}, options, utc, cells) for line, cells in sheet.rows
+        Row(line, {f: cells[i] for i, f in mapping.fields.items()}, options, utc, cells)
+        for line, cells in sheet.rows[part]
     ]
 
 
-def records_from_sheet(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -> list[TicketRecord | BadRow]:
-    """Every row as a ticket to import, or as a BadRow saying what is wrong with it."""
-    rows = rows_of(sheet, mapping, options)
+def one_row_per_ticket(mapping: ColumnMap) -> bool:
+    """The seeds' case sheet (each row a ticket): any run of its rows can be read apart from the others."""
+    return not (mapping.is_log_sheet or mapping.is_interaction_log)
+
+
+def records_from_sheet(
+    sheet: Sheet,
+    mapping: ColumnMap,
+    options: ReadOptions,
+    *,
+    part: slice = slice(None),
+    identities: dict[str, int] | None = None,
+) -> list[TicketRecord | BadRow]:
+    """Every row as a ticket to import, or as a BadRow saying what is wrong with it.
+
+    A sheet of ``one_row_per_ticket`` may be read a ``part`` (of ``sheet.rows``) at a time: the rows without
+    case numbers are fingerprinted by the occurrences of their identity in ``identities``, which counts on
+    from one part to the next (``fingerprint``)."""
+    if part != slice(None) and not one_row_per_ticket(mapping):
+        raise ValueError("only a sheet of one row per ticket is read in parts")
+    rows = rows_of(sheet, mapping, options, part)
     if mapping.is_log_sheet:
         return records_from_log_rows(rows)
     if mapping.is_interaction_log:
@@ -117,9 +136,9 @@ def records_from_sheet(sheet: Sheet, mapping: ColumnMap, options: ReadOptions) -
             lambda line, values: Row(line, values, options, utc),
             _ticket_fields,
         )
-    identities: dict[str, int] = {}
+    identities = {} if identities is None else identities
     out: list[TicketRecord | BadRow] = []
-    for row, (_, cells) in zip(rows, sheet.rows, strict=True):
+    for row, (_, cells) in zip(rows, sheet.rows[part], strict=True):
         try:
             out.append(_seed_record(row, cells, sheet.headers, identities))
         except BadRow as bad:
@@ -246,8 +265,9 @@ def _kind_from_number(number: str | None, options: ReadOptions) -> str:
     return options.default_kind
 
 
-def _fingerprint(record: TicketRecord, identities: dict[str, int]) -> str:
-    identity = "\x1f".join(
+def identity_of(record: TicketRecord) -> str:
+    """What a row without a case number is known by again: customer, email, order, open date and subject."""
+    return "\x1f".join(
         [
             record.customer,
             record.email or "",
@@ -256,6 +276,10 @@ def _fingerprint(record: TicketRecord, identities: dict[str, int]) -> str:
             record.subject.strip(),
         ]
     )
+
+
+def fingerprint(identity: str, identities: dict[str, int]) -> str:
+    """The fingerprint of the next row of this ``identity`` (its occurrences so far counted in ``identities``)."""
     occurrence = identities.get(identity, 0) + 1
     identities[identity] = occurrence
     return hashlib.sha256(f"{identity}\x1f{occurrence}".encode()).hexdigest()[:32]
@@ -264,7 +288,7 @@ def _fingerprint(record: TicketRecord, identities: dict[str, int]) -> str:
 def _seed_record(row: Row, cells: list[object], headers: list[str], identities: dict[str, int]) -> TicketRecord:
     record = _ticket_fields(row)
     if record.case_number is None:
-        record.fingerprint = _fingerprint(record, identities)
+        record.fingerprint = fingerprint(identity_of(record), identities)
     try:
         _lead, lines = split_log_cell(row.raw("log"), order=row.options.order, tz=row.options.tz)
     except UnreadableDate as err:

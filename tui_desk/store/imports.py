@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,8 +38,8 @@ from tui_desk.store.models import LogEntry, Meta, StatusChange, Ticket, TicketTa
 FINGERPRINT_KEY = "import:row:"
 BATCH = 2000  # tickets buffered before a flush
 BULK_INDEX_MIN = 1000  # tickets from which search indexing is done in one pass
-HELPER_MIN = 5000  # new tickets from which a second process builds part of them (SQLite; store/staging.py)
-HELPER_SHARE = 0.55  # the part it builds: it binds its rows once more, into its own file
+HELPER_MIN = 5000  # records from which a second process reads, checks and builds part of them (``Share``)
+HELPER_SHARE = 0.55  # the part it takes: it binds its rows once more (into its own file), this one copies them in
 ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
 ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)
 SYSTEM = vocabulary.SYSTEM
@@ -75,6 +76,9 @@ class BadRow(DeskError):  # noqa: N818 - a row, not an error kind
         self.line = line
         self.reason = reason
         super().__init__(f"line {line}: {reason}")
+
+    def __reduce__(self):  # sent back by an import's helper process (store/staging.py)
+        return (BadRow, (self.line, self.reason))
 
 
 @dataclass(slots=True)
@@ -218,22 +222,18 @@ def import_tickets(
     skip_bad: bool = False,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    share: Share | None = None,
 ) -> ImportOutcome:
-    """Import ``records`` (BadRow items stand for rows the reader refused) all or nothing.
+    """Import ``records`` (BadRow items stand for rows the reader refused) all or nothing; then those of
+    ``share``, held by a helper process (received: its ``items`` follow ``records`` in the file).
 
     Without ``skip_bad`` the first bad row stops the import and nothing is written; with it, bad
     rows are skipped and returned in the outcome. ``progress(n)`` is told each time n more rows are done.
     """
     outcome = ImportOutcome(dry_run=dry_run)
-    good: list[TicketRecord] = []
-    for record in records:
-        if isinstance(record, TicketRecord):
-            try:
-                _check(record, store.config)
-            except BadRow as bad:
-                record = bad
-            except DeskError as err:
-                record = BadRow(record.line, str(err))
+    good: list[TicketRecord | Summary] = []
+    checked = (checked_record(record, store.config) for record in records)
+    for record in itertools.chain(checked, _received(share)):
         if isinstance(record, BadRow):
             if not skip_bad:
                 raise record
@@ -241,10 +241,8 @@ def import_tickets(
             continue
         good.append(record)
     try:
-        # The helper (a second process building part of a big import) is let go after the commit.
-        tables = _Tables(store.db)
-        with staging.helper(store.db, store.path, tables.columns(), len(good) >= HELPER_MIN) as helper, store.writing():
-            _write(store, tables, good, outcome, skip_bad, progress, helper)
+        with store.writing():
+            _write(store, good, outcome, skip_bad, progress, share)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -252,8 +250,124 @@ def import_tickets(
     return outcome
 
 
+def _received(share: Share | None) -> Iterator[Summary | BadRow]:
+    """The items of ``share``, waited for once this process has checked its own records."""
+    if share is not None:
+        yield from share.receive()
+
+
+def checked_record(record: TicketRecord | BadRow, config) -> TicketRecord | BadRow:
+    """The record if it meets the rules (``_check``), else the BadRow saying where and why."""
+    if isinstance(record, BadRow):
+        return record
+    try:
+        _check(record, config)
+    except BadRow as bad:
+        return bad
+    except DeskError as err:
+        return BadRow(record.line, str(err))
+    return record
+
+
+@dataclass(slots=True)
+class Summary:
+    """A record an import's helper process holds (``Share``), as much of it as the import decides by."""
+
+    index: int  # its place in the helper's list
+    line: int
+    case_number: str | None
+    fingerprint: str | None
+    kind: str
+    opened_at: datetime
+    customer: str
+    entry_count: int
+
+
+class Share:
+    """The last part of a big import into SQLite, read, checked and built by a second process (store/staging.py).
+
+    ``records()`` runs in that process (forked here, before the store is opened): it makes the share's ``size`` records,
+    from the sheet this process read or from its records. ``items`` is then each of them in file order, as a
+    ``Summary`` or as the BadRow it is; ``fingerprinted`` pairs an item's place with what its fingerprint is
+    made of (``identity(record)``), and ``renumber(share)``, called on receiving them, makes the fingerprints
+    again counting on from the reader's own part (sheets/rows.py). Use it as a context manager around the
+    import: the helper is let go after the commit."""
+
+    def __init__(
+        self,
+        store_path,
+        config,
+        records: Callable[[], list],
+        size: int,
+        identity: Callable | None = None,
+        renumber: Callable[[Share], None] | None = None,
+    ) -> None:
+        self.helper = staging.Helper(store_path)
+        self.size = size  # how many records ``records()`` makes
+        self.items: list[Summary | BadRow] = []
+        self.fingerprinted: list[tuple[int, str]] = []
+        self._renumber = renumber
+
+        def prepare():
+            kept, items, fingerprinted = [], [], []
+            for record in records():
+                if identity is not None and isinstance(record, TicketRecord) and record.fingerprint:
+                    fingerprinted.append((len(items), identity(record)))
+                record = checked_record(record, config)
+                if isinstance(record, BadRow):
+                    items.append(record)
+                    continue
+                items.append(
+                    Summary(
+                        len(kept),
+                        record.line,
+                        record.case_number,
+                        record.fingerprint,
+                        record.kind,
+                        record.opened_at,
+                        record.customer,
+                        len(record.entries),
+                    )
+                )
+                kept.append(record)
+            return kept, (items, fingerprinted)
+
+        self.helper.start(prepare, functools.partial(_build_share, config))
+
+    def __enter__(self) -> Share:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.helper.close()
+
+    def receive(self) -> list[Summary | BadRow]:
+        """Wait for the helper's part to be read and checked; its items."""
+        self.items, self.fingerprinted = self.helper.summary()
+        if self._renumber is not None:
+            self._renumber(self)
+        return self.items
+
+
+def _build_share(config, kept: list[TicketRecord], staged, args) -> None:
+    """In the helper process: build the rows of the records the import took (``args``) into its file."""
+    picks, numbers, first_ticket_id, first_entry_id, import_time, agent, documents = args
+    batches = _batches(
+        agent,
+        config.timers,
+        [kept[i] for i in picks],
+        numbers,
+        first_ticket_id=first_ticket_id,
+        first_entry_id=first_entry_id,
+        import_time=import_time,
+        documents=documents,
+    )
+    tables = _Tables(staged)
+    for batch in batches:
+        tables.write(batch, functools.partial(backend.of(staged).stage_documents, staged) if documents else None)
+
+
 def _write(
-    store, tables, records: list[TicketRecord], outcome: ImportOutcome, skip_bad: bool, progress, helper
+    store, records: list[TicketRecord | Summary], outcome: ImportOutcome, skip_bad: bool, progress, share
 ) -> None:
     db = store.db
     existing = {
@@ -311,7 +425,7 @@ def _write(
             load.defer_indexes("ticket")  # more new tickets than old: index them after
         # A backend whose bulk load takes the tickets' search text from the builder (SQLite) is given it:
         # it is at hand here, and reading it back from the new rows cost a tenth of a big import.
-        _insert(store, tables, todo, outcome, known_prints, progress, load, helper if bulk else None)
+        _insert(store, todo, outcome, known_prints, progress, load, share)
 
 
 def _another_case(record: TicketRecord, customer: str, stored: datetime) -> str | None:
@@ -328,47 +442,58 @@ def _another_case(record: TicketRecord, customer: str, stored: datetime) -> str 
 
 
 def _insert(
-    store, tables, todo: list[TicketRecord], outcome: ImportOutcome, known_prints, progress, load, helper
+    store, todo: list[TicketRecord | Summary], outcome: ImportOutcome, known_prints, progress, load, share
 ) -> None:
     index = getattr(load, "index", None)
     numbers = _case_numbers(store, todo, known_prints)
-    build = functools.partial(_batches, store, import_time=store.now(), documents=index is not None)
+    import_time = store.now()
     first_ticket = (Ticket.select(pw.fn.MAX(Ticket.id)).scalar() or 0) + 1
     first_entry = (LogEntry.select(pw.fn.MAX(LogEntry.id)).scalar() or 0) + 1
-    # A helper process builds the last part of a big import into its own file meanwhile (store/staging.py);
-    # this process builds and writes the first part, then copies the helper's rows in.
-    own = len(todo) if helper is None or len(todo) < HELPER_MIN else round(len(todo) * (1 - HELPER_SHARE))
-    if own < len(todo):
-        later = build(
-            todo[own:],
-            numbers[own:],
-            first_ticket_id=first_ticket + own,
-            first_entry_id=first_entry + sum(len(record.entries) for record in todo[:own]),
+    # The records of this process come first; a helper's (Summary) after them. It builds its rows into its own
+    # file meanwhile (store/staging.py), and they are copied in after this process's.
+    own = next((i for i, record in enumerate(todo) if isinstance(record, Summary)), len(todo))
+    helped = todo[own:]
+    tables = _Tables(store.db)
+    if helped:
+        share.helper.build(
+            store.db,
+            tables.columns(),
+            (
+                [summary.index for summary in helped],
+                numbers[own:],
+                first_ticket + own,
+                first_entry + sum(len(record.entries) for record in todo[:own]),
+                import_time,
+                store.agent,
+                index is not None,
+            ),
         )
-        helper.start(functools.partial(_stage, later))
-    for batch in build(todo[:own], numbers[:own], first_ticket_id=first_ticket, first_entry_id=first_entry):
+    batches = _batches(
+        store.agent,
+        store.config.timers,
+        todo[:own],
+        numbers[:own],
+        first_ticket_id=first_ticket,
+        first_entry_id=first_entry,
+        import_time=import_time,
+        documents=index is not None,
+    )
+    for batch in batches:
         tables.write(batch, index)
         outcome.created += batch.created
         outcome.entries += batch.entry_count
         if progress:
             progress(len(batch.created))
-    if own < len(todo):
-        helper.copy_in()
+    if helped:
+        share.helper.copy_in(store.db, tables.columns())
         if index is not None:
             load.index_staged(staging.SCHEMA)
-        outcome.created += [(record.line, number) for record, number in zip(todo[own:], numbers[own:], strict=True)]
-        outcome.entries += sum(len(record.entries) for record in todo[own:])
+        outcome.created += [(summary.line, number) for summary, number in zip(helped, numbers[own:], strict=True)]
+        outcome.entries += sum(summary.entry_count for summary in helped)
         if progress:
-            progress(len(todo) - own)
+            progress(len(helped))
     if progress:
         progress(len(outcome.existing) + len(outcome.bad))
-
-
-def _stage(batches: Iterator[_Batch], staged) -> None:
-    """In the helper process: write the batches into its own file (``staged``), documents included."""
-    tables = _Tables(staged)
-    for batch in batches:
-        tables.write(batch, functools.partial(backend.of(staged).stage_documents, staged))
 
 
 def _case_numbers(store, todo: list[TicketRecord], known_prints: dict) -> list[str]:
@@ -402,7 +527,8 @@ class _Batch:
 
 
 def _batches(
-    store,
+    agent: str,
+    timer_policy,
     todo: list[TicketRecord],
     numbers: list[str],
     *,
@@ -416,7 +542,7 @@ def _batches(
     on memory: the database is asked before (ids, case numbers) and written after, by the caller."""
     next_ticket = first_ticket_id
     entries = log.LogBatch(first_id=first_entry_id)
-    stamp, amount, agent = log.stamp, Ticket.refund_amount.db_value, store.agent
+    stamp, amount = log.stamp, Ticket.refund_amount.db_value
     batch = _Batch()
     tickets, changes, tags = batch.tickets, batch.changes, batch.tags
     for record, number in zip(todo, numbers, strict=True):
@@ -437,7 +563,7 @@ def _batches(
                     direction=entry.direction,
                     sender=entry.sender,
                     summary=entry.summary,
-                    agent=entry.agent or store.agent,
+                    agent=entry.agent or agent,
                     at=entry.at,
                     body=entry.body,
                     until=entry.until,
@@ -474,7 +600,7 @@ def _batches(
                 record.priority,
                 record.status.slug,
                 (record.assignee or "").strip() or None,
-                record.created_by or store.agent,
+                record.created_by or agent,
                 record.references,
                 stamp(record.opened_at),
                 stamp(record.first_response_at),
@@ -492,7 +618,7 @@ def _batches(
                 stamp(record.refunded_at),
                 stamp(period),
                 0,
-                stamp(timers.next_due(record.status, period, 0, store.config.timers)),
+                stamp(timers.next_due(record.status, period, 0, timer_policy)),
                 count,
                 chain.log_head,
                 1,

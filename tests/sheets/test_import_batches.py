@@ -72,27 +72,26 @@ def _helper_files(store) -> list:
 
 @pytest.mark.sqlite_only  # the helper process is SQLite's
 def test_the_helper_process_builds_the_store_one_process_builds(store, cli, tmp_path):
-    """6,001 rows through the command: the helper takes the last 55 % (from row 2,701). Each identity twice, in
+    """2,401 rows through the command: the helper takes the last 55 % (from row 1,081). Each identity twice, in
     both parts, and one three times, whose second copy the check refuses (in the helper's part): its
     fingerprints count on across the split as in one pass. The store equals the one the import gives in this
     process, without a helper, row for row and digest for digest."""
-    first = write_csv(tmp_path / "first.csv", [["Case Number", *SEED_000], *seed_rows(1500, 0, case_numbers=True)])
-    base = [[*row, "High"] for row in seed_rows(3000, 20000, case_numbers=False)]
-    rows = [*base, *(list(row) for row in base), list(base[1500])]
-    rows[4500][-1] = "whenever"  # the same identity as rows 1500 and 6000, a priority the check refuses
+    first = write_csv(tmp_path / "first.csv", [["Case Number", *SEED_000], *seed_rows(500, 0, case_numbers=True)])
+    base = [[*row, "High"] for row in seed_rows(1200, 20000, case_numbers=False)]
+    rows = [*base, *(list(row) for row in base), list(base[600])]
+    rows[1800][-1] = "whenever"  # the same identity as rows 600 and 2400, a priority the check refuses
     wide = write_csv(tmp_path / "wide.csv", [[*SEED_000, "Priority"], *rows])
     one = Store(tmp_path / "one.db", clock=FixedClock(NOW), agent="ana")
     import_file(one, first)
     alone = import_tickets(one, _records(wide), skip_bad=True)
     cli.ok("import", str(first))
     helped = cli.json("import", str(wide), "--skip-bad", "--report", str(tmp_path / "bad.csv"))
-    assert (
-        [bad.line for bad in alone.bad] == [row["line"] for row in helped["bad_rows"]] == [9002]
-    )  # two lines a row: the log cell holds a line break
-    assert helped["created"] == len(alone.created) == 6000
+    # Line 3,602: two lines a row (the log cell holds a line break).
+    assert [bad.line for bad in alone.bad] == [row["line"] for row in helped["bad_rows"]] == [3602]
+    assert helped["created"] == len(alone.created) == 2400
     assert store_digests(store) == store_digests(one)
     assert (
-        cli.json("import", str(wide), "--skip-bad", "--report", str(tmp_path / "bad2.csv"))["already_imported"] == 6000
+        cli.json("import", str(wide), "--skip-bad", "--report", str(tmp_path / "bad2.csv"))["already_imported"] == 2400
     )
     assert _helper_files(store) == []
     report = verify_path(store.path)
@@ -106,7 +105,7 @@ def test_ctrl_c_while_the_helper_works_undoes_the_import_and_leaves_nothing(stor
         store, write_csv(tmp_path / "first.csv", [["Case Number", *SEED_000], *seed_rows(100, 0, case_numbers=True)])
     )
     before = store_digests(store)
-    path = write_csv(tmp_path / "big.csv", [SEED_000, *seed_rows(40000, 20000, case_numbers=False)])
+    path = write_csv(tmp_path / "big.csv", [SEED_000, *seed_rows(30000, 20000, case_numbers=False)])
     proc = subprocess.Popen(
         [TUI_DESK, "--db", str(store.path), "import", str(path)],
         env=cli.env(),
@@ -118,13 +117,55 @@ def test_ctrl_c_while_the_helper_works_undoes_the_import_and_leaves_nothing(stor
     while not _helper_files(store) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert _helper_files(store), "the helper process never started"
-    time.sleep(1.5)  # both processes at work: reading, checking or building
+    time.sleep(1.0)  # both processes at work: reading, checking or building
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0, "the import ended before Ctrl+C: make the sheet longer"
     assert "Traceback" not in err, err
     assert store_digests(store) == before
     assert _helper_files(store) == []
+
+
+@pytest.mark.sqlite_only
+def test_an_error_copying_the_helpers_rows_in_leaves_the_store_as_it_was(store, cli, tmp_path):
+    import_file(
+        store, write_csv(tmp_path / "first.csv", [["Case Number", *SEED_000], *seed_rows(100, 0, case_numbers=True)])
+    )
+    before = store_digests(store)
+    con = sqlite3.connect(store.path)
+    con.execute(  # a row of the helper's part (the last 55 % of 2,500): refused as it is copied in
+        "CREATE TRIGGER review_refuse BEFORE INSERT ON ticket WHEN NEW.order_id = 'ORD-0022400' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the review'); END"
+    )
+    con.commit()
+    con.close()
+    path = write_csv(tmp_path / "wide.csv", [SEED_000, *seed_rows(2500, 20000, case_numbers=False)])
+    assert "refused by the review" in cli.fails("import", str(path))
+    assert store_digests(store) == before
+    assert _helper_files(store) == []
+
+
+@pytest.mark.sqlite_only
+def test_the_helper_checks_and_builds_the_last_part_of_an_interaction_log(store, cli, tmp_path):
+    """A layout read whole (rows grouped by ticket: seed 003's interaction log) is checked and built in part
+    by the helper all the same: 2,100 tickets, one in ten with a second contact at the end of the sheet."""
+    header = ["Ticket/Interaction ID", "Customer Identifier", "Contact Timestamp (Start/End)", "Issue Summary"]
+    header += ["Key Actions & Agent Notes", "Resolution Status"]
+    rows = [
+        [f"VB-T-{i}", f"user{i}", f"2023-11-{1 + i % 28:02d} 10:00 UTC", f"Parcel {i} lost", "Asked", "Pending"]
+        for i in range(2100)
+    ]
+    rows += [
+        [f"VB-T-{i}", f"user{i}", "2023-12-01 09:00 UTC", f"Parcel {i} lost", "Refunded", "Resolved"]
+        for i in range(0, 2100, 10)
+    ]
+    path = write_csv(tmp_path / "log.csv", [header, *rows])
+    one = Store(tmp_path / "one.db", clock=FixedClock(NOW), agent="ana")
+    import_tickets(one, _records(path))
+    assert cli.json("import", str(path))["created"] == 2100
+    assert store_digests(store) == store_digests(one)
+    assert _helper_files(store) == []
+    one.close()
 
 
 def _search_triggers(store) -> int:

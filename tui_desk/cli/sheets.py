@@ -273,6 +273,9 @@ def _import_text(outcome, path: Path, records) -> str:
         by_line = {getattr(r, "line", None): r for r in records if hasattr(r, "subject")}
         for line, number in outcome.created[:PREVIEW_ROWS]:
             r = by_line.get(line)
+            if r is None:  # a row the helper process read (the sheet's last part): its number only
+                lines.append(f"  line {line:<6} {number}")
+                continue
             lines.append(
                 f"  line {line:<6} {number:<20} {r.status.label:<17} "
                 f"{clip(printable(r.customer, one_line=True), 24):<24} {clip(printable(r.subject, one_line=True), 40)}"

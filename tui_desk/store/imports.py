@@ -38,7 +38,7 @@ from tui_desk.store.models import LogEntry, Meta, StatusChange, Ticket, TicketTa
 FINGERPRINT_KEY = "import:row:"
 BATCH = 2000  # tickets buffered before a flush
 BULK_INDEX_MIN = 1000  # tickets from which search indexing is done in one pass
-HELPER_MIN = 5000  # records from which a second process reads, checks and builds part of them (``Share``)
+HELPER_MIN = 2000  # records from which a second process reads, checks and builds part of them (``Share``)
 HELPER_SHARE = 0.55  # the part it takes: it binds its rows once more (into its own file), this one copies them in
 ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
 ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)

@@ -27,6 +27,7 @@ import os
 import pickle
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -84,10 +85,12 @@ class Helper:
         os.close(to_parent[0])
         os.close(to_child[1])
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        # Off the command's output: whoever reads it to its end must not wait for the helper.
+        # Off the command's output: whoever reads it to its end must not wait for the helper. New Python files on
+        # it too: another thread (a progress bar) may have held the old ones' locks when this process forked.
         quiet = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(quiet, fd)
+        sys.stdin, sys.stdout, sys.stderr = (open(os.devnull, mode) for mode in ("r", "w", "w"))  # noqa: SIM115
         try:
             with os.fdopen(to_parent[1], "wb") as out, os.fdopen(to_child[0], "rb") as orders:
                 _serve(out, orders, prepare, build, self.path)

@@ -286,12 +286,12 @@ class Summary:
 class Share:
     """The last part of a big import into SQLite, read, checked and built by a second process (store/staging.py).
 
-    ``records()`` runs in that process (forked here, before the store is opened): it makes the share's ``size`` records,
-    from the sheet this process read or from its records. ``items`` is then each of them in file order, as a
-    ``Summary`` or as the BadRow it is; ``fingerprinted`` pairs an item's place with what its fingerprint is
-    made of (``identity(record)``), and ``renumber(share)``, called on receiving them, makes the fingerprints
-    again counting on from the reader's own part (sheets/rows.py). Use it as a context manager around the
-    import: the helper is let go after the commit."""
+    ``records()`` runs in that process (forked here, before the store is opened): it makes the share's
+    ``size`` records, from the sheet this process read or from its records. ``items`` is then each of them
+    in file order, as a ``Summary`` or as the BadRow it is; ``fingerprinted`` pairs an item's place with
+    what its fingerprint is made of (``identity(record)``), and ``renumber(share)``, called on receiving
+    them, makes the fingerprints again counting on from the reader's own part (sheets/rows.py). Use it as
+    a context manager around the import: the helper is let go after the commit."""
 
     def __init__(
         self,

@@ -81,9 +81,9 @@ def _read_records(ctx, path: Path, options, stack: contextlib.ExitStack):
     if not (one_row_per_ticket(mapping) and _helped(ctx, len(sheet.rows))):
         return _shared(ctx, records_from_sheet(sheet, mapping, options), stack)
     from tui_desk.sheets.rows import fingerprint, identity_of
-    from tui_desk.store.imports import HELPER_SHARE, Share, Summary
+    from tui_desk.store.imports import Share, Summary, helper_split
 
-    split = len(sheet.rows) - round(len(sheet.rows) * HELPER_SHARE)
+    split = helper_split(len(sheet.rows))
     identities: dict[str, int] = {}  # counted on from this process's rows to the helper's
 
     def renumber(share: Share) -> None:
@@ -117,9 +117,9 @@ def _shared(ctx, records: list, stack: contextlib.ExitStack):
     """``records``, less the last part when a helper process checks and builds that part (``Share``)."""
     if not _helped(ctx, len(records)):
         return records, None
-    from tui_desk.store.imports import HELPER_SHARE, Share
+    from tui_desk.store.imports import Share, helper_split
 
-    split = len(records) - round(len(records) * HELPER_SHARE)
+    split = helper_split(len(records))
     share = stack.enter_context(Share(ctx.db_path, ctx.config, lambda: records[split:], len(records) - split))
     return records[:split], share
 

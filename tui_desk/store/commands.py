@@ -130,16 +130,24 @@ def _short(when: datetime, now: datetime, tz) -> str:
     return full[11:16] if full[:10] == format_when(now, tz)[:10] else full
 
 
+_TAKEN_SQL = f'SELECT "case_number" FROM "{Ticket._meta.table_name}" WHERE "case_number" IN'
+
+
 class TicketCommands:
     """The store's writes (a part of ``Store``): open, log, move, assign, tag, record a refund."""
 
     # -- creating -------------------------------------------------------------------------
 
     def allocate_case_number(self, kind_code: str, year: int) -> str:
-        """The next free case number of this kind and year. Call inside ``writing`` (the number is taken then).
+        """The next free case number of this kind and year. Call inside ``writing`` (the number is taken then)."""
+        return self.allocate_case_numbers(kind_code, year, 1)[0]
+
+    def allocate_case_numbers(self, kind_code: str, year: int, count: int) -> list[str]:
+        """The next ``count`` free case numbers of this kind and year, in order. Call inside ``writing``.
 
         The sequence row is locked until the commit (made first if there is none, so the lock has a row
         to hold): a second writer on another host waits for it and then counts on from the first's number.
+        A number a ticket already holds (kept from a sheet, say) is skipped.
         """
         prefix = self.config.prefix
         key = (CaseSequence.prefix == prefix) & (CaseSequence.kind_code == kind_code) & (CaseSequence.year == year)
@@ -150,15 +158,24 @@ class TicketCommands:
             # An older version kept an imported number past the bound (or the row was damaged):
             # count on from the highest sane number the tickets hold.
             last = self._highest_sequence(prefix, kind_code, year)
-        while True:
-            last += 1
-            if last > MAX_CASE_SEQ:
+        numbers: list[str] = []
+        while len(numbers) < count:
+            wanted = min(count - len(numbers), MAX_CASE_SEQ - last)
+            if wanted <= 0:
                 raise DeskError(f"no case numbers left for {prefix}-{kind_code}-{year} (at most {MAX_CASE_SEQ:,})")
-            number = format_case_number(prefix, kind_code, year, last)
-            if not Ticket.select().where(Ticket.case_number == number).exists():
-                break
+            # A chunk of candidates, asked about at once (a bound on the query's parameters); those taken
+            # are skipped, and the next chunk starts after the last candidate.
+            candidates = [format_case_number(prefix, kind_code, year, last + i) for i in range(1, min(wanted, 500) + 1)]
+            marks = ", ".join([self.db.param] * len(candidates))  # plain SQL: Peewee's costs 7 ms a chunk
+            taken = {number for (number,) in self.db.execute_sql(f"{_TAKEN_SQL} ({marks})", candidates).fetchall()}
+            for number in candidates:
+                last += 1
+                if number not in taken:
+                    numbers.append(number)
+                    if len(numbers) == count:
+                        break
         CaseSequence.update(last=last).where(key).execute()
-        return number
+        return numbers
 
     def _highest_sequence(self, prefix: str, kind_code: str, year: int) -> int:
         """The highest sequence up to MAX_CASE_SEQ among the tickets' numbers of this kind and year."""

@@ -505,18 +505,21 @@ def _insert(
 
 def _case_numbers(store, todo: list[TicketRecord], known_prints: dict) -> list[str]:
     """Each record's case number: its own, or the next free one (with its fingerprint kept, so that the
-    same row is known again), all taken before the rows are built."""
-    numbers, prints = [], []
-    for record in todo:
-        number = record.case_number
-        if number is None:
-            number = store.allocate_case_number(store.config.kind_code(record.kind), record.opened_at.year)
-            if record.fingerprint:
-                prints.append((FINGERPRINT_KEY + record.fingerprint, number))
-                known_prints[record.fingerprint] = number
-        numbers.append(number)
-    for i in range(0, len(prints), BATCH):
-        Meta.insert_many(prints[i : i + BATCH], fields=[Meta.key, Meta.value]).execute()
+    same row is known again), all taken before the rows are built, a kind and year at a time."""
+    numbers = [record.case_number for record in todo]
+    wanting: dict[tuple[str, int], list[int]] = {}
+    for i, record in enumerate(todo):
+        if record.case_number is None:
+            wanting.setdefault((store.config.kind_code(record.kind), record.opened_at.year), []).append(i)
+    for (kind_code, year), places in wanting.items():
+        for i, number in zip(places, store.allocate_case_numbers(kind_code, year, len(places)), strict=True):
+            numbers[i] = number
+    prints = []
+    for record, number in zip(todo, numbers, strict=True):
+        if record.case_number is None and record.fingerprint:
+            prints.append((FINGERPRINT_KEY + record.fingerprint, number))
+            known_prints[record.fingerprint] = number
+    _Table(store.db, Meta, ("key", "value")).insert(prints)
     return numbers
 
 

@@ -14,7 +14,7 @@ from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import Store, TicketChanged, TicketFilter, TicketSnapshot
 from tui_desk.store import schema as schema_module
-from tui_desk.store.models import Meta, Ticket
+from tui_desk.store.models import CaseSequence, Meta, Ticket
 from tui_desk.store.schema import SCHEMA_VERSION
 
 pytestmark = pytest.mark.backends  # store, CLI, timer, concurrency and evidence tests: both backends
@@ -55,6 +55,21 @@ def test_reserved_numbers_are_skipped(store):
     with store.writing():
         store.reserve_case_number("TD-REF-2026-00041")
     assert new(store).case_number == "TD-REF-2026-00042"
+
+
+def test_numbers_tickets_already_hold_are_skipped_in_one_allocation(store):
+    """A sequence row behind the tickets' numbers (a damaged row, a number kept from elsewhere): a run of
+    numbers, taken at once as an import takes them, steps over every held one, past its first chunk too."""
+    held = [new(store) for _ in range(3)]
+    with store.writing():
+        Ticket.update(case_number="TD-REF-2026-00502").where(Ticket.id == held[2].id).execute()
+        CaseSequence.update(last=1).execute()
+        numbers = store.allocate_case_numbers("REF", 2026, 600)
+    seqs = [int(n.rsplit("-", 1)[1]) for n in numbers]
+    assert len(set(numbers)) == 600 and seqs == sorted(seqs)
+    assert 2 not in seqs and 502 not in seqs and seqs[:2] == [3, 4]  # 00003 is free again: its ticket moved
+    assert seqs[-1] == 603 and CaseSequence.get().last == 603
+    assert new(store).case_number == "TD-REF-2026-00604"
 
 
 def test_unknown_kind_and_blank_fields_write_nothing(store):

@@ -109,7 +109,16 @@ def test_a_message_without_an_address_fails_with_that_reason(cli, smtp_server, m
 
 @pytest.mark.backends  # the claim: the write lock on SQLite, FOR UPDATE SKIP LOCKED on PostgreSQL
 def test_two_deliverers_in_parallel_send_each_message_once(cli, smtp_server, mail_config):
-    cases = [_new(cli) for _ in range(30)]
+    from tui_desk.domain.clock import FixedClock
+    from tui_desk.store import Store
+
+    # The 30 tickets are opened in this process (30 commands took 20 s); the deliverers are real commands.
+    store = Store(cli.db, clock=FixedClock(cli.now), agent="ana")
+    cases = [
+        store.create_ticket(customer="Bea Buyer", email="bea@example.com", subject="Blender broken").case_number
+        for _ in range(30)
+    ]
+    store.close()
     runs = [
         subprocess.Popen([TUI_DESK, "--db", str(cli.db), "deliver", "--json"], env=cli.env(), stdout=subprocess.PIPE)
         for _ in range(2)

@@ -166,8 +166,8 @@ class TicketCommands:
             # A chunk of candidates, asked about at once (a bound on the query's parameters); those taken
             # are skipped, and the next chunk starts after the last candidate.
             candidates = [format_case_number(prefix, kind_code, year, last + i) for i in range(1, min(wanted, 500) + 1)]
-            marks = ", ".join([self.db.param] * len(candidates))  # plain SQL: Peewee's costs 7 ms a chunk
-            taken = {number for (number,) in self.db.execute_sql(f"{_TAKEN_SQL} ({marks})", candidates).fetchall()}
+            marks = ", ".join("?" * len(candidates))  # a fixed statement: Peewee's query cost 7 ms a chunk
+            taken = {number for (number,) in self.backend.run(self.db, f"{_TAKEN_SQL} ({marks})", candidates)}
             for number in candidates:
                 last += 1
                 if number not in taken:

@@ -40,16 +40,14 @@ BATCH = 2000  # tickets buffered before a flush
 BULK_INDEX_MIN = 1000  # tickets from which search indexing is done in one pass
 HELPER_MIN = 2000  # records from which a second process reads, checks and builds part of them (``Share``)
 HELPER_SHARE = 0.55  # the part it takes: it binds its rows once more (into its own file), this one copies them in
+ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
+ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)
+SYSTEM = vocabulary.SYSTEM
 
 
 def helper_split(records: int) -> int:
     """Where a helper's share of ``records`` starts (``Share``): it takes the last HELPER_SHARE of them."""
     return records - round(records * HELPER_SHARE)
-
-
-ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
-ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)
-SYSTEM = vocabulary.SYSTEM
 
 
 # Every date a record may carry: each must lie between 1970 and 2999 (domain/dates.py).

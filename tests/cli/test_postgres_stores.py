@@ -1,7 +1,12 @@
-"""A PostgreSQL store backed up (its archive, read in one snapshot), restored into an empty store, and the
-demo built in an empty PostgreSQL database; the snapshot itself on both backends."""
+"""The PostgreSQL driver loaded only for a PostgreSQL store; a PostgreSQL store backed up (its archive, read
+in one snapshot), restored into an empty store, and the demo built in an empty PostgreSQL database; the
+snapshot itself on both backends."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
 
 import pytest
 from conftest import NOW, raw_connect
@@ -28,6 +33,26 @@ def test_a_snapshot_sees_one_state_while_another_connection_commits(store, db_pa
     finally:
         raw.close()
     assert during == before and after == before + 1
+
+
+@pytest.mark.backends
+def test_the_postgresql_driver_is_loaded_only_for_a_postgresql_store(cli, db_path):
+    """Peewee imports psycopg as it loads, a tenth of a second of every command's start: store/__init__.py keeps
+    it out until a PostgreSQL store is opened, and such a store then works through it (the real command)."""
+    cli.ok("new", "--customer", "Ana", "--subject", "Kettle")
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tui_desk", "--db", str(db_path), "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=cli.env(),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [t["customer"] for t in json.loads(result.stdout)] == ["Ana"]
+    loaded = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "peewee" in loaded
+    # (Peewee's own try of `import psycopg`, refused at once, is listed too: the driver's modules are not.)
+    assert any(name.startswith("psycopg.") for name in loaded) == isinstance(db_path, PostgresUrl)
 
 
 def seed(db, tmp_path) -> list[str]:

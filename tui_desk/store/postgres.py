@@ -22,6 +22,8 @@ from pathlib import Path
 
 import peewee as pw
 import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.types.json import Json, Jsonb
 
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.search_text import fold, query_parts
@@ -35,6 +37,22 @@ LOCK_TIMEOUT = "10s"  # as long as SQLite's busy timeout: a writer waits this lo
 _SCHEMA_LOCK = 7_245_116  # pg_advisory_xact_lock key: one process creates or migrates the schema at a time
 STALE_TABLE = "search_stale"  # tickets whose folded fragment text must be rewritten before the commit
 BLOB_TABLE = "blob_content"  # attachment contents by SHA-256 (append-only, like blob)
+
+
+def _give_peewee_psycopg() -> None:
+    """Peewee was loaded without psycopg (store/__init__.py): give it the driver as its own import would have."""
+    if pw.psycopg is not None:
+        return
+    pw.psycopg, pw.TransactionStatus, pw.Json_pg3, pw.Jsonb_pg3 = psycopg, TransactionStatus, Json, Jsonb
+    adapter = pw.Psycopg3Adapter
+    adapter.txn_idle, adapter.txn_inerror, adapter.txn_unknown = (
+        TransactionStatus.IDLE,
+        TransactionStatus.INERROR,
+        TransactionStatus.UNKNOWN,
+    )
+
+
+_give_peewee_psycopg()
 
 
 def open_database(location: PostgresUrl, *, read_only: bool = False, create: bool = True) -> pw.PostgresqlDatabase:

@@ -72,8 +72,9 @@ def _helper_files(store) -> list:
 
 @pytest.mark.sqlite_only  # the helper process is SQLite's
 def test_the_helper_process_builds_the_store_one_process_builds(store, cli, tmp_path):
-    """2,401 rows through the command: the helper takes the last 55 % (from row 1,081). Each identity twice, in
-    both parts, and one three times, whose second copy the check refuses (in the helper's part): its
+    """2,401 rows through the command: the helper reads and checks the last half (from row 1,202), and builds the
+    last 57 % of the new tickets: 169 of them from rows the command's process read and sent it. Each identity
+    twice, in both parts, and one three times, whose second copy the check refuses (in the helper's part): its
     fingerprints count on across the split as in one pass. The store equals the one the import gives in this
     process, without a helper, row for row and digest for digest."""
     first = write_csv(tmp_path / "first.csv", [["Case Number", *SEED_000], *seed_rows(500, 0, case_numbers=True)])
@@ -133,7 +134,7 @@ def test_an_error_copying_the_helpers_rows_in_leaves_the_store_as_it_was(store, 
     )
     before = store_digests(store)
     con = sqlite3.connect(store.path)
-    con.execute(  # a row of the helper's part (the last 55 % of 2,500): refused as it is copied in
+    con.execute(  # a row the helper builds (it reads the last half of 2,500): refused as it is copied in
         "CREATE TRIGGER review_refuse BEFORE INSERT ON ticket WHEN NEW.order_id = 'ORD-0022400' "
         "BEGIN SELECT RAISE(ABORT, 'refused by the review'); END"
     )

@@ -39,7 +39,11 @@ FINGERPRINT_KEY = "import:row:"
 BATCH = 2000  # tickets buffered before a flush
 BULK_INDEX_MIN = 1000  # tickets from which search indexing is done in one pass
 HELPER_MIN = 2000  # records from which a second process reads, checks and builds part of them (``Share``)
-HELPER_SHARE = 0.55  # the part it takes: it binds its rows once more (into its own file), this one copies them in
+HELPER_SHARE = 0.5  # the part it reads and checks: reading costs the same in either process
+# The part of the new tickets it builds: more, as this process copies its rows in and indexes them for search
+# besides building its own. This process hands it records it read to make up the difference (a record costs
+# a tenth as much to send as to build).
+HELPER_BUILD_SHARE = 0.57
 ENTRY_CHANNELS = (*vocabulary.CHANNELS, vocabulary.SYSTEM_CHANNEL)
 ENTRY_SENDERS = (*vocabulary.SENDERS, vocabulary.SYSTEM)
 SYSTEM = vocabulary.SYSTEM
@@ -289,7 +293,8 @@ class Summary:
 
 
 class Share:
-    """The last part of a big import into SQLite, read, checked and built by a second process (store/staging.py).
+    """The last part of a big import into SQLite, read and checked by a second process (store/staging.py), which
+    then builds its rows and those of some records this process read (``HELPER_BUILD_SHARE``).
 
     ``records()`` runs in that process (forked here, before the store is opened): it makes the share's
     ``size`` records, from the sheet this process read or from its records. ``items`` is then each of them
@@ -322,8 +327,10 @@ class Share:
                 if isinstance(record, BadRow):
                     items.append(record)
                     continue
+                # Sent as a plain tuple (a Summary once received): 55,000 dataclasses took 0.6 s to pickle
+                # and unpickle, a tuple a quarter of that, and the import waits for them.
                 items.append(
-                    Summary(
+                    (
                         len(kept),
                         record.line,
                         record.case_number,
@@ -347,19 +354,21 @@ class Share:
 
     def receive(self) -> list[Summary | BadRow]:
         """Wait for the helper's part to be read and checked; its items."""
-        self.items, self.fingerprinted = self.helper.summary()
+        items, self.fingerprinted = self.helper.summary()
+        self.items = [Summary(*item) if isinstance(item, tuple) else item for item in items]
         if self._renumber is not None:
             self._renumber(self)
         return self.items
 
 
 def _build_share(config, kept: list[TicketRecord], staged, args) -> None:
-    """In the helper process: build the rows of the records the import took (``args``) into its file."""
-    picks, numbers, first_ticket_id, first_entry_id, import_time, agent, documents = args
+    """In the helper process: build into its file the rows of the records the import took (``args``): those
+    the store's process handed it, then its own."""
+    handed, picks, numbers, first_ticket_id, first_entry_id, import_time, agent, documents = args
     batches = _batches(
         agent,
         config.timers,
-        [kept[i] for i in picks],
+        handed + [kept[i] for i in picks],
         numbers,
         first_ticket_id=first_ticket_id,
         first_entry_id=first_entry_id,
@@ -454,20 +463,23 @@ def _insert(
     import_time = store.now()
     first_ticket = (Ticket.select(pw.fn.MAX(Ticket.id)).scalar() or 0) + 1
     first_entry = (LogEntry.select(pw.fn.MAX(LogEntry.id)).scalar() or 0) + 1
-    # The records of this process come first; a helper's (Summary) after them. It builds its rows into its own
-    # file meanwhile (store/staging.py), and they are copied in after this process's.
+    # The records of this process come first; a helper's (Summary) after them. The helper builds the rows of
+    # the last ``HELPER_BUILD_SHARE`` into its own file meanwhile (store/staging.py): its own records and as
+    # many of this process's as make up that share, sent to it. They are copied in after this process's rows.
     own = next((i for i, record in enumerate(todo) if isinstance(record, Summary)), len(todo))
-    helped = todo[own:]
+    keep = len(todo) if share is None else max(0, min(own, len(todo) - round(len(todo) * HELPER_BUILD_SHARE)))
+    helped = todo[keep:]
     tables = _Tables(store.db)
     if helped:
         share.helper.build(
             store.db,
             tables.columns(),
             (
-                [summary.index for summary in helped],
-                numbers[own:],
-                first_ticket + own,
-                first_entry + sum(len(record.entries) for record in todo[:own]),
+                todo[keep:own],
+                [summary.index for summary in todo[own:]],
+                numbers[keep:],
+                first_ticket + keep,
+                first_entry + sum(len(record.entries) for record in todo[:keep]),
                 import_time,
                 store.agent,
                 index is not None,
@@ -476,8 +488,8 @@ def _insert(
     batches = _batches(
         store.agent,
         store.config.timers,
-        todo[:own],
-        numbers[:own],
+        todo[:keep],
+        numbers[:keep],
         first_ticket_id=first_ticket,
         first_entry_id=first_entry,
         import_time=import_time,
@@ -493,12 +505,16 @@ def _insert(
         share.helper.copy_in(store.db, tables.columns())
         if index is not None:
             load.index_staged(staging.SCHEMA)
-        outcome.created += [(summary.line, number) for summary, number in zip(helped, numbers[own:], strict=True)]
-        outcome.entries += sum(summary.entry_count for summary in helped)
+        outcome.created += [(record.line, number) for record, number in zip(helped, numbers[keep:], strict=True)]
+        outcome.entries += sum(_entry_count(record) for record in helped)
         if progress:
             progress(len(helped))
     if progress:
         progress(len(outcome.existing) + len(outcome.bad))
+
+
+def _entry_count(record: TicketRecord | Summary) -> int:
+    return record.entry_count if isinstance(record, Summary) else len(record.entries)
 
 
 def _case_numbers(store, todo: list[TicketRecord], known_prints: dict) -> list[str]:

@@ -40,8 +40,9 @@ BLOB_TABLE = "blob_content"  # attachment contents by SHA-256 (append-only, like
 
 
 def _give_peewee_psycopg() -> None:
-    """Peewee was loaded without psycopg (store/__init__.py): give it the driver as its own import would have."""
-    if pw.psycopg is not None:
+    """Peewee was loaded without psycopg (store/__init__.py): give it the driver as its own import would have.
+    (A Peewee before 4 has no psycopg 3 support to give it to: it is left as it is.)"""
+    if getattr(pw, "psycopg", psycopg) is not None:
         return
     pw.psycopg, pw.TransactionStatus, pw.Json_pg3, pw.Jsonb_pg3 = psycopg, TransactionStatus, Json, Jsonb
     adapter = pw.Psycopg3Adapter

@@ -5,6 +5,7 @@ snapshot itself on both backends."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -40,19 +41,42 @@ def test_the_postgresql_driver_is_loaded_only_for_a_postgresql_store(cli, db_pat
     """Peewee imports psycopg as it loads, a tenth of a second of every command's start: store/__init__.py keeps
     it out until a PostgreSQL store is opened, and such a store then works through it (the real command)."""
     cli.ok("new", "--customer", "Ana", "--subject", "Kettle")
+    result, loaded = _loaded_modules(cli, "list", "--json")
+    assert result.returncode == 0, result.stderr
+    assert [t["customer"] for t in json.loads(result.stdout)] == ["Ana"]
+    assert "peewee" in loaded
+    # (Peewee's own try of `import psycopg`, refused at once, is listed too: the driver's modules are not.)
+    assert any(name.startswith("psycopg.") for name in loaded) == isinstance(db_path, PostgresUrl)
+
+
+def _loaded_modules(cli, *args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """The real command run with ``-X importtime``, and the names of the modules it imported."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "tui_desk", "--db", str(db_path), "list", "--json"],
+        [sys.executable, "-X", "importtime", "-m", "tui_desk", "--db", str(cli.db), *args],
         capture_output=True,
         text=True,
         env=cli.env(),
         timeout=120,
     )
-    assert result.returncode == 0, result.stderr
-    assert [t["customer"] for t in json.loads(result.stdout)] == ["Ana"]
-    loaded = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
-    assert "peewee" in loaded
-    # (Peewee's own try of `import psycopg`, refused at once, is listed too: the driver's modules are not.)
-    assert any(name.startswith("psycopg.") for name in loaded) == isinstance(db_path, PostgresUrl)
+    names = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    return result, names
+
+
+@pytest.mark.sqlite_only
+def test_a_damaged_sqlite_store_is_told_without_loading_the_postgresql_driver(cli, db_path):
+    """The driver's errors are caught beside SQLite's only once it is loaded (store/backend.py driver_errors)."""
+    number = cli.json("new", "--customer", "Ana", "--subject", "Kettle")["case_number"]
+    con = sqlite3.connect(db_path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    data = bytearray(db_path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[page * 3 : page * 3 + 512] = b"\x55" * 512  # the fourth page scribbled over: a write finds it
+    db_path.write_bytes(bytes(data))
+    result, loaded = _loaded_modules(cli, "log", number, "--channel", "note", "--summary", "Called back")
+    told = [line for line in result.stderr.splitlines() if not line.startswith("import time:")]
+    assert result.returncode == 1 and len(told) == 1 and "damaged" in told[0], result.stderr[-2000:]
+    assert not any(name.startswith("psycopg.") for name in loaded)
 
 
 def seed(db, tmp_path) -> list[str]:

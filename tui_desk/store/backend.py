@@ -18,8 +18,8 @@ and both backends guard it.
 
 from __future__ import annotations
 
-import functools
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -170,14 +170,11 @@ def is_postgres(location: Location) -> bool:
     return isinstance(location, PostgresUrl)
 
 
-@functools.cache
 def driver_errors() -> tuple[type[BaseException], ...]:
-    """The low-level errors either driver raises (a fixed statement runs on the driver's cursor)."""
+    """The low-level errors either driver raises (a fixed statement runs on the driver's cursor). psycopg's only
+    once it is loaded (a PostgreSQL store was opened): before, none can be raised, and loading it costs time."""
     import sqlite3
 
     errors: tuple[type[BaseException], ...] = (pw.PeeweeException, sqlite3.Error)
-    try:
-        import psycopg
-    except ImportError:
-        return errors
-    return (*errors, psycopg.Error)
+    psycopg = sys.modules.get("psycopg")
+    return errors if psycopg is None else (*errors, psycopg.Error)

@@ -260,6 +260,13 @@ class DeskApp(App[int]):
             return kind()
         return screen
 
+    def clear_selection(self) -> None:
+        """Textual's text fields call this whenever their cursor moves, on any screen: a form built off screen
+        (``_build_forms``) or made ready there would drop the text an agent is selecting with the mouse on the
+        screen in view. Only the field the agent is in (focused, so on the screen in view) clears it."""
+        if isinstance(self.focused, (Input, TextArea)):
+            super().clear_selection()
+
     def open_new_ticket(self) -> None:
         from tui_desk.tui.screens.forms.new_ticket import NewTicketScreen
 

@@ -322,6 +322,26 @@ def test_cli_refuses_files_that_are_not_sheets(cli, tmp_path):
     assert cli.json("list") == []
 
 
+def test_cli_refuses_a_sheet_whose_quote_is_never_closed_and_keeps_the_lenient_cases(cli, tmp_path):
+    """A quote left open takes every later row into one cell: the file is refused, even with --skip-bad,
+    rather than importing the rows before it and losing those after. A lone quote in a cell, a quoted cell
+    over lines and a closed quote with text after it are read as before."""
+    header = "Customer,Issue Summary,Open Date\n"
+    rows = "".join(f"Buyer {i},Parcel {i},2023-10-{1 + i % 28:02d}\n" for i in range(3000))
+    sheet = tmp_path / "open.csv"
+    sheet.write_text(header + "Ana,\"Unclosed 5'' TV,2023-10-26\n" + rows, encoding="utf-8")
+    report = tmp_path / "bad.csv"
+    told = cli.fails("import", str(sheet), "--skip-bad", "--report", str(report))
+    assert "open.csv line 2: a quoted cell is never closed" in told and "line 3,002" in told, told
+    assert cli.json("list") == []
+    lenient = tmp_path / "lenient.csv"
+    lenient.write_text(
+        header + 'Ana,5" TV,2023-10-26\nBo,"Two\nlines",2023-10-26\nCy,"Kettle" broken,2023-10-27\n', encoding="utf-8"
+    )
+    assert cli.json("import", str(lenient))["created"] == 3
+    assert sorted(t["subject"] for t in cli.json("list")) == ['5" TV', "Kettle broken", "Two\nlines"]
+
+
 def generate_sheet(path: Path, rows: int) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         w = csv.writer(out)

@@ -82,13 +82,35 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
         raise DeskError(f"{path.name} contains NUL characters; it is not a text sheet")
     delimiter = _sniff(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    line = 1
+    line = last = 1
     try:
         for cells in reader:
             yield line, [unescape_cell(c) for c in cells]
-            line = reader.line_num + 1
+            last, line = line, reader.line_num + 1
     except csv.Error as err:
         raise DeskError(f"{path.name} line {line}: {err}") from None
+    _refuse_open_quote(text, delimiter, last, line - 1, path)
+
+
+def _refuse_open_quote(text: str, delimiter: str, start: int, end: int, path: Path) -> None:
+    """A quote left open takes every line after it into one cell, to the end of the file (the lenient reader,
+    which takes ``5" TV`` and ``"a"b`` as they are, does not mind): refuse the file rather than lose those
+    rows. The strict reader tells, read from the last row's first line (``start``; the file ends at ``end``)."""
+    if end - start < 1:
+        return  # the last row is one line: no quote runs on
+    lines = io.StringIO(text, newline="")
+    for _ in range(start - 1):
+        lines.readline()
+    try:
+        for _cells in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as err:
+        if "unexpected end of data" not in str(err):
+            return  # something the lenient reader took as it is
+        raise DeskError(
+            f"{path.name} line {start}: a quoted cell is never closed: it runs to the end of the file "
+            f"(line {end:,}), taking every row after it; add the missing quote. Nothing was imported"
+        ) from None
 
 
 def check_unpacked_size(path: Path) -> None:

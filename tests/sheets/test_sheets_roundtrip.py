@@ -252,3 +252,47 @@ def test_postgres_a_log_sheet_round_trips_through_a_postgresql_store(cli, tmp_pa
     fresh = tmp_path / "fresh.db"
     cli.ok("import", str(again), db=fresh)
     assert snapshot(fresh) == snapshot(db)
+
+
+def _on_a_terminal(cli, *args: str) -> bytes:
+    """What the real command writes to standard output when that is a terminal (a pty)."""
+    import os
+    import pty
+    import subprocess
+
+    from conftest import TUI_DESK
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([TUI_DESK, "--db", str(cli.db), *args], stdout=follower, env=cli.env())
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the command ended and closed its side
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    return seen
+
+
+def test_an_export_to_a_terminal_shows_control_characters_and_a_pipe_gets_them_as_stored(cli, tmp_path):
+    """Customer text holding escape sequences (set the clipboard by OSC 52, recolour, an 8-bit CSI) cannot drive
+    the terminal an export (or any --json output) is read on, and JSON stays JSON there; the file or pipe it is
+    meant for keeps every character."""
+    customer, subject = "Eve\x1b]52;c;aGk=\x07", "red \x1b[31mRED\x1b[0m \x9b2J"
+    cli.ok("new", "--customer", customer, "--subject", subject)
+    shown = _on_a_terminal(cli, "export").decode()
+    assert "Eve\\x1b]52;c;aGk=\\x07" in shown and "red \\x1b[31mRED\\x1b[0m \\x9b2J" in shown
+    shown_json = _on_a_terminal(cli, "export", "--format", "json").decode()
+    assert json.loads(shown_json)[0]["subject"] == subject  # still JSON: C1 as \u009b, C0 as JSON has them
+    shown_list = _on_a_terminal(cli, "list", "--json").decode()
+    assert json.loads(shown_list)[0]["customer"] == customer
+    for text in (shown, shown_json, shown_list):
+        assert not {"\x1b", "\x07", "\x9b"} & set(text), repr(text)
+    piped = list(csv.DictReader(io.StringIO(cli.ok("export").stdout)))
+    assert (piped[0]["Customer"], piped[0]["Issue Summary"]) == (customer, subject)
+    assert json.loads(cli.ok("export", "--format", "json").stdout)[0]["subject"] == subject

@@ -17,6 +17,7 @@ from tui_desk.cli import errorlog
 from tui_desk.config import APP_NAME, Config, load_config
 from tui_desk.domain.clock import clock_from_env
 from tui_desk.domain.errors import DeskError
+from tui_desk.domain.text import printable_json
 from tui_desk.store import TicketChanged
 from tui_desk.store.backend import driver_errors, module_for, parse_location
 
@@ -82,9 +83,11 @@ class Context:
         return self._store
 
     def emit(self, data, text: str | Callable[[], str]) -> None:
-        """Print ``data`` as JSON with ``--json``, else the human text."""
+        """Print ``data`` as JSON with ``--json`` (on a terminal, with no character that drives it), else the
+        human text."""
         if getattr(self.args, "json", False):
-            print(json.dumps(data, ensure_ascii=False, indent=2))
+            shown = json.dumps(data, ensure_ascii=False, indent=2)
+            print(printable_json(shown) if sys.stdout.isatty() else shown)
         else:
             print(text() if callable(text) else text)
 

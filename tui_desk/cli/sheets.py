@@ -11,7 +11,7 @@ from pathlib import Path
 from tui_desk.domain.dates import parse_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import parse_status
-from tui_desk.domain.text import clip, printable
+from tui_desk.domain.text import clip, printable, printable_json
 from tui_desk.store.private import private_file
 
 PROGRESS_MIN_BYTES = 256 * 1024  # about 2,000 rows of a usual case log
@@ -287,6 +287,19 @@ def _import_text(outcome, path: Path, records) -> str:
     return "\n".join(lines)
 
 
+class _OnTerminal:
+    """Standard output when it is a terminal: the export as a person reads it there, each control character a
+    visible escape (``domain.text.printable``; JSON stays JSON, ``printable_json``), so customer text cannot
+    drive the terminal (set its clipboard, recolour it). A file (``--out``) or a pipe gets it as stored."""
+
+    def __init__(self, out, *, json: bool) -> None:
+        self.out = out
+        self.shown = printable_json if json else lambda text: printable(text.replace("\r\n", "\n"))
+
+    def write(self, text: str) -> int:
+        return self.out.write(self.shown(text))
+
+
 def cmd_export(ctx) -> int:
     from tui_desk.sheets.exporter import ExportFilter, iter_export, write_csv, write_json
 
@@ -303,7 +316,8 @@ def cmd_export(ctx) -> int:
     write = write_json if a.format == "json" else write_csv
     rows = iter_export(store, flt, log=a.log)
     if not a.out:
-        write(sys.stdout, rows, log=a.log)
+        out = _OnTerminal(sys.stdout, json=a.format == "json") if sys.stdout.isatty() else sys.stdout
+        write(out, rows, log=a.log)
         return 0
     out_path = ctx.output_path(a.out)
     # A BOM tells Excel the CSV is UTF-8; our import reads it either way.

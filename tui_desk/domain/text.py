@@ -23,6 +23,12 @@ def printable(text: str | None, *, one_line: bool = False) -> str:
     return safe
 
 
+def printable_json(text: str) -> str:
+    """JSON text safe to put on a terminal and still JSON: the controls ``json.dumps`` leaves as they are (DEL,
+    C1 such as the 8-bit CSI) and bidi overrides as ``\\u`` escapes; it escapes the others itself."""
+    return _CONTROL_RE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def clip(text: str, width: int) -> str:
     """Cut to ``width`` characters with an ellipsis."""
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"

@@ -44,3 +44,29 @@ async def test_a_fragment_no_case_has_says_so(desk):  # noqa: F811
         await settle(pilot)
         assert app.screen is queue
         assert [n.message for n in app._notifications] == ["No case number contains 99999"]
+
+
+@sync
+async def test_an_exact_number_wins_over_the_newer_numbers_that_contain_it(desk, tmp_path):  # noqa: F811
+    """VB-INT-7 from an imported sheet, then 30 newer cases whose numbers contain it (VB-INT-70 …): `:` and the
+    exact number opens VB-INT-7, though more than 12 others contain it."""
+    from tui_desk.sheets.columns import map_columns
+    from tui_desk.sheets.reader import read_sheet
+    from tui_desk.sheets.rows import ReadOptions, records_from_sheet
+    from tui_desk.store.imports import import_tickets
+
+    numbers = ["VB-INT-7", *(f"VB-INT-7{i}" for i in range(10)), *(f"VB-INT-70{i:02d}" for i in range(20))]
+    sheet = tmp_path / "numbered.csv"
+    sheet.write_text(
+        "Case Number,Customer,Open Date,Issue Summary\n"
+        + "".join(f"{n},Buyer {i},2023-10-{1 + i % 28:02d},Parcel {n}\n" for i, n in enumerate(numbers)),
+        encoding="utf-8",
+    )
+    read = read_sheet(sheet)
+    assert len(import_tickets(desk, records_from_sheet(read, map_columns(read.headers), ReadOptions())).created) == 31
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *"vb-int-7", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.case_number == "VB-INT-7"

@@ -6,6 +6,7 @@ The palette's "Go to case…" asks the same way.
 
 from __future__ import annotations
 
+from tui_desk.domain.errors import DeskError
 from tui_desk.domain.text import printable
 from tui_desk.store import TicketFilter
 
@@ -24,11 +25,17 @@ def ask_and_jump(app) -> None:
 
 def find_cases(store, fragment: str) -> list[tuple[str, str]]:
     """(case number, subject) of the cases whose number contains ``fragment`` (case-insensitive), newest
-    first; only the exact one if a case has exactly that number."""
+    first; only the exact one if a case has exactly that number (looked up first: ``VB-INT-7`` is in
+    ``VB-INT-70`` … ``VB-INT-799``, which may all be newer)."""
     text = fragment.strip().upper()
+    try:
+        exact = store.get(text)
+    except DeskError:
+        pass
+    else:
+        return [(exact.case_number, exact.subject)]
     found = store.list_tickets(TicketFilter(case_contains=text), sort="case", descending=True, limit=CANDIDATES + 1)
-    exact = [t for t in found if t.case_number == text]
-    return [(t.case_number, t.subject) for t in (exact or found)]
+    return [(t.case_number, t.subject) for t in found]
 
 
 def jump(app, fragment: str) -> None:

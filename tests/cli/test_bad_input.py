@@ -189,6 +189,10 @@ def test_hostile_text_is_stored_byte_for_byte_and_shown_inert(cli, case, text):
     assert entry["sender_name"] == ("Sender " + text.strip()).strip()
     shown = cli.ok("show", case).stdout
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", shown), "a control character reached the terminal"
+    if "\r\n" in text:  # a Windows line end is shown as a line end, a lone CR as an escape
+        assert "line one\nline two" in shown and "\\x0d" not in shown
+    if "over\rwrite" in text:
+        assert "over\\x0dwrite" in shown
     assert cli.ok("verify", case).returncode == 0
 
 

@@ -14,10 +14,11 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def printable(text: str | None, *, one_line: bool = False) -> str:
-    """Text safe to put on a terminal: controls shown as ``\\x1b`` etc.; the stored text is untouched."""
+    """Text safe to put on a terminal: controls shown as ``\\x1b`` etc., a CRLF line end as a line end (sheets
+    made on Windows hold them); the stored text is untouched. A lone CR, which would overwrite, stays shown."""
     if not text:
         return ""
-    safe = _CONTROL_RE.sub(_escape, text)
+    safe = _CONTROL_RE.sub(_escape, text.replace("\r\n", "\n"))
     if one_line:
         safe = " ".join(safe.split())
     return safe

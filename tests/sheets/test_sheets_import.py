@@ -342,6 +342,28 @@ def test_cli_refuses_a_sheet_whose_quote_is_never_closed_and_keeps_the_lenient_c
     assert sorted(t["subject"] for t in cli.json("list")) == ['5" TV', "Kettle broken", "Two\nlines"]
 
 
+def test_cli_refuses_rows_opened_or_contacted_in_the_future_as_new_and_log_do(cli, tmp_path):
+    """An open date or a dated log line later than now (beyond the five minutes of clock skew `new --opened`
+    allows) is a bad row, in this process's part of the sheet and in the helper's (3,000 rows)."""
+    sheet = tmp_path / "future.csv"
+    generate_sheet(sheet, 3000)
+    rows = list(csv.reader(sheet.open(encoding="utf-8", newline="")))
+    rows[10][2] = "2099-01-01"  # Open Date, in the first half
+    rows[2900][2] = "26-Oct-99"  # 2099-10-26, in the helper's half
+    rows[2950][4] = "2023-11-02: Sent.\n2027-01-05: Promised to call."  # a contact in the future
+    with sheet.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows)
+    report = tmp_path / "bad.csv"
+    done = cli.json("import", str(sheet), "--skip-bad", "--report", str(report))
+    assert done["created"] == 2997
+    reasons = {row["line"]: row["reason"] for row in done["bad_rows"]}
+    assert len(reasons) == 3, reasons
+    opened = [r for r in reasons.values() if "the time the ticket opened" in r and "is in the future" in r]
+    assert len(opened) == 2 and any("2099-01-01" in r for r in opened) and any("2099-10-26" in r for r in opened)
+    assert any("entry 3 is dated 2027-01-05" in r and "in the future" in r for r in reasons.values()), reasons
+    assert "is in the future" in cli.fails("import", str(sheet), db=tmp_path / "other.db")
+
+
 def generate_sheet(path: Path, rows: int) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         w = csv.writer(out)

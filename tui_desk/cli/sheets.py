@@ -96,6 +96,7 @@ def _read_records(ctx, path: Path, options, stack: contextlib.ExitStack):
         Share(
             ctx.db_path,
             ctx.config,
+            ctx.clock.now(),
             lambda: records_from_sheet(sheet, mapping, options, part=slice(split, None)),
             len(sheet.rows) - split,
             identity=identity_of,
@@ -120,7 +121,8 @@ def _shared(ctx, records: list, stack: contextlib.ExitStack):
     from tui_desk.store.imports import Share, helper_split
 
     split = helper_split(len(records))
-    share = stack.enter_context(Share(ctx.db_path, ctx.config, lambda: records[split:], len(records) - split))
+    rest = len(records) - split
+    share = stack.enter_context(Share(ctx.db_path, ctx.config, ctx.clock.now(), lambda: records[split:], rest))
     return records[:split], share
 
 

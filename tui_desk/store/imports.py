@@ -29,10 +29,11 @@ import peewee as pw
 from tui_desk.domain import timers, vocabulary
 from tui_desk.domain.case_numbers import check_imported_number, parse_case_number
 from tui_desk.domain.clock import to_utc
-from tui_desk.domain.dates import EARLIEST, LATEST, check_in_range
+from tui_desk.domain.dates import EARLIEST, LATEST, check_in_range, format_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import backend, log, staging
+from tui_desk.store.commands import FUTURE_SLACK, check_opened
 from tui_desk.store.models import LogEntry, Meta, StatusChange, Ticket, TicketTag, UTCDateTimeField
 
 FINGERPRINT_KEY = "import:row:"
@@ -160,8 +161,9 @@ class _DryRun(Exception):  # noqa: N818 - a signal, not an error
     """Raised at the end of a dry run so the transaction rolls back."""
 
 
-def _check(record: TicketRecord, config) -> None:
-    """The rules a ticket must meet before it is written (the same create_ticket applies)."""
+def _check(record: TicketRecord, config, now: datetime) -> None:
+    """The rules a ticket must meet before it is written (the same create_ticket applies): opened and its
+    contacts dated no later than the clock skew allows past ``now``, as `new --opened` and `log` take them."""
     vocabulary.require_text(record.customer, "customer")
     vocabulary.require_text(record.subject, "subject")
     for what, value in (
@@ -188,9 +190,13 @@ def _check(record: TicketRecord, config) -> None:
             check_in_range(value, _date_label(name))
     if record.currency and not (record.currency.isalpha() and len(record.currency) == 3):
         raise DeskError(f"currency {record.currency!r} must be a three-letter code such as EUR")
+    check_opened(record.opened_at, now, config.tz)
+    latest = now + FUTURE_SLACK
     for seq, entry in enumerate(record.entries, start=1):
         try:
             _check_entry(entry, seq)
+            if entry.at > latest:
+                raise DeskError(f"entry {seq} is dated {format_when(entry.at, config.tz)}, in the future")
         except DeskError as err:
             raise BadRow(entry.line or record.line, str(err)) from None
     if not record.entries:
@@ -241,7 +247,8 @@ def import_tickets(
     """
     outcome = ImportOutcome(dry_run=dry_run)
     good: list[TicketRecord | Summary] = []
-    checked = (checked_record(record, store.config) for record in records)
+    now = store.now()
+    checked = (checked_record(record, store.config, now) for record in records)
     for record in itertools.chain(checked, _received(share)):
         if isinstance(record, BadRow):
             if not skip_bad:
@@ -265,12 +272,12 @@ def _received(share: Share | None) -> Iterator[Summary | BadRow]:
         yield from share.receive()
 
 
-def checked_record(record: TicketRecord | BadRow, config) -> TicketRecord | BadRow:
+def checked_record(record: TicketRecord | BadRow, config, now: datetime) -> TicketRecord | BadRow:
     """The record if it meets the rules (``_check``), else the BadRow saying where and why."""
     if isinstance(record, BadRow):
         return record
     try:
-        _check(record, config)
+        _check(record, config, now)
     except BadRow as bad:
         return bad
     except DeskError as err:
@@ -300,13 +307,15 @@ class Share:
     ``size`` records, from the sheet this process read or from its records. ``items`` is then each of them
     in file order, as a ``Summary`` or as the BadRow it is; ``fingerprinted`` pairs an item's place with
     what its fingerprint is made of (``identity(record)``), and ``renumber(share)``, called on receiving
-    them, makes the fingerprints again counting on from the reader's own part (sheets/rows.py). Use it as
-    a context manager around the import: the helper is let go after the commit."""
+    them, makes the fingerprints again counting on from the reader's own part (sheets/rows.py). ``now`` is
+    what the records' dates are checked against (``_check``). Use it as a context manager around the
+    import: the helper is let go after the commit."""
 
     def __init__(
         self,
         store_path,
         config,
+        now: datetime,
         records: Callable[[], list],
         size: int,
         identity: Callable | None = None,
@@ -323,7 +332,7 @@ class Share:
             for record in records():
                 if identity is not None and isinstance(record, TicketRecord) and record.fingerprint:
                     fingerprinted.append((len(items), identity(record)))
-                record = checked_record(record, config)
+                record = checked_record(record, config, now)
                 if isinstance(record, BadRow):
                     items.append(record)
                     continue

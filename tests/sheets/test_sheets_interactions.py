@@ -213,6 +213,26 @@ def test_bad_interaction_rows_are_named(store, tmp_path, cells, reason):
         import_tickets(store, records(write(tmp_path / "bad.csv", [cells])))
 
 
+def test_a_bad_row_names_the_rows_of_its_ticket_that_are_skipped_with_it(store, tmp_path):
+    """With --skip-bad, a bad row stops its whole ticket: the reason names the ticket's other rows (lines 2
+    and 4), which are not imported either; the other ticket is."""
+    rows = [
+        ["INT-9", "bob", "2023-11-15 14:30", "Phone", "Parcel late", "Called", "Pending", ""],
+        ["INT-9", "bob", "2023-11-16 09:00", "Pigeon", "Parcel late", "Wrote", "Pending", ""],
+        ["INT-9", "bob", "2023-11-17 10:00", "Email", "Parcel late", "Refunded", "Resolved", ""],
+        ["INT-10", "ann", "2023-11-15 11:00", "Chat", "Wrong size", "Exchanged", "Resolved", ""],
+    ]
+    done = import_tickets(store, records(write(tmp_path / "p1.csv", rows)), skip_bad=True)
+    assert [(bad.line, bad.reason) for bad in done.bad] == [
+        (
+            3,
+            "unknown communication channel 'Pigeon' (one of: Chat, Email, Live Chat, Note, Phone, Social, …) "
+            "(so ticket INT-9 is not imported: its rows on lines 2, 4 too)",
+        )
+    ]
+    assert [number for _line, number in done.created] == ["INT-10"]
+
+
 def test_contact_spans_channels_and_order_numbers():
     from tui_desk.sheets.dates import read_date
 

@@ -113,15 +113,24 @@ def records_from_interactions(
             out.append(BadRow(row.line, "no Ticket/Interaction ID (the rows of one ticket share it)"))
             continue
         groups.setdefault(number, []).append(row)
-    for group in groups.values():
+    for number, group in groups.items():
         try:
             out.append(_ticket(group, headers, notes_index, make_row, ticket_fields))
         except BadRow as bad:
-            out.append(bad)
+            out.append(_with_its_ticket(bad, number, group))
         except DeskError as err:
-            out.append(BadRow(group[0].line, str(err)))
+            out.append(_with_its_ticket(BadRow(group[0].line, str(err)), number, group))
     out.sort(key=lambda r: r.line)
     return out
+
+
+def _with_its_ticket(bad: BadRow, number: str, group: list) -> BadRow:
+    """A bad row stops its whole ticket: the reason names the ticket's other rows, which go with it."""
+    others = [row.line for row in group if row.line != bad.line]
+    if not others:
+        return bad
+    lines = ", ".join(str(line) for line in others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+    return BadRow(bad.line, f"{bad.reason} (so ticket {number} is not imported: its rows on lines {lines} too)")
 
 
 def _ticket(group: list, headers: list[str], notes_index: int | None, make_row, ticket_fields) -> TicketRecord:

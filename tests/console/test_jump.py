@@ -70,3 +70,24 @@ async def test_an_exact_number_wins_over_the_newer_numbers_that_contain_it(desk,
         await pilot.press("colon", *"vb-int-7", "enter")
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen) and app.screen.case_number == "VB-INT-7"
+
+
+@sync
+async def test_a_subject_of_thousands_of_characters_leaves_the_ticket_in_view(desk):  # noqa: F811
+    """A sheet's cell may give a 5,000-character subject: the header shows its start on at most three lines,
+    and the fields and the log keep the rest of the screen."""
+    from tui_desk.tui.widgets.timeline import Timeline
+
+    words = " ".join(f"word{i}" for i in range(800))
+    ticket = desk.create_ticket(customer="Long Story", subject=words)
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *ticket.case_number, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.case_number == ticket.case_number
+        head = app.screen.query_one("#head")
+        assert head.outer_size.height <= 3
+        assert "word0 word1" in str(head.render())
+        assert app.screen.query_one(Timeline).size.height >= 12
+        assert app.screen.query_one("#fields").region.y < 5

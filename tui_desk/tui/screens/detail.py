@@ -16,7 +16,7 @@ from textual.widgets import Static
 from tui_desk.domain.dates import format_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status, status_of
-from tui_desk.domain.text import printable
+from tui_desk.domain.text import clip, printable
 from tui_desk.store import TicketChanged, TicketSnapshot
 from tui_desk.store.models import Ticket
 from tui_desk.tui.colours import late_style, priority_style, status_style
@@ -41,6 +41,7 @@ class TicketView:
 
 
 NEWEST_FIRST = 100  # entries shown before the rest of a long history is read
+SUBJECT_SHOWN = 240  # characters of the subject in the header (two lines or three); `E` edits the whole
 
 
 class DetailScreen(Screen):
@@ -182,7 +183,7 @@ class DetailScreen(Screen):
             "  ",
             (t.priority, priority_style(colours, t.priority, on="primary-background") or "bold"),
             "  ",
-            printable(t.subject, one_line=True),
+            clip(printable(t.subject, one_line=True), SUBJECT_SHOWN),
         )
         if self.closed:
             head = head + Content.styled("  (read-only: Closed is final)", "italic $text-muted")

@@ -90,6 +90,13 @@ def test_restore_refuses_to_replace_a_store_or_to_restore_a_backup_that_does_not
     assert case_numbers(other) == {"TD-REF-2026-00001"}
     out = cli.ok("restore", str(backup), "--db", str(other), "--force").stdout
     assert "1 tickets" in out and "1 attachment file(s)" in out
+    # The store --force replaced is kept beside it, checked, with its own ticket: a restore deletes no case log.
+    kept = tmp_path / "other.db.replaced-20261115T143000Z"
+    assert f"the store it replaced (1 tickets) is kept as {kept}" in out
+    assert cli.json("list", db=kept)[0]["subject"] == "Theirs" and cli.ok("verify", db=kept).returncode == 0
+    assert cli.json("list", db=other)[0]["subject"] == "Box crushed"
+    again = cli.json("restore", str(backup), "--db", str(other), "--force")  # the same second: a new name
+    assert again["replaced_store_kept_as"] == f"{kept}-2" and again["replaced_tickets"] == 1
     # An attachment of the backup altered: the backup no longer verifies, and nothing is restored.
     (blob,) = [p for p in (tmp_path / "b.db.files").rglob("*") if p.is_file()]
     blob.chmod(0o600)

@@ -32,6 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _copied_json(copied) -> dict:
+    kept = {"replaced_store_kept_as": str(copied.kept), "replaced_tickets": copied.kept_tickets} if copied.kept else {}
     return {
         "path": str(copied.path),
         "tickets": copied.tickets,
@@ -41,7 +42,12 @@ def _copied_json(copied) -> dict:
         "seal_digest": copied.seal_digest,
         "verify_ok": not copied.problems,
         "problems": copied.problems,
+        **kept,
     }
+
+
+def _what_was_kept(tickets: int) -> str:
+    return f"{tickets} tickets" if tickets >= 0 else "a file that was not an empty store"
 
 
 def cmd_backup(ctx) -> int:
@@ -78,7 +84,7 @@ def cmd_restore(ctx) -> int:
     source = Path(ctx.args.src).expanduser()
     target = store_path(ctx.args.restore_db) if ctx.args.restore_db is not None else ctx.db_path
     if isinstance(target, Path) and not is_archive(source):
-        copied = restore(source, target, force=ctx.args.force)
+        copied = restore(source, target, now=ctx.clock.now(), force=ctx.args.force)
     else:
         copied = restore_into_empty(source, ctx.store(path=target), force=ctx.args.force)
     ctx.emit(
@@ -87,6 +93,11 @@ def cmd_restore(ctx) -> int:
             f"restored {ctx.args.src} into {copied.path}: {copied.tickets} tickets, {copied.entries} log entries, "
             f"{copied.blobs} attachment file(s) ({copied.blob_bytes} bytes); seal digest {copied.seal_digest}; "
             + ("verify: ok" if not copied.problems else f"verify found {len(copied.problems)} problem(s)")
+            + (
+                f"; the store it replaced ({_what_was_kept(copied.kept_tickets)}) is kept as {copied.kept}"
+                if copied.kept
+                else ""
+            )
         ),
     )
     return 0 if not copied.problems else 1

@@ -24,13 +24,16 @@ tickets is never deleted to make room. Checked first, restored in one transactio
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from tui_desk.domain.clock import to_utc
 from tui_desk.domain.errors import DeskError
 from tui_desk.store import sqlite
 from tui_desk.store.attachments import BlobFolder
@@ -47,6 +50,8 @@ class Copied:
     blob_bytes: int
     seal_digest: str
     problems: list[str]
+    kept: Path | None = None  # a restore --force: where the store it replaced was kept (``kept_tickets``)
+    kept_tickets: int = 0
 
 
 def files_of(path: Path) -> Path:
@@ -165,8 +170,10 @@ def backup(store_path: Path, dest: Path, *, force: bool = False) -> Copied:
     return _checked(dest, blobs, size)
 
 
-def restore(backup_path: Path, target: Path, *, force: bool = False) -> Copied:
-    """Put the backup at ``backup_path`` back as the store ``target``, once ``verify`` passes on it."""
+def restore(backup_path: Path, target: Path, *, now: datetime, force: bool = False) -> Copied:
+    """Put the backup at ``backup_path`` back as the store ``target``, once ``verify`` passes on it. A store
+    with tickets that ``force`` replaces is first backed up beside it (``desk.db.replaced-20261202T151500Z``,
+    with its attachments): a restore never deletes a case log."""
     backup_path, target = Path(backup_path), Path(target)
     con = _connect_read_only(backup_path)
     con.close()
@@ -181,6 +188,7 @@ def restore(backup_path: Path, target: Path, *, force: bool = False) -> Copied:
         raise DeskError(f"the store {target} exists ({what}); restore --force replaces it with the backup")
     if not target.parent.is_dir():
         raise DeskError(f"the folder {target.parent} does not exist")
+    kept = _keep_aside(target, tickets, now) if tickets else None
     blobs, size = _copy_blobs(backup_path, files_of(backup_path), files_of(target))
     if not target.exists():
         _new_private(target)
@@ -196,7 +204,26 @@ def restore(backup_path: Path, target: Path, *, force: bool = False) -> Copied:
         raise DeskError(sqlite.explain_error(err, target)) from None
     finally:
         source.close()
-    return _checked(target, blobs, size)
+    restored = _checked(target, blobs, size)
+    if kept is not None:
+        restored.kept, restored.kept_tickets = kept, tickets
+    return restored
+
+
+def _keep_aside(target: Path, tickets: int, now: datetime) -> Path:
+    """A copy of the store ``target`` that a restore replaces, beside it under a new name: a checked backup of
+    a store (``tickets`` > 0), the file's bytes as they are of anything else (-1: not an empty store)."""
+    stamp = to_utc(now).strftime("%Y%m%dT%H%M%SZ")
+    keep = next(
+        path
+        for n in itertools.count(1)
+        if not (path := target.with_name(f"{target.name}.replaced-{stamp}" + (f"-{n}" if n > 1 else ""))).exists()
+    )
+    if tickets > 0:
+        backup(target, keep)
+    else:
+        shutil.copy2(target, keep)
+    return keep
 
 
 def _tickets_in(path: Path) -> int | None:

@@ -377,7 +377,8 @@ def render_ticket(data: dict, tz) -> str:
             lines.append(f"{label + ':':<13}{_iso_to_when(data[key], tz)}")
     if data["description"]:
         lines += ["", "Description:", *("  " + p(line) for line in data["description"].splitlines())]
-    lines += ["", f"Log ({len(data['log'])} entries, in the order they happened):"]
+    count = len(data["log"])
+    lines += ["", f"Log ({count} {'entry' if count == 1 else 'entries'}, in the order they happened):"]
     for e in sorted(data["log"], key=lambda e: (e["at"], e["seq"])):  # fixed-width UTC text: sorts as time
         who = e["sender"] + (f" {p(e['sender_name'])}" if e["sender_name"] else "")
         span = f" - {_iso_to_when(e['until'], tz)}" if e["until"] else ""

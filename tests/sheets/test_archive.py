@@ -138,6 +138,29 @@ def test_the_real_commands_round_trip_a_store_and_its_seal(cli, tmp_path):
     assert json.loads(cli.ok("seal", db=fresh).stdout)["digest"] == before["digest"]
 
 
+def test_a_dry_run_of_an_archive_checks_it_all_and_writes_nothing(cli, tmp_path):
+    """`import ARCHIVE --dry-run`: the restore made and rolled back (its attachment files removed again), so
+    an archive is checked before it is restored; a tampered one, or one whose numbers collide, is refused."""
+    build(cli.db, tmp_path).close()
+    archive = tmp_path / "out.zip"
+    cli.ok("export", "--archive", str(archive))
+    fresh = tmp_path / "fresh.db"
+    checked = cli.json("import", str(archive), "--dry-run", db=fresh)
+    assert checked["dry_run"] and (checked["tickets"], checked["attachments"]) == (2, 2) and not checked["merged"]
+    assert "nothing was written (dry run)" in cli.ok("import", str(archive), "--dry-run", db=fresh).stdout
+    assert cli.json("list", db=fresh) == []
+    files = tmp_path / "fresh.db.files"
+    assert not files.exists() or not any(p.is_file() for p in files.rglob("*"))  # the attachments removed again
+    assert "already in the store" in cli.fails("import", str(archive), "--dry-run")  # its own numbers: collide
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(archive) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(item, data.replace(b"Called: box fine", b"Called: box torn", 1))
+    assert "its digest does not match" in cli.fails("import", str(tampered), "--dry-run", db=fresh)
+    assert "restored 2 tickets" in cli.ok("import", str(archive), db=fresh).stdout  # and then for real
+
+
 def _write(path: Path, seal: dict) -> Path:
     path.write_text(json.dumps({**seal, "made_at": NOW.isoformat()}))
     return path

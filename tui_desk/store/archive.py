@@ -414,13 +414,26 @@ class _Case:
     target: log.Chain | None
 
 
-def restore_archive(store, path: Path, *, progress: Callable[[int], None] | None = None) -> RestoreOutcome:
-    """Rebuild the archived store into ``store``, all or nothing (see the module's docstring)."""
+class _Undone(Exception):  # noqa: N818 - a signal, not an error
+    def __init__(self, outcome: RestoreOutcome) -> None:
+        self.outcome = outcome
+
+
+def restore_archive(
+    store, path: Path, *, progress: Callable[[int], None] | None = None, dry_run: bool = False
+) -> RestoreOutcome:
+    """Rebuild the archived store into ``store``, all or nothing (see the module's docstring). ``dry_run``:
+    every check and every row as a restore makes them, then rolled back (attachment files removed again)."""
     reader = ArchiveReader(path)
     created: list = []
     try:
         with store.writing():
             outcome = _restore(store, reader, created, progress)
+            if dry_run:
+                raise _Undone(outcome)
+    except _Undone as undone:
+        BlobFolder.discard(created)
+        return undone.outcome
     except zips.READ_ERRORS as err:  # a member that does not unpack to what the directory says
         BlobFolder.discard(created)
         raise DeskError(f"{reader.path.name} is damaged ({err}); nothing was imported") from None

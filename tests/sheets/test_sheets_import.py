@@ -196,6 +196,9 @@ def test_cli_imports_the_gtb_sheet_and_a_rerun_creates_no_duplicates(cli):
     assert (first["created"], first["entries"], first["cases"]) == (1, 3, ["GTB-REF-1101"])
     again = cli.json("import", str(DATA / "gtb_seed000.csv"))
     assert (again["created"], again["already_imported"]) == (0, 1)
+    told = cli.ok("import", str(DATA / "gtb_seed000.csv")).stdout  # what a person reads: nothing was changed
+    assert "1 already imported" in told and "an import never changes a ticket" in told
+    assert "never changes" not in cli.ok("import", str(DATA / "gtb_seed000.csv"), db=cli.db.with_name("b.db")).stdout
     shown = cli.json("show", "GTB-REF-1101")
     assert shown["status"] == "Resolved" and len(shown["log"]) == 3
     assert len(cli.json("list")) == 1

@@ -271,6 +271,11 @@ def _import_text(outcome, path: Path, records) -> str:
         f"{path.name}: {verb} {len(outcome.created)} tickets with {outcome.entries} log entries; "
         f"{len(outcome.existing)} already imported; {len(outcome.bad)} bad rows skipped"
     ]
+    if outcome.existing:  # a change made in the sheet since is not applied: say so where it is seen
+        lines.append(
+            "  rows already imported are left as the store has them: an import never changes a ticket "
+            "(edit it, or log what changed)"
+        )
     if outcome.dry_run:
         by_line = {getattr(r, "line", None): r for r in records if hasattr(r, "subject")}
         for line, number in outcome.created[:PREVIEW_ROWS]:

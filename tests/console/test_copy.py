@@ -14,6 +14,7 @@ from tests.conftest import NOW, TUI_DESK
 from tests.console.test_forms_tmux import TMUX, Terminal
 from tests.console.test_tui_flows import app_for, desk, settle, sync  # noqa: F401 - desk is a fixture
 from tui_desk.tui.screens.dialogs import ChoiceDialog
+from tui_desk.tui.widgets.timeline import Timeline
 
 
 @sync
@@ -67,19 +68,22 @@ def test_the_osc52_sequence_reaches_the_terminal(tmp_path, isolated_env):
 
 # Under load this test once selected nothing now and then: the forms the console builds ahead (app._build_forms)
 # were mounted mid-drag, and each text field's first cursor cleared the selection on the screen in view.
+async def _oldest_entry_in_view(app, pilot):
+    """Open the first queued ticket, its timeline scrolled to the oldest entry: (the timeline, its first line)."""
+    await settle(pilot)
+    app.open_ticket(app.screen.table.current.case_number)
+    await settle(pilot)
+    timeline = app.screen.query_one(Timeline)
+    timeline.action_scroll_home()
+    await settle(pilot)
+    return timeline, "".join(text for text, _ in timeline._lines[0])
+
+
 @sync
 async def test_text_selected_with_the_mouse_in_the_timeline_is_copied(desk):  # noqa: F811
-    from tui_desk.tui.widgets.timeline import Timeline
-
     app = app_for(desk)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        app.open_ticket(app.screen.table.current.case_number)
-        await settle(pilot)
-        timeline = app.screen.query_one(Timeline)
-        timeline.action_scroll_home()
-        await settle(pilot)
-        first = "".join(text for text, _ in timeline._lines[0])
+        timeline, first = await _oldest_entry_in_view(app, pilot)
         # Drag only once the screen shows the oldest line where the agent would start (under load the
         # repaint after the scroll comes later than the Pilot's pause: the drag then met a stale paint).
         top_left = timeline.content_region.offset
@@ -117,17 +121,10 @@ async def test_a_form_built_off_screen_keeps_the_text_being_selected(desk):  # n
     """The console builds its forms ahead, at idle time; a text field's first cursor there used to clear the
     selection the agent was dragging on the screen in view (DeskApp.clear_selection)."""
     from tui_desk.tui.screens.forms.new_ticket import NewTicketScreen
-    from tui_desk.tui.widgets.timeline import Timeline
 
     app = app_for(desk)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        app.open_ticket(app.screen.table.current.case_number)
-        await settle(pilot)
-        timeline = app.screen.query_one(Timeline)
-        timeline.action_scroll_home()
-        await settle(pilot)
-        first = "".join(text for text, _ in timeline._lines[0])
+        timeline, first = await _oldest_entry_in_view(app, pilot)
         await pilot.mouse_down(timeline, offset=(0, 0))
         await pilot.hover(timeline, offset=(11, 0))
         form = NewTicketScreen()  # what _build_forms does for each form: install it, compose and mount it

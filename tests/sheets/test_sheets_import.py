@@ -336,7 +336,13 @@ def test_cli_refuses_a_sheet_whose_quote_is_never_closed_and_keeps_the_lenient_c
     report = tmp_path / "bad.csv"
     told = cli.fails("import", str(sheet), "--skip-bad", "--report", str(report))
     assert "open.csv line 2: a quoted cell is never closed" in told and "line 3,002" in told, told
+    sheet.write_text(header + "Ana,\"Unclosed 5'' TV,2023-10-26\n" + rows, encoding="utf-8", newline="\r\n")
+    assert "open.csv line 2: a quoted cell is never closed" in cli.fails("import", str(sheet))  # CRLF line ends
     assert cli.json("list") == []
+    closed = tmp_path / "closed.csv"  # a last row over two lines, its quote closed: read, in both line ends
+    for ends in ("\n", "\r\n"):
+        closed.write_text(header + rows + 'Cy,"Two\nlines",2023-10-27\n', encoding="utf-8", newline=ends)
+        assert cli.json("import", str(closed), "--dry-run", db=tmp_path / "dry.db")["created"] == 3001
     lenient = tmp_path / "lenient.csv"
     lenient.write_text(
         header + 'Ana,5" TV,2023-10-26\nBo,"Two\nlines",2023-10-26\nCy,"Kettle" broken,2023-10-27\n', encoding="utf-8"

@@ -46,10 +46,6 @@ def _copied_json(copied) -> dict:
     }
 
 
-def _what_was_kept(tickets: int) -> str:
-    return f"{tickets} tickets" if tickets >= 0 else "a file that was not an empty store"
-
-
 def cmd_backup(ctx) -> int:
     """An SQLite store: a copy of the file (and its attachments). A PostgreSQL store: its lossless archive,
     read in one snapshot (store/backup.py ``backup_archive``). Either way checked by verify."""
@@ -79,7 +75,7 @@ def cmd_restore(ctx) -> int:
     an empty store only, through the archive (store/backup.py ``restore_into_empty``)."""
     from tui_desk.cli import store_path
     from tui_desk.store.archive import is_archive
-    from tui_desk.store.backup import restore, restore_into_empty
+    from tui_desk.store.backup import restore, restore_into_empty, what_was_there
 
     source = Path(ctx.args.src).expanduser()
     target = store_path(ctx.args.restore_db) if ctx.args.restore_db is not None else ctx.db_path
@@ -94,7 +90,7 @@ def cmd_restore(ctx) -> int:
             f"{copied.blobs} attachment file(s) ({copied.blob_bytes} bytes); seal digest {copied.seal_digest}; "
             + ("verify: ok" if not copied.problems else f"verify found {len(copied.problems)} problem(s)")
             + (
-                f"; the store it replaced ({_what_was_kept(copied.kept_tickets)}) is kept as {copied.kept}"
+                f"; the store it replaced ({what_was_there(copied.kept_tickets)}) is kept as {copied.kept}"
                 if copied.kept
                 else ""
             )

@@ -301,7 +301,7 @@ class _OnTerminal:
 
     def __init__(self, out, *, json: bool) -> None:
         self.out = out
-        self.shown = printable_json if json else lambda text: printable(text.replace("\r\n", "\n"))
+        self.shown = printable_json if json else printable  # (a CSV row's CRLF shown as a line end)
 
     def write(self, text: str) -> int:
         return self.out.write(self.shown(text))

@@ -414,11 +414,6 @@ class _Case:
     target: log.Chain | None
 
 
-class _Undone(Exception):  # noqa: N818 - a signal, not an error
-    def __init__(self, outcome: RestoreOutcome) -> None:
-        self.outcome = outcome
-
-
 def restore_archive(
     store, path: Path, *, progress: Callable[[int], None] | None = None, dry_run: bool = False
 ) -> RestoreOutcome:
@@ -427,13 +422,10 @@ def restore_archive(
     reader = ArchiveReader(path)
     created: list = []
     try:
-        with store.writing():
+        with store.writing(dry_run=dry_run):
             outcome = _restore(store, reader, created, progress)
-            if dry_run:
-                raise _Undone(outcome)
-    except _Undone as undone:
-        BlobFolder.discard(created)
-        return undone.outcome
+        if dry_run:
+            BlobFolder.discard(created)
     except zips.READ_ERRORS as err:  # a member that does not unpack to what the directory says
         BlobFolder.discard(created)
         raise DeskError(f"{reader.path.name} is damaged ({err}); nothing was imported") from None

@@ -24,7 +24,6 @@ tickets is never deleted to make room. Checked first, restored in one transactio
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import shutil
 import sqlite3
@@ -184,8 +183,9 @@ def restore(backup_path: Path, target: Path, *, now: datetime, force: bool = Fal
         raise DeskError(f"the backup {backup_path} does not verify ({found.problems[0]}); nothing was restored")
     tickets = _tickets_in(target)
     if tickets is not None and not force:
-        what = f"{tickets} tickets" if tickets >= 0 else "a file that is not an empty store"
-        raise DeskError(f"the store {target} exists ({what}); restore --force replaces it with the backup")
+        raise DeskError(
+            f"the store {target} exists ({what_was_there(tickets)}); restore --force replaces it with the backup"
+        )
     if not target.parent.is_dir():
         raise DeskError(f"the folder {target.parent} does not exist")
     kept = _keep_aside(target, tickets, now) if tickets else None
@@ -213,17 +213,21 @@ def restore(backup_path: Path, target: Path, *, now: datetime, force: bool = Fal
 def _keep_aside(target: Path, tickets: int, now: datetime) -> Path:
     """A copy of the store ``target`` that a restore replaces, beside it under a new name: a checked backup of
     a store (``tickets`` > 0), the file's bytes as they are of anything else (-1: not an empty store)."""
-    stamp = to_utc(now).strftime("%Y%m%dT%H%M%SZ")
-    keep = next(
-        path
-        for n in itertools.count(1)
-        if not (path := target.with_name(f"{target.name}.replaced-{stamp}" + (f"-{n}" if n > 1 else ""))).exists()
-    )
+    name = f"{target.name}.replaced-{to_utc(now).strftime('%Y%m%dT%H%M%SZ')}"
+    keep, n = target.with_name(name), 1
+    while keep.exists():  # another restore in the same second
+        n += 1
+        keep = target.with_name(f"{name}-{n}")
     if tickets > 0:
         backup(target, keep)
     else:
         shutil.copy2(target, keep)
     return keep
+
+
+def what_was_there(tickets: int) -> str:
+    """What ``_tickets_in`` found, in words: ``3 tickets``, or that the file is something else."""
+    return f"{tickets} tickets" if tickets >= 0 else "a file that is not an empty store"
 
 
 def _tickets_in(path: Path) -> int | None:

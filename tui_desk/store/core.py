@@ -58,6 +58,10 @@ def default_agent() -> str:
         return "agent"
 
 
+class _RolledBack(Exception):  # noqa: N818 - a signal, not an error
+    """Raised at the end of a dry run's block (``Store.writing``) so that its transaction rolls back."""
+
+
 class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
     """An open store: the database (an SQLite file, or a PostgreSQL URL), where its attachments live, the
     config, the clock and the acting agent."""
@@ -150,15 +154,21 @@ class Store(TicketQueries, TicketCommands, DraftKeeping, TicketDescriptions):
             yield
 
     @contextlib.contextmanager
-    def writing(self) -> Iterator[None]:
-        """A write transaction that holds the write lock from its first statement."""
+    def writing(self, *, dry_run: bool = False) -> Iterator[None]:
+        """A write transaction that holds the write lock from its first statement. ``dry_run``: everything
+        the block does is checked and written as usual, then rolled back instead of committed."""
         if self.read_only:
             raise DeskError(f"the store {self.path} is open read-only; nothing was changed")
         self._activate()
         with self._errors():
             self._connect()
-            with self.backend.write_transaction(self.db):
-                yield
+            try:
+                with self.backend.write_transaction(self.db):
+                    yield
+                    if dry_run:
+                        raise _RolledBack
+            except _RolledBack:
+                pass
 
     def now(self) -> datetime:
         return to_utc(self.clock.now())

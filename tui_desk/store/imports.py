@@ -33,7 +33,7 @@ from tui_desk.domain.dates import EARLIEST, LATEST, check_in_range, format_when
 from tui_desk.domain.errors import DeskError
 from tui_desk.domain.statuses import Status
 from tui_desk.store import backend, log, staging
-from tui_desk.store.commands import FUTURE_SLACK, check_opened
+from tui_desk.store.commands import check_opened, in_the_future
 from tui_desk.store.models import LogEntry, Meta, StatusChange, Ticket, TicketTag, UTCDateTimeField
 
 FINGERPRINT_KEY = "import:row:"
@@ -157,10 +157,6 @@ class ImportOutcome:
     dry_run: bool = False
 
 
-class _DryRun(Exception):  # noqa: N818 - a signal, not an error
-    """Raised at the end of a dry run so the transaction rolls back."""
-
-
 def _check(record: TicketRecord, config, now: datetime) -> None:
     """The rules a ticket must meet before it is written (the same create_ticket applies): opened and its
     contacts dated no later than the clock skew allows past ``now``, as `new --opened` and `log` take them."""
@@ -191,11 +187,10 @@ def _check(record: TicketRecord, config, now: datetime) -> None:
     if record.currency and not (record.currency.isalpha() and len(record.currency) == 3):
         raise DeskError(f"currency {record.currency!r} must be a three-letter code such as EUR")
     check_opened(record.opened_at, now, config.tz)
-    latest = now + FUTURE_SLACK
     for seq, entry in enumerate(record.entries, start=1):
         try:
             _check_entry(entry, seq)
-            if entry.at > latest:
+            if in_the_future(entry.at, now):
                 raise DeskError(f"entry {seq} is dated {format_when(entry.at, config.tz)}, in the future")
         except DeskError as err:
             raise BadRow(entry.line or record.line, str(err)) from None
@@ -256,13 +251,8 @@ def import_tickets(
             outcome.bad.append(record)
             continue
         good.append(record)
-    try:
-        with store.writing():
-            _write(store, good, outcome, skip_bad, progress, share)
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+    with store.writing(dry_run=dry_run):
+        _write(store, good, outcome, skip_bad, progress, share)
     return outcome
 
 
